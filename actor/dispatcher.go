@@ -1,0 +1,166 @@
+package actor
+
+import (
+	"hash/fnv"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+)
+
+// Dispatcher runs mailboxes: Schedule is called with a function that serves
+// one mailbox until it is empty, whenever that mailbox goes from idle to
+// busy. Throughput is how many events a mailbox serves before yielding.
+type Dispatcher interface {
+	Schedule(fn func())
+	Throughput() int
+}
+
+// poolDispatcher serves mailboxes on a pool of long-lived worker
+// goroutines, like libprocess's worker threads. Long-lived workers keep
+// their grown stacks: a fresh goroutine per mailbox run would pay for stack
+// growth on every message of a ping-pong.
+type poolDispatcher struct {
+	throughput int
+	runs       chan func()
+}
+
+func (d *poolDispatcher) Schedule(fn func()) {
+	select {
+	case d.runs <- fn:
+	default:
+		go fn() // every worker busy and the queue full: do not block the sender
+	}
+}
+
+func (d *poolDispatcher) Throughput() int { return d.throughput }
+
+func (d *poolDispatcher) work() {
+	for fn := range d.runs {
+		fn()
+	}
+}
+
+// defaultPool is the dispatcher of every system created without one: its
+// workers are shared, so creating many systems (tests) adds no goroutines.
+var defaultPool = sync.OnceValue(func() Dispatcher { return NewGoroutineDispatcher(300) })
+
+// NewGoroutineDispatcher returns a production dispatcher: busy mailboxes
+// are served by a pool of max(8, GOMAXPROCS) worker goroutines that live as
+// long as the program.
+func NewGoroutineDispatcher(throughput int) Dispatcher {
+	if throughput <= 0 {
+		throughput = 300
+	}
+	workers := max(8, runtime.GOMAXPROCS(0))
+	d := &poolDispatcher{throughput: throughput, runs: make(chan func(), 4096)}
+	for i := 0; i < workers; i++ {
+		go d.work()
+	}
+	return d
+}
+
+// Deterministic is a dispatcher for simulation and tests: it only queues
+// mailbox runs, and a driver runs them one at a time, picking the next one
+// from the queue with a seeded random source. Given the same seed and the
+// same inputs it runs the same interleaving. Record folds events into a
+// trace hash so that two runs can be compared.
+type Deterministic struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	queue []func()
+	rng   *rand.Rand
+	runs  uint64
+	trace uint64
+	ready chan struct{} // gets a token whenever a run is queued
+}
+
+// NewDeterministic returns a deterministic dispatcher seeded with seed.
+func NewDeterministic(seed uint64) *Deterministic {
+	d := &Deterministic{
+		rng:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		trace: 14695981039346656037,
+		ready: make(chan struct{}, 1),
+	}
+	d.cond = sync.NewCond(&d.mu)
+	return d
+}
+
+// Schedule queues a mailbox run.
+func (d *Deterministic) Schedule(fn func()) {
+	d.mu.Lock()
+	d.queue = append(d.queue, fn)
+	d.cond.Broadcast()
+	d.mu.Unlock()
+	select {
+	case d.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Ready returns a channel that receives a token after a mailbox run is
+// queued, for drivers that wait for work alongside other events.
+func (d *Deterministic) Ready() <-chan struct{} { return d.ready }
+
+// Throughput is effectively unbounded: a run serves its mailbox until empty.
+func (d *Deterministic) Throughput() int { return 1 << 30 }
+
+// Len returns how many mailbox runs are queued.
+func (d *Deterministic) Len() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.queue)
+}
+
+// Step runs one queued mailbox, chosen at random, on the calling
+// goroutine. It reports false when the queue was empty.
+func (d *Deterministic) Step() bool {
+	d.mu.Lock()
+	n := len(d.queue)
+	if n == 0 {
+		d.mu.Unlock()
+		return false
+	}
+	i := d.rng.IntN(n)
+	fn := d.queue[i]
+	d.queue[i] = d.queue[n-1]
+	d.queue[n-1] = nil
+	d.queue = d.queue[:n-1]
+	d.runs++
+	d.mu.Unlock()
+	fn()
+	return true
+}
+
+// RunUntilIdle steps until the queue is empty and returns how many runs it made.
+func (d *Deterministic) RunUntilIdle() int {
+	n := 0
+	for d.Step() {
+		n++
+	}
+	return n
+}
+
+// Record folds s into the trace hash.
+func (d *Deterministic) Record(s string) {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s))
+	d.mu.Lock()
+	d.trace = d.trace*1099511628211 ^ h.Sum64()
+	d.mu.Unlock()
+}
+
+// Trace returns the hash of everything recorded so far.
+func (d *Deterministic) Trace() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.trace
+}
+
+// waitWork blocks until a mailbox run is queued.
+func (d *Deterministic) waitWork() {
+	d.mu.Lock()
+	for len(d.queue) == 0 {
+		d.cond.Wait()
+	}
+	d.mu.Unlock()
+}

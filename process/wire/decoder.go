@@ -1,0 +1,277 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gomesos/gomesos/process/upid"
+)
+
+// Default limits of the decoder.
+const (
+	DefaultMaxHeaderBytes = 64 << 10
+	DefaultMaxBodyBytes   = 64 << 20
+)
+
+// ErrMalformed wraps every decoding error caused by the peer's bytes.
+var ErrMalformed = errors.New("malformed request")
+
+// Request is one decoded request: a libprocess message (Message set) or
+// a plain HTTP request for a route.
+type Request struct {
+	Method string
+	Target string // the request target as sent
+	Header http.Header
+	Body   []byte
+	// Message is set when the request is a libprocess message.
+	Message *Message
+	// Close is set when the peer asked to close after this request.
+	Close bool
+}
+
+// Decoder reads successive requests from a connection.
+type Decoder struct {
+	r              *bufio.Reader
+	tp             *textproto.Reader
+	maxHeaderBytes int
+	maxBodyBytes   int64
+	local          upid.UPID // receiver address of decoded messages
+}
+
+// NewDecoder returns a decoder reading r with the given limits (zero:
+// defaults). Decoded messages get local's address as their To address.
+func NewDecoder(r *bufio.Reader, maxHeaderBytes int, maxBodyBytes int64, local upid.UPID) *Decoder {
+	if maxHeaderBytes <= 0 {
+		maxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if maxBodyBytes <= 0 {
+		maxBodyBytes = DefaultMaxBodyBytes
+	}
+	return &Decoder{r: r, tp: textproto.NewReader(r), maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes, local: local}
+}
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+// Next decodes the next request. It returns io.EOF at a clean end of the
+// stream and an error wrapping ErrMalformed for bad input.
+func (d *Decoder) Next() (*Request, error) {
+	budget := d.maxHeaderBytes
+	line, err := d.readLine(&budget)
+	if err != nil {
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, err
+	}
+	// Tolerate stray blank lines between pipelined requests.
+	for line == "" {
+		if line, err = d.readLine(&budget); err != nil {
+			if err == io.EOF {
+				return nil, io.EOF
+			}
+			return nil, err
+		}
+	}
+	method, rest, ok1 := strings.Cut(line, " ")
+	target, proto, ok2 := strings.Cut(rest, " ")
+	if !ok1 || !ok2 || method == "" || target == "" || !strings.HasPrefix(proto, "HTTP/1.") {
+		return nil, malformed("bad request line %q", truncate(line))
+	}
+	req := &Request{Method: method, Target: target, Header: make(http.Header)}
+	for {
+		l, err := d.readLine(&budget)
+		if err != nil {
+			if err == io.EOF {
+				return nil, malformed("connection closed inside the header")
+			}
+			return nil, err
+		}
+		if l == "" {
+			break
+		}
+		name, value, ok := strings.Cut(l, ":")
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return nil, malformed("bad header line %q", truncate(l))
+		}
+		req.Header.Add(textproto.CanonicalMIMEHeaderKey(name), strings.TrimSpace(value))
+	}
+	if proto == "HTTP/1.0" {
+		req.Close = !strings.EqualFold(req.Header.Get("Connection"), "keep-alive")
+	} else {
+		req.Close = strings.EqualFold(req.Header.Get("Connection"), "close")
+	}
+	if err := d.readBody(req); err != nil {
+		return nil, err
+	}
+	if err := d.classify(req); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// readLine reads one CRLF (or LF) terminated line within the budget.
+func (d *Decoder) readLine(budget *int) (string, error) {
+	var buf []byte
+	for {
+		chunk, err := d.r.ReadSlice('\n')
+		*budget -= len(chunk)
+		if *budget < 0 {
+			return "", malformed("header larger than %d bytes", d.maxHeaderBytes)
+		}
+		buf = append(buf, chunk...)
+		if err == nil {
+			break
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF && len(buf) == 0 {
+			return "", io.EOF
+		}
+		if err == io.EOF {
+			return "", malformed("truncated line")
+		}
+		return "", err
+	}
+	buf = bytes.TrimSuffix(buf, []byte("\n"))
+	buf = bytes.TrimSuffix(buf, []byte("\r"))
+	return string(buf), nil
+}
+
+func (d *Decoder) readBody(req *Request) error {
+	te := req.Header.Get("Transfer-Encoding")
+	switch {
+	case te != "":
+		if !strings.EqualFold(te, "chunked") {
+			return malformed("unsupported transfer encoding %q", te)
+		}
+		return d.readChunked(req)
+	case req.Header.Get("Content-Length") != "":
+		n, err := strconv.ParseInt(req.Header.Get("Content-Length"), 10, 64)
+		if err != nil || n < 0 {
+			return malformed("bad Content-Length %q", req.Header.Get("Content-Length"))
+		}
+		if n > d.maxBodyBytes {
+			return malformed("body of %d bytes over the limit of %d", n, d.maxBodyBytes)
+		}
+		req.Body = make([]byte, n)
+		if _, err := io.ReadFull(d.r, req.Body); err != nil {
+			return malformed("truncated body: %v", err)
+		}
+	}
+	return nil
+}
+
+func (d *Decoder) readChunked(req *Request) error {
+	var body []byte
+	for {
+		budget := 4096
+		line, err := d.readLine(&budget)
+		if err != nil {
+			if err == io.EOF {
+				return malformed("truncated chunked body")
+			}
+			return err
+		}
+		sizeText, _, _ := strings.Cut(line, ";") // chunk extensions ignored
+		size, err := strconv.ParseInt(strings.TrimSpace(sizeText), 16, 64)
+		if err != nil || size < 0 {
+			return malformed("bad chunk size %q", truncate(line))
+		}
+		if int64(len(body))+size > d.maxBodyBytes {
+			return malformed("chunked body over the limit of %d bytes", d.maxBodyBytes)
+		}
+		if size == 0 {
+			// Trailers, up to the blank line.
+			for {
+				budget := d.maxHeaderBytes
+				l, err := d.readLine(&budget)
+				if err != nil {
+					if err == io.EOF {
+						return malformed("truncated chunked trailer")
+					}
+					return err
+				}
+				if l == "" {
+					req.Body = body
+					return nil
+				}
+			}
+		}
+		start := len(body)
+		body = append(body, make([]byte, size)...)
+		if _, err := io.ReadFull(d.r, body[start:]); err != nil {
+			return malformed("truncated chunk: %v", err)
+		}
+		crlf := 2
+		b, err := d.r.Peek(1)
+		if err == nil && b[0] == '\n' {
+			crlf = 1
+		}
+		end := make([]byte, crlf)
+		if _, err := io.ReadFull(d.r, end); err != nil || (crlf == 2 && string(end) != "\r\n") || (crlf == 1 && end[0] != '\n') {
+			return malformed("chunk not followed by CRLF")
+		}
+	}
+}
+
+// classify recognises libprocess messages: POST with a `libprocess/`
+// User-Agent or a Libprocess-From header.
+func (d *Decoder) classify(req *Request) error {
+	if req.Method != http.MethodPost {
+		return nil
+	}
+	from := req.Header.Get("Libprocess-From")
+	ua := req.Header.Get("User-Agent")
+	_, hasFrom := req.Header["Libprocess-From"]
+	if !hasFrom && !strings.HasPrefix(ua, "libprocess/") {
+		return nil
+	}
+	if !hasFrom {
+		from = strings.TrimPrefix(ua, "libprocess/")
+	}
+	sender, err := upid.Parse(strings.TrimSpace(from))
+	if err != nil {
+		return malformed("bad sender: %v", err)
+	}
+	path := req.Target
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	if !strings.HasPrefix(path, "/") {
+		return malformed("message path %q does not start with '/'", truncate(path))
+	}
+	idText, name, ok := strings.Cut(path[1:], "/")
+	if !ok || name == "" {
+		// `/<name>` with an empty receiver id.
+		idText, name = "", path[1:]
+	}
+	id, err := url.PathUnescape(idText)
+	if err != nil {
+		return malformed("bad receiver id %q: %v", truncate(idText), err)
+	}
+	req.Message = &Message{
+		From: sender,
+		To:   upid.UPID{ID: id, Addr: d.local.Addr},
+		Name: name,
+		Body: req.Body,
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}
