@@ -44,7 +44,12 @@ type Decoder struct {
 	maxHeaderBytes int
 	maxBodyBytes   int64
 	local          upid.UPID // receiver address of decoded messages
+	resolve        upid.Resolver
 }
+
+// SetResolver sets how host names in sender UPIDs are resolved (default:
+// the system resolver). Tests and fuzzing use one that needs no DNS.
+func (d *Decoder) SetResolver(r upid.Resolver) { d.resolve = r }
 
 // NewDecoder returns a decoder reading r with the given limits (zero:
 // defaults). Decoded messages get local's address as their To address.
@@ -240,7 +245,13 @@ func (d *Decoder) classify(req *Request) error {
 	if !hasFrom {
 		from = strings.TrimPrefix(ua, "libprocess/")
 	}
-	sender, err := upid.Parse(strings.TrimSpace(from))
+	var sender upid.UPID
+	var err error
+	if d.resolve != nil {
+		sender, err = upid.ParseWith(strings.TrimSpace(from), d.resolve)
+	} else {
+		sender, err = upid.Parse(strings.TrimSpace(from))
+	}
 	if err != nil {
 		return malformed("bad sender: %v", err)
 	}
