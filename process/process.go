@@ -1,6 +1,7 @@
 package process
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -74,13 +75,19 @@ func (rt *Runtime) Spawn(a Actor, id string) (UPID, error) {
 	p.self = rt.UPID(id)
 	p.owner = a
 	p.done = make(chan struct{})
-	if _, loaded := rt.procs.LoadOrStore(id, p); loaded {
-		p.rt = nil
-		return UPID{}, fmt.Errorf("spawn %q: %w", id, ErrIDTaken)
+	// The process is published (found by senders) only once its actor
+	// ref is set, and before it starts, so Initialize can dispatch to
+	// itself. The actor system keeps names unique.
+	publish := func(r *actor.Ref) {
+		p.ref = r
+		rt.procs.Store(id, p)
 	}
-	if _, err := rt.sys.Spawn(id, &shell{p: p}, func(r *actor.Ref) { p.ref = r }); err != nil {
+	if _, err := rt.sys.Spawn(id, &shell{p: p}, publish); err != nil {
 		rt.procs.CompareAndDelete(id, p)
 		p.rt = nil
+		if errors.Is(err, actor.ErrNameTaken) {
+			return UPID{}, fmt.Errorf("spawn %q: %w", id, ErrIDTaken)
+		}
 		return UPID{}, fmt.Errorf("spawn %q: %w", id, err)
 	}
 	return p.self, nil

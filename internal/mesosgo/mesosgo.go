@@ -1,0 +1,150 @@
+// Package mesosgo builds and runs a mesos-go 0.0.6 messenger as a peer for
+// interop tests and benchmarks. mesos-go comes from the Debian package
+// golang-github-mesos-mesos-go-dev and builds in GOPATH mode only, so the
+// peer program (peer.go, embedded here) is compiled into a temporary
+// GOPATH at run time.
+package mesosgo
+
+import (
+	"bufio"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed peer.go
+var peerSource []byte
+
+// GOPATH is where Debian installs Go sources for GOPATH builds.
+const GOPATH = "/usr/share/gocode"
+
+// ErrUnavailable means mesos-go is not installed (or will not build).
+var ErrUnavailable = errors.New("mesos-go 0.0.6 is not available")
+
+var (
+	buildOnce sync.Once
+	buildBin  string
+	buildErr  error
+)
+
+// Build compiles the peer once per OS process and returns its path.
+func Build() (string, error) {
+	buildOnce.Do(func() {
+		if _, err := os.Stat(filepath.Join(GOPATH, "src/github.com/mesos/mesos-go/api/v0/messenger")); err != nil {
+			buildErr = fmt.Errorf("%w: install the Debian package golang-github-mesos-mesos-go-dev (%v)", ErrUnavailable, err)
+			return
+		}
+		dir, err := os.MkdirTemp("", "gomesos-mesosgo")
+		if err != nil {
+			buildErr = fmt.Errorf("build mesos-go peer: %w", err)
+			return
+		}
+		src := filepath.Join(dir, "src", "mesosgopeer")
+		if err := os.MkdirAll(src, 0o755); err != nil {
+			buildErr = fmt.Errorf("build mesos-go peer: %w", err)
+			return
+		}
+		if err := os.WriteFile(filepath.Join(src, "peer.go"), peerSource, 0o644); err != nil {
+			buildErr = fmt.Errorf("build mesos-go peer: %w", err)
+			return
+		}
+		bin := filepath.Join(dir, "mesosgo-peer")
+		cmd := exec.Command("go", "build", "-o", bin, "peer.go")
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "GO111MODULE=off", "GOPATH="+dir+":"+GOPATH, "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("%w: build failed: %v\n%s", ErrUnavailable, err, out)
+			return
+		}
+		buildBin = bin
+	})
+	return buildBin, buildErr
+}
+
+// Peer is a running peer program.
+type Peer struct {
+	UPID  string
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string
+}
+
+// Start runs the peer with args and waits (up to 30 s) for its UPID line.
+func Start(args ...string) (*Peer, error) {
+	bin, err := Build()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start mesos-go peer: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start mesos-go peer: %w", err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start mesos-go peer: %w", err)
+	}
+	p := &Peer{cmd: cmd, stdin: stdin, lines: make(chan string, 1024)}
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	line, err := p.Line("UPID ", 30*time.Second)
+	if err != nil {
+		p.Stop()
+		return nil, err
+	}
+	p.UPID = strings.TrimPrefix(line, "UPID ")
+	return p, nil
+}
+
+// Line returns the next output line starting with prefix, skipping
+// others, waiting at most timeout (wall-clock: a bound on another OS
+// process).
+func (p *Peer) Line(prefix string, timeout time.Duration) (string, error) {
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				return "", fmt.Errorf("mesos-go peer exited before printing %q", prefix)
+			}
+			if strings.HasPrefix(l, prefix) {
+				return l, nil
+			}
+		case <-deadline:
+			return "", fmt.Errorf("mesos-go peer printed no %q within %v", prefix, timeout)
+		}
+	}
+}
+
+// Wait waits for the peer to exit and returns its error.
+func (p *Peer) Wait() error { return p.cmd.Wait() }
+
+// Stop closes the peer's stdin (ending echo and sink modes) and kills it
+// if it does not exit.
+func (p *Peer) Stop() {
+	_ = p.stdin.Close()
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+	}
+}

@@ -1,0 +1,16 @@
+package mesosgo
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestBuild(t *testing.T) {
+	bin, err := Build()
+	if errors.Is(err, ErrUnavailable) {
+		t.Skipf("skipping: %v", err)
+	}
+	if err != nil || bin == "" {
+		t.Fatalf("build: %q %v", bin, err)
+	}
+}
