@@ -269,6 +269,10 @@ func (r *Registry) Snapshot(ctx context.Context) map[string]float64 {
 	for i, m := range ms {
 		if _, isGauge := m.(*Gauge); !isGauge {
 			m.collect(ctx, names[i], out)
+		}
+	}
+	for i, m := range ms {
+		if _, isGauge := m.(*Gauge); !isGauge {
 			continue
 		}
 		wg.Add(1)

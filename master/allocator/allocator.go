@@ -1,0 +1,87 @@
+// Package allocator decides which framework is offered which slave's
+// resources. The core is a plain Go value with no actors and no clock
+// reads (time comes in as arguments), so it is tested and benchmarked
+// directly; the master drives it. The default allocator, HierarchicalDRF,
+// sorts roles by weighted dominant share and frameworks within a role by
+// dominant share, and gives each framework a whole slave's free resources
+// per cycle, as Mesos's hierarchical allocator does.
+package allocator
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gomesos/gomesos/resources"
+)
+
+// Decision is one offer to make: a framework gets resources of a slave.
+type Decision struct {
+	FrameworkID string
+	SlaveID     string
+	Resources   resources.Resources
+}
+
+// Options configure an allocator.
+type Options struct {
+	// Roles, if set, is the whitelist of roles (informational here; the
+	// master refuses frameworks of other roles).
+	Roles []string
+	// Weights of roles; unlisted roles weigh 1.
+	Weights map[string]float64
+	// Seed orders slaves in each cycle (Mesos shuffles them).
+	Seed uint64
+}
+
+// Allocator is what the master needs from an allocator.
+type Allocator interface {
+	AddFramework(id, role string, used map[string]resources.Resources, now time.Time)
+	RemoveFramework(id string)
+	ActivateFramework(id string)
+	DeactivateFramework(id string)
+	AddSlave(id, hostname string, total resources.Resources, used map[string]resources.Resources)
+	RemoveSlave(id string)
+	ActivateSlave(id string)
+	DeactivateSlave(id string)
+	// RecoverResources returns resources a framework held on a slave;
+	// refuseSeconds > 0 filters them from that framework on that slave
+	// for that long.
+	RecoverResources(frameworkID, slaveID string, res resources.Resources, refuseSeconds float64, now time.Time)
+	ReviveOffers(frameworkID string)
+	SuppressOffers(frameworkID string)
+	// Allocate runs one cycle over every active slave.
+	Allocate(now time.Time) []Decision
+}
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string]func(Options) Allocator{}
+)
+
+// Register makes an allocator constructor available by name (--allocator).
+func Register(name string, ctor func(Options) Allocator) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	registry[name] = ctor
+}
+
+// New returns the allocator registered under name.
+func New(name string, opts Options) (Allocator, error) {
+	registryMu.Lock()
+	ctor, ok := registry[name]
+	registryMu.Unlock()
+	if !ok {
+		names := make([]string, 0, len(registry))
+		for n := range registry {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, fmt.Errorf("unknown allocator %q (have %v)", name, names)
+	}
+	return ctor(opts), nil
+}
+
+func init() {
+	Register("HierarchicalDRF", func(o Options) Allocator { return NewDRF(o) })
+}

@@ -1,0 +1,110 @@
+package master
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config holds the master's settings; the mesos-master flags map onto it.
+// The zero value is completed by Defaults.
+type Config struct {
+	// Hostname advertised in MasterInfo and offers' URLs; default: the IP.
+	Hostname string
+	// Cluster is the human-readable cluster name shown in /state.
+	Cluster string
+	// AllocationInterval is the batch interval of the allocator (1 s).
+	AllocationInterval time.Duration
+	// OfferTimeout rescinds offers not answered in time; 0 means never.
+	OfferTimeout time.Duration
+	// SlavePingTimeout is the interval and timeout of slave pings (15 s).
+	SlavePingTimeout time.Duration
+	// MaxSlavePingTimeouts is how many pings may go unanswered (5).
+	MaxSlavePingTimeouts int
+	// SlaveRemovalRateLimit limits removals of slaves that failed health
+	// checks, as `N/duration` (e.g. `1/10mins`); empty means no limit.
+	SlaveRemovalRateLimit string
+	// Roles, if not empty, is the whitelist of framework roles.
+	Roles []string
+	// Weights of roles for DRF (`role=weight`); unlisted roles weigh 1.
+	Weights map[string]float64
+	// Allocator names the allocator (HierarchicalDRF).
+	Allocator string
+	// WorkDir is where the registry would be kept (flag only for now).
+	WorkDir string
+	// Flags is the flag set as given, served by /master/flags.
+	Flags map[string]string
+	// Version is the Mesos version this master reports.
+	Version string
+}
+
+// Defaults fills unset fields with Mesos's defaults.
+func (c *Config) Defaults() {
+	if c.AllocationInterval <= 0 {
+		c.AllocationInterval = time.Second
+	}
+	if c.SlavePingTimeout <= 0 {
+		c.SlavePingTimeout = 15 * time.Second
+	}
+	if c.MaxSlavePingTimeouts <= 0 {
+		c.MaxSlavePingTimeouts = 5
+	}
+	if c.Allocator == "" {
+		c.Allocator = "HierarchicalDRF"
+	}
+	if c.Version == "" {
+		c.Version = "1.0.0"
+	}
+}
+
+// RateLimit is a parsed `N/duration` limit: at most Permits per Per.
+type RateLimit struct {
+	Permits int
+	Per     time.Duration
+}
+
+// ParseRateLimit parses `N/duration`, the duration in Mesos syntax
+// (`10mins`, `30secs`) or Go syntax.
+func ParseRateLimit(s string) (RateLimit, error) {
+	n, d, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return RateLimit{}, fmt.Errorf("rate limit %q: want N/duration", s)
+	}
+	permits, err := strconv.Atoi(n)
+	if err != nil || permits <= 0 {
+		return RateLimit{}, fmt.Errorf("rate limit %q: %q is not a positive count", s, n)
+	}
+	per, err := parseDuration(d)
+	if err != nil || per <= 0 {
+		return RateLimit{}, fmt.Errorf("rate limit %q: bad duration %q", s, d)
+	}
+	return RateLimit{Permits: permits, Per: per}, nil
+}
+
+// parseDuration reads Mesos durations (`10mins`, `5secs`, `100ms`,
+// `2hrs`, `1days`, `1weeks`) and Go durations.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, nil
+	}
+	units := []struct {
+		suffix string
+		unit   time.Duration
+	}{
+		{"weeks", 7 * 24 * time.Hour}, {"days", 24 * time.Hour}, {"hrs", time.Hour},
+		{"mins", time.Minute}, {"secs", time.Second}, {"ms", time.Millisecond},
+		{"us", time.Microsecond}, {"ns", time.Nanosecond},
+	}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			f, err := strconv.ParseFloat(num, 64)
+			if err != nil {
+				return 0, fmt.Errorf("duration %q: %w", s, err)
+			}
+			return time.Duration(f * float64(u.unit)), nil
+		}
+	}
+	return 0, fmt.Errorf("duration %q: unknown unit", s)
+}

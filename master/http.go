@@ -1,0 +1,338 @@
+package master
+
+import (
+	"encoding/base64"
+	"net/http"
+	"sort"
+	"strconv"
+
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/resources"
+)
+
+func (m *Master) installRoutes() {
+	state := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.stateJSON()) }
+	m.Route("/state", "Information about the state of the master.", state)
+	m.Route("/state.json", "Information about the state of the master.", state)
+	m.Route("/health", "Health check of the master.", func(*http.Request) future.Future[*process.Response] {
+		return process.Status(http.StatusOK, "")
+	})
+	m.Route("/redirect", "Redirects to the leading master.", func(r *http.Request) future.Future[*process.Response] {
+		h := http.Header{}
+		h.Set("Location", "//"+m.info.GetHostname()+":"+strconv.Itoa(int(m.info.GetPort())))
+		return future.Ready(&process.Response{Status: http.StatusTemporaryRedirect, Header: h})
+	})
+	m.Route("/flags", "The master's flags.", func(*http.Request) future.Future[*process.Response] {
+		return process.JSON(map[string]any{"flags": m.cfg.Flags})
+	})
+	tasks := func(r *http.Request) future.Future[*process.Response] { return process.JSON(m.tasksJSON(r)) }
+	m.Route("/tasks", "Lists tasks of all frameworks.", tasks)
+	m.Route("/tasks.json", "Lists tasks of all frameworks.", tasks)
+	roles := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.rolesJSON()) }
+	m.Route("/roles", "Information about roles.", roles)
+	m.Route("/roles.json", "Information about roles.", roles)
+	m.Route("/teardown", "Tears down a framework: POST frameworkId=<id>.", m.teardownHTTP)
+}
+
+func (m *Master) teardownHTTP(r *http.Request) future.Future[*process.Response] {
+	if r.Method != http.MethodPost {
+		return process.Status(http.StatusMethodNotAllowed, "Expecting POST")
+	}
+	if err := r.ParseForm(); err != nil {
+		return process.Status(http.StatusBadRequest, "Unable to parse body: "+err.Error())
+	}
+	id := r.PostForm.Get("frameworkId")
+	if id == "" {
+		return process.Status(http.StatusBadRequest, "Missing 'frameworkId' query parameter")
+	}
+	f := m.frameworks[id]
+	if f == nil {
+		return process.Status(http.StatusBadRequest, "No framework found with specified ID")
+	}
+	m.removeFramework(f)
+	return process.Status(http.StatusOK, "")
+}
+
+type jsonObj = map[string]any
+
+func (m *Master) stateJSON() jsonObj {
+	slaves := make([]jsonObj, 0, len(m.slaves))
+	for _, id := range sortedKeys(m.slaves) {
+		slaves = append(slaves, m.slaveJSON(m.slaves[id]))
+	}
+	frameworks := make([]jsonObj, 0, len(m.frameworks))
+	for _, id := range sortedKeys(m.frameworks) {
+		frameworks = append(frameworks, m.frameworkJSON(m.frameworks[id]))
+	}
+	completed := make([]jsonObj, 0, len(m.completed))
+	for _, f := range m.completed {
+		completed = append(completed, m.frameworkJSON(f))
+	}
+	activated, deactivated := 0, 0
+	for _, s := range m.slaves {
+		if s.active {
+			activated++
+		} else {
+			deactivated++
+		}
+	}
+	state := jsonObj{
+		"version":                 m.cfg.Version,
+		"id":                      m.id,
+		"pid":                     m.Self().String(),
+		"hostname":                m.info.GetHostname(),
+		"start_time":              seconds(m.start),
+		"activated_slaves":        activated,
+		"deactivated_slaves":      deactivated,
+		"slaves":                  slaves,
+		"frameworks":              frameworks,
+		"completed_frameworks":    completed,
+		"orphan_tasks":            []jsonObj{},
+		"unregistered_frameworks": []string{},
+		"flags":                   m.cfg.Flags,
+	}
+	if m.cfg.Cluster != "" {
+		state["cluster"] = m.cfg.Cluster
+	}
+	if m.leader {
+		state["leader"] = m.Self().String()
+		state["elected_time"] = seconds(m.start)
+	}
+	return state
+}
+
+func (m *Master) slaveJSON(s *slave) jsonObj {
+	attrs := jsonObj{}
+	for _, a := range s.info.GetAttributes() {
+		attrs[a.GetName()] = attributeValue(a)
+	}
+	return jsonObj{
+		"id":                s.id,
+		"pid":               s.pid.String(),
+		"hostname":          s.info.GetHostname(),
+		"registered_time":   seconds(s.registered),
+		"resources":         s.total.ToJSONMap(),
+		"used_resources":    s.used.ToJSONMap(),
+		"offered_resources": s.offered.ToJSONMap(),
+		"attributes":        attrs,
+		"active":            s.active,
+		"version":           s.version,
+	}
+}
+
+func attributeValue(a *mesos.Attribute) any {
+	switch a.GetType() {
+	case mesos.Value_SCALAR:
+		return a.GetScalar().GetValue()
+	case mesos.Value_TEXT:
+		return a.GetText().GetValue()
+	case mesos.Value_RANGES:
+		return resources.FormatRanges(a.GetRanges())
+	case mesos.Value_SET:
+		return "{" + joinStrings(a.GetSet().GetItem(), ",") + "}"
+	}
+	return nil
+}
+
+func (m *Master) frameworkJSON(f *framework) jsonObj {
+	tasks := make([]jsonObj, 0, len(f.tasks))
+	for _, id := range sortedTaskIDs(f.tasks) {
+		tasks = append(tasks, taskJSON(f.tasks[id]))
+	}
+	completed := make([]jsonObj, 0, len(f.completed))
+	for _, t := range f.completed {
+		completed = append(completed, taskJSON(t))
+	}
+	offers := make([]jsonObj, 0, len(f.offers))
+	var offered resources.Resources
+	for _, o := range sortedOffers(f.offers) {
+		offered = offered.Plus(o.res)
+		offers = append(offers, jsonObj{
+			"id":           o.id(),
+			"framework_id": f.id,
+			"slave_id":     o.s.id,
+			"resources":    o.res.ToJSONMap(),
+		})
+	}
+	executors := []jsonObj{}
+	for _, sid := range sortedKeys(f.executors) {
+		for _, eid := range sortedKeys(f.executors[sid]) {
+			e := f.executors[sid][eid]
+			executors = append(executors, jsonObj{
+				"executor_id": eid,
+				"name":        e.GetName(),
+				"source":      e.GetSource(),
+				"slave_id":    sid,
+				"command":     jsonObj{"value": e.GetCommand().GetValue()},
+				"resources":   resources.FromProto(e.GetResources()).ToJSONMap(),
+			})
+		}
+	}
+	used := f.used()
+	var capabilities []string
+	for _, c := range f.info.GetCapabilities() {
+		capabilities = append(capabilities, c.GetType().String())
+	}
+	obj := jsonObj{
+		"id":                f.id,
+		"name":              f.info.GetName(),
+		"pid":               f.pid.String(),
+		"user":              f.info.GetUser(),
+		"hostname":          f.info.GetHostname(),
+		"webui_url":         f.info.GetWebuiUrl(),
+		"role":              f.role(),
+		"principal":         f.info.GetPrincipal(),
+		"active":            f.active,
+		"connected":         f.connected,
+		"checkpoint":        f.info.GetCheckpoint(),
+		"failover_timeout":  f.info.GetFailoverTimeout(),
+		"capabilities":      nonNil(capabilities),
+		"registered_time":   seconds(f.registered),
+		"reregistered_time": seconds(f.reregistered),
+		"unregistered_time": seconds(f.unregistered),
+		"resources":         used.Plus(offered).ToJSONMap(),
+		"used_resources":    used.ToJSONMap(),
+		"offered_resources": offered.ToJSONMap(),
+		"tasks":             tasks,
+		"completed_tasks":   completed,
+		"offers":            offers,
+		"executors":         executors,
+	}
+	if l := f.info.GetLabels(); l != nil {
+		obj["labels"] = labelsJSON(l)
+	}
+	return obj
+}
+
+func taskJSON(t *mesos.Task) jsonObj {
+	statuses := make([]jsonObj, 0, len(t.GetStatuses()))
+	for _, s := range t.GetStatuses() {
+		st := jsonObj{"state": s.GetState().String(), "timestamp": s.GetTimestamp()}
+		if s.Healthy != nil {
+			st["healthy"] = s.GetHealthy()
+		}
+		statuses = append(statuses, st)
+	}
+	obj := jsonObj{
+		"id":           t.GetTaskId().GetValue(),
+		"name":         t.GetName(),
+		"framework_id": t.GetFrameworkId().GetValue(),
+		"executor_id":  t.GetExecutorId().GetValue(),
+		"slave_id":     t.GetSlaveId().GetValue(),
+		"state":        t.GetState().String(),
+		"resources":    resources.FromProto(t.GetResources()).ToJSONMap(),
+		"statuses":     statuses,
+	}
+	if l := t.GetLabels(); l != nil {
+		obj["labels"] = labelsJSON(l)
+	}
+	return obj
+}
+
+func labelsJSON(l *mesos.Labels) []jsonObj {
+	out := make([]jsonObj, 0, len(l.GetLabels()))
+	for _, kv := range l.GetLabels() {
+		out = append(out, jsonObj{"key": kv.GetKey(), "value": kv.GetValue()})
+	}
+	return out
+}
+
+func (m *Master) tasksJSON(r *http.Request) jsonObj {
+	limit, offset := 100, 0
+	if v, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && v >= 0 {
+		limit = v
+	}
+	if v, err := strconv.Atoi(r.URL.Query().Get("offset")); err == nil && v >= 0 {
+		offset = v
+	}
+	var all []*mesos.Task
+	for _, fid := range sortedKeys(m.frameworks) {
+		f := m.frameworks[fid]
+		for _, tid := range sortedTaskIDs(f.tasks) {
+			all = append(all, f.tasks[tid])
+		}
+		all = append(all, f.completed...)
+	}
+	if r.URL.Query().Get("order") == "asc" {
+		// Already ascending by framework and task id.
+	} else {
+		for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
+			all[i], all[j] = all[j], all[i]
+		}
+	}
+	out := []jsonObj{}
+	for i := offset; i < len(all) && len(out) < limit; i++ {
+		out = append(out, taskJSON(all[i]))
+	}
+	return jsonObj{"tasks": out}
+}
+
+func (m *Master) rolesJSON() jsonObj {
+	type roleInfo struct {
+		frameworks []string
+		used       resources.Resources
+	}
+	roles := map[string]*roleInfo{"*": {}}
+	for _, r := range m.cfg.Roles {
+		roles[r] = &roleInfo{}
+	}
+	for _, fid := range sortedKeys(m.frameworks) {
+		f := m.frameworks[fid]
+		ri := roles[f.role()]
+		if ri == nil {
+			ri = &roleInfo{}
+			roles[f.role()] = ri
+		}
+		ri.frameworks = append(ri.frameworks, f.id)
+		ri.used = ri.used.Plus(f.used())
+	}
+	out := []jsonObj{}
+	for _, name := range sortedKeys(roles) {
+		ri := roles[name]
+		w := 1.0
+		if v, ok := m.cfg.Weights[name]; ok {
+			w = v
+		}
+		out = append(out, jsonObj{"name": name, "weight": w, "frameworks": nonNil(ri.frameworks), "resources": ri.used.ToJSONMap()})
+	}
+	return jsonObj{"roles": out}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func joinStrings(s []string, sep string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += sep
+		}
+		out += x
+	}
+	return out
+}
+
+// seconds is a Mesos timestamp: seconds since the epoch, 0 for the zero time.
+func seconds(t interface{ UnixNano() int64 }) float64 {
+	if z, ok := t.(interface{ IsZero() bool }); ok && z.IsZero() {
+		return 0
+	}
+	return float64(t.UnixNano()) / 1e9
+}
+
+var _ = base64.StdEncoding

@@ -1,0 +1,222 @@
+// Package master is the Mesos master: it registers frameworks and slaves,
+// offers the slaves' resources to frameworks through the allocator, launches
+// tasks, forwards status updates and acknowledgements, and answers
+// reconciliation. It speaks Mesos's messages (legacy framework messages and
+// mesos.scheduler.Call) over the libprocess runtime, so unmodified Mesos and
+// mesos-go 0.0.6 peers work against it.
+package master
+
+import (
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/master/allocator"
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
+)
+
+// ID is the process id of the master; its UPID is master@ip:port.
+const ID = "master"
+
+// Master is the master process. Create it with New and spawn it with
+// Spawn; everything it holds is touched only by its own handlers.
+type Master struct {
+	process.Process
+
+	cfg    Config
+	log    *slog.Logger
+	info   *mesos.MasterInfo
+	id     string // MasterInfo.id, a UUID new on every start
+	start  time.Time
+	leader bool
+
+	alloc     allocator.Allocator
+	allocTick *process.Timer
+
+	frameworks        map[string]*framework
+	completed         []*framework // removed frameworks, newest last, bounded
+	removedFrameworks map[string]bool
+
+	slaves        map[string]*slave
+	slavesByPID   map[process.UPID]*slave
+	removedSlaves map[string]bool
+	removals      *rateLimiter
+
+	offers map[string]*offer
+
+	nextFramework, nextSlave, nextOffer int
+
+	metrics *masterMetrics
+}
+
+// New returns a master with the given configuration; Spawn starts it.
+func New(cfg Config) *Master {
+	cfg.Defaults()
+	return &Master{
+		cfg:               cfg,
+		frameworks:        make(map[string]*framework),
+		removedFrameworks: make(map[string]bool),
+		slaves:            make(map[string]*slave),
+		slavesByPID:       make(map[process.UPID]*slave),
+		removedSlaves:     make(map[string]bool),
+		offers:            make(map[string]*offer),
+	}
+}
+
+// Spawn starts m on rt as the process "master" and makes it the runtime's
+// HTTP delegate, so that /state reaches /master/state.
+func Spawn(rt *process.Runtime, m *Master) (process.UPID, error) {
+	alloc, err := allocator.New(m.cfg.Allocator, allocator.Options{
+		Roles:   m.cfg.Roles,
+		Weights: m.cfg.Weights,
+	})
+	if err != nil {
+		return process.UPID{}, fmt.Errorf("master: %w", err)
+	}
+	m.alloc = alloc
+	if m.cfg.SlaveRemovalRateLimit != "" {
+		rl, err := ParseRateLimit(m.cfg.SlaveRemovalRateLimit)
+		if err != nil {
+			return process.UPID{}, fmt.Errorf("master: --slave_removal_rate_limit: %w", err)
+		}
+		m.removals = &rateLimiter{limit: rl}
+	}
+	pid, err := rt.Spawn(m, ID)
+	if err != nil {
+		return process.UPID{}, fmt.Errorf("spawn master: %w", err)
+	}
+	rt.SetDelegate(ID)
+	return pid, nil
+}
+
+// Initialize installs the handlers and, standalone, becomes the leader.
+func (m *Master) Initialize() {
+	m.log = m.Runtime().Logger().With("component", "master")
+	m.start = m.Clock().Now()
+	m.id = newUUID(m.Runtime())
+	m.info = masterInfo(m.id, m.Self(), m.cfg.Hostname, m.cfg.Version)
+	m.metrics = newMasterMetrics(m)
+	m.installHandlers()
+	m.installRoutes()
+	m.elect()
+}
+
+// elect makes this master the leader (standalone mode has no contenders).
+func (m *Master) elect() {
+	m.leader = true
+	m.log.Info("elected as the leading master", "pid", m.Self().String(), "id", m.id)
+	m.scheduleAllocation()
+}
+
+// Info returns a copy of the MasterInfo this master publishes.
+func (m *Master) Info() *mesos.MasterInfo { return proto.Clone(m.info).(*mesos.MasterInfo) }
+
+// handle installs handler for messages of type T, dropping (and counting)
+// every message until the master is elected.
+func handle[T proto.Message](m *Master, counter func(), handler func(from process.UPID, msg T)) {
+	process.Install(&m.Process, func(from process.UPID, msg T) {
+		if !m.leader {
+			m.metrics.droppedMessages.Inc()
+			return
+		}
+		if counter != nil {
+			counter()
+		}
+		handler(from, msg)
+	})
+}
+
+// send sends msg from the master, logging (never panicking on) failures.
+func (m *Master) send(to process.UPID, msg proto.Message) {
+	if err := m.Send(to, msg); err != nil {
+		m.log.Error("cannot send message", "to", to.String(), "err", err)
+	}
+}
+
+func (m *Master) newFrameworkID() *mesos.FrameworkID {
+	id := fmt.Sprintf("%s-%04d", m.id, m.nextFramework)
+	m.nextFramework++
+	return &mesos.FrameworkID{Value: proto.String(id)}
+}
+
+func (m *Master) newSlaveID() *mesos.SlaveID {
+	id := fmt.Sprintf("%s-S%d", m.id, m.nextSlave)
+	m.nextSlave++
+	return &mesos.SlaveID{Value: proto.String(id)}
+}
+
+func (m *Master) newOfferID() *mesos.OfferID {
+	id := fmt.Sprintf("%s-O%d", m.id, m.nextOffer)
+	m.nextOffer++
+	return &mesos.OfferID{Value: proto.String(id)}
+}
+
+// nowSeconds is the Clock's time as Mesos timestamps (seconds).
+func (m *Master) nowSeconds() float64 {
+	return float64(m.Clock().Now().UnixNano()) / 1e9
+}
+
+// masterInfo builds the MasterInfo for pid. Its ip field is the IPv4
+// address as libprocess stores it: the network-order bytes read as a
+// little-endian integer.
+func masterInfo(id string, pid process.UPID, hostname, version string) *mesos.MasterInfo {
+	ip4 := pid.Addr.Addr().As4()
+	if hostname == "" {
+		hostname = pid.Addr.Addr().String()
+	}
+	return &mesos.MasterInfo{
+		Id:       proto.String(id),
+		Ip:       proto.Uint32(binary.LittleEndian.Uint32(ip4[:])),
+		Port:     proto.Uint32(uint32(pid.Addr.Port())),
+		Pid:      proto.String(pid.String()),
+		Hostname: proto.String(hostname),
+		Version:  proto.String(version),
+		Address: &mesos.Address{
+			Hostname: proto.String(hostname),
+			Ip:       proto.String(pid.Addr.Addr().String()),
+			Port:     proto.Int32(int32(pid.Addr.Port())),
+		},
+	}
+}
+
+// newUUID returns a random RFC 4122 version 4 UUID string drawn from the
+// runtime's (seedable) random source.
+func newUUID(rt *process.Runtime) string {
+	var b [16]byte
+	rt.RandBytes(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// addrOf is a helper for tests: the IPv4 address of a MasterInfo.
+func addrOf(info *mesos.MasterInfo) netip.Addr {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], info.GetIp())
+	return netip.AddrFrom4(b)
+}
+
+var _ = messages.StatusUpdate{}
+
+// TaskCount returns how many tasks the master holds (for tests, from
+// outside the process: it dispatches and waits).
+func (m *Master) TaskCount() int {
+	f := process.Dispatch(m.Runtime(), m.Self(), func() int {
+		n := 0
+		for _, fw := range m.frameworks {
+			n += len(fw.tasks)
+		}
+		return n
+	})
+	if !process.Await(m.Runtime(), f, 15*time.Second) {
+		return -1
+	}
+	n, _ := f.Get()
+	return n
+}

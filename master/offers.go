@@ -1,0 +1,345 @@
+package master
+
+import (
+	"fmt"
+	"sort"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/resources"
+)
+
+// offer is an outstanding offer.
+type offer struct {
+	o       *mesos.Offer
+	f       *framework
+	s       *slave
+	res     resources.Resources
+	timeout *process.Timer
+}
+
+func (o *offer) id() string { return o.o.GetId().GetValue() }
+
+// scheduleAllocation runs an allocation cycle every allocation interval.
+func (m *Master) scheduleAllocation() {
+	m.allocTick = m.Delay(m.cfg.AllocationInterval, func() {
+		m.allocate()
+		m.scheduleAllocation()
+	})
+}
+
+// allocate runs one allocation cycle and makes the offers it decides.
+func (m *Master) allocate() {
+	if !m.leader {
+		return
+	}
+	decisions := m.alloc.Allocate(m.Clock().Now())
+	// Group per framework so each gets one ResourceOffersMessage.
+	byFramework := make(map[string][]allocDecision)
+	var order []string
+	for _, d := range decisions {
+		if _, seen := byFramework[d.FrameworkID]; !seen {
+			order = append(order, d.FrameworkID)
+		}
+		byFramework[d.FrameworkID] = append(byFramework[d.FrameworkID], allocDecision{d.SlaveID, d.Resources})
+	}
+	for _, fid := range order {
+		m.offer(fid, byFramework[fid])
+	}
+}
+
+type allocDecision struct {
+	slaveID string
+	res     resources.Resources
+}
+
+// offer turns allocation decisions into offers to framework fid.
+func (m *Master) offer(fid string, decisions []allocDecision) {
+	f := m.frameworks[fid]
+	msg := &messages.ResourceOffersMessage{}
+	for _, d := range decisions {
+		s := m.slaves[d.slaveID]
+		if f == nil || !f.active || !f.connected || s == nil || !s.active {
+			// Not offerable after all: give the resources back.
+			m.alloc.RecoverResources(fid, d.slaveID, d.res, 0, m.Clock().Now())
+			continue
+		}
+		o := &offer{
+			o: &mesos.Offer{
+				Id:          m.newOfferID(),
+				FrameworkId: f.frameworkID(),
+				SlaveId:     s.slaveID(),
+				Hostname:    proto.String(s.info.GetHostname()),
+				Resources:   d.res.ToProto(),
+				Attributes:  s.info.GetAttributes(),
+			},
+			f:   f,
+			s:   s,
+			res: d.res,
+		}
+		for eid := range s.executors[fid] {
+			o.o.ExecutorIds = append(o.o.ExecutorIds, &mesos.ExecutorID{Value: proto.String(eid)})
+		}
+		sort.Slice(o.o.ExecutorIds, func(i, j int) bool { return o.o.ExecutorIds[i].GetValue() < o.o.ExecutorIds[j].GetValue() })
+		m.offers[o.id()] = o
+		f.offers[o.id()] = o
+		s.offers[o.id()] = o
+		s.offered = s.offered.Plus(o.res)
+		if m.cfg.OfferTimeout > 0 {
+			id := o.id()
+			o.timeout = m.Delay(m.cfg.OfferTimeout, func() {
+				if o := m.offers[id]; o != nil {
+					m.log.Info("offer timed out", "offer", id, "framework", o.f.id)
+					m.rescindOffer(o, 0)
+				}
+			})
+		}
+		msg.Offers = append(msg.Offers, o.o)
+		msg.Pids = append(msg.Pids, s.pid.String())
+	}
+	if len(msg.Offers) > 0 {
+		m.send(f.pid, msg)
+	}
+}
+
+// removeOffer forgets o; with recover, its resources go back to the
+// allocator, filtered from o's framework for refuseSeconds.
+func (m *Master) removeOffer(o *offer, recover bool, refuseSeconds float64) {
+	delete(m.offers, o.id())
+	delete(o.f.offers, o.id())
+	delete(o.s.offers, o.id())
+	o.s.offered = o.s.offered.Minus(o.res)
+	m.Clock().Cancel(o.timeout)
+	if recover {
+		m.alloc.RecoverResources(o.f.id, o.s.id, o.res, refuseSeconds, m.Clock().Now())
+	}
+}
+
+// rescindOffer withdraws o from its framework and recovers its resources.
+func (m *Master) rescindOffer(o *offer, refuseSeconds float64) {
+	if o.f.connected {
+		m.send(o.f.pid, &messages.RescindResourceOfferMessage{OfferId: o.o.GetId()})
+	}
+	m.removeOffer(o, true, refuseSeconds)
+}
+
+func (m *Master) rescindAllOffers(f *framework) {
+	for _, o := range sortedOffers(f.offers) {
+		m.rescindOffer(o, 0)
+	}
+}
+
+func (m *Master) rescindSlaveOffers(s *slave) {
+	for _, o := range sortedOffers(s.offers) {
+		m.rescindOffer(o, 0)
+	}
+}
+
+func sortedOffers(offers map[string]*offer) []*offer {
+	out := make([]*offer, 0, len(offers))
+	for _, o := range offers {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id() < out[j].id() })
+	return out
+}
+
+// defaultRefuseSeconds is Filters.refuse_seconds's default.
+const defaultRefuseSeconds = 5.0
+
+func refuseSeconds(f *mesos.Filters) float64 {
+	if f == nil || f.RefuseSeconds == nil {
+		return defaultRefuseSeconds
+	}
+	return f.GetRefuseSeconds()
+}
+
+// decline returns offers unused, filtered for the given time.
+func (m *Master) decline(f *framework, offerIDs []*mesos.OfferID, filters *mesos.Filters) {
+	for _, id := range offerIDs {
+		if o := m.offers[id.GetValue()]; o != nil && o.f == f {
+			m.removeOffer(o, true, refuseSeconds(filters))
+		}
+	}
+}
+
+// accept handles ACCEPT (and the legacy LaunchTasksMessage): the offers are
+// validated together, then each LAUNCH operation's tasks are validated and
+// launched, and what is left is recovered with the filters.
+func (m *Master) accept(f *framework, offerIDs []*mesos.OfferID, ops []*mesos.Offer_Operation, filters *mesos.Filters) {
+	var tasks []*mesos.TaskInfo
+	for _, op := range ops {
+		if op.GetType() == mesos.Offer_Operation_LAUNCH {
+			tasks = append(tasks, op.GetLaunch().GetTaskInfos()...)
+		}
+	}
+	offers, err := m.validateOffers(f, offerIDs)
+	if err != "" {
+		m.log.Info("invalid offers in accept", "framework", f.id, "reason", err)
+		for _, o := range offers {
+			m.removeOffer(o, true, 0)
+		}
+		for _, t := range tasks {
+			m.metrics.countTaskState(mesos.TaskState_TASK_LOST)
+			m.sendMasterUpdate(f, t.GetTaskId(), t.GetSlaveId(), mesos.TaskState_TASK_LOST,
+				mesos.TaskStatus_REASON_INVALID_OFFERS, "Task launched with invalid offers: "+err)
+		}
+		return
+	}
+	s := offers[0].s
+	var available resources.Resources
+	for _, o := range offers {
+		available = available.Plus(o.res)
+		m.removeOffer(o, false, 0)
+	}
+	launched := make(map[string]bool)
+	for _, op := range ops {
+		switch op.GetType() {
+		case mesos.Offer_Operation_LAUNCH:
+			for _, t := range op.GetLaunch().GetTaskInfos() {
+				if reason := m.validateTask(f, s, t, available, launched); reason != "" {
+					m.log.Info("invalid task", "framework", f.id, "task", t.GetTaskId().GetValue(), "reason", reason)
+					m.metrics.countTaskState(mesos.TaskState_TASK_ERROR)
+					m.sendMasterUpdate(f, t.GetTaskId(), s.slaveID(), mesos.TaskState_TASK_ERROR,
+						mesos.TaskStatus_REASON_TASK_INVALID, reason)
+					continue
+				}
+				launched[t.GetTaskId().GetValue()] = true
+				available = available.Minus(m.launchTask(f, s, t))
+			}
+		default:
+			m.log.Warn("unsupported offer operation dropped", "framework", f.id, "type", op.GetType().String())
+		}
+	}
+	if !available.IsEmpty() {
+		m.alloc.RecoverResources(f.id, s.id, available, refuseSeconds(filters), m.Clock().Now())
+	}
+}
+
+// validateOffers checks that every offer exists, belongs to f, is not
+// repeated, and that all are on one slave. It returns the offers found
+// (to recover them on failure) and the reason they are invalid, or "".
+func (m *Master) validateOffers(f *framework, ids []*mesos.OfferID) ([]*offer, string) {
+	var found []*offer
+	seen := make(map[string]bool)
+	reason := ""
+	if len(ids) == 0 {
+		reason = "No offers specified"
+	}
+	for _, id := range ids {
+		v := id.GetValue()
+		o := m.offers[v]
+		switch {
+		case seen[v]:
+			reason = "Duplicate offer " + v + " in offer list"
+			continue
+		case o == nil:
+			reason = "Offer " + v + " is no longer valid"
+			continue
+		case o.f != f:
+			reason = "Offer " + v + " has invalid framework"
+			continue
+		}
+		seen[v] = true
+		found = append(found, o)
+		if found[0].s != o.s {
+			reason = "Aggregated offers must belong to one single agent. Offer " + v + " uses agent " + o.s.id + " and offer " + found[0].id() + " uses agent " + found[0].s.id
+		}
+	}
+	return found, reason
+}
+
+// validateTask returns why t cannot run on s with the available
+// resources, or "".
+func (m *Master) validateTask(f *framework, s *slave, t *mesos.TaskInfo, available resources.Resources, launched map[string]bool) string {
+	tid := t.GetTaskId().GetValue()
+	switch {
+	case tid == "":
+		return "Task ID is empty"
+	case launched[tid] || f.tasks[tid] != nil:
+		return "Task has duplicate ID: " + tid
+	case t.GetSlaveId().GetValue() != s.id:
+		return fmt.Sprintf("Task uses invalid agent: %s (offers are for %s)", t.GetSlaveId().GetValue(), s.id)
+	case (t.Executor == nil) == (t.Command == nil):
+		return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present"
+	}
+	if t.Executor != nil {
+		if fid := t.Executor.GetFrameworkId().GetValue(); fid != "" && fid != f.id {
+			return "ExecutorInfo has an invalid FrameworkID (" + fid + ")"
+		}
+		if known := s.executors[f.id][t.Executor.GetExecutorId().GetValue()]; known != nil && !proto.Equal(known.GetCommand(), t.Executor.GetCommand()) {
+			return "Task has invalid ExecutorInfo (existing ExecutorInfo with same ExecutorID is not compatible)"
+		}
+	}
+	taskRes := resources.FromProto(t.GetResources())
+	if err := taskRes.Validate(); err != nil {
+		return "Task uses invalid resources: " + err.Error()
+	}
+	if taskRes.IsEmpty() {
+		return "Task uses no resources"
+	}
+	need := taskRes
+	if t.Executor != nil && s.executors[f.id][t.Executor.GetExecutorId().GetValue()] == nil {
+		need = need.Plus(resources.FromProto(t.Executor.GetResources()))
+	}
+	if !available.Contains(need) {
+		return "Task uses more resources " + need.String() + " than available " + available.String()
+	}
+	return ""
+}
+
+// launchTask records t as staging and sends it to the slave; it returns
+// the resources it consumed.
+func (m *Master) launchTask(f *framework, s *slave, t *mesos.TaskInfo) resources.Resources {
+	consumed := resources.FromProto(t.GetResources())
+	task := &mesos.Task{
+		Name:        t.Name,
+		TaskId:      t.TaskId,
+		FrameworkId: f.frameworkID(),
+		SlaveId:     s.slaveID(),
+		State:       mesos.TaskState_TASK_STAGING.Enum(),
+		Resources:   t.GetResources(),
+		Labels:      t.Labels,
+		Discovery:   t.Discovery,
+	}
+	if e := t.GetExecutor(); e != nil {
+		task.ExecutorId = e.ExecutorId
+		if s.addExecutor(f.id, e) {
+			if f.executors[s.id] == nil {
+				f.executors[s.id] = make(map[string]*mesos.ExecutorInfo)
+			}
+			f.executors[s.id][e.GetExecutorId().GetValue()] = e
+			consumed = consumed.Plus(resources.FromProto(e.GetResources()))
+		}
+	}
+	f.tasks[t.GetTaskId().GetValue()] = task
+	s.addTask(task)
+	m.metrics.countTaskState(mesos.TaskState_TASK_STAGING)
+	m.log.Info("launching task", "task", t.GetTaskId().GetValue(), "framework", f.id, "slave", s.id)
+	m.send(s.pid, &messages.RunTaskMessage{
+		FrameworkId: f.frameworkID(),
+		Framework:   f.info,
+		Pid:         proto.String(f.pid.String()),
+		Task:        t,
+	})
+	return consumed
+}
+
+// sendMasterUpdate sends f a status update generated by the master: no
+// uuid, so it is not acknowledged.
+func (m *Master) sendMasterUpdate(f *framework, taskID *mesos.TaskID, slaveID *mesos.SlaveID, state mesos.TaskState, reason mesos.TaskStatus_Reason, message string) {
+	now := proto.Float64(m.nowSeconds())
+	status := &mesos.TaskStatus{
+		TaskId:    taskID,
+		State:     state.Enum(),
+		Message:   proto.String(message),
+		SlaveId:   slaveID,
+		Timestamp: now,
+		Source:    mesos.TaskStatus_SOURCE_MASTER.Enum(),
+		Reason:    reason.Enum(),
+	}
+	m.forwardUpdate(f, &messages.StatusUpdate{FrameworkId: f.frameworkID(), SlaveId: slaveID, Status: status, Timestamp: now}, process.UPID{})
+}

@@ -1,0 +1,439 @@
+package master
+
+import (
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/resources"
+)
+
+// slave is the master's record of a registered slave.
+type slave struct {
+	id        string
+	info      *mesos.SlaveInfo
+	pid       process.UPID
+	version   string
+	connected bool
+	active    bool
+
+	registered   time.Time
+	reregistered time.Time
+
+	total   resources.Resources
+	used    resources.Resources // by tasks and executors
+	offered resources.Resources
+
+	tasks     map[string]map[string]*mesos.Task         // framework id → task id
+	executors map[string]map[string]*mesos.ExecutorInfo // framework id → executor id
+	offers    map[string]*offer
+	observer  *observer
+	// shutdownScheduled is set while a health-check removal waits for a
+	// rate-limit permit; a pong cancels it.
+	shutdownScheduled bool
+}
+
+func (s *slave) slaveID() *mesos.SlaveID { return &mesos.SlaveID{Value: proto.String(s.id)} }
+
+func (s *slave) addTask(t *mesos.Task) {
+	fid := t.GetFrameworkId().GetValue()
+	if s.tasks[fid] == nil {
+		s.tasks[fid] = make(map[string]*mesos.Task)
+	}
+	s.tasks[fid][t.GetTaskId().GetValue()] = t
+	if !isTerminal(t.GetState()) {
+		s.used = s.used.Plus(resources.FromProto(t.GetResources()))
+	}
+}
+
+func (s *slave) addExecutor(fid string, e *mesos.ExecutorInfo) bool {
+	if s.executors[fid] == nil {
+		s.executors[fid] = make(map[string]*mesos.ExecutorInfo)
+	}
+	eid := e.GetExecutorId().GetValue()
+	if _, ok := s.executors[fid][eid]; ok {
+		return false
+	}
+	s.executors[fid][eid] = e
+	s.used = s.used.Plus(resources.FromProto(e.GetResources()))
+	return true
+}
+
+func (m *Master) registerSlave(from process.UPID, msg *messages.RegisterSlaveMessage) {
+	if s := m.slavesByPID[from]; s != nil {
+		if s.connected {
+			// A retry: answer again.
+			m.send(from, &messages.SlaveRegisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
+			return
+		}
+		m.removeSlave(s, "a new slave registered at the same address")
+	}
+	info := proto.Clone(msg.GetSlave()).(*mesos.SlaveInfo)
+	info.Id = m.newSlaveID()
+	s := m.addSlave(info, from, msg.GetVersion())
+	m.allocSlave(s)
+	m.metrics.slaveRegistrations.Inc()
+	m.log.Info("registered slave", "slave", s.id, "pid", from.String(), "resources", s.total.String())
+	m.send(from, &messages.SlaveRegisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
+}
+
+func (m *Master) connection() *messages.MasterSlaveConnection {
+	total := m.cfg.SlavePingTimeout.Seconds() * float64(m.cfg.MaxSlavePingTimeouts)
+	return &messages.MasterSlaveConnection{TotalPingTimeoutSeconds: proto.Float64(total)}
+}
+
+func (m *Master) addSlave(info *mesos.SlaveInfo, pid process.UPID, version string) *slave {
+	now := m.Clock().Now()
+	s := &slave{
+		id:         info.GetId().GetValue(),
+		info:       info,
+		pid:        pid,
+		version:    version,
+		connected:  true,
+		active:     true,
+		registered: now,
+		total:      resources.FromProto(info.GetResources()),
+		tasks:      make(map[string]map[string]*mesos.Task),
+		executors:  make(map[string]map[string]*mesos.ExecutorInfo),
+		offers:     make(map[string]*offer),
+	}
+	m.slaves[s.id] = s
+	m.slavesByPID[pid] = s
+	m.Link(pid)
+	m.startObserver(s)
+	return s
+}
+
+// allocSlave hands s to the allocator with what is in use on it.
+func (m *Master) allocSlave(s *slave) {
+	used := make(map[string]resources.Resources)
+	for fid, ts := range s.tasks {
+		for _, t := range ts {
+			if !isTerminal(t.GetState()) {
+				used[fid] = used[fid].Plus(resources.FromProto(t.GetResources()))
+			}
+		}
+	}
+	for fid, es := range s.executors {
+		for _, e := range es {
+			used[fid] = used[fid].Plus(resources.FromProto(e.GetResources()))
+		}
+	}
+	m.alloc.AddSlave(s.id, s.info.GetHostname(), s.total, used)
+}
+
+func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlaveMessage) {
+	info := msg.GetSlave()
+	id := info.GetId().GetValue()
+	if id == "" {
+		m.log.Warn("re-registration without a slave id", "from", from.String())
+		return
+	}
+	if m.removedSlaves[id] {
+		m.send(from, &messages.ShutdownMessage{Message: proto.String("Agent attempted to re-register after removal")})
+		return
+	}
+	m.metrics.slaveReregistrations.Inc()
+	if s := m.slaves[id]; s != nil {
+		if s.info.GetHostname() != info.GetHostname() || s.pid.Addr.Addr() != from.Addr.Addr() {
+			m.send(from, &messages.ShutdownMessage{Message: proto.String("Agent attempted to re-register with different IP / hostname")})
+			return
+		}
+		delete(m.slavesByPID, s.pid)
+		s.pid = from
+		m.slavesByPID[from] = s
+		s.reregistered = m.Clock().Now()
+		m.Link(from)
+		reconciliations := m.reconcileSlave(s, msg)
+		if !s.connected || !s.active {
+			s.connected, s.active = true, true
+			m.alloc.ActivateSlave(s.id)
+		}
+		if s.observer != nil {
+			s.observer.reconnected()
+		}
+		m.log.Info("slave re-registered", "slave", s.id, "pid", from.String())
+		m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Reconciliations: reconciliations, Connection: m.connection()})
+		m.updateSlaveFrameworks(s)
+		return
+	}
+	// A slave this master does not know (e.g. after master failover):
+	// readmit it with its tasks and executors.
+	s := m.addSlave(proto.Clone(info).(*mesos.SlaveInfo), from, msg.GetVersion())
+	for _, e := range msg.GetExecutorInfos() {
+		fid := e.GetFrameworkId().GetValue()
+		s.addExecutor(fid, e)
+		if f := m.frameworks[fid]; f != nil {
+			if f.executors[s.id] == nil {
+				f.executors[s.id] = make(map[string]*mesos.ExecutorInfo)
+			}
+			f.executors[s.id][e.GetExecutorId().GetValue()] = e
+		}
+	}
+	for _, t := range msg.GetTasks() {
+		t = proto.Clone(t).(*mesos.Task)
+		s.addTask(t)
+		if f := m.frameworks[t.GetFrameworkId().GetValue()]; f != nil {
+			f.tasks[t.GetTaskId().GetValue()] = t
+		}
+	}
+	m.allocSlave(s)
+	m.log.Info("readmitted slave", "slave", s.id, "pid", from.String(), "tasks", len(msg.GetTasks()))
+	m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
+	m.updateSlaveFrameworks(s)
+}
+
+// updateSlaveFrameworks tells a (re)registered slave the current pids of
+// the frameworks that have tasks there.
+func (m *Master) updateSlaveFrameworks(s *slave) {
+	for fid := range s.tasks {
+		if f := m.frameworks[fid]; f != nil {
+			m.send(s.pid, &messages.UpdateFrameworkMessage{FrameworkId: f.frameworkID(), Pid: proto.String(f.pid.String())})
+		}
+	}
+}
+
+// reconcileSlave compares what a re-registering slave reports with what the
+// master holds: tasks the slave does not know are listed for it to report
+// lost; tasks of removed frameworks are shut down.
+func (m *Master) reconcileSlave(s *slave, msg *messages.ReregisterSlaveMessage) []*messages.ReconcileTasksMessage {
+	reported := make(map[string]bool)
+	for _, t := range msg.GetTasks() {
+		reported[t.GetTaskId().GetValue()] = true
+		fid := t.GetFrameworkId().GetValue()
+		if m.removedFrameworks[fid] {
+			m.send(s.pid, &messages.ShutdownFrameworkMessage{FrameworkId: t.GetFrameworkId()})
+		}
+	}
+	var out []*messages.ReconcileTasksMessage
+	for fid, ts := range s.tasks {
+		var statuses []*mesos.TaskStatus
+		for tid, t := range ts {
+			if !reported[tid] && !isTerminal(t.GetState()) {
+				statuses = append(statuses, &mesos.TaskStatus{TaskId: t.GetTaskId(), State: t.State, SlaveId: s.slaveID()})
+			}
+		}
+		if len(statuses) > 0 {
+			out = append(out, &messages.ReconcileTasksMessage{FrameworkId: &mesos.FrameworkID{Value: proto.String(fid)}, Statuses: statuses})
+		}
+	}
+	return out
+}
+
+func (m *Master) unregisterSlave(from process.UPID, msg *messages.UnregisterSlaveMessage) {
+	s := m.slaves[msg.GetSlaveId().GetValue()]
+	if s == nil || s.pid != from {
+		return
+	}
+	m.removeSlave(s, "unregistered")
+}
+
+// disconnectSlave handles a broken link to a slave: no more offers from
+// it; the health checks decide whether it is removed.
+func (m *Master) disconnectSlave(s *slave) {
+	if !s.connected {
+		return // a restarted slave keeps its pid: duplicate exits happen
+	}
+	m.log.Info("slave disconnected", "slave", s.id, "pid", s.pid.String())
+	s.connected = false
+	if s.active {
+		s.active = false
+		m.alloc.DeactivateSlave(s.id)
+	}
+	m.rescindSlaveOffers(s)
+}
+
+// removeSlave removes s: its tasks become TASK_LOST, frameworks are told
+// the slave is lost, offers on it are rescinded, and its id is never
+// accepted again.
+func (m *Master) removeSlave(s *slave, reason string) {
+	m.log.Info("removing slave", "slave", s.id, "pid", s.pid.String(), "reason", reason)
+	m.rescindSlaveOffers(s)
+	for fid, ts := range s.tasks {
+		f := m.frameworks[fid]
+		for tid, t := range ts {
+			if !isTerminal(t.GetState()) {
+				status := &mesos.TaskStatus{
+					TaskId:    t.GetTaskId(),
+					State:     mesos.TaskState_TASK_LOST.Enum(),
+					Message:   proto.String("Slave " + s.info.GetHostname() + " removed: " + reason),
+					SlaveId:   s.slaveID(),
+					Timestamp: proto.Float64(m.nowSeconds()),
+					Source:    mesos.TaskStatus_SOURCE_MASTER.Enum(),
+					Reason:    mesos.TaskStatus_REASON_SLAVE_REMOVED.Enum(),
+				}
+				if eid := t.GetExecutorId(); eid != nil {
+					status.ExecutorId = eid
+				}
+				t.State = mesos.TaskState_TASK_LOST.Enum()
+				t.Statuses = append(t.Statuses, status)
+				m.metrics.countTaskState(mesos.TaskState_TASK_LOST)
+				if f != nil {
+					m.forwardUpdate(f, &messages.StatusUpdate{
+						FrameworkId: t.GetFrameworkId(),
+						SlaveId:     s.slaveID(),
+						Status:      status,
+						Timestamp:   status.Timestamp,
+					}, process.UPID{})
+				}
+			}
+			if f != nil {
+				delete(f.tasks, tid)
+				f.addCompleted(t)
+			}
+		}
+	}
+	for fid := range s.executors {
+		if f := m.frameworks[fid]; f != nil {
+			delete(f.executors, s.id)
+		}
+	}
+	for _, f := range m.frameworks {
+		if f.connected {
+			m.send(f.pid, &messages.LostSlaveMessage{SlaveId: s.slaveID()})
+		}
+	}
+	if s.observer != nil {
+		m.Runtime().Terminate(s.observer.Self())
+	}
+	delete(m.slaves, s.id)
+	if m.slavesByPID[s.pid] == s {
+		delete(m.slavesByPID, s.pid)
+	}
+	m.removedSlaves[s.id] = true
+	m.metrics.slaveRemovals.Inc()
+	m.alloc.RemoveSlave(s.id)
+}
+
+// observer is the `slave-observer(N)` process that pings one slave.
+type observer struct {
+	process.Process
+	m       *Master // only touched through dispatch to the master
+	master  process.UPID
+	slaveID string
+	slave   process.UPID
+	timeout time.Duration
+	max     int
+
+	connected bool
+	pinged    bool // a ping is outstanding
+	misses    int
+	timer     *process.Timer
+}
+
+func (m *Master) startObserver(s *slave) {
+	o := &observer{
+		m:         m,
+		master:    m.Self(),
+		slaveID:   s.id,
+		slave:     s.pid,
+		timeout:   m.cfg.SlavePingTimeout,
+		max:       m.cfg.MaxSlavePingTimeouts,
+		connected: true,
+	}
+	rt := m.Runtime()
+	if _, err := rt.Spawn(o, rt.GenerateID("slave-observer")); err != nil {
+		m.log.Error("cannot start slave observer", "slave", s.id, "err", err)
+		return
+	}
+	s.observer = o
+}
+
+func (o *observer) Initialize() {
+	process.Install(&o.Process, func(from process.UPID, _ *messages.PongSlaveMessage) {
+		o.pinged = false
+		o.misses = 0
+		m, sid := o.m, o.slaveID
+		process.Run(o.Runtime(), o.master, func() { m.slaveHealthy(sid) })
+	})
+	o.ping()
+}
+
+// reconnected is called by the master (via dispatch) when the slave
+// re-registers: pings say connected again and point at its new pid.
+func (o *observer) reconnected() {
+	s := o.m.slaves[o.slaveID]
+	if s == nil {
+		return
+	}
+	pid := s.pid
+	process.Run(o.Runtime(), o.Self(), func() {
+		o.slave = pid
+		o.connected = true
+	})
+}
+
+func (o *observer) ping() {
+	if o.pinged {
+		o.misses++
+		if o.misses >= o.max {
+			m, sid := o.m, o.slaveID
+			process.Run(o.Runtime(), o.master, func() { m.slaveUnhealthy(sid) })
+		}
+	}
+	if err := o.Send(o.slave, &messages.PingSlaveMessage{Connected: proto.Bool(o.connected)}); err != nil {
+		o.Runtime().Logger().Error("cannot ping slave", "slave", o.slaveID, "err", err)
+	}
+	o.pinged = true
+	o.timer = o.Delay(o.timeout, o.ping)
+}
+
+func (o *observer) Finalize() { o.Clock().Cancel(o.timer) }
+
+// slaveUnhealthy schedules the removal of a slave that missed too many
+// pings, subject to the removal rate limit.
+func (m *Master) slaveUnhealthy(id string) {
+	s := m.slaves[id]
+	if s == nil || s.shutdownScheduled {
+		return
+	}
+	s.shutdownScheduled = true
+	m.metrics.slaveShutdownsScheduled.Inc()
+	m.removals.acquire(m, func() {
+		s := m.slaves[id]
+		if s == nil || !s.shutdownScheduled {
+			return
+		}
+		m.metrics.slaveShutdownsCompleted.Inc()
+		m.send(s.pid, &messages.ShutdownMessage{Message: proto.String("health check timed out")})
+		m.removeSlave(s, "health check timed out")
+	})
+}
+
+// slaveHealthy cancels a scheduled removal after a pong.
+func (m *Master) slaveHealthy(id string) {
+	if s := m.slaves[id]; s != nil && s.shutdownScheduled {
+		s.shutdownScheduled = false
+		m.metrics.slaveShutdownsCanceled.Inc()
+	}
+}
+
+// rateLimiter hands out permits at most limit.Permits per limit.Per, on
+// the master's clock; a nil limiter grants at once.
+type rateLimiter struct {
+	limit   RateLimit
+	next    time.Time // when the next permit is free
+	waiting int
+}
+
+func (r *rateLimiter) acquire(m *Master, fn func()) {
+	if r == nil {
+		fn()
+		return
+	}
+	now := m.Clock().Now()
+	interval := r.limit.Per / time.Duration(r.limit.Permits)
+	at := r.next
+	if at.Before(now) {
+		at = now
+	}
+	r.next = at.Add(interval)
+	if d := at.Sub(now); d > 0 {
+		m.Delay(d, fn)
+		return
+	}
+	fn()
+}

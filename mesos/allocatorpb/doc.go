@@ -1,0 +1,3 @@
+// Package allocatorpb holds proto package "mesos.allocator"
+// (InverseOfferStatus).
+package allocatorpb

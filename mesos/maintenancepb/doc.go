@@ -1,0 +1,3 @@
+// Package maintenancepb holds the maintenance schedule types of proto
+// package "mesos.maintenance".
+package maintenancepb

@@ -1,0 +1,3 @@
+// Package schedulerpb holds the scheduler API Call and Event of proto
+// package "mesos.scheduler", sent over libprocess by 1.0 drivers.
+package schedulerpb

@@ -1,0 +1,443 @@
+// Package resources is Mesos resource arithmetic on a compact value type:
+// scalars (kept as exact thousandths, as Mesos rounds to three decimals),
+// ranges and sets, each with a role, an optional dynamic reservation
+// principal, an optional persistent disk id and a revocable flag. It
+// parses the Mesos text form (`cpus:4;mem:1024;ports:[31000-32000];
+// disk(role):100`) and the JSON form, and converts to and from the
+// mesos.Resource protobuf.
+package resources
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Kind is the type of a resource's value.
+type Kind int
+
+// Resource kinds, as Mesos's Value.Type.
+const (
+	Scalar Kind = iota
+	Ranges
+	Set
+)
+
+// Range is an inclusive interval of integers.
+type Range struct{ Begin, End uint64 }
+
+// Key identifies what may be added together: same name, role, principal,
+// disk and revocability.
+type Key struct {
+	Name      string
+	Role      string // "*" unreserved
+	Principal string // dynamic reservation principal; "" static or none
+	Dynamic   bool   // dynamically reserved (has a ReservationInfo)
+	DiskID    string // persistent volume id
+	Revocable bool
+}
+
+// Resource is one named resource value.
+type Resource struct {
+	Key
+	Kind   Kind
+	Milli  int64    // Scalar: value × 1000
+	Ranges []Range  // Ranges: sorted, merged
+	Items  []string // Set: sorted, unique
+}
+
+// Value returns a scalar's value.
+func (r Resource) Value() float64 { return float64(r.Milli) / 1000 }
+
+// Resources is a normalized collection: at most one Resource per Key,
+// sorted by key, no empty values. The zero value is empty. Methods never
+// modify their receiver.
+type Resources []Resource
+
+// toMilli rounds a float to thousandths, as Mesos's fixed-point scalars.
+func toMilli(v float64) int64 { return int64(math.Round(v * 1000)) }
+
+func keyLess(a, b Key) bool {
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	if a.Role != b.Role {
+		return a.Role < b.Role
+	}
+	if a.Principal != b.Principal {
+		return a.Principal < b.Principal
+	}
+	if a.Dynamic != b.Dynamic {
+		return !a.Dynamic
+	}
+	if a.DiskID != b.DiskID {
+		return a.DiskID < b.DiskID
+	}
+	return !a.Revocable && b.Revocable
+}
+
+func (r Resource) empty() bool {
+	switch r.Kind {
+	case Scalar:
+		return r.Milli <= 0
+	case Ranges:
+		return len(r.Ranges) == 0
+	default:
+		return len(r.Items) == 0
+	}
+}
+
+// find returns the index of key in rs (sorted) and whether it is there.
+func (rs Resources) find(k Key) (int, bool) {
+	i := sort.Search(len(rs), func(i int) bool { return !keyLess(rs[i].Key, k) })
+	return i, i < len(rs) && rs[i].Key == k
+}
+
+// add merges r into rs (a copy is returned).
+func add(rs Resources, r Resource) Resources {
+	if r.empty() {
+		return rs
+	}
+	i, ok := rs.find(r.Key)
+	if !ok {
+		out := make(Resources, 0, len(rs)+1)
+		out = append(out, rs[:i]...)
+		out = append(out, r.clone())
+		return append(out, rs[i:]...)
+	}
+	out := append(Resources(nil), rs...)
+	cur := out[i]
+	if cur.Kind != r.Kind {
+		return rs // incompatible types of one name: ignored, as Validate reports
+	}
+	switch r.Kind {
+	case Scalar:
+		cur.Milli += r.Milli
+	case Ranges:
+		cur.Ranges = mergeRanges(append(append([]Range(nil), cur.Ranges...), r.Ranges...))
+	case Set:
+		cur.Items = unionItems(cur.Items, r.Items)
+	}
+	out[i] = cur
+	return out
+}
+
+func (r Resource) clone() Resource {
+	r.Ranges = append([]Range(nil), r.Ranges...)
+	r.Items = append([]string(nil), r.Items...)
+	return r
+}
+
+// Plus returns rs + other.
+func (rs Resources) Plus(other Resources) Resources {
+	if len(other) == 0 {
+		return rs
+	}
+	if len(rs) == 0 {
+		return other
+	}
+	out := rs
+	for _, r := range other {
+		out = add(out, r)
+	}
+	return out
+}
+
+// Minus returns rs - other; what other has beyond rs is ignored, and no
+// value goes below empty.
+func (rs Resources) Minus(other Resources) Resources {
+	if len(other) == 0 || len(rs) == 0 {
+		return rs
+	}
+	out := append(Resources(nil), rs...)
+	for _, r := range other {
+		i, ok := out.find(r.Key)
+		if !ok || out[i].Kind != r.Kind {
+			continue
+		}
+		cur := out[i]
+		switch r.Kind {
+		case Scalar:
+			cur.Milli -= r.Milli
+		case Ranges:
+			cur.Ranges = subtractRanges(cur.Ranges, r.Ranges)
+		case Set:
+			cur.Items = subtractItems(cur.Items, r.Items)
+		}
+		out[i] = cur
+	}
+	kept := out[:0]
+	for _, r := range out {
+		if !r.empty() {
+			kept = append(kept, r)
+		}
+	}
+	return kept
+}
+
+// Contains reports whether rs holds all of other.
+func (rs Resources) Contains(other Resources) bool {
+	for _, r := range other {
+		i, ok := rs.find(r.Key)
+		if !ok || rs[i].Kind != r.Kind {
+			return false
+		}
+		cur := rs[i]
+		switch r.Kind {
+		case Scalar:
+			if cur.Milli < r.Milli {
+				return false
+			}
+		case Ranges:
+			if len(subtractRanges(r.Ranges, cur.Ranges)) > 0 {
+				return false
+			}
+		case Set:
+			if len(subtractItems(r.Items, cur.Items)) > 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// IsEmpty reports whether rs holds nothing.
+func (rs Resources) IsEmpty() bool { return len(rs) == 0 }
+
+// Equal reports whether rs and other hold the same resources.
+func (rs Resources) Equal(other Resources) bool {
+	return rs.Contains(other) && other.Contains(rs)
+}
+
+// Filter returns the resources for which keep is true.
+func (rs Resources) Filter(keep func(Resource) bool) Resources {
+	var out Resources
+	for _, r := range rs {
+		if keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Unreserved returns the resources of role "*".
+func (rs Resources) Unreserved() Resources {
+	return rs.Filter(func(r Resource) bool { return r.Role == "*" })
+}
+
+// Reserved returns the resources reserved for role.
+func (rs Resources) Reserved(role string) Resources {
+	return rs.Filter(func(r Resource) bool { return r.Role == role && role != "*" })
+}
+
+// AllocatableTo returns what a framework of role may be offered: the
+// unreserved resources and those reserved for its role.
+func (rs Resources) AllocatableTo(role string) Resources {
+	return rs.Filter(func(r Resource) bool { return r.Role == "*" || r.Role == role })
+}
+
+// NonRevocable returns the resources that are not revocable.
+func (rs Resources) NonRevocable() Resources {
+	return rs.Filter(func(r Resource) bool { return !r.Revocable })
+}
+
+// Revocable returns the revocable resources.
+func (rs Resources) Revocable() Resources {
+	return rs.Filter(func(r Resource) bool { return r.Revocable })
+}
+
+// Flatten returns rs with every resource moved to role (reservation
+// details dropped), merging what becomes alike.
+func (rs Resources) Flatten(role string) Resources {
+	var out Resources
+	for _, r := range rs {
+		r.Role, r.Principal, r.Dynamic = role, "", false
+		out = add(out, r)
+	}
+	return out
+}
+
+// Scalar returns the sum of the scalar resources named name, across roles.
+func (rs Resources) Scalar(name string) float64 {
+	var milli int64
+	for _, r := range rs {
+		if r.Name == name && r.Kind == Scalar {
+			milli += r.Milli
+		}
+	}
+	return float64(milli) / 1000
+}
+
+// ScalarMilli is Scalar in thousandths.
+func (rs Resources) ScalarMilli(name string) int64 {
+	var milli int64
+	for _, r := range rs {
+		if r.Name == name && r.Kind == Scalar {
+			milli += r.Milli
+		}
+	}
+	return milli
+}
+
+// Names returns the distinct resource names, sorted.
+func (rs Resources) Names() []string {
+	var names []string
+	for _, r := range rs {
+		if len(names) == 0 || names[len(names)-1] != r.Name {
+			names = append(names, r.Name)
+		}
+	}
+	return names
+}
+
+// Validate reports a problem with rs (such as one name with two types).
+func (rs Resources) Validate() error {
+	types := map[string]Kind{}
+	for _, r := range rs {
+		if r.Name == "" {
+			return fmt.Errorf("resource with an empty name")
+		}
+		if k, ok := types[r.Name]; ok && k != r.Kind {
+			return fmt.Errorf("resource %q has more than one type", r.Name)
+		}
+		types[r.Name] = r.Kind
+		if r.Kind == Scalar && r.Milli < 0 {
+			return fmt.Errorf("resource %q is negative", r.Name)
+		}
+	}
+	return nil
+}
+
+// String formats rs in the Mesos text form.
+func (rs Resources) String() string {
+	parts := make([]string, 0, len(rs))
+	for _, r := range rs {
+		parts = append(parts, r.String())
+	}
+	return strings.Join(parts, ";")
+}
+
+// String formats one resource as `name(role):value`.
+func (r Resource) String() string {
+	var b strings.Builder
+	b.WriteString(r.Name)
+	if r.Role != "*" && r.Role != "" {
+		b.WriteString("(" + r.Role + ")")
+	}
+	b.WriteByte(':')
+	b.WriteString(r.valueString())
+	return b.String()
+}
+
+func (r Resource) valueString() string {
+	switch r.Kind {
+	case Scalar:
+		return strconv.FormatFloat(r.Value(), 'f', -1, 64)
+	case Ranges:
+		return formatRangeList(r.Ranges)
+	default:
+		return "{" + strings.Join(r.Items, ",") + "}"
+	}
+}
+
+func formatRangeList(rs []Range) string {
+	parts := make([]string, len(rs))
+	for i, x := range rs {
+		parts[i] = strconv.FormatUint(x.Begin, 10) + "-" + strconv.FormatUint(x.End, 10)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// ToJSONMap summarises rs as Mesos's /state does: each scalar name to its
+// total, ranges and sets as text.
+func (rs Resources) ToJSONMap() map[string]any {
+	out := map[string]any{}
+	for _, name := range []string{"cpus", "mem", "disk", "gpus"} {
+		out[name] = 0.0
+	}
+	for _, r := range rs {
+		switch r.Kind {
+		case Scalar:
+			v, _ := out[r.Name].(float64)
+			out[r.Name] = v + r.Value()
+		default:
+			out[r.Name] = r.valueString()
+		}
+	}
+	return out
+}
+
+func mergeRanges(rs []Range) []Range {
+	if len(rs) == 0 {
+		return nil
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Begin < rs[j].Begin })
+	out := []Range{rs[0]}
+	for _, r := range rs[1:] {
+		last := &out[len(out)-1]
+		if r.Begin <= last.End+1 && last.End != math.MaxUint64 {
+			if r.End > last.End {
+				last.End = r.End
+			}
+			continue
+		}
+		if r.Begin <= last.End {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func subtractRanges(a, b []Range) []Range {
+	out := append([]Range(nil), a...)
+	for _, s := range b {
+		var next []Range
+		for _, r := range out {
+			if s.End < r.Begin || s.Begin > r.End {
+				next = append(next, r)
+				continue
+			}
+			if s.Begin > r.Begin {
+				next = append(next, Range{r.Begin, s.Begin - 1})
+			}
+			if s.End < r.End {
+				next = append(next, Range{s.End + 1, r.End})
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+func unionItems(a, b []string) []string {
+	set := map[string]bool{}
+	for _, x := range a {
+		set[x] = true
+	}
+	for _, x := range b {
+		set[x] = true
+	}
+	out := make([]string, 0, len(set))
+	for x := range set {
+		out = append(out, x)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func subtractItems(a, b []string) []string {
+	drop := map[string]bool{}
+	for _, x := range b {
+		drop[x] = true
+	}
+	var out []string
+	for _, x := range a {
+		if !drop[x] {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,539 @@
+// Package scheduler is the driver for framework authors: implement
+// Scheduler, create a Driver with the framework's info and the master's
+// pid, and Start it. The driver speaks the Mesos scheduler protocol
+// (mesos.scheduler.Call to the master, the legacy messages back), with
+// registration retries and backoff, and implicit or explicit
+// acknowledgement of status updates. Callbacks run one at a time on the
+// driver's own process; driver methods may be called from anywhere,
+// including from inside callbacks.
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/mesos/schedulerpb"
+	"github.com/gomesos/gomesos/process"
+)
+
+// Scheduler receives the driver's callbacks, as Mesos's scheduler API.
+type Scheduler interface {
+	Registered(d *Driver, id *mesos.FrameworkID, master *mesos.MasterInfo)
+	Reregistered(d *Driver, master *mesos.MasterInfo)
+	Disconnected(d *Driver)
+	ResourceOffers(d *Driver, offers []*mesos.Offer)
+	OfferRescinded(d *Driver, id *mesos.OfferID)
+	StatusUpdate(d *Driver, status *mesos.TaskStatus)
+	FrameworkMessage(d *Driver, executor *mesos.ExecutorID, slave *mesos.SlaveID, data []byte)
+	SlaveLost(d *Driver, slave *mesos.SlaveID)
+	ExecutorLost(d *Driver, executor *mesos.ExecutorID, slave *mesos.SlaveID, status int)
+	Error(d *Driver, message string)
+}
+
+// Status is the driver's state, as mesos.Status.
+type Status = mesos.Status
+
+// Errors returned by driver calls in the wrong state.
+var (
+	ErrNotRunning = errors.New("scheduler driver is not running")
+	ErrNotStarted = errors.New("scheduler driver was already started")
+)
+
+// Options tune a driver.
+type Options struct {
+	// ExplicitAcknowledgements makes the framework acknowledge updates
+	// itself with AcknowledgeStatusUpdate; by default the driver
+	// acknowledges each update after StatusUpdate returns.
+	ExplicitAcknowledgements bool
+	// BackoffFactor is the registration backoff factor (2 s).
+	BackoffFactor time.Duration
+	// ID is the driver's process id; default `scheduler(N)`.
+	ID string
+}
+
+// Driver connects a Scheduler to a master.
+type Driver struct {
+	process.Process
+
+	rt     *process.Runtime
+	sched  Scheduler
+	info   *mesos.FrameworkInfo
+	master process.UPID
+	opts   Options
+	log    *slog.Logger
+
+	mu     sync.Mutex // guards status for callers outside the process
+	status mesos.Status
+	done   chan struct{}
+
+	// Process state, touched only on the driver's process.
+	connected  bool
+	failover   bool // the next subscription is a failover (force)
+	backoff    time.Duration
+	retry      *process.Timer
+	slavePIDs  map[string]process.UPID // slave id → pid from offers
+	savedOffer map[string]map[string]process.UPID
+}
+
+// NewDriver returns a driver for framework info talking to the master at
+// master, on runtime rt. A framework id in info means failover.
+func NewDriver(rt *process.Runtime, sched Scheduler, info *mesos.FrameworkInfo, master process.UPID, opts Options) *Driver {
+	if opts.BackoffFactor <= 0 {
+		opts.BackoffFactor = 2 * time.Second
+	}
+	if opts.ID == "" {
+		opts.ID = rt.GenerateID("scheduler")
+	}
+	return &Driver{
+		rt:         rt,
+		sched:      sched,
+		info:       proto.Clone(info).(*mesos.FrameworkInfo),
+		master:     master,
+		opts:       opts,
+		log:        rt.Logger().With("component", "scheduler-driver"),
+		status:     mesos.Status_DRIVER_NOT_STARTED,
+		done:       make(chan struct{}),
+		slavePIDs:  make(map[string]process.UPID),
+		savedOffer: make(map[string]map[string]process.UPID),
+		failover:   info.GetId().GetValue() != "",
+	}
+}
+
+// Start spawns the driver's process and starts registering.
+func (d *Driver) Start() (mesos.Status, error) {
+	d.mu.Lock()
+	if d.status != mesos.Status_DRIVER_NOT_STARTED {
+		st := d.status
+		d.mu.Unlock()
+		return st, ErrNotStarted
+	}
+	d.status = mesos.Status_DRIVER_RUNNING
+	d.mu.Unlock()
+	if _, err := d.rt.Spawn(d, d.opts.ID); err != nil {
+		d.setStatus(mesos.Status_DRIVER_ABORTED)
+		return mesos.Status_DRIVER_ABORTED, fmt.Errorf("start scheduler driver: %w", err)
+	}
+	return mesos.Status_DRIVER_RUNNING, nil
+}
+
+// Initialize installs the handlers and sends the first subscription.
+func (d *Driver) Initialize() {
+	process.Install(&d.Process, d.registered)
+	process.Install(&d.Process, d.reregistered)
+	process.Install(&d.Process, d.resourceOffers)
+	process.Install(&d.Process, d.rescinded)
+	process.Install(&d.Process, d.statusUpdate)
+	process.Install(&d.Process, d.lostSlave)
+	process.Install(&d.Process, d.exitedExecutor)
+	process.Install(&d.Process, d.executorMessage)
+	process.Install(&d.Process, d.frameworkError)
+	d.backoff = d.opts.BackoffFactor
+	d.Link(d.master)
+	d.subscribe()
+}
+
+// subscribe sends SUBSCRIBE and schedules a retry with backoff until the
+// master answers: a random delay in [0, backoff], backoff doubling up to
+// 60 s and failover_timeout/10.
+func (d *Driver) subscribe() {
+	if d.connected || !d.running() {
+		return
+	}
+	call := &schedulerpb.Call{
+		Type:      schedulerpb.Call_SUBSCRIBE.Enum(),
+		Subscribe: &schedulerpb.Call_Subscribe{FrameworkInfo: d.info, Force: proto.Bool(d.failover)},
+	}
+	if id := d.info.GetId(); id != nil {
+		call.FrameworkId = id
+	}
+	d.sendCall(call)
+	limit := d.backoff
+	delay := time.Duration(d.rt.RandFloat() * float64(limit))
+	d.retry = d.Delay(delay, d.subscribe)
+	next := 2 * d.backoff
+	maxBackoff := 60 * time.Second
+	if ft := time.Duration(d.info.GetFailoverTimeout() * float64(time.Second) / 10); ft > 0 && ft < maxBackoff {
+		maxBackoff = ft
+	}
+	if next > maxBackoff {
+		next = maxBackoff
+	}
+	d.backoff = next
+}
+
+func (d *Driver) sendCall(call *schedulerpb.Call) {
+	if err := d.Send(d.master, call); err != nil {
+		d.log.Error("cannot send call", "type", call.GetType().String(), "err", err)
+	}
+}
+
+func (d *Driver) fromMaster(from process.UPID) bool {
+	if from != d.master {
+		d.log.Debug("ignoring message not from the master", "from", from.String())
+		return false
+	}
+	return true
+}
+
+func (d *Driver) registered(from process.UPID, msg *messages.FrameworkRegisteredMessage) {
+	if !d.fromMaster(from) || d.connected || !d.running() {
+		return
+	}
+	d.connected = true
+	d.failover = false
+	d.Clock().Cancel(d.retry)
+	d.info.Id = msg.GetFrameworkId()
+	d.sched.Registered(d, msg.GetFrameworkId(), msg.GetMasterInfo())
+}
+
+func (d *Driver) reregistered(from process.UPID, msg *messages.FrameworkReregisteredMessage) {
+	if !d.fromMaster(from) || d.connected || !d.running() {
+		return
+	}
+	d.connected = true
+	d.failover = false
+	d.Clock().Cancel(d.retry)
+	d.sched.Reregistered(d, msg.GetMasterInfo())
+}
+
+func (d *Driver) resourceOffers(from process.UPID, msg *messages.ResourceOffersMessage) {
+	if !d.fromMaster(from) || !d.connected || !d.running() {
+		return
+	}
+	if len(msg.GetPids()) != len(msg.GetOffers()) {
+		d.log.Warn("offers and pids differ in number; ignoring the offers")
+		return
+	}
+	for i, o := range msg.GetOffers() {
+		if pid, err := process.ParseUPID(msg.GetPids()[i]); err == nil {
+			d.slavePIDs[o.GetSlaveId().GetValue()] = pid
+		}
+	}
+	d.sched.ResourceOffers(d, msg.GetOffers())
+}
+
+func (d *Driver) rescinded(from process.UPID, msg *messages.RescindResourceOfferMessage) {
+	if !d.fromMaster(from) || !d.connected || !d.running() {
+		return
+	}
+	d.sched.OfferRescinded(d, msg.GetOfferId())
+}
+
+func (d *Driver) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessage) {
+	if !d.fromMaster(from) || !d.connected || !d.running() {
+		return
+	}
+	u := msg.GetUpdate()
+	status := proto.Clone(u.GetStatus()).(*mesos.TaskStatus)
+	ackable := len(u.GetUuid()) > 0 && msg.GetPid() != "" && msg.GetPid() != d.Self().String()
+	if ackable {
+		status.Uuid = u.Uuid
+		if status.SlaveId == nil {
+			status.SlaveId = u.SlaveId
+		}
+	} else {
+		status.Uuid = nil
+	}
+	d.sched.StatusUpdate(d, status)
+	if ackable && !d.opts.ExplicitAcknowledgements && d.running() {
+		d.acknowledge(status)
+	}
+}
+
+func (d *Driver) acknowledge(status *mesos.TaskStatus) {
+	if len(status.GetUuid()) == 0 {
+		return
+	}
+	d.sendCall(&schedulerpb.Call{
+		FrameworkId: d.info.GetId(),
+		Type:        schedulerpb.Call_ACKNOWLEDGE.Enum(),
+		Acknowledge: &schedulerpb.Call_Acknowledge{SlaveId: status.GetSlaveId(), TaskId: status.GetTaskId(), Uuid: status.GetUuid()},
+	})
+}
+
+func (d *Driver) lostSlave(from process.UPID, msg *messages.LostSlaveMessage) {
+	if !d.fromMaster(from) || !d.connected || !d.running() {
+		return
+	}
+	delete(d.slavePIDs, msg.GetSlaveId().GetValue())
+	d.sched.SlaveLost(d, msg.GetSlaveId())
+}
+
+func (d *Driver) exitedExecutor(from process.UPID, msg *messages.ExitedExecutorMessage) {
+	if !d.fromMaster(from) || !d.connected || !d.running() {
+		return
+	}
+	d.sched.ExecutorLost(d, msg.GetExecutorId(), msg.GetSlaveId(), int(msg.GetStatus()))
+}
+
+func (d *Driver) executorMessage(_ process.UPID, msg *messages.ExecutorToFrameworkMessage) {
+	if !d.running() {
+		return
+	}
+	d.sched.FrameworkMessage(d, msg.GetExecutorId(), msg.GetSlaveId(), msg.GetData())
+}
+
+func (d *Driver) frameworkError(_ process.UPID, msg *messages.FrameworkErrorMessage) {
+	if !d.running() {
+		return
+	}
+	d.sched.Error(d, msg.GetMessage())
+	d.abortLocal()
+}
+
+// Exited is the broken link to the master: the driver is disconnected
+// and registers again with backoff.
+func (d *Driver) Exited(pid process.UPID) {
+	if pid != d.master || !d.running() {
+		return
+	}
+	if d.connected {
+		d.connected = false
+		d.sched.Disconnected(d)
+	}
+	d.failover = d.info.GetId().GetValue() != ""
+	d.backoff = d.opts.BackoffFactor
+	d.Link(d.master)
+	d.retry = d.Delay(time.Duration(d.rt.RandFloat()*float64(d.backoff)), d.subscribe)
+}
+
+func (d *Driver) running() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.status == mesos.Status_DRIVER_RUNNING
+}
+
+func (d *Driver) setStatus(s mesos.Status) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.status != mesos.Status_DRIVER_RUNNING && d.status != mesos.Status_DRIVER_NOT_STARTED {
+		return false
+	}
+	d.status = s
+	close(d.done)
+	return true
+}
+
+func (d *Driver) abortLocal() {
+	if d.setStatus(mesos.Status_DRIVER_ABORTED) {
+		d.Clock().Cancel(d.retry)
+	}
+}
+
+// do runs fn on the driver's process if the driver is running.
+func (d *Driver) do(fn func()) (mesos.Status, error) {
+	d.mu.Lock()
+	st := d.status
+	d.mu.Unlock()
+	if st != mesos.Status_DRIVER_RUNNING {
+		return st, ErrNotRunning
+	}
+	process.Run(d.rt, d.Self(), fn)
+	return st, nil
+}
+
+// Stop stops the driver. Without failover the framework is torn down
+// (its tasks killed); with failover it stays registered for a new
+// scheduler instance to take over within its failover timeout.
+func (d *Driver) Stop(failover bool) (mesos.Status, error) {
+	st, err := d.do(func() {
+		if !failover && d.info.GetId() != nil {
+			d.sendCall(&schedulerpb.Call{FrameworkId: d.info.GetId(), Type: schedulerpb.Call_TEARDOWN.Enum()})
+		}
+		d.Clock().Cancel(d.retry)
+		d.setStatus(mesos.Status_DRIVER_STOPPED)
+		d.Terminate()
+	})
+	if err != nil {
+		return st, err
+	}
+	return mesos.Status_DRIVER_STOPPED, nil
+}
+
+// Abort stops the driver without telling the master; the framework
+// stays registered until its failover timeout.
+func (d *Driver) Abort() (mesos.Status, error) {
+	st, err := d.do(func() {
+		d.abortLocal()
+		d.Terminate()
+	})
+	if err != nil {
+		return st, err
+	}
+	return mesos.Status_DRIVER_ABORTED, nil
+}
+
+// Join blocks until the driver is stopped or aborted and returns how.
+func (d *Driver) Join() mesos.Status {
+	<-d.done
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.status
+}
+
+// Run starts the driver and joins it.
+func (d *Driver) Run() (mesos.Status, error) {
+	if st, err := d.Start(); err != nil {
+		return st, err
+	}
+	return d.Join(), nil
+}
+
+// LaunchTasks launches tasks on the given offers, as ACCEPT with one
+// LAUNCH operation; the rest of the offers is declined with filters.
+func (d *Driver) LaunchTasks(offerIDs []*mesos.OfferID, tasks []*mesos.TaskInfo, filters *mesos.Filters) (mesos.Status, error) {
+	op := &mesos.Offer_Operation{Type: mesos.Offer_Operation_LAUNCH.Enum(), Launch: &mesos.Offer_Operation_Launch{TaskInfos: tasks}}
+	return d.AcceptOffers(offerIDs, []*mesos.Offer_Operation{op}, filters)
+}
+
+// AcceptOffers applies operations to the offers.
+func (d *Driver) AcceptOffers(offerIDs []*mesos.OfferID, ops []*mesos.Offer_Operation, filters *mesos.Filters) (mesos.Status, error) {
+	call := &schedulerpb.Call{
+		Type:   schedulerpb.Call_ACCEPT.Enum(),
+		Accept: &schedulerpb.Call_Accept{OfferIds: offerIDs, Operations: ops, Filters: filters},
+	}
+	if err := checkInitialized(call); err != nil {
+		return mesos.Status_DRIVER_RUNNING, err
+	}
+	return d.do(func() {
+		if !d.connected {
+			d.lostTasks(ops, "Master disconnected")
+			return
+		}
+		call.FrameworkId = d.info.GetId()
+		d.sendCall(call)
+	})
+}
+
+// lostTasks tells the scheduler that tasks it tried to launch while
+// disconnected are lost, as the Mesos driver does.
+func (d *Driver) lostTasks(ops []*mesos.Offer_Operation, why string) {
+	for _, op := range ops {
+		for _, t := range op.GetLaunch().GetTaskInfos() {
+			d.sched.StatusUpdate(d, &mesos.TaskStatus{
+				TaskId:    t.GetTaskId(),
+				State:     mesos.TaskState_TASK_LOST.Enum(),
+				Message:   proto.String(why),
+				Source:    mesos.TaskStatus_SOURCE_MASTER.Enum(),
+				Reason:    mesos.TaskStatus_REASON_MASTER_DISCONNECTED.Enum(),
+				Timestamp: proto.Float64(float64(d.Clock().Now().UnixNano()) / 1e9),
+			})
+		}
+	}
+}
+
+// DeclineOffer declines an offer; its resources are not offered to this
+// framework again for filters.refuse_seconds (default 5 s).
+func (d *Driver) DeclineOffer(id *mesos.OfferID, filters *mesos.Filters) (mesos.Status, error) {
+	return d.do(func() {
+		if !d.connected {
+			return
+		}
+		d.sendCall(&schedulerpb.Call{
+			FrameworkId: d.info.GetId(),
+			Type:        schedulerpb.Call_DECLINE.Enum(),
+			Decline:     &schedulerpb.Call_Decline{OfferIds: []*mesos.OfferID{id}, Filters: filters},
+		})
+	})
+}
+
+// ReviveOffers removes all filters set by this framework.
+func (d *Driver) ReviveOffers() (mesos.Status, error) {
+	return d.simpleCall(schedulerpb.Call_REVIVE)
+}
+
+// SuppressOffers stops offers to this framework until ReviveOffers.
+func (d *Driver) SuppressOffers() (mesos.Status, error) {
+	return d.simpleCall(schedulerpb.Call_SUPPRESS)
+}
+
+func (d *Driver) simpleCall(t schedulerpb.Call_Type) (mesos.Status, error) {
+	return d.do(func() {
+		if d.connected {
+			d.sendCall(&schedulerpb.Call{FrameworkId: d.info.GetId(), Type: t.Enum()})
+		}
+	})
+}
+
+// KillTask asks for a task to be killed.
+func (d *Driver) KillTask(id *mesos.TaskID) (mesos.Status, error) {
+	return d.do(func() {
+		if d.connected {
+			d.sendCall(&schedulerpb.Call{FrameworkId: d.info.GetId(), Type: schedulerpb.Call_KILL.Enum(), Kill: &schedulerpb.Call_Kill{TaskId: id}})
+		}
+	})
+}
+
+// ReconcileTasks asks for the latest state of the given tasks, or of all
+// the framework's tasks when statuses is empty.
+func (d *Driver) ReconcileTasks(statuses []*mesos.TaskStatus) (mesos.Status, error) {
+	rec := &schedulerpb.Call_Reconcile{}
+	for _, s := range statuses {
+		if s.GetTaskId() == nil {
+			return mesos.Status_DRIVER_RUNNING, fmt.Errorf("reconcile: a status without task_id")
+		}
+		rec.Tasks = append(rec.Tasks, &schedulerpb.Call_Reconcile_Task{TaskId: s.GetTaskId(), SlaveId: s.GetSlaveId()})
+	}
+	return d.do(func() {
+		if d.connected {
+			d.sendCall(&schedulerpb.Call{FrameworkId: d.info.GetId(), Type: schedulerpb.Call_RECONCILE.Enum(), Reconcile: rec})
+		}
+	})
+}
+
+// SendFrameworkMessage sends data to an executor: straight to its slave
+// when the driver knows the slave's pid from an offer, else via the master.
+func (d *Driver) SendFrameworkMessage(executor *mesos.ExecutorID, slave *mesos.SlaveID, data []byte) (mesos.Status, error) {
+	return d.do(func() {
+		if !d.connected {
+			return
+		}
+		if pid, ok := d.slavePIDs[slave.GetValue()]; ok {
+			if err := d.Send(pid, &messages.FrameworkToExecutorMessage{SlaveId: slave, FrameworkId: d.info.GetId(), ExecutorId: executor, Data: data}); err != nil {
+				d.log.Error("cannot send framework message", "err", err)
+			}
+			return
+		}
+		d.sendCall(&schedulerpb.Call{
+			FrameworkId: d.info.GetId(),
+			Type:        schedulerpb.Call_MESSAGE.Enum(),
+			Message:     &schedulerpb.Call_Message{SlaveId: slave, ExecutorId: executor, Data: data},
+		})
+	})
+}
+
+// AcknowledgeStatusUpdate acknowledges an update when the driver was made
+// with ExplicitAcknowledgements.
+func (d *Driver) AcknowledgeStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error) {
+	if !d.opts.ExplicitAcknowledgements {
+		return mesos.Status_DRIVER_RUNNING, fmt.Errorf("acknowledge: the driver acknowledges implicitly")
+	}
+	if status.GetTaskId() == nil || status.GetSlaveId() == nil {
+		return mesos.Status_DRIVER_RUNNING, fmt.Errorf("acknowledge: status needs task_id and slave_id")
+	}
+	return d.do(func() {
+		if d.connected {
+			d.acknowledge(status)
+		}
+	})
+}
+
+// FrameworkID returns the framework id once registered (on the driver's
+// process; from elsewhere use it from the Registered callback).
+func (d *Driver) FrameworkID() *mesos.FrameworkID { return d.info.GetId() }
+
+// checkInitialized rejects calls missing required fields at the call
+// site, as gogo-based drivers do.
+func checkInitialized(m proto.Message) error {
+	if _, err := proto.Marshal(m); err != nil {
+		return fmt.Errorf("incomplete call: %w", err)
+	}
+	return nil
+}
