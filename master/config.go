@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gomesos/gomesos/process/metrics"
 )
 
 // Config holds the master's settings; the mesos-master flags map onto it.
@@ -75,36 +77,9 @@ func ParseRateLimit(s string) (RateLimit, error) {
 	if err != nil || permits <= 0 {
 		return RateLimit{}, fmt.Errorf("rate limit %q: %q is not a positive count", s, n)
 	}
-	per, err := parseDuration(d)
+	per, err := metrics.ParseDuration(d)
 	if err != nil || per <= 0 {
 		return RateLimit{}, fmt.Errorf("rate limit %q: bad duration %q", s, d)
 	}
 	return RateLimit{Permits: permits, Per: per}, nil
-}
-
-// parseDuration reads Mesos durations (`10mins`, `5secs`, `100ms`,
-// `2hrs`, `1days`, `1weeks`) and Go durations.
-func parseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if d, err := time.ParseDuration(s); err == nil {
-		return d, nil
-	}
-	units := []struct {
-		suffix string
-		unit   time.Duration
-	}{
-		{"weeks", 7 * 24 * time.Hour}, {"days", 24 * time.Hour}, {"hrs", time.Hour},
-		{"mins", time.Minute}, {"secs", time.Second}, {"ms", time.Millisecond},
-		{"us", time.Microsecond}, {"ns", time.Nanosecond},
-	}
-	for _, u := range units {
-		if num, ok := strings.CutSuffix(s, u.suffix); ok {
-			f, err := strconv.ParseFloat(num, 64)
-			if err != nil {
-				return 0, fmt.Errorf("duration %q: %w", s, err)
-			}
-			return time.Duration(f * float64(u.unit)), nil
-		}
-	}
-	return 0, fmt.Errorf("duration %q: unknown unit", s)
 }

@@ -36,8 +36,10 @@ type Master struct {
 	start  time.Time
 	leader bool
 
+	// alloc is the allocator process's handle: every call is a dispatch.
 	alloc     allocator.Allocator
-	allocTick *process.Timer
+	pureAlloc allocator.Allocator
+	allocPID  process.UPID
 
 	frameworks        map[string]*framework
 	completed         []*framework // removed frameworks, newest last, bounded
@@ -79,7 +81,7 @@ func Spawn(rt *process.Runtime, m *Master) (process.UPID, error) {
 	if err != nil {
 		return process.UPID{}, fmt.Errorf("master: %w", err)
 	}
-	m.alloc = alloc
+	m.pureAlloc = alloc
 	if m.cfg.SlaveRemovalRateLimit != "" {
 		rl, err := ParseRateLimit(m.cfg.SlaveRemovalRateLimit)
 		if err != nil {
@@ -111,7 +113,13 @@ func (m *Master) Initialize() {
 func (m *Master) elect() {
 	m.leader = true
 	m.log.Info("elected as the leading master", "pid", m.Self().String(), "id", m.id)
-	m.scheduleAllocation()
+	h, err := allocator.SpawnProcess(m.Runtime(), m.pureAlloc, m.cfg.AllocationInterval, m.Self(), m.offerDecisions)
+	if err != nil {
+		m.log.Error("cannot start the allocator process; exiting", "err", err)
+		panic(fmt.Sprintf("master: start allocator: %v", err)) // fail fast: no offers without it
+	}
+	m.alloc = h
+	m.allocPID = h.PID()
 }
 
 // Info returns a copy of the MasterInfo this master publishes.
@@ -219,4 +227,17 @@ func (m *Master) TaskCount() int {
 	}
 	n, _ := f.Get()
 	return n
+}
+
+// Finalize stops the processes the master started.
+func (m *Master) Finalize() {
+	rt := m.Runtime()
+	if m.allocPID.IsValid() {
+		rt.Terminate(m.allocPID)
+	}
+	for _, s := range m.slaves {
+		if s.observer != nil {
+			rt.Terminate(s.observer.Self())
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/gomesos/gomesos/master/allocator"
+
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/mesos"
@@ -23,21 +25,13 @@ type offer struct {
 
 func (o *offer) id() string { return o.o.GetId().GetValue() }
 
-// scheduleAllocation runs an allocation cycle every allocation interval.
-func (m *Master) scheduleAllocation() {
-	m.allocTick = m.Delay(m.cfg.AllocationInterval, func() {
-		m.allocate()
-		m.scheduleAllocation()
-	})
-}
-
-// allocate runs one allocation cycle and makes the offers it decides.
-func (m *Master) allocate() {
+// offerDecisions turns an allocation cycle's decisions into offers, one
+// ResourceOffersMessage per framework. The allocator process runs it on
+// the master's process.
+func (m *Master) offerDecisions(decisions []allocator.Decision) {
 	if !m.leader {
 		return
 	}
-	decisions := m.alloc.Allocate(m.Clock().Now())
-	// Group per framework so each gets one ResourceOffersMessage.
 	byFramework := make(map[string][]allocDecision)
 	var order []string
 	for _, d := range decisions {

@@ -33,6 +33,7 @@ var figures = []figure{
 	{"local-pingpong", localPingPong},
 	{"remote-stream", remoteStream},
 	{"settle", settleIdle},
+	{"allocator", allocatorGrid},
 }
 
 func main() {

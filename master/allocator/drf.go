@@ -245,8 +245,24 @@ func (d *DRF) DeactivateFramework(id string) {
 
 // AddSlave adds a slave with what frameworks already use on it.
 func (d *DRF) AddSlave(id, hostname string, total resources.Resources, used map[string]resources.Resources) {
-	if _, ok := d.slaves[id]; ok {
+	if d.addSlaveNoResort(id, hostname, total) == nil {
 		return
+	}
+	s := d.slaves[id]
+	for fid, res := range used {
+		s.allocated = s.allocated.Plus(res)
+		if f := d.frameworks[fid]; f != nil {
+			d.charge(f, res, 1)
+		}
+	}
+	d.resort()
+}
+
+// addSlaveNoResort adds an idle slave without re-sorting the clients
+// (bulk loading); it returns nil if the slave was known.
+func (d *DRF) addSlaveNoResort(id, hostname string, total resources.Resources) *slaveState {
+	if _, ok := d.slaves[id]; ok {
+		return nil
 	}
 	s := &slaveState{id: id, hostname: hostname, total: total, active: true}
 	d.slaves[id] = s
@@ -256,13 +272,7 @@ func (d *DRF) AddSlave(id, hostname string, total resources.Resources, used map[
 			d.total[r.Name] += r.Milli
 		}
 	}
-	for fid, res := range used {
-		s.allocated = s.allocated.Plus(res)
-		if f := d.frameworks[fid]; f != nil {
-			d.charge(f, res, 1)
-		}
-	}
-	d.resort()
+	return s
 }
 
 // RemoveSlave forgets a slave; what frameworks held there is freed.

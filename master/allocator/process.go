@@ -1,0 +1,126 @@
+package allocator
+
+import (
+	"time"
+
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/resources"
+)
+
+// Process runs an Allocator as its own process (`hierarchical-allocator(N)`):
+// every change the master reports is a dispatch to it, and every
+// allocation interval (on the runtime's Clock) it runs a cycle and hands
+// the decisions to the master by dispatching offer on the master's
+// process. The master may see decisions for frameworks or slaves that
+// changed meanwhile and gives those resources back.
+type Process struct {
+	process.Process
+	alloc    Allocator
+	interval time.Duration
+	master   process.UPID
+	offer    func([]Decision)
+	timer    *process.Timer
+}
+
+// Handle is how the master talks to an allocator process; it implements
+// Allocator, each call a dispatch. Its Allocate asks for a cycle now and
+// returns nil: decisions arrive through the offer callback.
+type Handle struct {
+	rt  *process.Runtime
+	pid process.UPID
+	p   *Process // touched only by closures dispatched to it
+}
+
+// SpawnProcess starts alloc as a process on rt that allocates every
+// interval and delivers decisions to offer, run on master's process.
+func SpawnProcess(rt *process.Runtime, alloc Allocator, interval time.Duration, master process.UPID, offer func([]Decision)) (*Handle, error) {
+	p := &Process{alloc: alloc, interval: interval, master: master, offer: offer}
+	pid, err := rt.Spawn(p, rt.GenerateID("hierarchical-allocator"))
+	if err != nil {
+		return nil, err
+	}
+	return &Handle{rt: rt, pid: pid, p: p}, nil
+}
+
+// PID returns the allocator process's pid.
+func (h *Handle) PID() process.UPID { return h.pid }
+
+// Initialize starts the batch timer.
+func (p *Process) Initialize() { p.schedule() }
+
+func (p *Process) schedule() {
+	p.timer = p.Delay(p.interval, func() {
+		p.allocate()
+		p.schedule()
+	})
+}
+
+func (p *Process) allocate() {
+	decisions := p.alloc.Allocate(p.Clock().Now())
+	if len(decisions) == 0 {
+		return
+	}
+	offer := p.offer
+	process.Run(p.Runtime(), p.master, func() { offer(decisions) })
+}
+
+// Finalize stops the timer.
+func (p *Process) Finalize() { p.Clock().Cancel(p.timer) }
+
+// run dispatches fn to the allocator process.
+func (h *Handle) run(fn func(a Allocator)) {
+	p := h.p
+	process.Run(h.rt, h.pid, func() { fn(p.alloc) })
+}
+
+// AddFramework implements Allocator.
+func (h *Handle) AddFramework(id, role string, used map[string]resources.Resources, now time.Time) {
+	h.run(func(a Allocator) { a.AddFramework(id, role, used, now) })
+}
+
+// RemoveFramework implements Allocator.
+func (h *Handle) RemoveFramework(id string) { h.run(func(a Allocator) { a.RemoveFramework(id) }) }
+
+// ActivateFramework implements Allocator.
+func (h *Handle) ActivateFramework(id string) { h.run(func(a Allocator) { a.ActivateFramework(id) }) }
+
+// DeactivateFramework implements Allocator.
+func (h *Handle) DeactivateFramework(id string) {
+	h.run(func(a Allocator) { a.DeactivateFramework(id) })
+}
+
+// AddSlave implements Allocator.
+func (h *Handle) AddSlave(id, hostname string, total resources.Resources, used map[string]resources.Resources) {
+	h.run(func(a Allocator) { a.AddSlave(id, hostname, total, used) })
+}
+
+// RemoveSlave implements Allocator.
+func (h *Handle) RemoveSlave(id string) { h.run(func(a Allocator) { a.RemoveSlave(id) }) }
+
+// ActivateSlave implements Allocator.
+func (h *Handle) ActivateSlave(id string) { h.run(func(a Allocator) { a.ActivateSlave(id) }) }
+
+// DeactivateSlave implements Allocator.
+func (h *Handle) DeactivateSlave(id string) { h.run(func(a Allocator) { a.DeactivateSlave(id) }) }
+
+// RecoverResources implements Allocator.
+func (h *Handle) RecoverResources(frameworkID, slaveID string, res resources.Resources, refuseSeconds float64, now time.Time) {
+	h.run(func(a Allocator) { a.RecoverResources(frameworkID, slaveID, res, refuseSeconds, now) })
+}
+
+// ReviveOffers implements Allocator.
+func (h *Handle) ReviveOffers(frameworkID string) {
+	h.run(func(a Allocator) { a.ReviveOffers(frameworkID) })
+}
+
+// SuppressOffers implements Allocator.
+func (h *Handle) SuppressOffers(frameworkID string) {
+	h.run(func(a Allocator) { a.SuppressOffers(frameworkID) })
+}
+
+// Allocate asks for a cycle now; decisions arrive through the callback.
+func (h *Handle) Allocate(time.Time) []Decision {
+	p := h.p
+	process.Run(h.rt, h.pid, p.allocate)
+	return nil
+}

@@ -1,0 +1,142 @@
+package resources
+
+import (
+	"testing"
+
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/gen"
+	"github.com/leanovate/gopter/prop"
+)
+
+func mustParse(t testing.TB, s string) Resources {
+	t.Helper()
+	r, err := Parse(s, "*")
+	if err != nil {
+		t.Fatalf("parse %q: %v", s, err)
+	}
+	return r
+}
+
+func TestParseAndFormat(t *testing.T) {
+	r := mustParse(t, " cpus:4 ; mem:1024;ports:[31000-32000, 32005-32010];disks:{b,a};disk(role):100;cpus(role):0.5")
+	if got, want := r.String(), "cpus:4;cpus(role):0.5;disk(role):100;disks:{a,b};mem:1024;ports:[31000-32000, 32005-32010]"; got != want {
+		t.Fatalf("String() = %q, want %q", got, want)
+	}
+	if r.Scalar("cpus") != 4.5 || r.Reserved("role").Scalar("disk") != 100 || r.Unreserved().Scalar("disk") != 0 {
+		t.Fatalf("scalars: %v", r)
+	}
+	again := mustParse(t, r.String())
+	if !again.Equal(r) {
+		t.Fatalf("parse(format(r)) = %v, want %v", again, r)
+	}
+	// Adjacent and overlapping ranges merge.
+	if got := mustParse(t, "ports:[1-3,4-6,5-10]").String(); got != "ports:[1-10]" {
+		t.Fatalf("merged ranges %q", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, bad := range []string{"cpus", "cpus:-1", "cpus:abc", "ports:[5-1]", "ports:[1-2", "disks:{a", "cpus():1", ":1", "cpus:1;cpus:[1-2]", "cpus:NaN"} {
+		if r, err := Parse(bad, "*"); err == nil {
+			t.Errorf("Parse(%q) = %v, want an error", bad, r)
+		}
+	}
+}
+
+func TestArithmetic(t *testing.T) {
+	a := mustParse(t, "cpus:2;mem:1024;ports:[31000-32000]")
+	b := mustParse(t, "cpus:0.1;mem:100;ports:[31000-31009]")
+	diff := a.Minus(b)
+	if diff.String() != "cpus:1.9;mem:924;ports:[31010-32000]" {
+		t.Fatalf("a-b = %s", diff)
+	}
+	if !a.Contains(b) || b.Contains(a) || !diff.Plus(b).Equal(a) {
+		t.Fatal("containment or addition is off")
+	}
+	// Fixed-point scalars: 0.1+0.2-0.3 is exactly zero.
+	x := mustParse(t, "cpus:0.1").Plus(mustParse(t, "cpus:0.2")).Minus(mustParse(t, "cpus:0.3"))
+	if !x.IsEmpty() {
+		t.Fatalf("0.1+0.2-0.3 = %v", x)
+	}
+	// Subtracting what is not there is a no-op; nothing goes negative.
+	if got := mustParse(t, "cpus:1").Minus(mustParse(t, "cpus:2;mem:5")); !got.IsEmpty() {
+		t.Fatalf("1-2 = %v, want empty", got)
+	}
+	if got := mustParse(t, "cpus(a):1;cpus:1").Flatten("*"); got.String() != "cpus:2" {
+		t.Fatalf("flatten = %v", got)
+	}
+	if got := mustParse(t, "cpus(a):1;cpus(b):1;cpus:1").AllocatableTo("a"); got.Scalar("cpus") != 2 {
+		t.Fatalf("allocatable to a = %v", got)
+	}
+}
+
+func TestProtoAndJSON(t *testing.T) {
+	r := mustParse(t, "cpus:1.5;ports:[1-5];disks:{x};mem(r):64")
+	if back := FromProto(r.ToProto()); !back.Equal(r) {
+		t.Fatalf("proto round trip: %v, want %v", back, r)
+	}
+	j, err := ParseJSON([]byte(`[{"name":"cpus","type":"SCALAR","scalar":{"value":4},"role":"*"},{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":1,"end":2}]}}]`), "")
+	if err != nil || j.String() != "cpus:4;ports:[1-2]" {
+		t.Fatalf("JSON form: %v %v", j, err)
+	}
+	if _, err := ParseJSON([]byte(`[{"name":"x","type":"TEXT"}]`), ""); err == nil {
+		t.Fatal("unknown JSON type accepted")
+	}
+}
+
+// genResources makes random resources over a few names and roles, with
+// ports drawn from [base, base+100): ranges and sets are sets, so a + b - b
+// == a only holds when they do not overlap, as in Mesos.
+func genResources(base uint64) gopter.Gen {
+	return gopter.CombineGens(
+		gen.IntRange(0, 8000), gen.IntRange(0, 4096), gen.IntRange(0, 50), gen.IntRange(0, 50),
+		gen.IntRange(0, 1000), gen.Bool(),
+	).Map(func(v []any) Resources {
+		role := "*"
+		if v[5].(bool) {
+			role = "r"
+		}
+		lo := base + uint64(v[2].(int))
+		return Resources{}.
+			Plus(Resources{{Key: Key{Name: "cpus", Role: role}, Kind: Scalar, Milli: int64(v[0].(int))}}).
+			Plus(Resources{{Key: Key{Name: "mem", Role: "*"}, Kind: Scalar, Milli: int64(v[1].(int)) * 1000}}).
+			Plus(Resources{{Key: Key{Name: "ports", Role: "*"}, Kind: Ranges, Ranges: []Range{{lo, lo + uint64(v[3].(int))}}}}).
+			Plus(Resources{{Key: Key{Name: "disk", Role: role}, Kind: Scalar, Milli: int64(v[4].(int))}})
+	})
+}
+
+func TestProperties(t *testing.T) {
+	params := gopter.DefaultTestParameters()
+	params.MinSuccessfulTests = 300
+	props := gopter.NewProperties(params)
+	props.Property("a + b - b == a", prop.ForAll(func(a, b Resources) bool {
+		return a.Plus(b).Minus(b).Equal(a)
+	}, genResources(0), genResources(1000)))
+	props.Property("a + b contains b", prop.ForAll(func(a, b Resources) bool {
+		return a.Plus(b).Contains(b)
+	}, genResources(0), genResources(1000)))
+	props.Property("containment agrees with subtraction", prop.ForAll(func(a, b Resources) bool {
+		return a.Contains(b) == a.Minus(b).Plus(b).Equal(a)
+	}, genResources(0), genResources(1000)))
+	props.Property("parse(format(r)) == r", prop.ForAll(func(a Resources) bool {
+		back, err := Parse(a.String(), "*")
+		return err == nil && back.Equal(a)
+	}, genResources(0)))
+	props.TestingRun(t)
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"cpus:4;mem:1024;ports:[31000-32000];disk(role):100", "disks:{a,b}", "x:[1-2,3-4]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := Parse(s, "*")
+		if err != nil {
+			return
+		}
+		back, err := Parse(r.String(), "*")
+		if err != nil || !back.Equal(r) {
+			t.Fatalf("round trip of %q: %v then %v, %v", s, r, back, err)
+		}
+	})
+}
