@@ -25,7 +25,7 @@ func (m *Master) installRoutes() {
 		return future.Ready(&process.Response{Status: http.StatusTemporaryRedirect, Header: h})
 	})
 	m.Route("/flags", "The master's flags.", func(*http.Request) future.Future[*process.Response] {
-		return process.JSON(map[string]any{"flags": m.cfg.Flags})
+		return process.JSON(map[string]any{"flags": nonNilMap(m.cfg.Flags)})
 	})
 	tasks := func(r *http.Request) future.Future[*process.Response] { return process.JSON(m.tasksJSON(r)) }
 	m.Route("/tasks", "Lists tasks of all frameworks.", tasks)
@@ -336,3 +336,10 @@ func seconds(t interface{ UnixNano() int64 }) float64 {
 }
 
 var _ = base64.StdEncoding
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
