@@ -22,6 +22,9 @@ import (
 //go:embed peer.go
 var peerSource []byte
 
+//go:embed framework.go
+var frameworkSource []byte
+
 // GOPATH is where Debian installs Go sources for GOPATH builds.
 const GOPATH = "/usr/share/gocode"
 
@@ -34,7 +37,14 @@ var (
 	buildErr  error
 )
 
-// Build compiles the peer once per OS process and returns its path.
+// Programs built by Build, by name.
+const (
+	PeerProgram      = "peer"      // a messenger: echo, send, sink, source modes
+	FrameworkProgram = "framework" // a scheduler driver that launches one task
+)
+
+// Build compiles the programs once per OS process and returns the path of
+// the peer; the framework is beside it (see Path).
 func Build() (string, error) {
 	buildOnce.Do(func() {
 		if _, err := os.Stat(filepath.Join(GOPATH, "src/github.com/mesos/mesos-go/api/v0/messenger")); err != nil {
@@ -51,19 +61,21 @@ func Build() (string, error) {
 			buildErr = fmt.Errorf("build mesos-go peer: %w", err)
 			return
 		}
-		if err := os.WriteFile(filepath.Join(src, "peer.go"), peerSource, 0o644); err != nil {
-			buildErr = fmt.Errorf("build mesos-go peer: %w", err)
-			return
+		for name, source := range map[string][]byte{PeerProgram: peerSource, FrameworkProgram: frameworkSource} {
+			file := name + ".go"
+			if err := os.WriteFile(filepath.Join(src, file), source, 0o644); err != nil {
+				buildErr = fmt.Errorf("build mesos-go %s: %w", name, err)
+				return
+			}
+			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "mesosgo-"+name), file)
+			cmd.Dir = src
+			cmd.Env = append(os.Environ(), "GO111MODULE=off", "GOPATH="+dir+":"+GOPATH, "GOFLAGS=")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("%w: build of %s failed: %v\n%s", ErrUnavailable, name, err, out)
+				return
+			}
 		}
-		bin := filepath.Join(dir, "mesosgo-peer")
-		cmd := exec.Command("go", "build", "-o", bin, "peer.go")
-		cmd.Dir = src
-		cmd.Env = append(os.Environ(), "GO111MODULE=off", "GOPATH="+dir+":"+GOPATH, "GOFLAGS=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("%w: build failed: %v\n%s", ErrUnavailable, err, out)
-			return
-		}
-		buildBin = bin
+		buildBin = filepath.Join(dir, "mesosgo-"+PeerProgram)
 	})
 	return buildBin, buildErr
 }
@@ -78,10 +90,26 @@ type Peer struct {
 
 // Start runs the peer with args and waits (up to 30 s) for its UPID line.
 func Start(args ...string) (*Peer, error) {
-	bin, err := Build()
+	p, err := StartProgram(PeerProgram, args...)
 	if err != nil {
 		return nil, err
 	}
+	line, err := p.Line("UPID ", 30*time.Second)
+	if err != nil {
+		p.Stop()
+		return nil, err
+	}
+	p.UPID = strings.TrimPrefix(line, "UPID ")
+	return p, nil
+}
+
+// StartProgram runs one of the built programs with args.
+func StartProgram(name string, args ...string) (*Peer, error) {
+	peerBin, err := Build()
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(filepath.Dir(peerBin), "mesosgo-"+name)
 	cmd := exec.Command(bin, args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -103,12 +131,6 @@ func Start(args ...string) (*Peer, error) {
 		}
 		close(p.lines)
 	}()
-	line, err := p.Line("UPID ", 30*time.Second)
-	if err != nil {
-		p.Stop()
-		return nil, err
-	}
-	p.UPID = strings.TrimPrefix(line, "UPID ")
 	return p, nil
 }
 

@@ -1,0 +1,64 @@
+package tests
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gomesos/gomesos/internal/mesosgo"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/tests/cluster"
+)
+
+// An unmodified mesos-go 0.0.6 scheduler driver against our master (and a
+// fake slave): it finds the leader through /state, registers with the
+// legacy messages, gets an offer, launches a task, sees TASK_RUNNING and
+// acknowledges it, exchanges a framework message with the executor side,
+// and tears down on Stop(false).
+func TestMesosGoSchedulerAgainstOurMaster(t *testing.T) {
+	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
+		t.Skipf("skipping interop: %v", err)
+	}
+	c := cluster.Start(t, cluster.Options{Network: true})
+	slave := c.StartFakeSlave(slaveResources)
+	cluster.Await(c, slave.Registered())
+
+	ack := process.FutureProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slave.Self())
+	unregister := process.FutureProtobuf[*messages.UnregisterFrameworkMessage](c.Expect, process.Any, c.MasterPID)
+
+	fw, err := mesosgo.StartProgram(mesosgo.FrameworkProgram, "-master="+c.RT.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fw.Stop)
+	const bound = 45 * time.Second
+	line, err := fw.Line("REGISTERED ", bound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(line, "master="+c.MasterPID.String()) || !strings.Contains(line, c.Master.Info().GetId()+"-0000") {
+		t.Fatalf("mesos-go registered as %q", line)
+	}
+	// Offers go out at the next allocation.
+	c.Advance(time.Second)
+	if _, err := fw.Line("OFFER ", bound); err != nil {
+		t.Fatal(err)
+	}
+	if line, err = fw.Line("STATUS ", bound); err != nil || line != "STATUS t1 TASK_RUNNING" {
+		t.Fatalf("status line %q, %v", line, err)
+	}
+	if m := cluster.Await(c, ack); m.GetTaskId().GetValue() != "t1" || len(m.GetUuid()) != 16 {
+		t.Fatalf("acknowledgement reaching the slave: %v", m)
+	}
+	if line, err = fw.Line("MESSAGE ", bound); err != nil || line != "MESSAGE hello" {
+		t.Fatalf("framework message round trip: %q, %v", line, err)
+	}
+	fw.Stop() // closes stdin: Stop(false) sends UnregisterFrameworkMessage
+	cluster.Await(c, unregister)
+	c.Settle()
+	if n := c.Master.TaskCount(); n != 0 {
+		t.Fatalf("master still holds %d tasks after teardown", n)
+	}
+}
