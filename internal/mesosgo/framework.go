@@ -27,8 +27,10 @@ type scheduler struct {
 func (s *scheduler) Registered(d sched.SchedulerDriver, id *mesos.FrameworkID, mi *mesos.MasterInfo) {
 	fmt.Printf("REGISTERED %s master=%s\n", id.GetValue(), mi.GetPid())
 }
-func (s *scheduler) Reregistered(sched.SchedulerDriver, *mesos.MasterInfo) { fmt.Println("REREGISTERED") }
-func (s *scheduler) Disconnected(sched.SchedulerDriver)                    { fmt.Println("DISCONNECTED") }
+func (s *scheduler) Reregistered(sched.SchedulerDriver, *mesos.MasterInfo) {
+	fmt.Println("REREGISTERED")
+}
+func (s *scheduler) Disconnected(sched.SchedulerDriver) { fmt.Println("DISCONNECTED") }
 func (s *scheduler) ResourceOffers(d sched.SchedulerDriver, offers []*mesos.Offer) {
 	for _, o := range offers {
 		fmt.Printf("OFFER %s slave=%s\n", o.GetId().GetValue(), o.GetSlaveId().GetValue())
