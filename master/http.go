@@ -1,7 +1,6 @@
 package master
 
 import (
-	"encoding/base64"
 	"net/http"
 	"sort"
 	"strconv"
@@ -334,8 +333,6 @@ func seconds(t interface{ UnixNano() int64 }) float64 {
 	}
 	return float64(t.UnixNano()) / 1e9
 }
-
-var _ = base64.StdEncoding
 
 func nonNilMap(m map[string]string) map[string]string {
 	if m == nil {

@@ -10,14 +10,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/master/allocator"
 	"github.com/gomesos/gomesos/mesos"
-	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
 )
 
@@ -202,15 +200,6 @@ func newUUID(rt *process.Runtime) string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
-
-// addrOf is a helper for tests: the IPv4 address of a MasterInfo.
-func addrOf(info *mesos.MasterInfo) netip.Addr {
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], info.GetIp())
-	return netip.AddrFrom4(b)
-}
-
-var _ = messages.StatusUpdate{}
 
 // TaskCount returns how many tasks the master holds (for tests, from
 // outside the process: it dispatches and waits).

@@ -256,28 +256,13 @@ func (m *Master) removeSlave(s *slave, reason string) {
 		f := m.frameworks[fid]
 		for tid, t := range ts {
 			if !isTerminal(t.GetState()) {
-				status := &mesos.TaskStatus{
-					TaskId:    t.GetTaskId(),
-					State:     mesos.TaskState_TASK_LOST.Enum(),
-					Message:   proto.String("Slave " + s.info.GetHostname() + " removed: " + reason),
-					SlaveId:   s.slaveID(),
-					Timestamp: proto.Float64(m.nowSeconds()),
-					Source:    mesos.TaskStatus_SOURCE_MASTER.Enum(),
-					Reason:    mesos.TaskStatus_REASON_SLAVE_REMOVED.Enum(),
-				}
-				if eid := t.GetExecutorId(); eid != nil {
-					status.ExecutorId = eid
-				}
 				t.State = mesos.TaskState_TASK_LOST.Enum()
-				t.Statuses = append(t.Statuses, status)
 				m.metrics.countTaskState(mesos.TaskState_TASK_LOST)
 				if f != nil {
-					m.forwardUpdate(f, &messages.StatusUpdate{
-						FrameworkId: t.GetFrameworkId(),
-						SlaveId:     s.slaveID(),
-						Status:      status,
-						Timestamp:   status.Timestamp,
-					}, process.UPID{})
+					u := m.masterUpdate(f, t.GetTaskId(), s.slaveID(), t.GetExecutorId(), mesos.TaskState_TASK_LOST,
+						mesos.TaskStatus_REASON_SLAVE_REMOVED, "Slave "+s.info.GetHostname()+" removed: "+reason, nil)
+					t.Statuses = append(t.Statuses, u.GetStatus())
+					m.forwardUpdate(f, u, process.UPID{})
 				}
 			}
 			if f != nil {

@@ -162,19 +162,8 @@ func (m *Master) kill(f *framework, taskID *mesos.TaskID, slaveID *mesos.SlaveID
 // with master-generated updates: no uuid, never acknowledged.
 func (m *Master) reconcile(f *framework, statuses []*mesos.TaskStatus) {
 	send := func(taskID *mesos.TaskID, slaveID *mesos.SlaveID, executorID *mesos.ExecutorID, state mesos.TaskState, message string, healthy *bool) {
-		now := proto.Float64(m.nowSeconds())
-		st := &mesos.TaskStatus{
-			TaskId:     taskID,
-			State:      state.Enum(),
-			Message:    proto.String(message),
-			SlaveId:    slaveID,
-			ExecutorId: executorID,
-			Timestamp:  now,
-			Source:     mesos.TaskStatus_SOURCE_MASTER.Enum(),
-			Reason:     mesos.TaskStatus_REASON_RECONCILIATION.Enum(),
-			Healthy:    healthy,
-		}
-		m.forwardUpdate(f, &messages.StatusUpdate{FrameworkId: f.frameworkID(), SlaveId: slaveID, ExecutorId: executorID, Status: st, Timestamp: now}, process.UPID{})
+		u := m.masterUpdate(f, taskID, slaveID, executorID, state, mesos.TaskStatus_REASON_RECONCILIATION, message, healthy)
+		m.forwardUpdate(f, u, process.UPID{})
 	}
 	latest := func(t *mesos.Task) (mesos.TaskState, *bool) {
 		state := t.GetState()

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func testPausedClockFiresTimersInOrder(t *testing.T, base Options) {
 		t.Fatalf("fired %v before any deadline", fired)
 	}
 	c.Advance(10 * time.Second)
-	if want := []int{1, 11, 3}; !equalInts(fired, want) {
+	if want := []int{1, 11, 3}; !slices.Equal(fired, want) {
 		t.Fatalf("fired %v, want %v", fired, want)
 	}
 	if got := c.Now().Sub(start); got != 10500*time.Millisecond {
@@ -127,18 +128,6 @@ func TestClockProperties(t *testing.T) {
 		gen.SliceOf(gen.IntRange(0, 700)),
 	))
 	properties.TestingRun(t)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func join(s []string) string {

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -59,7 +60,7 @@ func testDropProtobufAndNth(t *testing.T, base Options) {
 	if m := await(t, rt, dropped); m.Value != 3 {
 		t.Fatalf("dropped %d, want the third message", m.Value)
 	}
-	if want := []int64{1, 2, 4, 5}; !equal(*seen, want) {
+	if want := []int64{1, 2, 4, 5}; !slices.Equal(*seen, want) {
 		t.Fatalf("handled %v, want %v", *seen, want)
 	}
 }
@@ -80,7 +81,7 @@ func testDropProtobufsAndRemoval(t *testing.T, base Options) {
 	ex.Remove()
 	sendValues(rt, Any, pid, 4)
 	rt.Clock().Settle()
-	if want := []int64{4}; !equal(*seen, want) {
+	if want := []int64{4}; !slices.Equal(*seen, want) {
 		t.Fatalf("after Remove handled %v, want %v", *seen, want)
 	}
 }
@@ -186,16 +187,4 @@ func testFutureExited(t *testing.T, base Options) {
 	if await(t, rt, dropped) != a || len(w.exited) != 0 {
 		t.Fatalf("exited not dropped: %v", w.exited)
 	}
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
