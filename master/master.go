@@ -104,6 +104,7 @@ func (m *Master) Initialize() {
 	m.metrics = newMasterMetrics(m)
 	m.installHandlers()
 	m.installRoutes()
+	m.installAPI()
 	m.elect()
 }
 
@@ -221,6 +222,7 @@ func (m *Master) TaskCount() int {
 // Finalize stops the processes the master started.
 func (m *Master) Finalize() {
 	rt := m.Runtime()
+	rt.Terminate(rt.UPID("api"))
 	if m.allocPID.IsValid() {
 		rt.Terminate(m.allocPID)
 	}

@@ -18,6 +18,12 @@ import (
 // acknowledges it, exchanges a framework message with the executor side,
 // and tears down on Stop(false).
 func TestMesosGoSchedulerAgainstOurMaster(t *testing.T) {
+	t.Run("LaunchTasks", func(t *testing.T) { mesosGoScheduler(t) })
+	// AcceptOffers posts a Call to /api/v1/scheduler without a stream id.
+	t.Run("AcceptOffers", func(t *testing.T) { mesosGoScheduler(t, "-accept") })
+}
+
+func mesosGoScheduler(t *testing.T, args ...string) {
 	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
 		t.Skipf("skipping interop: %v", err)
 	}
@@ -28,7 +34,7 @@ func TestMesosGoSchedulerAgainstOurMaster(t *testing.T) {
 	ack := process.FutureProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slave.Self())
 	unregister := process.FutureProtobuf[*messages.UnregisterFrameworkMessage](c.Expect, process.Any, c.MasterPID)
 
-	fw, err := mesosgo.StartProgram(mesosgo.FrameworkProgram, "-master="+c.RT.Addr().String())
+	fw, err := mesosgo.StartProgram(mesosgo.FrameworkProgram, append([]string{"-master=" + c.RT.Addr().String()}, args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

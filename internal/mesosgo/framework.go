@@ -20,6 +20,7 @@ import (
 )
 
 type scheduler struct {
+	accept   bool // launch with AcceptOffers (a Call posted to /api/v1/scheduler)
 	launched bool
 	done     chan struct{}
 }
@@ -49,7 +50,18 @@ func (s *scheduler) ResourceOffers(d sched.SchedulerDriver, offers []*mesos.Offe
 			},
 			Command: &mesos.CommandInfo{Value: proto.String("sleep 1000")},
 		}
-		d.LaunchTasks([]*mesos.OfferID{o.Id}, []*mesos.TaskInfo{task}, &mesos.Filters{RefuseSeconds: proto.Float64(1)})
+		filters := &mesos.Filters{RefuseSeconds: proto.Float64(1)}
+		if s.accept {
+			op := &mesos.Offer_Operation{
+				Type:   mesos.Offer_Operation_LAUNCH.Enum(),
+				Launch: &mesos.Offer_Operation_Launch{TaskInfos: []*mesos.TaskInfo{task}},
+			}
+			if _, err := d.AcceptOffers([]*mesos.OfferID{o.Id}, []*mesos.Offer_Operation{op}, filters); err != nil {
+				fmt.Printf("ERROR accept: %v\n", err)
+			}
+			continue
+		}
+		d.LaunchTasks([]*mesos.OfferID{o.Id}, []*mesos.TaskInfo{task}, filters)
 	}
 }
 func (s *scheduler) OfferRescinded(sched.SchedulerDriver, *mesos.OfferID) {}
@@ -70,12 +82,13 @@ func (s *scheduler) Error(_ sched.SchedulerDriver, msg string) { fmt.Printf("ERR
 
 func main() {
 	master := flag.String("master", "127.0.0.1:5050", "master address")
+	accept := flag.Bool("accept", false, "launch with AcceptOffers instead of LaunchTasks")
 	flag.Parse()
 	if dir, err := ioutil.TempDir("", "mesosgo-framework"); err == nil {
 		flag.Set("log_dir", dir)
 	}
 	driver, err := sched.NewMesosSchedulerDriver(sched.DriverConfig{
-		Scheduler:      &scheduler{},
+		Scheduler:      &scheduler{accept: *accept},
 		Framework:      &mesos.FrameworkInfo{User: proto.String("test"), Name: proto.String("mesos-go interop")},
 		Master:         *master,
 		BindingAddress: net.ParseIP("127.0.0.1"),
