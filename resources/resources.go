@@ -135,7 +135,7 @@ func (rs Resources) Plus(other Resources) Resources {
 	if len(other) == 0 {
 		return rs
 	}
-	if len(rs) == 0 {
+	if len(rs) == 0 && other.normalized() {
 		return other
 	}
 	out := rs
@@ -143,6 +143,17 @@ func (rs Resources) Plus(other Resources) Resources {
 		out = add(out, r)
 	}
 	return out
+}
+
+// normalized reports whether rs is sorted by key without duplicates or
+// empty values (what every function here returns).
+func (rs Resources) normalized() bool {
+	for i, r := range rs {
+		if r.empty() || (i > 0 && !keyLess(rs[i-1].Key, r.Key)) {
+			return false
+		}
+	}
+	return true
 }
 
 // Minus returns rs - other; what other has beyond rs is ignored, and no
