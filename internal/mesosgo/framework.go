@@ -87,6 +87,7 @@ func main() {
 	if dir, err := ioutil.TempDir("", "mesosgo-framework"); err == nil {
 		flag.Set("log_dir", dir)
 	}
+	flag.Set("stderrthreshold", "FATAL")
 	driver, err := sched.NewMesosSchedulerDriver(sched.DriverConfig{
 		Scheduler:      &scheduler{accept: *accept},
 		Framework:      &mesos.FrameworkInfo{User: proto.String("test"), Name: proto.String("mesos-go interop")},

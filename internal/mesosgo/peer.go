@@ -30,6 +30,7 @@ func main() {
 	if dir, err := ioutil.TempDir("", "mesosgo-peer"); err == nil {
 		flag.Set("log_dir", dir) // glog, quiet
 	}
+	flag.Set("stderrthreshold", "FATAL")
 
 	self, _ := upid.Parse("mesosgo(1)@127.0.0.1:0")
 	m := messenger.NewHttpWithBindingAddress(*self, net.ParseIP("127.0.0.1"))
