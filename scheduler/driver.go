@@ -74,12 +74,11 @@ type Driver struct {
 	done   chan struct{}
 
 	// Process state, touched only on the driver's process.
-	connected  bool
-	failover   bool // the next subscription is a failover (force)
-	backoff    time.Duration
-	retry      *process.Timer
-	slavePIDs  map[string]process.UPID // slave id → pid from offers
-	savedOffer map[string]map[string]process.UPID
+	connected bool
+	failover  bool // the next subscription is a failover (force)
+	backoff   time.Duration
+	retry     *process.Timer
+	slavePIDs map[string]process.UPID // slave id → pid from offers
 }
 
 // NewDriver returns a driver for framework info talking to the master at
@@ -92,17 +91,16 @@ func NewDriver(rt *process.Runtime, sched Scheduler, info *mesos.FrameworkInfo, 
 		opts.ID = rt.GenerateID("scheduler")
 	}
 	return &Driver{
-		rt:         rt,
-		sched:      sched,
-		info:       proto.Clone(info).(*mesos.FrameworkInfo),
-		master:     master,
-		opts:       opts,
-		log:        rt.Logger().With("component", "scheduler-driver"),
-		status:     mesos.Status_DRIVER_NOT_STARTED,
-		done:       make(chan struct{}),
-		slavePIDs:  make(map[string]process.UPID),
-		savedOffer: make(map[string]map[string]process.UPID),
-		failover:   info.GetId().GetValue() != "",
+		rt:        rt,
+		sched:     sched,
+		info:      proto.Clone(info).(*mesos.FrameworkInfo),
+		master:    master,
+		opts:      opts,
+		log:       rt.Logger().With("component", "scheduler-driver"),
+		status:    mesos.Status_DRIVER_NOT_STARTED,
+		done:      make(chan struct{}),
+		slavePIDs: make(map[string]process.UPID),
+		failover:  info.GetId().GetValue() != "",
 	}
 }
 
