@@ -1,0 +1,396 @@
+// Package executor is the driver for executor authors: implement
+// Executor, create a Driver (it reads the MESOS_* environment the slave
+// sets) and Run it. It speaks the slave's executor messages: it registers,
+// receives tasks, kills and framework messages, sends status updates that
+// it keeps until the slave acknowledges them, and re-registers with its
+// unacknowledged updates and tasks after a slave restart.
+package executor
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/process/metrics"
+)
+
+// Executor receives the driver's callbacks, as Mesos's executor API.
+type Executor interface {
+	Registered(d *Driver, executor *mesos.ExecutorInfo, framework *mesos.FrameworkInfo, slave *mesos.SlaveInfo)
+	Reregistered(d *Driver, slave *mesos.SlaveInfo)
+	Disconnected(d *Driver)
+	LaunchTask(d *Driver, task *mesos.TaskInfo)
+	KillTask(d *Driver, id *mesos.TaskID)
+	FrameworkMessage(d *Driver, data []byte)
+	Shutdown(d *Driver)
+	Error(d *Driver, message string)
+}
+
+// Env is what the slave tells an executor through its environment.
+type Env struct {
+	SlavePID        process.UPID  // MESOS_SLAVE_PID
+	SlaveID         string        // MESOS_SLAVE_ID
+	FrameworkID     string        // MESOS_FRAMEWORK_ID
+	ExecutorID      string        // MESOS_EXECUTOR_ID
+	Directory       string        // MESOS_DIRECTORY
+	Checkpoint      bool          // MESOS_CHECKPOINT=1
+	RecoveryTimeout time.Duration // MESOS_RECOVERY_TIMEOUT (default 15 min)
+}
+
+// EnvFromOS reads the MESOS_* variables; a missing or bad required one is
+// an error naming it.
+func EnvFromOS() (Env, error) {
+	var e Env
+	pid := os.Getenv("MESOS_SLAVE_PID")
+	if pid == "" {
+		return e, errors.New("executor environment: MESOS_SLAVE_PID is not set")
+	}
+	u, err := process.ParseUPID(pid)
+	if err != nil {
+		return e, fmt.Errorf("executor environment: MESOS_SLAVE_PID: %w", err)
+	}
+	e.SlavePID = u
+	for name, dst := range map[string]*string{
+		"MESOS_SLAVE_ID": &e.SlaveID, "MESOS_FRAMEWORK_ID": &e.FrameworkID, "MESOS_EXECUTOR_ID": &e.ExecutorID,
+	} {
+		if *dst = os.Getenv(name); *dst == "" {
+			return e, fmt.Errorf("executor environment: %s is not set", name)
+		}
+	}
+	e.Directory = os.Getenv("MESOS_DIRECTORY")
+	e.Checkpoint = os.Getenv("MESOS_CHECKPOINT") == "1"
+	e.RecoveryTimeout = 15 * time.Minute
+	if s := os.Getenv("MESOS_RECOVERY_TIMEOUT"); s != "" {
+		d, err := metrics.ParseDuration(s)
+		if err != nil {
+			return e, fmt.Errorf("executor environment: MESOS_RECOVERY_TIMEOUT: %w", err)
+		}
+		e.RecoveryTimeout = d
+	}
+	return e, nil
+}
+
+// Driver connects an Executor to its slave.
+type Driver struct {
+	process.Process
+
+	rt   *process.Runtime
+	exec Executor
+	env  Env
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	status mesos.Status
+	done   chan struct{}
+
+	// Process state.
+	slave      process.UPID
+	connected  bool
+	unacked    map[string]*messages.StatusUpdate // uuid → update
+	tasks      map[string]*mesos.TaskInfo         // launched, no terminal update acknowledged
+	recovering *process.Timer
+	drained    []*future.Promise[future.Nothing]
+}
+
+// NewDriver returns a driver for exec on runtime rt.
+func NewDriver(rt *process.Runtime, exec Executor, env Env) *Driver {
+	return &Driver{
+		rt:      rt,
+		exec:    exec,
+		env:     env,
+		log:     rt.Logger().With("component", "executor-driver"),
+		status:  mesos.Status_DRIVER_NOT_STARTED,
+		done:    make(chan struct{}),
+		slave:   env.SlavePID,
+		unacked: make(map[string]*messages.StatusUpdate),
+		tasks:   make(map[string]*mesos.TaskInfo),
+	}
+}
+
+// Start spawns the driver's process, which registers with the slave.
+func (d *Driver) Start() (mesos.Status, error) {
+	d.mu.Lock()
+	if d.status != mesos.Status_DRIVER_NOT_STARTED {
+		st := d.status
+		d.mu.Unlock()
+		return st, errors.New("executor driver was already started")
+	}
+	d.status = mesos.Status_DRIVER_RUNNING
+	d.mu.Unlock()
+	if _, err := d.rt.Spawn(d, d.rt.GenerateID("executor")); err != nil {
+		d.finish(mesos.Status_DRIVER_ABORTED)
+		return mesos.Status_DRIVER_ABORTED, fmt.Errorf("start executor driver: %w", err)
+	}
+	return mesos.Status_DRIVER_RUNNING, nil
+}
+
+// Run starts the driver and waits until it stops.
+func (d *Driver) Run() (mesos.Status, error) {
+	if st, err := d.Start(); err != nil {
+		return st, err
+	}
+	return d.Join(), nil
+}
+
+// Join waits until the driver is stopped or aborted.
+func (d *Driver) Join() mesos.Status {
+	<-d.done
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.status
+}
+
+func (d *Driver) finish(st mesos.Status) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.status == mesos.Status_DRIVER_STOPPED || d.status == mesos.Status_DRIVER_ABORTED {
+		return
+	}
+	d.status = st
+	close(d.done)
+}
+
+func (d *Driver) running() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.status == mesos.Status_DRIVER_RUNNING
+}
+
+// Stop stops the driver.
+func (d *Driver) Stop() (mesos.Status, error) {
+	if !d.running() {
+		return d.Join(), nil
+	}
+	process.Run(d.rt, d.Self(), func() {
+		d.finish(mesos.Status_DRIVER_STOPPED)
+		d.Terminate()
+	})
+	return mesos.Status_DRIVER_STOPPED, nil
+}
+
+// Abort stops the driver without waiting for anything.
+func (d *Driver) Abort() (mesos.Status, error) {
+	process.Run(d.rt, d.Self(), func() {
+		d.finish(mesos.Status_DRIVER_ABORTED)
+		d.Terminate()
+	})
+	return mesos.Status_DRIVER_ABORTED, nil
+}
+
+func (d *Driver) frameworkID() *mesos.FrameworkID {
+	return &mesos.FrameworkID{Value: proto.String(d.env.FrameworkID)}
+}
+
+func (d *Driver) executorID() *mesos.ExecutorID {
+	return &mesos.ExecutorID{Value: proto.String(d.env.ExecutorID)}
+}
+
+func (d *Driver) slaveID() *mesos.SlaveID { return &mesos.SlaveID{Value: proto.String(d.env.SlaveID)} }
+
+func (d *Driver) send(msg proto.Message) {
+	if err := d.Send(d.slave, msg); err != nil {
+		d.log.Error("cannot send to the slave", "err", err)
+	}
+}
+
+// Initialize installs the handlers and registers with the slave.
+func (d *Driver) Initialize() {
+	process.Install(&d.Process, func(from process.UPID, m *messages.ExecutorRegisteredMessage) {
+		if !d.running() {
+			return
+		}
+		d.connected = true
+		d.exec.Registered(d, m.GetExecutorInfo(), m.GetFrameworkInfo(), m.GetSlaveInfo())
+	})
+	process.Install(&d.Process, func(from process.UPID, m *messages.ExecutorReregisteredMessage) {
+		if !d.running() {
+			return
+		}
+		d.connected = true
+		d.Clock().Cancel(d.recovering)
+		d.exec.Reregistered(d, m.GetSlaveInfo())
+	})
+	process.Install(&d.Process, func(from process.UPID, m *messages.ReconnectExecutorMessage) {
+		if !d.running() {
+			return
+		}
+		// The slave restarted: adopt its pid and re-register with what
+		// it has not acknowledged.
+		d.slave = from
+		d.Link(from)
+		re := &messages.ReregisterExecutorMessage{ExecutorId: d.executorID(), FrameworkId: d.frameworkID()}
+		for _, t := range d.tasks {
+			re.Tasks = append(re.Tasks, t)
+		}
+		for _, u := range d.unacked {
+			re.Updates = append(re.Updates, u)
+		}
+		d.send(re)
+	})
+	process.Install(&d.Process, func(from process.UPID, m *messages.RunTaskMessage) {
+		if !d.running() {
+			return
+		}
+		t := m.GetTask()
+		if _, dup := d.tasks[t.GetTaskId().GetValue()]; dup {
+			d.log.Error("task launched twice; ignoring the second", "task", t.GetTaskId().GetValue())
+			return
+		}
+		d.tasks[t.GetTaskId().GetValue()] = t
+		d.exec.LaunchTask(d, t)
+	})
+	process.Install(&d.Process, func(from process.UPID, m *messages.KillTaskMessage) {
+		if d.running() {
+			d.exec.KillTask(d, m.GetTaskId())
+		}
+	})
+	process.Install(&d.Process, func(from process.UPID, m *messages.StatusUpdateAcknowledgementMessage) {
+		u := d.unacked[string(m.GetUuid())]
+		if u == nil {
+			return
+		}
+		delete(d.unacked, string(m.GetUuid()))
+		if terminal(u.GetStatus().GetState()) {
+			delete(d.tasks, u.GetStatus().GetTaskId().GetValue())
+		}
+		d.checkDrained()
+	})
+	process.Install(&d.Process, func(from process.UPID, m *messages.FrameworkToExecutorMessage) {
+		if d.running() {
+			d.exec.FrameworkMessage(d, m.GetData())
+		}
+	})
+	process.Install(&d.Process, func(from process.UPID, m *messages.ShutdownExecutorMessage) {
+		if d.running() {
+			d.exec.Shutdown(d)
+			d.finish(mesos.Status_DRIVER_STOPPED)
+			d.Terminate()
+		}
+	})
+	d.Link(d.slave)
+	d.send(&messages.RegisterExecutorMessage{FrameworkId: d.frameworkID(), ExecutorId: d.executorID()})
+}
+
+// Exited is the broken link to the slave: without checkpointing the
+// executor shuts down; with it, it waits the recovery timeout for the
+// slave to come back (ReconnectExecutorMessage).
+func (d *Driver) Exited(pid process.UPID) {
+	if pid != d.slave || !d.running() {
+		return
+	}
+	d.connected = false
+	d.exec.Disconnected(d)
+	if !d.env.Checkpoint {
+		d.log.Info("slave exited; shutting down (no checkpointing)")
+		d.exec.Shutdown(d)
+		d.finish(mesos.Status_DRIVER_ABORTED)
+		d.Terminate()
+		return
+	}
+	d.recovering = d.Delay(d.env.RecoveryTimeout, func() {
+		if !d.connected {
+			d.log.Info("slave did not come back within the recovery timeout; shutting down", "timeout", d.env.RecoveryTimeout)
+			d.exec.Shutdown(d)
+			d.finish(mesos.Status_DRIVER_ABORTED)
+			d.Terminate()
+		}
+	})
+}
+
+func terminal(s mesos.TaskState) bool {
+	switch s {
+	case mesos.TaskState_TASK_FINISHED, mesos.TaskState_TASK_FAILED, mesos.TaskState_TASK_KILLED,
+		mesos.TaskState_TASK_LOST, mesos.TaskState_TASK_ERROR:
+		return true
+	}
+	return false
+}
+
+// SendStatusUpdate sends a task's status to the slave, which acknowledges
+// it; the driver keeps it until then. TASK_STAGING is refused.
+func (d *Driver) SendStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error) {
+	if status.GetState() == mesos.TaskState_TASK_STAGING {
+		return mesos.Status_DRIVER_RUNNING, errors.New("executor may not send TASK_STAGING")
+	}
+	if status.GetTaskId() == nil {
+		return mesos.Status_DRIVER_RUNNING, errors.New("status update without task_id")
+	}
+	if !d.running() {
+		return mesos.Status_DRIVER_NOT_STARTED, errors.New("executor driver is not running")
+	}
+	status = proto.Clone(status).(*mesos.TaskStatus)
+	process.Run(d.rt, d.Self(), func() {
+		var uuid [16]byte
+		d.rt.RandBytes(uuid[:])
+		uuid[6] = uuid[6]&0x0f | 0x40
+		uuid[8] = uuid[8]&0x3f | 0x80
+		now := float64(d.Clock().Now().UnixNano()) / 1e9
+		status.SlaveId = d.slaveID()
+		status.ExecutorId = d.executorID()
+		status.Source = mesos.TaskStatus_SOURCE_EXECUTOR.Enum()
+		status.Uuid = uuid[:]
+		if status.Timestamp == nil {
+			status.Timestamp = proto.Float64(now)
+		}
+		u := &messages.StatusUpdate{
+			FrameworkId: d.frameworkID(),
+			ExecutorId:  d.executorID(),
+			SlaveId:     d.slaveID(),
+			Status:      status,
+			Timestamp:   proto.Float64(now),
+			Uuid:        uuid[:],
+		}
+		d.unacked[string(uuid[:])] = u
+		d.send(&messages.StatusUpdateMessage{Update: u, Pid: proto.String(d.Self().String())})
+	})
+	return mesos.Status_DRIVER_RUNNING, nil
+}
+
+// SendFrameworkMessage sends data to the executor's scheduler.
+func (d *Driver) SendFrameworkMessage(data []byte) (mesos.Status, error) {
+	if !d.running() {
+		return mesos.Status_DRIVER_NOT_STARTED, errors.New("executor driver is not running")
+	}
+	process.Run(d.rt, d.Self(), func() {
+		d.send(&messages.ExecutorToFrameworkMessage{SlaveId: d.slaveID(), FrameworkId: d.frameworkID(), ExecutorId: d.executorID(), Data: data})
+	})
+	return mesos.Status_DRIVER_RUNNING, nil
+}
+
+// Drained returns a future completed once no sent update awaits an
+// acknowledgement (at once if none does).
+func (d *Driver) Drained() future.Future[future.Nothing] {
+	return process.DispatchF(d.rt, d.Self(), func() future.Future[future.Nothing] {
+		p := future.NewPromise[future.Nothing]()
+		d.drained = append(d.drained, p)
+		d.checkDrained()
+		return p.Future()
+	})
+}
+
+func (d *Driver) checkDrained() {
+	if len(d.unacked) > 0 {
+		return
+	}
+	for _, p := range d.drained {
+		p.Set(future.Nothing{})
+	}
+	d.drained = nil
+}
+
+// Unacknowledged returns how many updates await acknowledgement.
+func (d *Driver) Unacknowledged() int {
+	f := process.Dispatch(d.rt, d.Self(), func() int { return len(d.unacked) })
+	n, _ := f.Get()
+	return n
+}
+
