@@ -96,7 +96,7 @@ type Driver struct {
 	slave      process.UPID
 	connected  bool
 	unacked    map[string]*messages.StatusUpdate // uuid → update
-	tasks      map[string]*mesos.TaskInfo         // launched, no terminal update acknowledged
+	tasks      map[string]*mesos.TaskInfo        // launched, no terminal update acknowledged
 	recovering *process.Timer
 	drained    []*future.Promise[future.Nothing]
 }
@@ -393,4 +393,3 @@ func (d *Driver) Unacknowledged() int {
 	n, _ := f.Get()
 	return n
 }
-
