@@ -1,0 +1,124 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/scheduler"
+	"github.com/gomesos/gomesos/slave"
+	"github.com/gomesos/gomesos/tests/cluster"
+)
+
+var (
+	launcherOnce sync.Once
+	launcherDir  string
+	launcherErr  error
+)
+
+// buildLauncher builds mesos-executor once for the slave tests.
+func buildLauncher(t *testing.T) string {
+	t.Helper()
+	launcherOnce.Do(func() {
+		launcherDir, launcherErr = os.MkdirTemp("", "gomesos-launcher")
+		if launcherErr != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(launcherDir, "mesos-executor"), "github.com/gomesos/gomesos/cmd/mesos-executor").CombinedOutput()
+		if err != nil {
+			launcherErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if launcherErr != nil {
+		t.Fatalf("build mesos-executor: %v", launcherErr)
+	}
+	return launcherDir
+}
+
+// startSlave starts a real slave and waits for its registration.
+func startSlave(t *testing.T, c *cluster.Cluster) (*slave.Slave, process.UPID, string) {
+	t.Helper()
+	work := t.TempDir()
+	s := slave.New(slave.Config{Master: c.MasterPID, Resources: slaveResources, WorkDir: work, LauncherDir: buildLauncher(t)})
+	registered := process.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
+	pid, err := slave.Spawn(c.RT, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Second) // the first registration waits a random delay in [0, 1 s]
+	cluster.Await(c, registered)
+	return s, pid, work
+}
+
+func commandTask(id string, o *mesos.Offer, command string) *mesos.TaskInfo {
+	t := task(id, o, "cpus:1;mem:64")
+	t.Command = &mesos.CommandInfo{Value: proto.String(command)}
+	return t
+}
+
+func TestSlaveRunsCommandTaskToFinish(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	_, _, work := startSlave(t, c)
+	d, s, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
+	offers := s.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	running, finished := s.NextUpdate(), s.NextUpdate()
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{commandTask("t1", o, "echo hello from a real task")}, nil)
+	if st := cluster.Await(c, running); st.GetState() != mesos.TaskState_TASK_RUNNING || st.GetSource() != mesos.TaskStatus_SOURCE_EXECUTOR {
+		t.Fatalf("first update: %v", st)
+	}
+	if st := cluster.Await(c, finished); st.GetState() != mesos.TaskState_TASK_FINISHED {
+		t.Fatalf("second update: %v %q", st.GetState(), st.GetMessage())
+	}
+	matches, _ := filepath.Glob(filepath.Join(work, "slaves", "*", "frameworks", "*", "executors", "t1", "runs", "*", "stdout"))
+	if len(matches) != 1 {
+		t.Fatalf("sandbox stdout files: %v", matches)
+	}
+	if out, _ := os.ReadFile(matches[0]); string(out) != "hello from a real task\n" {
+		t.Fatalf("task stdout %q", out)
+	}
+}
+
+func TestSlaveKillsAndFailsCommandTasks(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	startSlave(t, c)
+	d, s, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
+	offers := s.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	upd := []func() *mesos.TaskStatus{}
+	for i := 0; i < 4; i++ {
+		f := s.NextUpdate()
+		upd = append(upd, func() *mesos.TaskStatus { return cluster.Await(c, f) })
+	}
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{
+		commandTask("sleeper", o, "sleep 100"),
+		commandTask("failer", o, "exit 7"),
+	}, nil)
+	states := map[string][]mesos.TaskState{}
+	record := func(st *mesos.TaskStatus) { states[st.GetTaskId().GetValue()] = append(states[st.GetTaskId().GetValue()], st.GetState()) }
+	record(upd[0]())
+	record(upd[1]())
+	record(upd[2]())
+	_, _ = d.KillTask(&mesos.TaskID{Value: proto.String("sleeper")})
+	record(upd[3]())
+	want := map[string][]mesos.TaskState{
+		"sleeper": {mesos.TaskState_TASK_RUNNING, mesos.TaskState_TASK_KILLED},
+		"failer":  {mesos.TaskState_TASK_RUNNING, mesos.TaskState_TASK_FAILED},
+	}
+	for id, w := range want {
+		if len(states[id]) != 2 || states[id][0] != w[0] || states[id][1] != w[1] {
+			t.Fatalf("task %s went %v, want %v", id, states[id], w)
+		}
+	}
+}
