@@ -106,7 +106,9 @@ func TestSlaveKillsAndFailsCommandTasks(t *testing.T) {
 		commandTask("failer", o, "exit 7"),
 	}, nil)
 	states := map[string][]mesos.TaskState{}
-	record := func(st *mesos.TaskStatus) { states[st.GetTaskId().GetValue()] = append(states[st.GetTaskId().GetValue()], st.GetState()) }
+	record := func(st *mesos.TaskStatus) {
+		states[st.GetTaskId().GetValue()] = append(states[st.GetTaskId().GetValue()], st.GetState())
+	}
 	record(upd[0]())
 	record(upd[1]())
 	record(upd[2]())
