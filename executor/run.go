@@ -1,0 +1,44 @@
+package executor
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/gomesos/gomesos/process"
+)
+
+// RunCommandExecutor is the main of the command executor: it reads the
+// MESOS_* environment, runs the task, waits (bounded) for the slave to
+// acknowledge the last update, and returns the exit code.
+func RunCommandExecutor() int {
+	env, err := EnvFromOS()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mesos-executor:", err)
+		return 1
+	}
+	rt, err := process.New(process.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mesos-executor:", err)
+		return 1
+	}
+	defer rt.Close()
+	ce := NewCommandExecutor(env.Directory)
+	d := NewDriver(rt, ce, env)
+	if _, err := d.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "mesos-executor:", err)
+		return 1
+	}
+	done := make(chan struct{})
+	go func() { d.Join(); close(done) }()
+	select {
+	case <-ce.Finished():
+		if !d.Drained().Await(time.Minute) {
+			slog.Warn("final status update not acknowledged; exiting anyway")
+		}
+		_, _ = d.Stop()
+	case <-done:
+	}
+	return 0
+}
