@@ -78,9 +78,12 @@ func (s *Slave) installHandlers() {
 		// From the master or straight from a scheduler.
 		if f := s.frameworks[m.GetFrameworkId().GetValue()]; f != nil {
 			if e := f.executors[m.GetExecutorId().GetValue()]; e != nil && e.pid.IsValid() {
+				s.metrics.validMessages.Inc()
 				s.send(e.pid, m)
+				return
 			}
 		}
+		s.metrics.invalidMessages.Inc()
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.ExecutorToFrameworkMessage) {
 		if f := s.frameworks[m.GetFrameworkId().GetValue()]; f != nil && f.pid.IsValid() {
@@ -175,8 +178,10 @@ func (s *Slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessag
 	st := u.GetStatus()
 	if len(u.GetUuid()) == 0 || st.GetState() == mesos.TaskState_TASK_STAGING {
 		s.log.Warn("invalid status update from executor", "from", from.String())
+		s.metrics.invalidUpdates.Inc()
 		return
 	}
+	s.metrics.validUpdates.Inc()
 	st.Uuid = u.Uuid
 	st.Source = mesos.TaskStatus_SOURCE_EXECUTOR.Enum()
 	if u.ExecutorId != nil {
@@ -186,6 +191,9 @@ func (s *Slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessag
 	u.SlaveId = s.info.Id
 	if t := s.task(st.GetTaskId().GetValue()); t != nil && !terminal(t.GetState()) {
 		t.State = st.State
+		if terminal(st.GetState()) {
+			s.metrics.countTerminal(st.GetState())
+		}
 	}
 	s.update(u)
 	if p := m.GetPid(); p != "" {
@@ -235,8 +243,9 @@ func (s *Slave) generateUpdate(fid string, e *executor, taskID *mesos.TaskID, st
 		u.ExecutorId = e.info.ExecutorId
 	}
 	if e != nil {
-		if t := e.tasks[taskID.GetValue()]; t != nil {
+		if t := e.tasks[taskID.GetValue()]; t != nil && !terminal(t.GetState()) {
 			t.State = state.Enum()
+			s.metrics.countTerminal(state)
 		}
 	}
 	s.update(u)

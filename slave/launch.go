@@ -109,6 +109,7 @@ func (s *Slave) launch(f *framework, e *executor) error {
 // command executor, TASK_LOST otherwise) and tells the master.
 func (s *Slave) executorExited(fid string, e *executor, status int32) {
 	e.exited = true
+	s.metrics.executorsTerminated.Inc()
 	s.log.Info("executor exited", "executor", e.id, "framework", fid, "status", status)
 	f := s.frameworks[fid]
 	for _, t := range e.queued {

@@ -60,6 +60,9 @@ type Slave struct {
 
 	frameworks map[string]*framework
 	streams    map[string]*stream // task id → status update stream
+
+	start   time.Time
+	metrics *slaveMetrics
 }
 
 type framework struct {
@@ -120,7 +123,10 @@ func Spawn(rt *process.Runtime, s *Slave) (process.UPID, error) {
 // Initialize installs the handlers and starts registering.
 func (s *Slave) Initialize() {
 	s.log = s.Runtime().Logger().With("component", "slave", "pid", s.Self().String())
+	s.start = s.Clock().Now()
+	s.initMetrics()
 	s.installHandlers()
+	s.installRoutes()
 	s.Link(s.cfg.Master)
 	s.backoff = s.cfg.RegistrationBackoffFactor
 	s.retry = s.Delay(s.randomDelay(s.backoff), s.register)

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,6 +88,52 @@ func TestSlaveRunsCommandTaskToFinish(t *testing.T) {
 	if out, _ := os.ReadFile(matches[0]); string(out) != "hello from a real task\n" {
 		t.Fatalf("task stdout %q", out)
 	}
+	snap := c.RT.Metrics().Snapshot(t.Context())
+	if snap["slave/tasks_finished"] != 1 || snap["slave/valid_status_updates"] != 2 || snap["slave/registered"] != 1 {
+		t.Fatalf("slave metrics: finished %v valid updates %v registered %v",
+			snap["slave/tasks_finished"], snap["slave/valid_status_updates"], snap["slave/registered"])
+	}
+}
+
+func TestSlaveStateEndpoint(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	_, pid, _ := startSlave(t, c)
+	d, s, fid := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
+	offers := s.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	running := s.NextUpdate()
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{commandTask("t1", o, "sleep 100")}, nil)
+	cluster.Await(c, running)
+	code, body := get(t, c, "/"+pid.ID+"/state")
+	var state struct {
+		ID         string `json:"id"`
+		PID        string `json:"pid"`
+		Frameworks []struct {
+			ID        string `json:"id"`
+			Executors []struct {
+				Directory string `json:"directory"`
+				Tasks     []struct {
+					ID    string `json:"id"`
+					State string `json:"state"`
+				} `json:"tasks"`
+			} `json:"executors"`
+		} `json:"frameworks"`
+	}
+	if err := json.Unmarshal(body, &state); code != 200 || err != nil {
+		t.Fatalf("GET slave state: %d %v\n%s", code, err, body)
+	}
+	if state.PID != pid.String() || len(state.Frameworks) != 1 || state.Frameworks[0].ID != fid.GetValue() ||
+		len(state.Frameworks[0].Executors) != 1 || state.Frameworks[0].Executors[0].Tasks[0].State != "TASK_RUNNING" ||
+		state.Frameworks[0].Executors[0].Directory == "" {
+		t.Fatalf("slave state: %s", body)
+	}
+	if code, _ := get(t, c, "/"+pid.ID+"/health"); code != 200 {
+		t.Fatalf("slave health: %d", code)
+	}
+	killed := s.NextUpdate()
+	_, _ = d.KillTask(&mesos.TaskID{Value: proto.String("t1")})
+	cluster.Await(c, killed)
 }
 
 func TestSlaveKillsAndFailsCommandTasks(t *testing.T) {
