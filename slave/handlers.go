@@ -1,13 +1,12 @@
 package slave
 
 import (
-	"syscall"
-
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/slave/state"
 )
 
 func terminal(s mesos.TaskState) bool {
@@ -36,7 +35,11 @@ func (s *Slave) installHandlers() {
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.SlaveReregisteredMessage) {
 		if s.fromMaster(from) {
+			s.log.Info("re-registered with the master", "slave", m.GetSlaveId().GetValue())
 			s.registeredWith(m.GetSlaveId(), m.GetConnection())
+			for _, r := range m.GetReconciliations() {
+				s.reconcileWithMaster(r)
+			}
 		}
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.PingSlaveMessage) {
@@ -59,13 +62,18 @@ func (s *Slave) installHandlers() {
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.ShutdownFrameworkMessage) {
 		if f := s.frameworks[m.GetFrameworkId().GetValue()]; f != nil && s.fromMaster(from) {
-			s.shutdownFramework(f)
+			s.shutdownFramework(f, "the master asked")
 		}
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.UpdateFrameworkMessage) {
-		if f := s.frameworks[m.GetFrameworkId().GetValue()]; f != nil {
+		if f := s.frameworks[m.GetFrameworkId().GetValue()]; f != nil && s.fromMaster(from) {
 			if pid, err := process.ParseUPID(m.GetPid()); err == nil {
 				f.pid = pid
+				if f.checkpoint {
+					if err := s.checkpointFramework(f); err != nil {
+						s.log.Error("cannot checkpoint the framework pid", "err", err)
+					}
+				}
 			}
 		}
 	})
@@ -77,28 +85,34 @@ func (s *Slave) installHandlers() {
 	process.Install(&s.Process, func(from process.UPID, m *messages.FrameworkToExecutorMessage) {
 		// From the master or straight from a scheduler.
 		if f := s.frameworks[m.GetFrameworkId().GetValue()]; f != nil {
-			if e := f.executors[m.GetExecutorId().GetValue()]; e != nil && e.pid.IsValid() {
+			if e := f.executors[m.GetExecutorId().GetValue()]; e != nil && e.pid.IsValid() && e.state == executorRunning {
 				s.metrics.validMessages.Inc()
 				s.send(e.pid, m)
 				return
 			}
 		}
+		s.log.Warn("dropping a framework message for an unknown or unregistered executor",
+			"framework", m.GetFrameworkId().GetValue(), "executor", m.GetExecutorId().GetValue())
 		s.metrics.invalidMessages.Inc()
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.ExecutorToFrameworkMessage) {
 		if f := s.frameworks[m.GetFrameworkId().GetValue()]; f != nil && f.pid.IsValid() {
+			s.metrics.validMessages.Inc()
 			s.send(f.pid, m)
+			return
 		}
+		s.metrics.invalidMessages.Inc()
 	})
 	process.Install(&s.Process, s.registerExecutor)
+	process.Install(&s.Process, s.reregisterExecutor)
 	process.Install(&s.Process, s.executorUpdate)
 	process.Install(&s.Process, func(from process.UPID, m *messages.ShutdownMessage) {
 		if s.fromMaster(from) {
 			s.log.Info("shut down by the master", "message", m.GetMessage())
 			for _, f := range s.frameworks {
-				s.shutdownFramework(f)
+				s.shutdownFramework(f, "slave shut down by the master")
 			}
-			s.Terminate()
+			s.terminateWhenDrained()
 		}
 	})
 }
@@ -120,59 +134,86 @@ func (s *Slave) runTask(from process.UPID, m *messages.RunTaskMessage) {
 			f.info = proto.Clone(f.info).(*mesos.FrameworkInfo)
 			f.info.Id = &mesos.FrameworkID{Value: proto.String(fid)}
 		}
+		f.checkpoint = f.info.GetCheckpoint()
 		s.frameworks[fid] = f
 	}
 	if pid, err := process.ParseUPID(m.GetPid()); err == nil {
 		f.pid = pid
 	}
-	t := m.GetTask()
-	e, err := s.executorFor(f, t)
-	if err != nil {
-		s.log.Error("cannot launch executor", "task", t.GetTaskId().GetValue(), "err", err)
-		s.generateUpdate(fid, nil, t.GetTaskId(), mesos.TaskState_TASK_FAILED, mesos.TaskStatus_REASON_EXECUTOR_TERMINATED, err.Error())
-		return
+	if f.checkpoint {
+		if err := s.checkpointFramework(f); err != nil {
+			s.log.Error("cannot checkpoint the framework", "err", err)
+		}
 	}
-	e.tasks[t.GetTaskId().GetValue()] = &mesos.Task{
+	t := m.GetTask()
+	e, isNew := s.executorFor(f, t)
+	task := &mesos.Task{
 		Name: t.Name, TaskId: t.TaskId, FrameworkId: &mesos.FrameworkID{Value: proto.String(fid)},
 		ExecutorId: e.info.ExecutorId, SlaveId: s.info.Id, State: mesos.TaskState_TASK_STAGING.Enum(),
-		Resources: t.Resources, Labels: t.Labels,
+		Resources: t.Resources, Labels: t.Labels, Discovery: t.Discovery,
 	}
 	if e.command {
-		e.tasks[t.GetTaskId().GetValue()].ExecutorId = nil
+		task.ExecutorId = nil
 	}
-	if e.pid.IsValid() {
+	e.tasks[t.GetTaskId().GetValue()] = task
+	if err := s.checkpointTask(fid, e, task); err != nil {
+		s.log.Error("cannot checkpoint the task", "task", t.GetTaskId().GetValue(), "err", err)
+	}
+	if e.state == executorRunning {
 		s.send(e.pid, &messages.RunTaskMessage{FrameworkId: m.FrameworkId, Framework: f.info, Pid: m.Pid, Task: t})
-		return
+	} else {
+		e.queued = append(e.queued, t)
 	}
-	e.queued = append(e.queued, t)
+	if isNew {
+		s.launch(f, e)
+	} else {
+		s.updateContainer(e)
+	}
+}
+
+func (s *Slave) lookupExecutor(fid, eid string) (*framework, *executor) {
+	f := s.frameworks[fid]
+	if f == nil {
+		return nil, nil
+	}
+	return f, f.executors[eid]
 }
 
 func (s *Slave) registerExecutor(from process.UPID, m *messages.RegisterExecutorMessage) {
-	f := s.frameworks[m.GetFrameworkId().GetValue()]
-	var e *executor
-	if f != nil {
-		e = f.executors[m.GetExecutorId().GetValue()]
-	}
-	if e == nil || e.pid.IsValid() {
+	f, e := s.lookupExecutor(m.GetFrameworkId().GetValue(), m.GetExecutorId().GetValue())
+	if e == nil || e.pid.IsValid() || (e.state != executorLaunching && e.state != executorRegistering) {
 		s.log.Warn("unexpected executor registration; shutting it down", "executor", m.GetExecutorId().GetValue(), "from", from.String())
 		s.send(from, &messages.ShutdownExecutorMessage{ExecutorId: m.GetExecutorId(), FrameworkId: m.GetFrameworkId()})
 		return
 	}
 	e.pid = from
+	e.state = executorRunning
+	s.Clock().Cancel(e.regTimer)
 	s.Link(from)
+	if e.checkpoint {
+		sid := s.info.GetId().GetValue()
+		if err := state.WriteString(s.paths.LibprocessPID(sid, f.id, e.id, e.containerID), from.String()); err != nil {
+			s.log.Error("cannot checkpoint the executor's pid", "executor", e.id, "err", err)
+		}
+	}
 	s.send(from, &messages.ExecutorRegisteredMessage{
 		ExecutorInfo: e.info, FrameworkId: m.GetFrameworkId(), FrameworkInfo: f.info,
 		SlaveId: s.info.Id, SlaveInfo: s.info,
 	})
+	s.sendQueued(f, e)
+}
+
+// sendQueued gives a registered executor its queued tasks, once each.
+func (s *Slave) sendQueued(f *framework, e *executor) {
 	for _, t := range e.queued {
-		s.send(from, &messages.RunTaskMessage{FrameworkId: m.GetFrameworkId(), Framework: f.info, Pid: proto.String(f.pid.String()), Task: t})
+		s.send(e.pid, &messages.RunTaskMessage{FrameworkId: f.info.Id, Framework: f.info, Pid: proto.String(f.pid.String()), Task: t})
 	}
 	e.queued = nil
 }
 
 // executorUpdate completes an executor's update (uuid, source, executor
-// and slave ids), acknowledges it to the executor, and queues it for the
-// master.
+// and slave ids), hands it to the status update manager (which
+// checkpoints it), then acknowledges it to the executor.
 func (s *Slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessage) {
 	u := proto.Clone(m.GetUpdate()).(*messages.StatusUpdate)
 	st := u.GetStatus()
@@ -182,20 +223,9 @@ func (s *Slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessag
 		return
 	}
 	s.metrics.validUpdates.Inc()
-	st.Uuid = u.Uuid
-	st.Source = mesos.TaskStatus_SOURCE_EXECUTOR.Enum()
-	if u.ExecutorId != nil {
-		st.ExecutorId = u.ExecutorId
+	if !s.recordUpdate(u) {
+		return
 	}
-	st.SlaveId = s.info.Id
-	u.SlaveId = s.info.Id
-	if t := s.task(st.GetTaskId().GetValue()); t != nil && !terminal(t.GetState()) {
-		t.State = st.State
-		if terminal(st.GetState()) {
-			s.metrics.countTerminal(st.GetState())
-		}
-	}
-	s.update(u)
 	if p := m.GetPid(); p != "" {
 		if pid, err := process.ParseUPID(p); err == nil {
 			s.send(pid, &messages.StatusUpdateAcknowledgementMessage{
@@ -205,11 +235,46 @@ func (s *Slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessag
 	}
 }
 
+// recordUpdate fills in an executor's update, moves its task to the new
+// state and gives it to the status update manager; false if it could not
+// be checkpointed.
+func (s *Slave) recordUpdate(u *messages.StatusUpdate) bool {
+	st := u.GetStatus()
+	st.Uuid = u.Uuid
+	st.Source = mesos.TaskStatus_SOURCE_EXECUTOR.Enum()
+	if u.ExecutorId != nil {
+		st.ExecutorId = u.ExecutorId
+	}
+	st.SlaveId = s.info.Id
+	u.SlaveId = s.info.Id
+	var owner *executor
+	if f := s.frameworks[u.GetFrameworkId().GetValue()]; f != nil {
+		for _, e := range f.executors {
+			if e.tasks[st.GetTaskId().GetValue()] != nil {
+				owner = e
+			}
+		}
+	}
+	if owner != nil {
+		t := owner.tasks[st.GetTaskId().GetValue()]
+		if !terminal(t.GetState()) {
+			t.State = st.State
+			t.Statuses = append(t.Statuses, st)
+			if terminal(st.GetState()) {
+				s.metrics.countTerminal(st.GetState())
+				s.updateContainer(owner)
+			}
+		}
+	}
+	return s.update(u)
+}
+
 // killTask forwards a kill to the task's executor; a task still queued
 // (executor not registered) is killed here.
 func (s *Slave) killTask(m *messages.KillTaskMessage) {
 	f := s.frameworks[m.GetFrameworkId().GetValue()]
 	if f == nil {
+		s.log.Warn("cannot kill a task of an unknown framework", "framework", m.GetFrameworkId().GetValue())
 		return
 	}
 	tid := m.GetTaskId().GetValue()
@@ -218,6 +283,10 @@ func (s *Slave) killTask(m *messages.KillTaskMessage) {
 			if t.GetTaskId().GetValue() == tid {
 				e.queued = append(e.queued[:i], e.queued[i+1:]...)
 				s.generateUpdate(f.id, e, t.GetTaskId(), mesos.TaskState_TASK_KILLED, mesos.TaskStatus_REASON_EXECUTOR_UNREGISTERED, "Killed before the executor registered")
+				if len(e.tasks) == 0 || allTerminal(e.tasks) {
+					// Nothing left for it to run.
+					s.shutdownExecutor(f, e)
+				}
 				return
 			}
 		}
@@ -226,26 +295,37 @@ func (s *Slave) killTask(m *messages.KillTaskMessage) {
 			return
 		}
 	}
+	s.log.Warn("cannot kill an unknown task", "task", tid)
+}
+
+func allTerminal(ts map[string]*mesos.Task) bool {
+	for _, t := range ts {
+		if !terminal(t.GetState()) {
+			return false
+		}
+	}
+	return true
 }
 
 // generateUpdate makes a reliable update of the slave's own (SOURCE_SLAVE).
-func (s *Slave) generateUpdate(fid string, e *executor, taskID *mesos.TaskID, state mesos.TaskState, reason mesos.TaskStatus_Reason, msg string) {
+func (s *Slave) generateUpdate(fid string, e *executor, taskID *mesos.TaskID, st mesos.TaskState, reason mesos.TaskStatus_Reason, msg string) {
 	var uuid [16]byte
 	s.Runtime().RandBytes(uuid[:])
 	now := proto.Float64(float64(s.Clock().Now().UnixNano()) / 1e9)
-	st := &mesos.TaskStatus{
-		TaskId: taskID, State: state.Enum(), Message: proto.String(msg), SlaveId: s.info.Id,
+	status := &mesos.TaskStatus{
+		TaskId: taskID, State: st.Enum(), Message: proto.String(msg), SlaveId: s.info.Id,
 		Timestamp: now, Source: mesos.TaskStatus_SOURCE_SLAVE.Enum(), Reason: reason.Enum(), Uuid: uuid[:],
 	}
-	u := &messages.StatusUpdate{FrameworkId: &mesos.FrameworkID{Value: proto.String(fid)}, SlaveId: s.info.Id, Status: st, Timestamp: now, Uuid: uuid[:]}
+	u := &messages.StatusUpdate{FrameworkId: &mesos.FrameworkID{Value: proto.String(fid)}, SlaveId: s.info.Id, Status: status, Timestamp: now, Uuid: uuid[:]}
 	if e != nil && !e.command {
-		st.ExecutorId = e.info.ExecutorId
+		status.ExecutorId = e.info.ExecutorId
 		u.ExecutorId = e.info.ExecutorId
 	}
 	if e != nil {
 		if t := e.tasks[taskID.GetValue()]; t != nil && !terminal(t.GetState()) {
-			t.State = state.Enum()
-			s.metrics.countTerminal(state)
+			t.State = st.Enum()
+			t.Statuses = append(t.Statuses, status)
+			s.metrics.countTerminal(st)
 		}
 	}
 	s.update(u)
@@ -266,21 +346,25 @@ func (s *Slave) task(id string) *mesos.Task {
 // taskDone forgets a task whose terminal update was acknowledged.
 func (s *Slave) taskDone(u *messages.StatusUpdate) {
 	tid := u.GetStatus().GetTaskId().GetValue()
-	if f := s.frameworks[u.GetFrameworkId().GetValue()]; f != nil {
+	fid := u.GetFrameworkId().GetValue()
+	if f := s.frameworks[fid]; f != nil {
 		for _, e := range f.executors {
-			delete(e.tasks, tid)
+			if t := e.tasks[tid]; t != nil {
+				delete(e.tasks, tid)
+				e.completed = appendBounded(e.completed, t, 200)
+				s.maybeCompleteExecutor(fid, e)
+				return
+			}
 		}
 	}
 }
 
-// Finalize kills executors still running: without checkpointing and
-// recovery (not built yet), nothing would reconnect to them.
-func (s *Slave) Finalize() {
-	for _, f := range s.frameworks {
-		for _, e := range f.executors {
-			if e.proc != nil && !e.exited {
-				_ = syscall.Kill(-e.proc.Pid, syscall.SIGKILL)
-			}
+// reconcileWithMaster answers the master's list of tasks it thinks run
+// here but that the slave did not report: they are lost.
+func (s *Slave) reconcileWithMaster(r *messages.ReconcileTasksMessage) {
+	for _, st := range r.GetStatuses() {
+		if s.task(st.GetTaskId().GetValue()) == nil {
+			s.generateUpdate(r.GetFrameworkId().GetValue(), nil, st.GetTaskId(), mesos.TaskState_TASK_LOST, mesos.TaskStatus_REASON_SLAVE_RESTARTED, "Task is unknown to the slave")
 		}
 	}
 }

@@ -1,152 +1,360 @@
 package slave
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
+	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/containerizer"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/resources"
+	"github.com/gomesos/gomesos/slave/state"
 )
 
-// executorFor returns the executor that runs t, creating (and launching)
-// it when needed.
-func (s *Slave) executorFor(f *framework, t *mesos.TaskInfo) (*executor, error) {
+// Extra resources the command executor's container gets on top of its
+// task's, as Mesos gives them (not offered, not accounted by the master).
+const (
+	commandExecutorCPUs = 0.1
+	commandExecutorMem  = 32
+)
+
+// newContainerID returns a random UUID in its text form.
+func (s *Slave) newContainerID() string {
+	var b [16]byte
+	s.Runtime().RandBytes(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// commandExecutorInfo is the ExecutorInfo of the command executor for t.
+func (s *Slave) commandExecutorInfo(fid string, t *mesos.TaskInfo) *mesos.ExecutorInfo {
+	path := filepath.Join(s.cfg.LauncherDir, "mesos-executor")
+	return &mesos.ExecutorInfo{
+		ExecutorId:  &mesos.ExecutorID{Value: proto.String(t.GetTaskId().GetValue())},
+		FrameworkId: &mesos.FrameworkID{Value: proto.String(fid)},
+		Name:        proto.String("Command Executor (Task: " + t.GetTaskId().GetValue() + ")"),
+		Source:      proto.String(t.GetTaskId().GetValue()),
+		// The task's URIs are fetched into the executor's sandbox.
+		Command: &mesos.CommandInfo{
+			Value: proto.String(path), Shell: proto.Bool(false), Arguments: []string{"mesos-executor"},
+			Uris: t.GetCommand().GetUris(),
+		},
+	}
+}
+
+// executorFor returns the executor that runs t, creating it (not yet
+// launched; isNew says so) when needed.
+func (s *Slave) executorFor(f *framework, t *mesos.TaskInfo) (e *executor, isNew bool) {
 	info := t.GetExecutor()
-	command := false
-	if info == nil {
-		command = true
-		path := filepath.Join(s.cfg.LauncherDir, "mesos-executor")
-		info = &mesos.ExecutorInfo{
-			ExecutorId:  &mesos.ExecutorID{Value: proto.String(t.GetTaskId().GetValue())},
-			FrameworkId: &mesos.FrameworkID{Value: proto.String(f.id)},
-			Name:        proto.String("Command Executor (Task: " + t.GetTaskId().GetValue() + ")"),
-			Source:      proto.String(t.GetTaskId().GetValue()),
-			Command:     &mesos.CommandInfo{Value: proto.String(path), Shell: proto.Bool(false), Arguments: []string{"mesos-executor"}},
-		}
+	command := info == nil
+	if command {
+		info = s.commandExecutorInfo(f.id, t)
+	} else if info.FrameworkId == nil {
+		info = proto.Clone(info).(*mesos.ExecutorInfo)
+		info.FrameworkId = &mesos.FrameworkID{Value: proto.String(f.id)}
 	}
 	eid := info.GetExecutorId().GetValue()
-	if e := f.executors[eid]; e != nil && !e.exited {
-		return e, nil
+	if e := f.executors[eid]; e != nil && e.state != executorTerminated && e.state != executorTerminating {
+		return e, false
 	}
-	e := &executor{id: eid, info: info, command: command, tasks: make(map[string]*mesos.Task)}
-	if err := s.launch(f, e); err != nil {
-		return nil, err
+	e = &executor{
+		id: eid, info: info, command: command, containerID: s.newContainerID(),
+		tasks: make(map[string]*mesos.Task), checkpoint: f.checkpoint,
 	}
+	e.dir = s.paths.Sandbox(s.info.GetId().GetValue(), f.id, eid, e.containerID)
 	f.executors[eid] = e
-	return e, nil
+	if e.checkpoint {
+		if err := s.checkpointExecutor(f, e); err != nil {
+			s.log.Error("cannot checkpoint the executor", "executor", eid, "err", err)
+		}
+	}
+	return e, true
 }
 
-// launch creates the sandbox and starts the executor process.
-func (s *Slave) launch(f *framework, e *executor) error {
-	var run [16]byte
-	s.Runtime().RandBytes(run[:])
-	e.dir = filepath.Join(s.cfg.WorkDir, "slaves", s.info.GetId().GetValue(), "frameworks", f.id,
-		"executors", e.id, "runs", fmt.Sprintf("%x", run))
+// launch creates the executor's sandbox and starts its container off the
+// actor; the result comes back to launched.
+func (s *Slave) launch(f *framework, e *executor) {
+	sid := s.info.GetId().GetValue()
+	e.state = executorLaunching
 	if err := os.MkdirAll(e.dir, 0o755); err != nil {
-		return fmt.Errorf("create sandbox: %w", err)
+		s.launchFailed(f, e, fmt.Errorf("create sandbox: %w", err))
+		return
 	}
-	cmdInfo := e.info.GetCommand()
-	var cmd *exec.Cmd
-	if cmdInfo.Shell == nil || cmdInfo.GetShell() {
-		cmd = exec.Command("/bin/sh", "-c", cmdInfo.GetValue())
-	} else {
-		args := cmdInfo.GetArguments()
-		if len(args) > 0 {
-			args = args[1:]
+	if err := state.Link(e.containerID, filepath.Join(s.paths.ExecutorSandbox(sid, f.id, e.id), "runs", "latest")); err != nil {
+		s.log.Warn("cannot link the latest run", "err", err)
+	}
+	spec := containerizer.LaunchSpec{
+		ContainerID: e.containerID,
+		Command:     e.info.GetCommand(),
+		Resources:   s.executorResources(e),
+		Directory:   e.dir,
+		Env:         s.executorEnv(f, e),
+	}
+	if s.cfg.SwitchUser && os.Geteuid() == 0 {
+		spec.User = f.info.GetUser()
+	}
+	s.Clock().Cancel(e.regTimer)
+	e.regTimer = s.Delay(s.cfg.ExecutorRegistrationTimeout, func() {
+		if e.state == executorLaunching || e.state == executorRegistering {
+			s.log.Info("executor did not register in time; destroying it", "executor", e.id, "timeout", s.cfg.ExecutorRegistrationTimeout)
+			s.destroyExecutor(e, mesos.TaskStatus_REASON_EXECUTOR_REGISTRATION_TIMEOUT)
 		}
-		cmd = exec.Command(cmdInfo.GetValue(), args...)
-	}
-	cmd.Dir = e.dir
-	cmd.Env = append(os.Environ(),
-		"MESOS_FRAMEWORK_ID="+f.id,
-		"MESOS_EXECUTOR_ID="+e.id,
-		"MESOS_DIRECTORY="+e.dir,
-		"MESOS_SLAVE_ID="+s.info.GetId().GetValue(),
-		"MESOS_SLAVE_PID="+s.Self().String(),
-		"MESOS_AGENT_ENDPOINT="+s.Self().HostPort(),
-		"MESOS_CHECKPOINT=0",
-		"LIBPROCESS_PORT=0",
-		"LIBPROCESS_IP="+s.Self().Addr.Addr().String(),
-	)
-	for _, v := range cmdInfo.GetEnvironment().GetVariables() {
-		cmd.Env = append(cmd.Env, v.GetName()+"="+v.GetValue())
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err1 := os.Create(filepath.Join(e.dir, "stdout"))
-	errf, err2 := os.Create(filepath.Join(e.dir, "stderr"))
-	if err1 != nil || err2 != nil {
-		return fmt.Errorf("create sandbox stdout/stderr: %v %v", err1, err2)
-	}
-	cmd.Stdout, cmd.Stderr = out, errf
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		errf.Close()
-		return fmt.Errorf("launch executor %s: %w", e.id, err)
-	}
-	e.proc = cmd.Process
-	s.log.Info("launched executor", "executor", e.id, "framework", f.id, "pid", cmd.Process.Pid, "sandbox", e.dir)
-	rt, self := s.Runtime(), s.Self()
+	})
+	cz, rt, self := s.cz, s.Runtime(), s.Self()
 	go func() {
-		err := cmd.Wait() // reaps the executor; its end goes to the slave process
-		out.Close()
-		errf.Close()
-		status := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			status = ee.ExitCode()
-		}
-		process.Run(rt, self, func() { s.executorExited(f.id, e, int32(status)) })
+		pid, err := cz.Launch(context.Background(), spec)
+		process.Run(rt, self, func() { s.launched(f, e, pid, err) })
 	}()
-	return nil
 }
 
-// executorExited ends the executor's unfinished tasks (TASK_FAILED for the
-// command executor, TASK_LOST otherwise) and tells the master.
-func (s *Slave) executorExited(fid string, e *executor, status int32) {
-	e.exited = true
-	s.metrics.executorsTerminated.Inc()
-	s.log.Info("executor exited", "executor", e.id, "framework", fid, "status", status)
-	f := s.frameworks[fid]
+// launched records a started container (or a failed launch) and waits
+// for its end off the actor.
+func (s *Slave) launched(f *framework, e *executor, pid int, err error) {
+	if err != nil {
+		s.launchFailed(f, e, err)
+		return
+	}
+	e.forked = pid
+	if e.state == executorLaunching {
+		e.state = executorRegistering
+	}
+	s.log.Info("launched executor", "executor", e.id, "framework", f.id, "container", e.containerID, "pid", pid, "sandbox", e.dir)
+	if e.checkpoint {
+		sid := s.info.GetId().GetValue()
+		if err := state.WriteString(s.paths.ForkedPID(sid, f.id, e.id, e.containerID), strconv.Itoa(pid)); err != nil {
+			s.log.Error("cannot checkpoint the executor pid", "executor", e.id, "err", err)
+		}
+	}
+	if e.state == executorTerminating {
+		_ = s.cz.Destroy(e.containerID) // killed while launching
+	}
+	s.waitContainer(f.id, e)
+}
+
+// waitContainer posts the container's termination to executorExited.
+func (s *Slave) waitContainer(fid string, e *executor) {
+	cz, rt, self := s.cz, s.Runtime(), s.Self()
+	go func() {
+		term, err := cz.Wait(e.containerID)
+		if err != nil {
+			term = containerizer.Termination{Status: -1}
+		}
+		process.Run(rt, self, func() { s.executorExited(fid, e, term) })
+	}()
+}
+
+func (s *Slave) launchFailed(f *framework, e *executor, err error) {
+	s.log.Error("cannot launch executor", "executor", e.id, "framework", f.id, "err", err)
+	e.reason, e.reasonSet = mesos.TaskStatus_REASON_CONTAINER_LAUNCH_FAILED, true
+	s.executorExited(f.id, e, containerizer.Termination{Status: -1, Message: "Failed to launch container: " + err.Error()})
+}
+
+// executorResources are the container's resources: the executor's own
+// plus those of its unfinished tasks.
+func (s *Slave) executorResources(e *executor) resources.Resources {
+	res := resources.FromProto(e.info.GetResources())
+	if e.command {
+		extra, _ := resources.Parse(fmt.Sprintf("cpus:%g;mem:%d", commandExecutorCPUs, commandExecutorMem), "*")
+		res = res.Plus(extra)
+	}
+	for _, t := range e.tasks {
+		if !terminal(t.GetState()) {
+			res = res.Plus(resources.FromProto(t.GetResources()))
+		}
+	}
 	for _, t := range e.queued {
-		s.generateUpdate(fid, e, t.GetTaskId(), mesos.TaskState_TASK_LOST, mesos.TaskStatus_REASON_EXECUTOR_TERMINATED, "Executor terminated before the task started")
+		if e.tasks[t.GetTaskId().GetValue()] == nil {
+			res = res.Plus(resources.FromProto(t.GetResources()))
+		}
+	}
+	return res
+}
+
+// updateContainer tells the containerizer the executor's new resources.
+func (s *Slave) updateContainer(e *executor) {
+	if e.state == executorLaunching || e.state == executorTerminated || e.forked == 0 {
+		return
+	}
+	cz, id, res := s.cz, e.containerID, s.executorResources(e)
+	go func() {
+		if err := cz.Update(id, res); err != nil {
+			s.log.Warn("cannot update the container's resources", "container", id, "err", err)
+		}
+	}()
+}
+
+// executorEnv is the environment of an executor (see flows.md §7).
+func (s *Slave) executorEnv(f *framework, e *executor) []string {
+	env := []string{
+		"PATH=" + envOr("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+		"MESOS_FRAMEWORK_ID=" + f.id,
+		"MESOS_EXECUTOR_ID=" + e.id,
+		"MESOS_DIRECTORY=" + e.dir,
+		"MESOS_SANDBOX=" + e.dir,
+		"MESOS_SLAVE_ID=" + s.info.GetId().GetValue(),
+		"MESOS_SLAVE_PID=" + s.Self().String(),
+		"MESOS_AGENT_ENDPOINT=" + s.Self().HostPort(),
+		"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=" + s.cfg.ExecutorShutdownGracePeriod.String(),
+		"LIBPROCESS_PORT=0",
+		"LIBPROCESS_IP=" + s.Self().Addr.Addr().String(),
+	}
+	for _, k := range []string{"HOME", "USER", "TMPDIR", "LANG", "GOCOVERDIR", "MESOS_NATIVE_JAVA_LIBRARY", "MESOS_NATIVE_LIBRARY"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	if e.checkpoint {
+		env = append(env, "MESOS_CHECKPOINT=1", "MESOS_RECOVERY_TIMEOUT="+s.cfg.RecoveryTimeout.String())
+	} else {
+		env = append(env, "MESOS_CHECKPOINT=0")
+	}
+	for _, v := range e.info.GetCommand().GetEnvironment().GetVariables() {
+		env = append(env, v.GetName()+"="+v.GetValue())
+	}
+	return env
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// executorExited ends the executor's unfinished tasks and tells the
+// master. Tasks of the command executor, or of a container that broke a
+// limit, fail (TASK_FAILED); others are lost (TASK_LOST).
+func (s *Slave) executorExited(fid string, e *executor, term containerizer.Termination) {
+	if e.state == executorTerminated {
+		return
+	}
+	e.state = executorTerminated
+	s.Clock().Cancel(e.regTimer)
+	s.metrics.executorsTerminated.Inc()
+	s.log.Info("executor terminated", "executor", e.id, "framework", fid, "container", e.containerID, "status", term.Status, "message", term.Message)
+	reason := mesos.TaskStatus_REASON_EXECUTOR_TERMINATED
+	if e.reasonSet {
+		reason = e.reason
+	}
+	msg := "Executor terminated"
+	if term.Message != "" {
+		msg = term.Message
+	}
+	if term.Limited {
+		reason, msg = term.Reason, term.Message
+	}
+	taskState := mesos.TaskState_TASK_LOST
+	if e.command || term.Limited {
+		taskState = mesos.TaskState_TASK_FAILED
+		if e.command && !term.Limited && !e.reasonSet {
+			reason = mesos.TaskStatus_REASON_COMMAND_EXECUTOR_FAILED
+		}
+	}
+	for _, t := range e.tasks {
+		if !terminal(t.GetState()) {
+			s.generateUpdate(fid, e, t.GetTaskId(), taskState, reason, msg)
+		}
 	}
 	e.queued = nil
-	for _, t := range e.tasks {
-		if terminal(t.GetState()) {
-			continue
-		}
-		state, reason := mesos.TaskState_TASK_LOST, mesos.TaskStatus_REASON_EXECUTOR_TERMINATED
-		if e.command {
-			state, reason = mesos.TaskState_TASK_FAILED, mesos.TaskStatus_REASON_COMMAND_EXECUTOR_FAILED
-		}
-		s.generateUpdate(fid, e, t.GetTaskId(), state, reason, "Executor terminated")
-	}
 	if !e.command && s.info.Id != nil {
 		s.send(s.cfg.Master, &messages.ExitedExecutorMessage{
 			SlaveId: s.info.Id, FrameworkId: &mesos.FrameworkID{Value: proto.String(fid)},
-			ExecutorId: e.info.GetExecutorId(), Status: proto.Int32(status),
+			ExecutorId: e.info.GetExecutorId(), Status: proto.Int32(int32(term.Status)),
 		})
 	}
-	if f != nil && f.executors[e.id] == e {
-		delete(f.executors, e.id)
+	sid := s.info.GetId().GetValue()
+	if e.checkpoint && sid != "" {
+		if err := state.WriteString(s.paths.Sentinel(sid, fid, e.id, e.containerID), ""); err != nil {
+			s.log.Warn("cannot write the executor sentinel", "err", err)
+		}
+	}
+	s.maybeCompleteExecutor(fid, e)
+	if s.cleaningUp {
+		s.cleanupThenExit()
 	}
 }
 
-// shutdownFramework asks its executors to shut down and kills them after
-// the grace period.
-func (s *Slave) shutdownFramework(f *framework) {
-	for _, e := range f.executors {
-		if e.pid.IsValid() {
-			s.send(e.pid, &messages.ShutdownExecutorMessage{ExecutorId: e.info.GetExecutorId(), FrameworkId: &mesos.FrameworkID{Value: proto.String(f.id)}})
-		}
-		if p := e.proc; p != nil {
-			pgid := p.Pid
-			s.Delay(s.cfg.ExecutorShutdownGracePeriod, func() { _ = syscall.Kill(-pgid, syscall.SIGKILL) })
+// maybeCompleteExecutor moves a terminated executor whose tasks are all
+// done to the completed list and schedules its directories for GC.
+func (s *Slave) maybeCompleteExecutor(fid string, e *executor) {
+	if e.state != executorTerminated || len(e.tasks) > 0 {
+		return
+	}
+	f := s.frameworks[fid]
+	if f == nil || f.executors[e.id] != e {
+		return
+	}
+	delete(f.executors, e.id)
+	f.completed = appendBounded(f.completed, e, 150)
+	sid := s.info.GetId().GetValue()
+	s.gc.schedule(e.dir)
+	if e.checkpoint {
+		s.gc.schedule(s.paths.Run(sid, fid, e.id, e.containerID))
+	}
+	if len(f.executors) == 0 {
+		delete(s.frameworks, fid)
+		s.completed = appendBounded(s.completed, f, 50)
+		s.gc.schedule(s.paths.FrameworkSandbox(sid, fid))
+		if f.checkpoint {
+			s.gc.schedule(s.paths.Framework(sid, fid))
 		}
 	}
+}
+
+func appendBounded[T any](list []T, v T, max int) []T {
+	list = append(list, v)
+	if len(list) > max {
+		list = list[len(list)-max:]
+	}
+	return list
+}
+
+// destroyExecutor destroys an executor's container; its tasks end when
+// the container does (executorExited).
+func (s *Slave) destroyExecutor(e *executor, reason mesos.TaskStatus_Reason) {
+	if e.state == executorTerminated {
+		return
+	}
+	if !e.reasonSet {
+		e.reason, e.reasonSet = reason, true
+	}
+	e.state = executorTerminating
+	if e.forked == 0 {
+		return // not started yet: launched destroys it
+	}
+	cz, id := s.cz, e.containerID
+	go func() { _ = cz.Destroy(id) }()
+}
+
+// shutdownFramework asks its executors to shut down and destroys their
+// containers after the grace period.
+func (s *Slave) shutdownFramework(f *framework, why string) {
+	s.log.Info("shutting down framework", "framework", f.id, "why", why)
+	for _, e := range f.executors {
+		s.shutdownExecutor(f, e)
+	}
+}
+
+func (s *Slave) shutdownExecutor(f *framework, e *executor) {
+	if e.state == executorTerminated {
+		return
+	}
+	for _, t := range e.queued {
+		s.generateUpdate(f.id, e, t.GetTaskId(), mesos.TaskState_TASK_KILLED, mesos.TaskStatus_REASON_FRAMEWORK_REMOVED, "Framework shut down before the task started")
+	}
+	e.queued = nil
+	if e.pid.IsValid() {
+		s.send(e.pid, &messages.ShutdownExecutorMessage{ExecutorId: e.info.GetExecutorId(), FrameworkId: &mesos.FrameworkID{Value: proto.String(f.id)}})
+	}
+	e.state = executorTerminating
+	s.Delay(s.cfg.ExecutorShutdownGracePeriod, func() {
+		s.destroyExecutor(e, mesos.TaskStatus_REASON_EXECUTOR_TERMINATED)
+	})
 }

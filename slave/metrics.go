@@ -1,11 +1,7 @@
 package slave
 
 import (
-	"net/http"
-
 	"github.com/gomesos/gomesos/mesos"
-	"github.com/gomesos/gomesos/process"
-	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/process/metrics"
 	"github.com/gomesos/gomesos/resources"
 )
@@ -65,12 +61,14 @@ func (s *Slave) initMetrics() {
 	gauge("uptime_secs", func() float64 { return s.Clock().Now().Sub(s.start).Seconds() })
 	gauge("frameworks_active", func() float64 { return float64(len(s.frameworks)) })
 	gauge("executors_registering", func() float64 {
-		return float64(s.countExecutors(func(e *executor) bool { return !e.pid.IsValid() && !e.exited }))
+		return float64(s.countExecutors(func(e *executor) bool { return e.state == executorLaunching || e.state == executorRegistering }))
 	})
 	gauge("executors_running", func() float64 {
-		return float64(s.countExecutors(func(e *executor) bool { return e.pid.IsValid() && !e.exited }))
+		return float64(s.countExecutors(func(e *executor) bool { return e.state == executorRunning }))
 	})
-	gauge("executors_terminating", func() float64 { return 0 })
+	gauge("executors_terminating", func() float64 {
+		return float64(s.countExecutors(func(e *executor) bool { return e.state == executorTerminating }))
+	})
 	for state, name := range map[mesos.TaskState]string{
 		mesos.TaskState_TASK_RUNNING: "tasks_running", mesos.TaskState_TASK_STAGING: "tasks_staging", mesos.TaskState_TASK_STARTING: "tasks_starting",
 	} {
@@ -137,56 +135,5 @@ func (s *Slave) used() resources.Resources {
 func (m *slaveMetrics) countTerminal(state mesos.TaskState) {
 	if c := m.tasks[state]; c != nil {
 		c.Inc()
-	}
-}
-
-type jsonObj = map[string]any
-
-func (s *Slave) installRoutes() {
-	state := func(*http.Request) future.Future[*process.Response] { return process.JSON(s.stateJSON()) }
-	s.Route("/state", "Information about the state of the slave.", state)
-	s.Route("/state.json", "Information about the state of the slave.", state)
-	s.Route("/health", "Health check of the slave.", func(*http.Request) future.Future[*process.Response] {
-		return process.Status(http.StatusOK, "")
-	})
-}
-
-func (s *Slave) stateJSON() jsonObj {
-	frameworks := []jsonObj{}
-	for _, f := range s.frameworks {
-		executors := []jsonObj{}
-		for _, e := range f.executors {
-			tasks, queued := []jsonObj{}, []jsonObj{}
-			for _, t := range e.tasks {
-				tasks = append(tasks, jsonObj{
-					"id": t.GetTaskId().GetValue(), "name": t.GetName(), "state": t.GetState().String(),
-					"framework_id": f.id, "slave_id": s.info.GetId().GetValue(),
-					"resources": resources.FromProto(t.GetResources()).ToJSONMap(),
-				})
-			}
-			for _, t := range e.queued {
-				queued = append(queued, jsonObj{"id": t.GetTaskId().GetValue(), "name": t.GetName()})
-			}
-			executors = append(executors, jsonObj{
-				"id": e.id, "name": e.info.GetName(), "source": e.info.GetSource(), "directory": e.dir,
-				"tasks": tasks, "queued_tasks": queued, "completed_tasks": []jsonObj{},
-			})
-		}
-		frameworks = append(frameworks, jsonObj{
-			"id": f.id, "name": f.info.GetName(), "user": f.info.GetUser(), "role": f.info.GetRole(),
-			"executors": executors, "completed_executors": []jsonObj{},
-		})
-	}
-	return jsonObj{
-		"id":                   s.info.GetId().GetValue(),
-		"pid":                  s.Self().String(),
-		"hostname":             s.info.GetHostname(),
-		"resources":            s.total().ToJSONMap(),
-		"attributes":           jsonObj{},
-		"master_hostname":      s.cfg.Master.Addr.Addr().String(),
-		"start_time":           float64(s.start.UnixNano()) / 1e9,
-		"version":              "1.0.0",
-		"frameworks":           frameworks,
-		"completed_frameworks": []jsonObj{},
 	}
 }

@@ -1,41 +1,91 @@
 // Package slave is the Mesos slave (agent): it registers with the master,
-// answers its pings, launches executors as real OS processes (the command
-// executor for tasks that only have a command), queues tasks until their
-// executor registers, and delivers status updates reliably through its
-// status update manager: one stream per task, only the head outstanding,
-// resent until the master acknowledges it.
+// answers its pings, launches executors through the Mesos containerizer
+// (the command executor for tasks that only have a command), queues tasks
+// until their executor registers, and delivers status updates reliably
+// through its status update manager: one stream per task, only the head
+// outstanding, resent until the master acknowledges it.
 //
-// Not yet here (see NOTES.md): checkpointing and recovery, the Mesos
-// containerizer's isolators, the fetcher, garbage collection, endpoints.
+// For frameworks that ask for it (FrameworkInfo.checkpoint) the slave
+// checkpoints its state in Mesos's meta/ layout (package slave/state), and
+// a slave restarted on the same --work_dir recovers it: it reconnects to
+// the executors that kept running, marks the others' tasks lost or failed,
+// replays unacknowledged status updates and re-registers with the master
+// under the same slave id.
 package slave
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
+	"path/filepath"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/containerizer"
+	"github.com/gomesos/gomesos/containerizer/fetcher"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
+	"github.com/gomesos/gomesos/slave/state"
 )
 
 // Config holds the slave's settings (the mesos-slave flags map onto it).
 type Config struct {
-	Master    process.UPID // the master to register with
-	Resources string       // Mesos text form; empty: cpus:1;mem:1024;disk:1024;ports:[31000-32000]
-	Hostname  string       // default: the advertised IP
-	WorkDir   string       // sandboxes live under it
+	Master process.UPID // the master to register with
+	// Resources in Mesos text or JSON form; what it leaves out (cpus, mem,
+	// disk, ports) is detected from the machine.
+	Resources string
+	// Attributes in Mesos text form ("rack:a;zone:[1-3]") or JSON.
+	Attributes string
+	Hostname   string // default: the advertised IP
+	WorkDir    string // sandboxes and checkpoints live under it
 	// LauncherDir holds mesos-executor (the command executor).
 	LauncherDir string
 	// RegistrationBackoffFactor (1 s): registration retries after a random
 	// delay in [0, b], b doubling up to 60 s.
 	RegistrationBackoffFactor time.Duration
-	// ExecutorShutdownGracePeriod between SIGTERM and SIGKILL (5 s).
+	// ExecutorRegistrationTimeout (1 min): an executor that has not
+	// registered by then is destroyed.
+	ExecutorRegistrationTimeout time.Duration
+	// ExecutorShutdownGracePeriod between asking an executor to shut
+	// down and destroying its container (5 s).
 	ExecutorShutdownGracePeriod time.Duration
+	// Recover is "reconnect" (default) or "cleanup".
+	Recover string
+	// Strict makes any recovery error fatal (default true through flags;
+	// the zero value here means non-strict).
+	Strict bool
+	// RecoveryTimeout (15 min) is how long executors wait for a restarted
+	// slave (MESOS_RECOVERY_TIMEOUT).
+	RecoveryTimeout time.Duration
+	// ExecutorReregistrationTimeout (2 s) is how long a recovered slave
+	// waits for its executors to re-register.
+	ExecutorReregistrationTimeout time.Duration
+	// GCDelay (1 week) is the longest a finished sandbox is kept;
+	// DiskWatchInterval (1 min) how often disk usage shortens it, keeping
+	// GCDiskHeadroom (0.1) free.
+	GCDelay           time.Duration
+	DiskWatchInterval time.Duration
+	GCDiskHeadroom    float64
+	// FetcherCacheDir (default /tmp/mesos/fetch) holds one cache per slave
+	// (a subdirectory named after the work directory, wiped at start);
+	// FetcherCacheSize bounds it (2 GB).
+	FetcherCacheDir  string
+	FetcherCacheSize uint64
+	// CgroupsRoot and CgroupsEnableCFS configure the cgroups isolators.
+	CgroupsRoot      string
+	CgroupsEnableCFS bool
+	// SwitchUser runs executors as the framework's user (root only; the
+	// user must exist on the machine, or the task fails).
+	SwitchUser bool
+	// Isolation and the containerizer settings; Containerizer, when set,
+	// is used as is.
+	Isolation     string
+	Containerizer *containerizer.Containerizer
 }
 
 // StatusUpdateRetryMin and Max bound the status update resend interval.
@@ -48,9 +98,17 @@ const (
 type Slave struct {
 	process.Process
 
-	cfg  Config
-	log  *slog.Logger
-	info *mesos.SlaveInfo
+	cfg   Config
+	log   *slog.Logger
+	info  *mesos.SlaveInfo
+	paths state.Paths
+	cz    *containerizer.Containerizer
+
+	recovered  *state.Slave // checkpointed state read at Spawn
+	recovering bool         // executors are being reconnected
+	cleaningUp bool         // --recover=cleanup: exit once executors end
+	reregTimer *process.Timer
+	done       *future.Promise[future.Nothing]
 
 	registered bool
 	backoff    time.Duration
@@ -59,29 +117,53 @@ type Slave struct {
 	pingLimit  time.Duration
 
 	frameworks map[string]*framework
+	completed  []*framework       // frameworks whose executors all ended (newest last)
 	streams    map[string]*stream // task id → status update stream
+	gc         *collector
 
 	start   time.Time
 	metrics *slaveMetrics
 }
 
 type framework struct {
-	id        string
-	info      *mesos.FrameworkInfo
-	pid       process.UPID
-	executors map[string]*executor
+	id         string
+	info       *mesos.FrameworkInfo
+	pid        process.UPID
+	executors  map[string]*executor
+	completed  []*executor // ended executors, newest last (bounded)
+	checkpoint bool
+}
+
+type executorState int
+
+const (
+	executorLaunching   executorState = iota // container being started
+	executorRegistering                      // started, not registered
+	executorRunning                          // registered
+	executorTerminating                      // being shut down or destroyed
+	executorTerminated
+)
+
+func (s executorState) String() string {
+	return [...]string{"LAUNCHING", "REGISTERING", "RUNNING", "TERMINATING", "TERMINATED"}[s]
 }
 
 type executor struct {
-	id      string
-	info    *mesos.ExecutorInfo
-	command bool // the command executor
-	pid     process.UPID
-	dir     string
-	proc    *os.Process
-	queued  []*mesos.TaskInfo
-	tasks   map[string]*mesos.Task
-	exited  bool
+	id          string
+	info        *mesos.ExecutorInfo
+	command     bool // the command executor
+	containerID string
+	pid         process.UPID // the executor's libprocess pid once registered
+	forked      int          // its OS pid
+	dir         string
+	state       executorState
+	queued      []*mesos.TaskInfo
+	tasks       map[string]*mesos.Task // given to this executor, not yet done
+	completed   []*mesos.Task          // done (terminal update acknowledged)
+	reason      mesos.TaskStatus_Reason
+	reasonSet   bool
+	regTimer    *process.Timer
+	checkpoint  bool
 }
 
 // New returns a slave; Spawn starts it.
@@ -92,26 +174,98 @@ func New(cfg Config) *Slave {
 	if cfg.ExecutorShutdownGracePeriod <= 0 {
 		cfg.ExecutorShutdownGracePeriod = 5 * time.Second
 	}
-	if cfg.Resources == "" {
-		cfg.Resources = "cpus:1;mem:1024;disk:1024;ports:[31000-32000]"
+	if cfg.ExecutorRegistrationTimeout <= 0 {
+		cfg.ExecutorRegistrationTimeout = time.Minute
 	}
-	return &Slave{cfg: cfg, frameworks: make(map[string]*framework), streams: make(map[string]*stream)}
+	if cfg.ExecutorReregistrationTimeout <= 0 {
+		cfg.ExecutorReregistrationTimeout = 2 * time.Second
+	}
+	if cfg.RecoveryTimeout <= 0 {
+		cfg.RecoveryTimeout = 15 * time.Minute
+	}
+	if cfg.GCDelay <= 0 {
+		cfg.GCDelay = 7 * 24 * time.Hour
+	}
+	if cfg.DiskWatchInterval <= 0 {
+		cfg.DiskWatchInterval = time.Minute
+	}
+	if cfg.GCDiskHeadroom <= 0 || cfg.GCDiskHeadroom >= 1 {
+		cfg.GCDiskHeadroom = 0.1
+	}
+	if cfg.Recover == "" {
+		cfg.Recover = "reconnect"
+	}
+	return &Slave{
+		cfg: cfg, frameworks: make(map[string]*framework), streams: make(map[string]*stream),
+		done: future.NewPromise[future.Nothing](), paths: state.Paths{WorkDir: cfg.WorkDir},
+	}
 }
 
-// Spawn starts the slave on rt as `slave(N)`.
+// Spawn reads the checkpointed state (if any), builds the containerizer
+// and starts the slave on rt as `slave(N)`. Bad flags and, with strict
+// recovery, unreadable checkpoints are errors.
 func Spawn(rt *process.Runtime, s *Slave) (process.UPID, error) {
-	res, err := resources.Parse(s.cfg.Resources, "*")
+	if s.cfg.WorkDir == "" {
+		return process.UPID{}, fmt.Errorf("slave: --work_dir is required")
+	}
+	if s.cfg.Recover != "reconnect" && s.cfg.Recover != "cleanup" {
+		return process.UPID{}, fmt.Errorf("slave: --recover must be reconnect or cleanup, not %q", s.cfg.Recover)
+	}
+	res, err := machineResources(s.cfg.Resources, s.cfg.WorkDir)
 	if err != nil {
 		return process.UPID{}, fmt.Errorf("slave: --resources: %w", err)
+	}
+	attrs, err := ParseAttributes(s.cfg.Attributes)
+	if err != nil {
+		return process.UPID{}, fmt.Errorf("slave: --attributes: %w", err)
 	}
 	hostname := s.cfg.Hostname
 	if hostname == "" {
 		hostname = rt.Addr().Addr().String()
 	}
 	s.info = &mesos.SlaveInfo{
-		Hostname:  proto.String(hostname),
-		Resources: res.ToProto(),
-		Port:      proto.Int32(int32(rt.Addr().Port())),
+		Hostname:   proto.String(hostname),
+		Resources:  res.ToProto(),
+		Attributes: attrs,
+		Port:       proto.Int32(int32(rt.Addr().Port())),
+		Checkpoint: proto.Bool(true),
+	}
+	s.cz = s.cfg.Containerizer
+	if s.cz == nil {
+		dir := s.cfg.FetcherCacheDir
+		if dir == "" {
+			dir = fetcher.DefaultCacheDir
+		}
+		abs, _ := filepath.Abs(s.cfg.WorkDir)
+		sum := sha256.Sum256([]byte(abs))
+		fc, err := fetcher.New(fetcher.Config{
+			CacheDir: filepath.Join(dir, "slaves", hex.EncodeToString(sum[:6])), CacheSize: s.cfg.FetcherCacheSize, Logger: rt.Logger(),
+		})
+		if err != nil {
+			return process.UPID{}, fmt.Errorf("slave: fetcher: %w", err)
+		}
+		cz, err := containerizer.New(containerizer.Config{
+			Isolation: s.cfg.Isolation, Logger: rt.Logger(), Fetcher: fc,
+			CgroupsRoot: s.cfg.CgroupsRoot, CgroupsEnableCFS: s.cfg.CgroupsEnableCFS,
+		})
+		if err != nil {
+			return process.UPID{}, fmt.Errorf("slave: %w", err)
+		}
+		s.cz = cz
+	}
+	recovered, err := state.Recover(s.paths, s.cfg.Strict)
+	if err != nil {
+		return process.UPID{}, fmt.Errorf("slave: %w", err)
+	}
+	if recovered != nil {
+		if err := compatible(recovered.Info, s.info); err != nil {
+			return process.UPID{}, fmt.Errorf("slave: incompatible slave info (to start afresh: rm -f %s): %w", s.paths.LatestSlave(), err)
+		}
+		s.info.Id = recovered.Info.Id
+		s.recovered = recovered
+	}
+	if err := state.WriteString(s.paths.BootID(), state.CurrentBootID()); err != nil {
+		return process.UPID{}, fmt.Errorf("slave: %w", err)
 	}
 	pid, err := rt.Spawn(s, rt.GenerateID("slave"))
 	if err != nil {
@@ -120,13 +274,41 @@ func Spawn(rt *process.Runtime, s *Slave) (process.UPID, error) {
 	return pid, nil
 }
 
-// Initialize installs the handlers and starts registering.
+// compatible says whether the checkpointed slave info may be resumed
+// with the new flags: same hostname, port, resources and attributes.
+func compatible(old, cur *mesos.SlaveInfo) error {
+	if old.GetHostname() != cur.GetHostname() {
+		return fmt.Errorf("hostname changed from %s to %s", old.GetHostname(), cur.GetHostname())
+	}
+	if old.GetPort() != cur.GetPort() {
+		return fmt.Errorf("port changed from %d to %d", old.GetPort(), cur.GetPort())
+	}
+	if !resources.FromProto(old.GetResources()).Equal(resources.FromProto(cur.GetResources())) {
+		return fmt.Errorf("resources changed from %s to %s", resources.FromProto(old.GetResources()), resources.FromProto(cur.GetResources()))
+	}
+	if !attributesEqual(old.GetAttributes(), cur.GetAttributes()) {
+		return fmt.Errorf("attributes changed")
+	}
+	return nil
+}
+
+// Initialize installs the handlers, recovers, then registers.
 func (s *Slave) Initialize() {
 	s.log = s.Runtime().Logger().With("component", "slave", "pid", s.Self().String())
 	s.start = s.Clock().Now()
 	s.initMetrics()
 	s.installHandlers()
 	s.installRoutes()
+	s.gc = newCollector(s)
+	s.recover()
+}
+
+// Done is ready once the slave has terminated (e.g. after --recover=cleanup
+// or a ShutdownMessage from the master).
+func (s *Slave) Done() future.Future[future.Nothing] { return s.done.Future() }
+
+// startRegistering begins (re-)registration with the master.
+func (s *Slave) startRegistering() {
 	s.Link(s.cfg.Master)
 	s.backoff = s.cfg.RegistrationBackoffFactor
 	s.retry = s.Delay(s.randomDelay(s.backoff), s.register)
@@ -152,7 +334,7 @@ func (s *Slave) register() {
 					re.ExecutorInfos = append(re.ExecutorInfos, e.info)
 				}
 				for _, t := range e.tasks {
-					re.Tasks = append(re.Tasks, t)
+					re.Tasks = append(re.Tasks, s.taskWithUpdateState(t))
 				}
 			}
 		}
@@ -162,6 +344,20 @@ func (s *Slave) register() {
 	s.retry = s.Delay(s.randomDelay(s.backoff), s.register)
 }
 
+// taskWithUpdateState fills status_update_state/uuid from the head of the
+// task's stream, as the master answers reconciliation with them.
+func (s *Slave) taskWithUpdateState(t *mesos.Task) *mesos.Task {
+	st := s.streams[t.GetTaskId().GetValue()]
+	if st == nil || len(st.pending) == 0 {
+		return t
+	}
+	t = proto.Clone(t).(*mesos.Task)
+	head := st.pending[0]
+	t.StatusUpdateState = head.GetStatus().State
+	t.StatusUpdateUuid = head.GetUuid()
+	return t
+}
+
 func (s *Slave) send(to process.UPID, msg proto.Message) {
 	if err := s.Send(to, msg); err != nil {
 		s.log.Error("cannot send", "to", to.String(), "err", err)
@@ -169,7 +365,15 @@ func (s *Slave) send(to process.UPID, msg proto.Message) {
 }
 
 func (s *Slave) registeredWith(id *mesos.SlaveID, conn *messages.MasterSlaveConnection) {
-	s.info.Id = id
+	if s.info.Id == nil {
+		s.info.Id = id
+		// The slave info is checkpointed once the master gave an id.
+		if err := state.WriteMessage(s.paths.SlaveInfo(id.GetValue()), s.info); err != nil {
+			s.log.Error("cannot checkpoint the slave info", "err", err)
+		} else if err := state.Link(id.GetValue(), s.paths.LatestSlave()); err != nil {
+			s.log.Error("cannot checkpoint the slave info", "err", err)
+		}
+	}
 	s.registered = true
 	s.Clock().Cancel(s.retry)
 	s.pingLimit = 75 * time.Second
@@ -195,13 +399,11 @@ func (s *Slave) disconnected() {
 	s.registered = false
 	s.Clock().Cancel(s.pingTimer)
 	s.Clock().Cancel(s.retry)
-	s.backoff = s.cfg.RegistrationBackoffFactor
-	s.Link(s.cfg.Master)
-	s.retry = s.Delay(s.randomDelay(s.backoff), s.register)
+	s.startRegistering()
 }
 
 // Exited handles broken links: the master (register again) or an
-// executor (its process exit is handled when it is reaped).
+// executor (its process exit is handled when the container ends).
 func (s *Slave) Exited(pid process.UPID) {
 	if pid == s.cfg.Master && s.registered {
 		s.log.Info("master link broke; registering again")
@@ -214,11 +416,59 @@ func (s *Slave) Exited(pid process.UPID) {
 func (s *Slave) Stop() {
 	process.Run(s.Runtime(), s.Self(), func() {
 		for _, f := range s.frameworks {
-			s.shutdownFramework(f)
+			s.shutdownFramework(f, "slave shutting down")
 		}
 		if s.info.Id != nil {
 			s.send(s.cfg.Master, &messages.UnregisterSlaveMessage{SlaveId: s.info.Id})
 		}
-		s.Terminate()
+		s.terminateWhenDrained()
 	})
+}
+
+// Detach ends the slave process as if it had crashed: executors keep
+// running, checkpoints stay, nothing is sent. A slave restarted on the same
+// work directory recovers them (used by restarts for upgrades, and tests).
+func (s *Slave) Detach() {
+	process.Run(s.Runtime(), s.Self(), func() { s.Terminate() })
+}
+
+// terminateWhenDrained gives executors the shutdown grace period to
+// end, destroys the containers still there, then terminates.
+func (s *Slave) terminateWhenDrained() {
+	var ids []string
+	for _, f := range s.frameworks {
+		for _, e := range f.executors {
+			if e.state != executorTerminated && e.containerID != "" {
+				ids = append(ids, e.containerID)
+			}
+		}
+	}
+	cz, grace, rt, self := s.cz, s.cfg.ExecutorShutdownGracePeriod, s.Runtime(), s.Self()
+	go func() {
+		done := make(chan struct{})
+		go func() {
+			for _, id := range ids {
+				_, _ = cz.Wait(id)
+			}
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(grace): // wall-clock: the slave is leaving; executors get real time to end
+			for _, id := range ids {
+				_ = cz.Destroy(id)
+			}
+			<-done
+		}
+		process.Run(rt, self, func() { s.Terminate() })
+	}()
+}
+
+func (s *Slave) liveExecutors() int {
+	return s.countExecutors(func(e *executor) bool { return e.state != executorTerminated })
+}
+
+// Finalize completes Done.
+func (s *Slave) Finalize() {
+	s.done.Set(future.Nothing{})
 }

@@ -12,30 +12,56 @@ import (
 
 // stream is the status update stream of one task: updates in order, only
 // the head sent to the master and resent (10 s, doubling to 10 min) until
-// acknowledged.
+// acknowledged. For checkpointing frameworks every update and every
+// acknowledgement is appended to the task's update file first.
 type stream struct {
-	taskID   string
-	pending  []*messages.StatusUpdate
-	interval time.Duration
-	timer    *process.Timer
-	acked    map[string]bool // uuids already acknowledged
+	taskID      string
+	frameworkID string
+	path        string // task.updates, or "" when not checkpointing
+	pending     []*messages.StatusUpdate
+	interval    time.Duration
+	timer       *process.Timer
+	acked       map[string]bool // uuids already acknowledged
 }
 
-// update appends u to its task's stream; a duplicate (same uuid) is
-// dropped. The head goes out at once when the slave is registered.
-func (s *Slave) update(u *messages.StatusUpdate) {
-	tid := u.GetStatus().GetTaskId().GetValue()
+// streamFor returns the task's stream, creating it (with its checkpoint
+// path, if the executor checkpoints).
+func (s *Slave) streamFor(fid, tid string) *stream {
 	st := s.streams[tid]
 	if st == nil {
-		st = &stream{taskID: tid, acked: map[string]bool{}}
+		st = &stream{taskID: tid, frameworkID: fid, acked: map[string]bool{}}
+		if f := s.frameworks[fid]; f != nil {
+			for _, e := range f.executors {
+				if e.tasks[tid] != nil && e.checkpoint {
+					st.path = s.paths.TaskUpdates(s.info.GetId().GetValue(), fid, e.id, e.containerID, tid)
+				}
+			}
+		}
 		s.streams[tid] = st
 	}
+	return st
+}
+
+// update checkpoints u and appends it to its task's stream; a duplicate
+// (same uuid) is dropped. It returns false when the checkpoint failed (the
+// executor is then not acknowledged and will resend). The head goes out
+// at once when the slave is registered.
+func (s *Slave) update(u *messages.StatusUpdate) bool {
+	tid := u.GetStatus().GetTaskId().GetValue()
+	st := s.streamFor(u.GetFrameworkId().GetValue(), tid)
 	if st.acked[string(u.GetUuid())] {
-		return
+		return true
 	}
 	for _, p := range st.pending {
 		if bytes.Equal(p.GetUuid(), u.GetUuid()) {
-			return
+			return true
+		}
+	}
+	if st.path != "" {
+		rec := &messages.StatusUpdateRecord{Type: messages.StatusUpdateRecord_UPDATE.Enum(), Update: u}
+		if err := appendRecord(st.path, rec); err != nil {
+			s.log.Error("cannot checkpoint a status update; not acknowledging it", "task", tid, "err", err)
+			return false
 		}
 	}
 	st.pending = append(st.pending, u)
@@ -43,6 +69,7 @@ func (s *Slave) update(u *messages.StatusUpdate) {
 		st.interval = StatusUpdateRetryMin
 		st.forward(s)
 	}
+	return true
 }
 
 // forward sends the head to the master and arms its retry.
@@ -82,6 +109,13 @@ func (s *Slave) acknowledge(taskID string, uuid []byte) {
 			s.log.Warn("unexpected status update acknowledgement", "task", taskID)
 		}
 		return
+	}
+	if st.path != "" {
+		rec := &messages.StatusUpdateRecord{Type: messages.StatusUpdateRecord_ACK.Enum(), Uuid: uuid}
+		if err := appendRecord(st.path, rec); err != nil {
+			s.log.Error("cannot checkpoint an acknowledgement; the master will resend it", "task", taskID, "err", err)
+			return
+		}
 	}
 	head := st.pending[0]
 	st.pending = st.pending[1:]

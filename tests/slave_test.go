@@ -81,7 +81,7 @@ func TestSlaveRunsCommandTaskToFinish(t *testing.T) {
 	if st := cluster.Await(c, finished); st.GetState() != mesos.TaskState_TASK_FINISHED {
 		t.Fatalf("second update: %v %q", st.GetState(), st.GetMessage())
 	}
-	matches, _ := filepath.Glob(filepath.Join(work, "slaves", "*", "frameworks", "*", "executors", "t1", "runs", "*", "stdout"))
+	matches := globNoLatest(filepath.Join(work, "slaves", "*", "frameworks", "*", "executors", "t1", "runs", "*", "stdout"))
 	if len(matches) != 1 {
 		t.Fatalf("sandbox stdout files: %v", matches)
 	}

@@ -1,0 +1,219 @@
+package containerizer
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/containerizer/cgroups"
+	"github.com/gomesos/gomesos/containerizer/fetcher"
+	"github.com/gomesos/gomesos/containerizer/procstat"
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/resources"
+)
+
+func newTestContainerizer(t *testing.T, isolation string) *Containerizer {
+	t.Helper()
+	f, err := fetcher.New(fetcher.Config{CacheDir: t.TempDir(), CacheSize: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{Isolation: isolation, CgroupsRoot: "gomesos-test-" + filepath.Base(t.TempDir()), Fetcher: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func spec(t *testing.T, id, command, res string) LaunchSpec {
+	r, err := resources.Parse(res, "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return LaunchSpec{
+		ContainerID: id, Command: &mesos.CommandInfo{Value: proto.String(command)},
+		Resources: r, Directory: t.TempDir(), Env: []string{"PATH=" + os.Getenv("PATH")},
+	}
+}
+
+// wait bounds a test's wait for an OS process.
+func wait(t *testing.T, c *Containerizer, id string) Termination {
+	t.Helper()
+	done := make(chan Termination, 1)
+	go func() {
+		term, _ := c.Wait(id)
+		done <- term
+	}()
+	select {
+	case term := <-done:
+		return term
+	case <-time.After(30 * time.Second): // wall-clock: bounds the wait for a real process
+		t.Fatalf("container %s did not end", id)
+		return Termination{}
+	}
+}
+
+func TestPosixLaunchUsageAndDestroyKillsTheTree(t *testing.T) {
+	c := newTestContainerizer(t, "")
+	if got := strings.Join(c.Isolators(), ","); got != "posix/cpu,posix/mem" {
+		t.Fatalf("default isolators %q", got)
+	}
+	s := spec(t, "c1", "sleep 1000 & sleep 1000 & echo started > ready; wait", "cpus:0.5;mem:64")
+	// The shell writes to the fifo once its children exist; opening it
+	// for reading blocks until then.
+	if err := syscall.Mkfifo(filepath.Join(s.Directory, "ready"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pid, err := c.Launch(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(s.Directory, "ready")); err != nil || string(b) != "started\n" {
+		t.Fatalf("ready fifo: %q %v", b, err)
+	}
+	tree, _ := procstat.Tree(pid)
+	if len(tree) < 3 {
+		t.Fatalf("container tree %v, want the shell and two sleeps", tree)
+	}
+	st, err := c.Usage("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetProcesses() < 3 || st.GetMemRssBytes() == 0 || st.GetCpusLimit() != 0.5 || st.GetMemLimitBytes() != 64<<20 {
+		t.Fatalf("usage %v", st)
+	}
+	if err := c.Destroy("c1"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, c, "c1")
+	for _, p := range tree {
+		if _, err := procstat.Stat(p); err == nil {
+			if pr, _ := procstat.Stat(p); pr.State != 'Z' {
+				t.Fatalf("process %d of the destroyed container still runs", p)
+			}
+		}
+	}
+	if _, err := c.Usage("c1"); err == nil {
+		t.Fatal("usage of a destroyed container")
+	}
+}
+
+func TestExitStatusAndFetch(t *testing.T) {
+	c := newTestContainerizer(t, "posix/cpu")
+	src := filepath.Join(t.TempDir(), "script.sh")
+	if err := os.WriteFile(src, []byte("exit 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := spec(t, "c2", "sh script.sh", "cpus:0.1;mem:32")
+	s.Command.Uris = []*mesos.CommandInfo_URI{{Value: proto.String(src)}}
+	if _, err := c.Launch(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	term := wait(t, c, "c2")
+	if term.Status>>8 != 3 || term.Limited {
+		t.Fatalf("termination %+v, want exit status 3", term)
+	}
+	bad := spec(t, "c3", "true", "cpus:0.1")
+	bad.Command.Uris = []*mesos.CommandInfo_URI{{Value: proto.String("hdfs://nowhere/x")}}
+	if _, err := c.Launch(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "fetch") {
+		t.Fatalf("launch with an unfetchable URI: %v", err)
+	}
+	if len(c.Containers()) != 0 {
+		t.Fatalf("containers left: %v", c.Containers())
+	}
+}
+
+func TestUnknownIsolator(t *testing.T) {
+	if _, err := New(Config{Isolation: "posix/cpu,network/port_mapping"}); err == nil || !strings.Contains(err.Error(), "network/port_mapping") {
+		t.Fatalf("unknown isolator: %v", err)
+	}
+}
+
+func TestRecoverAdoptsLiveContainers(t *testing.T) {
+	c1 := newTestContainerizer(t, "")
+	s := spec(t, "r1", "sleep 1000", "cpus:0.1;mem:32")
+	pid, err := c1.Launch(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := newTestContainerizer(t, "")
+	alive, err := c2.Recover([]Recovered{{ContainerID: "r1", PID: pid}, {ContainerID: "gone", PID: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !alive["r1"] || alive["gone"] {
+		t.Fatalf("alive %v", alive)
+	}
+	if err := c2.Destroy("r1"); err != nil {
+		t.Fatal(err)
+	}
+	if term := wait(t, c2, "r1"); term.Status != -1 {
+		t.Fatalf("a recovered container's status is unknown, got %+v", term)
+	}
+	wait(t, c1, "r1")
+}
+
+func requireCgroups(t *testing.T) {
+	t.Helper()
+	if err := cgroups.Available(cgroups.CPU, cgroups.CPUAcct, cgroups.Memory, cgroups.Freezer); err != nil {
+		t.Skipf("cgroups v1 are not usable here (need root and cpu, cpuacct, memory, freezer mounted): %v", err)
+	}
+}
+
+func TestCgroupsMemoryLimitEndsContainer(t *testing.T) {
+	requireCgroups(t)
+	c := newTestContainerizer(t, "cgroups/cpu,cgroups/mem")
+	// tail keeps the whole input in memory: 256 MB against a 32 MB limit.
+	s := spec(t, "hog", "head -c 268435456 /dev/zero | tail -c 268435456 > /dev/null", "cpus:0.5;mem:32")
+	if _, err := c.Launch(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	term := wait(t, c, "hog")
+	if !term.Limited || term.Reason != mesos.TaskStatus_REASON_CONTAINER_LIMITATION_MEMORY || !strings.Contains(term.Message, "Memory limit exceeded") {
+		t.Fatalf("termination %+v, want a memory limitation", term)
+	}
+}
+
+func TestCgroupsUsageAndOrphanCleanup(t *testing.T) {
+	requireCgroups(t)
+	root := "gomesos-test-" + filepath.Base(t.TempDir())
+	c1, err := New(Config{Isolation: "cgroups/cpu,cgroups/mem", CgroupsRoot: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := spec(t, "o1", "sleep 1000", "cpus:0.5;mem:64")
+	if _, err := c1.Launch(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c1.Usage("o1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetMemLimitBytes() != 64<<20 || st.CpusUserTimeSecs == nil {
+		t.Fatalf("cgroups usage %v", st)
+	}
+	if shares, _ := cgroups.Shares(root + "/o1"); shares != 512 {
+		t.Fatalf("cpu.shares %d, want 512", shares)
+	}
+	// A new containerizer that was not told about o1 destroys it.
+	c2, err := New(Config{Isolation: "cgroups/cpu,cgroups/mem", CgroupsRoot: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Recover(nil); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, c1, "o1")
+	if ok, _ := cgroups.Exists(cgroups.Freezer, root+"/o1"); ok {
+		t.Fatal("the orphan's freezer cgroup is still there")
+	}
+	for _, sub := range []string{cgroups.CPU, cgroups.CPUAcct, cgroups.Memory, cgroups.Freezer} {
+		_ = cgroups.Remove(sub, root)
+	}
+}

@@ -1,0 +1,219 @@
+package slave
+
+import (
+	"os"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/containerizer"
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
+)
+
+// recover rebuilds the frameworks, executors, tasks and update streams of
+// the checkpointed state, asks the containerizer which executors still
+// run, and then (recovered) reconnects or cleans them up.
+func (s *Slave) recover() {
+	rs := s.recovered
+	if rs == nil {
+		if s.cfg.Recover == "cleanup" {
+			s.log.Info("nothing to clean up (no checkpointed state)")
+			s.Terminate()
+			return
+		}
+		s.startRegistering()
+		return
+	}
+	s.recovering = true
+	s.log.Info("recovering", "slave", rs.ID, "frameworks", len(rs.Frameworks), "reboot", rs.Reboot, "skipped_errors", len(rs.Errors))
+	for _, err := range rs.Errors {
+		s.log.Warn("recovery skipped a checkpoint", "err", err)
+	}
+	var known []containerizer.Recovered
+	for fid, rf := range rs.Frameworks {
+		f := &framework{id: fid, info: rf.Info, executors: make(map[string]*executor), checkpoint: true}
+		if f.info.Id == nil {
+			f.info.Id = &mesos.FrameworkID{Value: proto.String(fid)}
+		}
+		if pid, err := process.ParseUPID(rf.PID); err == nil {
+			f.pid = pid
+		}
+		for eid, re := range rf.Executors {
+			for cid, run := range re.Runs {
+				if cid != re.Latest || run.Completed {
+					// Old runs: only their sandboxes are left to collect.
+					s.gc.schedule(s.paths.Sandbox(rs.ID, fid, eid, cid))
+					s.gc.schedule(s.paths.Run(rs.ID, fid, eid, cid))
+				}
+			}
+			run := re.Runs[re.Latest]
+			if run == nil || run.Completed {
+				continue
+			}
+			e := &executor{
+				id: eid, info: re.Info, containerID: run.ContainerID, forked: run.ForkedPID,
+				dir: s.paths.Sandbox(rs.ID, fid, eid, run.ContainerID), checkpoint: true,
+				tasks: make(map[string]*mesos.Task), state: executorRegistering,
+				command: re.Info.GetName() == "Command Executor (Task: "+eid+")",
+			}
+			if pid, err := process.ParseUPID(run.LibprocessPID); err == nil {
+				e.pid = pid
+			}
+			for tid, rt := range run.Tasks {
+				t := rt.Info
+				for _, u := range rt.Updates {
+					if !terminal(t.GetState()) {
+						t.State = u.GetStatus().State
+					}
+				}
+				pending := rt.Pending()
+				if terminal(t.GetState()) && len(pending) == 0 {
+					continue // done: its terminal update was acknowledged
+				}
+				e.tasks[tid] = t
+				st := &stream{taskID: tid, frameworkID: fid, acked: rt.Acked,
+					path: s.paths.TaskUpdates(rs.ID, fid, eid, run.ContainerID, tid), pending: pending}
+				if len(rt.Updates) > 0 {
+					s.streams[tid] = st
+				}
+			}
+			f.executors[eid] = e
+			if !rs.Reboot {
+				known = append(known, containerizer.Recovered{ContainerID: e.containerID, PID: e.forked, Resources: s.executorResources(e)})
+			}
+		}
+		s.frameworks[fid] = f
+	}
+	cz, rt, self := s.cz, s.Runtime(), s.Self()
+	go func() {
+		alive, err := cz.Recover(known)
+		process.Run(rt, self, func() { s.recovered2(alive, err) })
+	}()
+}
+
+// recovered2 acts on which executors survived: --recover=cleanup destroys
+// them and ends the slave; reconnect sends them ReconnectExecutorMessage
+// and waits --executor_reregistration_timeout before registering.
+func (s *Slave) recovered2(alive map[string]bool, err error) {
+	if err != nil {
+		s.log.Error("containerizer recovery failed", "err", err)
+	}
+	for _, f := range s.frameworks {
+		for _, e := range f.executors {
+			switch {
+			case !alive[e.containerID]:
+				s.log.Info("executor did not survive; its tasks are lost", "executor", e.id, "framework", f.id)
+				s.executorExited(f.id, e, containerizer.Termination{Status: -1, Message: "Executor did not survive the slave restart"})
+			case s.cfg.Recover == "cleanup" || !e.pid.IsValid():
+				s.log.Info("destroying a recovered executor", "executor", e.id, "framework", f.id, "recover", s.cfg.Recover)
+				s.destroyExecutor(e, mesos.TaskStatus_REASON_SLAVE_RESTARTED)
+				s.waitContainer(f.id, e)
+			default:
+				e.state = executorRegistering
+				s.Link(e.pid)
+				s.send(e.pid, &messages.ReconnectExecutorMessage{SlaveId: s.info.Id})
+				s.waitContainer(f.id, e)
+			}
+		}
+	}
+	if s.cfg.Recover == "cleanup" {
+		s.cleaningUp = true
+		s.cleanupThenExit()
+		return
+	}
+	s.reregTimer = s.Delay(s.cfg.ExecutorReregistrationTimeout, s.reconnectDone)
+	s.checkReconnected()
+}
+
+// cleanupThenExit waits for every recovered executor to end, removes the
+// `latest` link (so the next start is a new slave) and terminates.
+func (s *Slave) cleanupThenExit() {
+	if s.liveExecutors() > 0 {
+		return // called again as each executor ends
+	}
+	if err := os.Remove(s.paths.LatestSlave()); err != nil && !os.IsNotExist(err) {
+		s.log.Error("cannot remove the latest slave link", "err", err)
+	}
+	s.log.Info("cleanup done; exiting")
+	s.Terminate()
+}
+
+// checkReconnected ends the reconnect phase early once every recovered
+// executor has re-registered (or ended).
+func (s *Slave) checkReconnected() {
+	if !s.recovering {
+		return
+	}
+	if s.countExecutors(func(e *executor) bool { return e.state == executorRegistering }) == 0 {
+		s.Clock().Cancel(s.reregTimer)
+		s.reconnectDone()
+	}
+}
+
+// reconnectDone destroys executors that did not re-register and starts
+// registering with the master.
+func (s *Slave) reconnectDone() {
+	if !s.recovering {
+		return
+	}
+	s.recovering = false
+	for _, f := range s.frameworks {
+		for _, e := range f.executors {
+			if e.state == executorRegistering {
+				s.log.Info("executor did not re-register in time; destroying it", "executor", e.id, "timeout", s.cfg.ExecutorReregistrationTimeout)
+				s.destroyExecutor(e, mesos.TaskStatus_REASON_EXECUTOR_REREGISTRATION_TIMEOUT)
+			}
+		}
+	}
+	s.log.Info("recovery finished; registering with the master")
+	s.startRegistering()
+}
+
+// reregisterExecutor takes back an executor after a slave restart: the
+// tasks and unacknowledged updates it reports are merged in, tasks it never
+// received are sent, and it is told the slave is back.
+func (s *Slave) reregisterExecutor(from process.UPID, m *messages.ReregisterExecutorMessage) {
+	f, e := s.lookupExecutor(m.GetFrameworkId().GetValue(), m.GetExecutorId().GetValue())
+	if e == nil || e.state != executorRegistering || !s.recovering {
+		s.log.Warn("unexpected executor re-registration; shutting it down", "executor", m.GetExecutorId().GetValue(), "from", from.String())
+		s.send(from, &messages.ShutdownExecutorMessage{ExecutorId: m.GetExecutorId(), FrameworkId: m.GetFrameworkId()})
+		return
+	}
+	e.pid = from
+	e.state = executorRunning
+	s.Link(from)
+	reported := make(map[string]bool)
+	for _, t := range m.GetTasks() {
+		tid := t.GetTaskId().GetValue()
+		reported[tid] = true
+		if e.tasks[tid] == nil {
+			e.tasks[tid] = &mesos.Task{
+				Name: t.Name, TaskId: t.TaskId, FrameworkId: f.info.Id, ExecutorId: e.info.ExecutorId,
+				SlaveId: s.info.Id, State: mesos.TaskState_TASK_STAGING.Enum(), Resources: t.Resources,
+			}
+		}
+	}
+	for _, u := range m.GetUpdates() {
+		u = proto.Clone(u).(*messages.StatusUpdate)
+		reported[u.GetStatus().GetTaskId().GetValue()] = true
+		if s.recordUpdate(u) {
+			// Acknowledged here so the executor can finish; the master
+			// still gets the update through the stream.
+			s.send(from, &messages.StatusUpdateAcknowledgementMessage{
+				SlaveId: s.info.Id, FrameworkId: u.FrameworkId, TaskId: u.GetStatus().TaskId, Uuid: u.Uuid,
+			})
+		}
+	}
+	// Tasks checkpointed but never received by the executor.
+	for tid, t := range e.tasks {
+		if !reported[tid] && t.GetState() == mesos.TaskState_TASK_STAGING {
+			s.log.Info("task was never delivered to the executor; it is lost", "task", tid)
+			s.generateUpdate(f.id, e, t.GetTaskId(), mesos.TaskState_TASK_LOST, mesos.TaskStatus_REASON_SLAVE_RESTARTED, "Task was not received by the executor before the slave restarted")
+		}
+	}
+	s.send(from, &messages.ExecutorReregisteredMessage{SlaveId: s.info.Id, SlaveInfo: s.info})
+	s.log.Info("executor re-registered", "executor", e.id, "framework", f.id, "tasks", len(m.GetTasks()), "updates", len(m.GetUpdates()))
+	s.updateContainer(e)
+	s.checkReconnected()
+}

@@ -1,0 +1,300 @@
+// Package state is the slave's checkpointed state in Mesos's `meta/`
+// layout under --work_dir, and its recovery after a restart.
+//
+// The layout (ids are Mesos ids; `latest` entries are symbolic links):
+//
+//	meta/boot_id
+//	meta/slaves/latest -> <slave>
+//	meta/slaves/<slave>/slave.info                                   SlaveInfo
+//	meta/slaves/<slave>/frameworks/<framework>/framework.info        FrameworkInfo
+//	meta/slaves/<slave>/frameworks/<framework>/framework.pid         UPID text
+//	.../frameworks/<framework>/executors/<executor>/executor.info     ExecutorInfo
+//	.../executors/<executor>/runs/latest -> <container>
+//	.../runs/<container>/pids/forked.pid                             pid of the executor process
+//	.../runs/<container>/pids/libprocess.pid                         the executor's UPID
+//	.../runs/<container>/executor.sentinel                           present once the run ended
+//	.../runs/<container>/tasks/<task>/task.info                      Task
+//	.../runs/<container>/tasks/<task>/task.updates                   StatusUpdateRecord stream
+//
+// Protobuf files hold length-prefixed records (a 4-byte little-endian
+// size, then the message), as Mesos writes them. Single-message files are
+// replaced atomically (write, fsync, rename); update files are appended
+// to and fsynced per record, so a crash loses at most a torn last record,
+// which recovery drops (and counts as an error under --strict).
+package state
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// Paths computes the checkpoint and sandbox paths under a work directory.
+type Paths struct{ WorkDir string }
+
+// Meta is work_dir/meta.
+func (p Paths) Meta() string { return filepath.Join(p.WorkDir, "meta") }
+
+// BootID is the file holding the boot id of the last slave run.
+func (p Paths) BootID() string { return filepath.Join(p.Meta(), "boot_id") }
+
+// LatestSlave is the `latest` link to the last slave's meta directory.
+func (p Paths) LatestSlave() string { return filepath.Join(p.Meta(), "slaves", "latest") }
+
+// Slave is the slave's meta directory.
+func (p Paths) Slave(sid string) string { return filepath.Join(p.Meta(), "slaves", sid) }
+
+// SlaveInfo is the checkpointed SlaveInfo.
+func (p Paths) SlaveInfo(sid string) string { return filepath.Join(p.Slave(sid), "slave.info") }
+
+// Framework is a framework's meta directory.
+func (p Paths) Framework(sid, fid string) string {
+	return filepath.Join(p.Slave(sid), "frameworks", fid)
+}
+
+// FrameworkInfo is the checkpointed FrameworkInfo.
+func (p Paths) FrameworkInfo(sid, fid string) string {
+	return filepath.Join(p.Framework(sid, fid), "framework.info")
+}
+
+// FrameworkPID is the checkpointed scheduler pid.
+func (p Paths) FrameworkPID(sid, fid string) string {
+	return filepath.Join(p.Framework(sid, fid), "framework.pid")
+}
+
+// Executor is an executor's meta directory.
+func (p Paths) Executor(sid, fid, eid string) string {
+	return filepath.Join(p.Framework(sid, fid), "executors", eid)
+}
+
+// ExecutorInfo is the checkpointed ExecutorInfo.
+func (p Paths) ExecutorInfo(sid, fid, eid string) string {
+	return filepath.Join(p.Executor(sid, fid, eid), "executor.info")
+}
+
+// Run is the meta directory of one run (container) of an executor.
+func (p Paths) Run(sid, fid, eid, cid string) string {
+	return filepath.Join(p.Executor(sid, fid, eid), "runs", cid)
+}
+
+// ForkedPID is the pid of the executor's process.
+func (p Paths) ForkedPID(sid, fid, eid, cid string) string {
+	return filepath.Join(p.Run(sid, fid, eid, cid), "pids", "forked.pid")
+}
+
+// LibprocessPID is the executor's UPID, written when it registers.
+func (p Paths) LibprocessPID(sid, fid, eid, cid string) string {
+	return filepath.Join(p.Run(sid, fid, eid, cid), "pids", "libprocess.pid")
+}
+
+// Sentinel marks a run whose executor has terminated.
+func (p Paths) Sentinel(sid, fid, eid, cid string) string {
+	return filepath.Join(p.Run(sid, fid, eid, cid), "executor.sentinel")
+}
+
+// TaskInfo is a task's checkpointed Task.
+func (p Paths) TaskInfo(sid, fid, eid, cid, tid string) string {
+	return filepath.Join(p.Run(sid, fid, eid, cid), "tasks", tid, "task.info")
+}
+
+// TaskUpdates is a task's StatusUpdateRecord stream.
+func (p Paths) TaskUpdates(sid, fid, eid, cid, tid string) string {
+	return filepath.Join(p.Run(sid, fid, eid, cid), "tasks", tid, "task.updates")
+}
+
+// SandboxRoot is work_dir/slaves/<slave>.
+func (p Paths) SandboxRoot(sid string) string { return filepath.Join(p.WorkDir, "slaves", sid) }
+
+// FrameworkSandbox is work_dir/slaves/<slave>/frameworks/<framework>.
+func (p Paths) FrameworkSandbox(sid, fid string) string {
+	return filepath.Join(p.SandboxRoot(sid), "frameworks", fid)
+}
+
+// ExecutorSandbox is .../frameworks/<framework>/executors/<executor>.
+func (p Paths) ExecutorSandbox(sid, fid, eid string) string {
+	return filepath.Join(p.FrameworkSandbox(sid, fid), "executors", eid)
+}
+
+// Sandbox is the run directory an executor works in.
+func (p Paths) Sandbox(sid, fid, eid, cid string) string {
+	return filepath.Join(p.ExecutorSandbox(sid, fid, eid), "runs", cid)
+}
+
+// WriteFile replaces path atomically with data (parent directories are
+// created; the data is fsynced before the rename).
+func WriteFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return nil
+}
+
+// record frames m as a length-prefixed record.
+func record(m proto.Message) ([]byte, error) {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 4, 4+len(b))
+	binary.LittleEndian.PutUint32(out, uint32(len(b)))
+	return append(out, b...), nil
+}
+
+// WriteMessage replaces path with the single record m.
+func WriteMessage(path string, m proto.Message) error {
+	b, err := record(m)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return WriteFile(path, b)
+}
+
+// AppendMessage appends the record m to path and fsyncs it.
+func AppendMessage(path string, m proto.Message) error {
+	b, err := record(m)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	return nil
+}
+
+// ErrTruncated reports a torn last record (a crash in mid-write).
+var ErrTruncated = errors.New("truncated record")
+
+// ReadMessages reads every record of path, decoding each with newMsg. A
+// torn last record is dropped and reported with ErrTruncated alongside
+// the records read before it.
+func ReadMessages[T proto.Message](path string, newMsg func() T) ([]T, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	var out []T
+	r := bytes.NewReader(data)
+	for r.Len() > 0 {
+		var size uint32
+		if err := binary.Read(r, binary.LittleEndian, &size); err != nil {
+			return out, fmt.Errorf("read checkpoint %s: %w", path, ErrTruncated)
+		}
+		if int64(size) > int64(r.Len()) {
+			return out, fmt.Errorf("read checkpoint %s: %w", path, ErrTruncated)
+		}
+		buf := make([]byte, size)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return out, fmt.Errorf("read checkpoint %s: %w", path, err)
+		}
+		m := newMsg()
+		if err := proto.Unmarshal(buf, m); err != nil {
+			return out, fmt.Errorf("read checkpoint %s: record %d: %w", path, len(out), err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// ReadMessage reads a single-record file.
+func ReadMessage[T proto.Message](path string, newMsg func() T) (T, error) {
+	var zero T
+	ms, err := ReadMessages(path, newMsg)
+	if err != nil {
+		return zero, err
+	}
+	if len(ms) != 1 {
+		return zero, fmt.Errorf("read checkpoint %s: %d records, want 1", path, len(ms))
+	}
+	return ms[0], nil
+}
+
+// WriteString replaces path with s.
+func WriteString(path, s string) error { return WriteFile(path, []byte(s)) }
+
+// ReadString reads a text checkpoint, trimmed.
+func ReadString(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// ReadPID reads a pid file.
+func ReadPID(path string) (int, error) {
+	s, err := ReadString(path)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("read checkpoint %s: bad pid %q", path, s)
+	}
+	return pid, nil
+}
+
+// Link points the symbolic link `link` at target (a base name),
+// replacing it atomically.
+func Link(target, link string) error {
+	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		return fmt.Errorf("link %s: %w", link, err)
+	}
+	tmp := link + ".tmp"
+	_ = os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("link %s: %w", link, err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		return fmt.Errorf("link %s: %w", link, err)
+	}
+	return nil
+}
+
+// CurrentBootID is the kernel's boot id (empty where the kernel has none).
+func CurrentBootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
