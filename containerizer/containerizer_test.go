@@ -2,6 +2,7 @@ package containerizer
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,11 +25,22 @@ func newTestContainerizer(t *testing.T, isolation string) *Containerizer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{Isolation: isolation, CgroupsRoot: "gomesos-test-" + filepath.Base(t.TempDir()), Fetcher: f})
+	c, err := New(Config{Isolation: isolation, CgroupsRoot: testRoot(t), Fetcher: f})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// testRoot is a cgroups root of this test's own, removed at its end.
+func testRoot(t *testing.T) string {
+	root := fmt.Sprintf("gomesos-test-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-"))
+	t.Cleanup(func() {
+		for _, sub := range []string{cgroups.CPU, cgroups.CPUAcct, cgroups.Memory, cgroups.Freezer} {
+			_ = cgroups.Remove(sub, root)
+		}
+	})
+	return root
 }
 
 func spec(t *testing.T, id, command, res string) LaunchSpec {
@@ -182,7 +194,7 @@ func TestCgroupsMemoryLimitEndsContainer(t *testing.T) {
 
 func TestCgroupsUsageAndOrphanCleanup(t *testing.T) {
 	requireCgroups(t)
-	root := "gomesos-test-" + filepath.Base(t.TempDir())
+	root := testRoot(t)
 	c1, err := New(Config{Isolation: "cgroups/cpu,cgroups/mem", CgroupsRoot: root})
 	if err != nil {
 		t.Fatal(err)
@@ -212,8 +224,5 @@ func TestCgroupsUsageAndOrphanCleanup(t *testing.T) {
 	wait(t, c1, "o1")
 	if ok, _ := cgroups.Exists(cgroups.Freezer, root+"/o1"); ok {
 		t.Fatal("the orphan's freezer cgroup is still there")
-	}
-	for _, sub := range []string{cgroups.CPU, cgroups.CPUAcct, cgroups.Memory, cgroups.Freezer} {
-		_ = cgroups.Remove(sub, root)
 	}
 }

@@ -1,8 +1,10 @@
 package tests
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -36,9 +38,15 @@ func TestMemoryHogFailsUnderCgroupsMem(t *testing.T) {
 		t.Skipf("needs root and cgroups v1 (cpu, cpuacct, memory, freezer): %v", err)
 	}
 	c := cluster.Start(t, cluster.Options{Network: true})
+	root := fmt.Sprintf("gomesos-test-%d-%s", os.Getpid(), t.Name())
+	t.Cleanup(func() {
+		for _, sub := range []string{cgroups.CPU, cgroups.CPUAcct, cgroups.Memory, cgroups.Freezer} {
+			_ = cgroups.Remove(sub, root)
+		}
+	})
 	startSlaveWith(t, c, func(cfg *slave.Config) {
 		cfg.Isolation = "cgroups/cpu,cgroups/mem"
-		cfg.CgroupsRoot = "gomesos-test-" + strings.ReplaceAll(t.Name(), "/", "-")
+		cfg.CgroupsRoot = root
 	})
 	d, sched, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
 	offers := sched.NextOffers()
