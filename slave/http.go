@@ -13,7 +13,7 @@ import (
 	"sync"
 	"syscall"
 
-	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process"
@@ -197,7 +197,7 @@ func (m *monitor) statistics() future.Future[*process.Response] {
 				if err != nil {
 					continue // ended meanwhile
 				}
-				b, _ := protojson.MarshalOptions{UseProtoNames: true}.Marshal(st)
+				b, _ := json.Marshal(protoJSON(st.ProtoReflect()))
 				e.Statistics = b
 				out = append(out, e)
 			}
@@ -210,6 +210,39 @@ func (m *monitor) statistics() future.Future[*process.Response] {
 		}()
 		return pr.Future()
 	}))
+}
+
+// protoJSON renders a message as Mesos's JSON does: proto field names and
+// plain JSON numbers (also for 64-bit integers).
+func protoJSON(m protoreflect.Message) jsonObj {
+	out := jsonObj{}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		conv := func(v protoreflect.Value) any {
+			switch fd.Kind() {
+			case protoreflect.MessageKind, protoreflect.GroupKind:
+				return protoJSON(v.Message())
+			case protoreflect.EnumKind:
+				if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
+					return string(ev.Name())
+				}
+				return int32(v.Enum())
+			case protoreflect.BytesKind:
+				return string(v.Bytes())
+			}
+			return v.Interface()
+		}
+		if fd.IsList() {
+			list := []any{}
+			for i := 0; i < v.List().Len(); i++ {
+				list = append(list, conv(v.List().Get(i)))
+			}
+			out[string(fd.Name())] = list
+			return true
+		}
+		out[string(fd.Name())] = conv(v)
+		return true
+	})
+	return out
 }
 
 // filesProcess serves /files/browse, /files/read and /files/download

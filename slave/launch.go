@@ -13,6 +13,7 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
 	"github.com/gomesos/gomesos/slave/state"
 )
@@ -276,6 +277,10 @@ func (s *Slave) executorExited(fid string, e *executor, term containerizer.Termi
 		}
 	}
 	s.maybeCompleteExecutor(fid, e)
+	for _, pr := range s.waiters[fid+"/"+e.id] {
+		pr.Set(future.Nothing{})
+	}
+	delete(s.waiters, fid+"/"+e.id)
 	if s.cleaningUp {
 		s.cleanupThenExit()
 	}

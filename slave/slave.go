@@ -123,6 +123,7 @@ type Slave struct {
 
 	start   time.Time
 	metrics *slaveMetrics
+	waiters map[string][]*future.Promise[future.Nothing] // "framework/executor" → ExecutorTerminated
 }
 
 type framework struct {
@@ -306,6 +307,26 @@ func (s *Slave) Initialize() {
 // Done is ready once the slave has terminated (e.g. after --recover=cleanup
 // or a ShutdownMessage from the master).
 func (s *Slave) Done() future.Future[future.Nothing] { return s.done.Future() }
+
+// ExecutorTerminated is ready once the executor (of the framework) has
+// terminated and the slave has ended its tasks; for tests and tools that
+// must know when the slave saw an executor go.
+func (s *Slave) ExecutorTerminated(frameworkID, executorID string) future.Future[future.Nothing] {
+	return process.DispatchF(s.Runtime(), s.Self(), func() future.Future[future.Nothing] {
+		if f := s.frameworks[frameworkID]; f != nil {
+			if e := f.executors[executorID]; e != nil && e.state != executorTerminated {
+				pr := future.NewPromise[future.Nothing]()
+				if s.waiters == nil {
+					s.waiters = make(map[string][]*future.Promise[future.Nothing])
+				}
+				key := frameworkID + "/" + executorID
+				s.waiters[key] = append(s.waiters[key], pr)
+				return pr.Future()
+			}
+		}
+		return future.Ready(future.Nothing{})
+	})
+}
 
 // startRegistering begins (re-)registration with the master.
 func (s *Slave) startRegistering() {

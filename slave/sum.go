@@ -65,6 +65,7 @@ func (s *Slave) update(u *messages.StatusUpdate) bool {
 		}
 	}
 	st.pending = append(st.pending, u)
+	s.log.Debug("status update queued", "task", tid, "state", u.GetStatus().GetState().String(), "pending", len(st.pending), "registered", s.registered)
 	if len(st.pending) == 1 && s.registered {
 		st.interval = StatusUpdateRetryMin
 		st.forward(s)
@@ -82,6 +83,7 @@ func (st *stream) forward(s *Slave) {
 	if t := s.task(head.GetStatus().GetTaskId().GetValue()); t != nil {
 		head.LatestState = t.State
 	}
+	s.log.Debug("forwarding status update", "task", st.taskID, "state", head.GetStatus().GetState().String(), "interval", st.interval)
 	s.send(s.cfg.Master, &messages.StatusUpdateMessage{Update: head, Pid: proto.String(s.Self().String())})
 	s.Clock().Cancel(st.timer)
 	st.timer = s.Delay(st.interval, func() {
@@ -101,6 +103,7 @@ func (st *stream) resume(s *Slave) {
 // acknowledge pops the head if uuid matches it, then forwards the next.
 func (s *Slave) acknowledge(taskID string, uuid []byte) {
 	st := s.streams[taskID]
+	s.log.Debug("status update acknowledged", "task", taskID, "known", st != nil)
 	if st == nil || len(st.pending) == 0 {
 		return
 	}

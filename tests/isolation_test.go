@@ -23,14 +23,14 @@ import (
 
 // startSlaveWith starts a real slave with cfg adjusted by mod and waits
 // for its registration.
-func startSlaveWith(t *testing.T, c *cluster.Cluster, mod func(*slave.Config)) string {
+func startSlaveWith(t *testing.T, c *cluster.Cluster, mod func(*slave.Config)) (string, *slave.Slave) {
 	t.Helper()
 	work := t.TempDir()
 	registered := process.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
-	spawnSlave(t, c, work, mod)
+	s, _ := spawnSlave(t, c, work, mod)
 	c.Advance(time.Second)
 	cluster.Await(c, registered)
-	return work
+	return work, s
 }
 
 func TestMemoryHogFailsUnderCgroupsMem(t *testing.T) {

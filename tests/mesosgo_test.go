@@ -2,6 +2,8 @@ package tests
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +68,55 @@ func mesosGoScheduler(t *testing.T, args ...string) {
 	c.Settle()
 	if n := c.Master.TaskCount(); n != 0 {
 		t.Fatalf("master still holds %d tasks after teardown", n)
+	}
+}
+
+// An unmodified mesos-go 0.0.6 framework and executor with our master and
+// a real slave: the slave launches the mesos-go executor (which needs
+// MESOS_SLAVE_PID and the other MESOS_* variables), framework messages go
+// both ways, and the task finishes.
+func TestMesosGoExecutorUnderOurSlave(t *testing.T) {
+	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
+		t.Skipf("skipping interop: %v", err)
+	}
+	execPath, err := mesosgo.Path(mesosgo.ExecutorProgram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cluster.Start(t, cluster.Options{Network: true})
+	_, _, work := startSlave(t, c)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, f := range globNoLatest(filepath.Join(work, "slaves", "*", "frameworks", "*", "executors", "*", "runs", "*", "std*")) {
+				b, _ := os.ReadFile(f)
+				t.Logf("%s:\n%s", f, b)
+			}
+		}
+	})
+	fw, err := mesosgo.StartProgram(mesosgo.FrameworkProgram, "-master="+c.RT.Addr().String(), "-executor="+execPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fw.Stop)
+	const bound = 45 * time.Second
+	if _, err := fw.Line("REGISTERED ", bound); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Second)
+	if line, err := fw.Line("STATUS ", bound); err != nil || line != "STATUS t1 TASK_RUNNING" {
+		t.Fatalf("framework printed %q (%v), want TASK_RUNNING", line, err)
+	}
+	// The reply and the final update travel different paths (slave to
+	// scheduler, and through the master): either may come first.
+	want := map[string]bool{"MESSAGE reply:hello": true, "STATUS t1 TASK_FINISHED": true}
+	for len(want) > 0 {
+		line, err := fw.Line("", bound)
+		if err != nil {
+			t.Fatalf("still waiting for %v: %v", want, err)
+		}
+		if strings.HasPrefix(line, "STATUS ") && !want[line] {
+			t.Fatalf("unexpected %q", line)
+		}
+		delete(want, line)
 	}
 }

@@ -124,7 +124,9 @@ func TestSlaveRestartKeepsRunningTask(t *testing.T) {
 	}
 	executorPID := forkedPID(t, work, "t1")
 
-	// The slave dies; the executor and its task keep running.
+	// The slave dies (after the scheduler's acknowledgement reached it);
+	// the executor and its task keep running.
+	c.Settle()
 	s1.Detach()
 	waitDone(t, c, s1)
 	if !running(executorPID) {

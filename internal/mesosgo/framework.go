@@ -20,7 +20,9 @@ import (
 )
 
 type scheduler struct {
-	accept   bool // launch with AcceptOffers (a Call posted to /api/v1/scheduler)
+	accept   bool   // launch with AcceptOffers (a Call posted to /api/v1/scheduler)
+	command  string // the task's command (the command executor runs it)
+	executor string // if set, the task runs under this executor binary instead
 	launched bool
 	done     chan struct{}
 }
@@ -48,7 +50,18 @@ func (s *scheduler) ResourceOffers(d sched.SchedulerDriver, offers []*mesos.Offe
 				{Name: proto.String("cpus"), Type: mesos.Value_SCALAR.Enum(), Scalar: &mesos.Value_Scalar{Value: proto.Float64(1)}},
 				{Name: proto.String("mem"), Type: mesos.Value_SCALAR.Enum(), Scalar: &mesos.Value_Scalar{Value: proto.Float64(128)}},
 			},
-			Command: &mesos.CommandInfo{Value: proto.String("sleep 1000")},
+			Command: &mesos.CommandInfo{Value: proto.String(s.command)},
+		}
+		if s.executor != "" {
+			task.Command = nil
+			task.Executor = &mesos.ExecutorInfo{
+				ExecutorId: &mesos.ExecutorID{Value: proto.String("default")},
+				Command:    &mesos.CommandInfo{Value: proto.String(s.executor)},
+				Resources: []*mesos.Resource{
+					{Name: proto.String("cpus"), Type: mesos.Value_SCALAR.Enum(), Scalar: &mesos.Value_Scalar{Value: proto.Float64(0.1)}},
+					{Name: proto.String("mem"), Type: mesos.Value_SCALAR.Enum(), Scalar: &mesos.Value_Scalar{Value: proto.Float64(32)}},
+				},
+			}
 		}
 		filters := &mesos.Filters{RefuseSeconds: proto.Float64(1)}
 		if s.accept {
@@ -83,13 +96,15 @@ func (s *scheduler) Error(_ sched.SchedulerDriver, msg string) { fmt.Printf("ERR
 func main() {
 	master := flag.String("master", "127.0.0.1:5050", "master address")
 	accept := flag.Bool("accept", false, "launch with AcceptOffers instead of LaunchTasks")
+	command := flag.String("command", "sleep 1000", "the task's shell command")
+	executor := flag.String("executor", "", "run the task under this executor binary")
 	flag.Parse()
 	if dir, err := ioutil.TempDir("", "mesosgo-framework"); err == nil {
 		flag.Set("log_dir", dir)
 	}
 	flag.Set("stderrthreshold", "FATAL")
 	driver, err := sched.NewMesosSchedulerDriver(sched.DriverConfig{
-		Scheduler:      &scheduler{accept: *accept},
+		Scheduler:      &scheduler{accept: *accept, command: *command, executor: *executor},
 		Framework:      &mesos.FrameworkInfo{User: proto.String("test"), Name: proto.String("mesos-go interop")},
 		Master:         *master,
 		BindingAddress: net.ParseIP("127.0.0.1"),

@@ -25,6 +25,9 @@ var peerSource []byte
 //go:embed framework.go
 var frameworkSource []byte
 
+//go:embed executor.go
+var executorSource []byte
+
 // GOPATH is where Debian installs Go sources for GOPATH builds.
 const GOPATH = "/usr/share/gocode"
 
@@ -41,7 +44,17 @@ var (
 const (
 	PeerProgram      = "peer"      // a messenger: echo, send, sink, source modes
 	FrameworkProgram = "framework" // a scheduler driver that launches one task
+	ExecutorProgram  = "executor"  // an executor driver that runs one task
 )
+
+// Path returns the path of a built program.
+func Path(name string) (string, error) {
+	peer, err := Build()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(filepath.Dir(peer), "mesosgo-"+name), nil
+}
 
 // Build compiles the programs once per OS process and returns the path of
 // the peer; the framework is beside it (see Path).
@@ -61,7 +74,7 @@ func Build() (string, error) {
 			buildErr = fmt.Errorf("build mesos-go peer: %w", err)
 			return
 		}
-		for name, source := range map[string][]byte{PeerProgram: peerSource, FrameworkProgram: frameworkSource} {
+		for name, source := range map[string][]byte{PeerProgram: peerSource, FrameworkProgram: frameworkSource, ExecutorProgram: executorSource} {
 			file := name + ".go"
 			if err := os.WriteFile(filepath.Join(src, file), source, 0o644); err != nil {
 				buildErr = fmt.Errorf("build mesos-go %s: %w", name, err)

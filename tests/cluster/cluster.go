@@ -46,7 +46,11 @@ type Options struct {
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("GOMESOS_TEST_LOG") != "" {
+	switch os.Getenv("GOMESOS_TEST_LOG") {
+	case "":
+	case "debug":
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	default:
 		logger = slog.Default()
 	}
 	popts := process.Options{Testing: true, Logger: logger, Bind: netip.MustParseAddrPort("127.0.0.1:0")}
