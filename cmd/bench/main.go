@@ -14,8 +14,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/gomesos/gomesos/executor"
 )
 
 // figure measures one named figure and prints its line.
@@ -34,9 +37,15 @@ var figures = []figure{
 	{"remote-stream", remoteStream},
 	{"settle", settleIdle},
 	{"allocator", allocatorGrid},
+	{"launch", launchLatency},
+	{"recovery", recoveryTime},
 }
 
 func main() {
+	if filepath.Base(os.Args[0]) == "mesos-executor" {
+		// The slave figures run this binary as the command executor.
+		os.Exit(executor.RunCommandExecutor())
+	}
 	if os.Getenv(sinkEnv) != "" {
 		runSink()
 		return
