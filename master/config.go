@@ -2,6 +2,7 @@ package master
 
 import (
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,8 @@ type Config struct {
 	Flags map[string]string
 	// Version is the Mesos version this master reports.
 	Version string
+	// WebUI, if set, is served at / and /static/ (the web UI).
+	WebUI http.Handler
 }
 
 // Defaults fills unset fields with Mesos's defaults.

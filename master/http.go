@@ -33,6 +33,11 @@ func (m *Master) installRoutes() {
 	m.Route("/roles", "Information about roles.", roles)
 	m.Route("/roles.json", "Information about roles.", roles)
 	m.Route("/teardown", "Tears down a framework: POST frameworkId=<id>.", m.teardownHTTP)
+	if m.cfg.WebUI != nil {
+		ui := process.Handler(m.cfg.WebUI)
+		m.Route("/", "The web UI.", ui)
+		m.Route("/static", "The web UI's assets.", ui)
+	}
 }
 
 func (m *Master) teardownHTTP(r *http.Request) future.Future[*process.Response] {

@@ -1,0 +1,204 @@
+package daemon
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gomesos/gomesos/executor"
+	"github.com/gomesos/gomesos/flags"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/slave"
+)
+
+// SlaveFlags are mesos-slave's flags (also used by mesos-local).
+type SlaveFlags struct {
+	Master                        string
+	Hostname                      string
+	WorkDir                       string
+	Resources                     string
+	Attributes                    string
+	Isolation                     string
+	LauncherDir                   string
+	Recover                       string
+	Strict                        bool
+	RecoveryTimeout               time.Duration
+	ExecutorRegistrationTimeout   time.Duration
+	ExecutorReregistrationTimeout time.Duration
+	ExecutorShutdownGracePeriod   time.Duration
+	RegistrationBackoffFactor     time.Duration
+	GCDelay                       time.Duration
+	DiskWatchInterval             time.Duration
+	GCDiskHeadroom                float64
+	FetcherCacheDir               string
+	FetcherCacheSize              uint64
+	CgroupsRoot                   string
+	CgroupsEnableCFS              bool
+	SwitchUser                    bool
+}
+
+// Register defines the slave flags. withMaster adds --master (mesos-local
+// has its own master).
+func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
+	if withMaster {
+		fs.OptString(&s.Master, "master", "The master: host:port, master@host:port, or file:// holding one.")
+	}
+	fs.OptString(&s.Hostname, "hostname", "Host name the slave reports (default: its IP).")
+	fs.String(&s.WorkDir, "work_dir", "/tmp/mesos", "Directory for sandboxes and checkpoints.")
+	fs.OptString(&s.Resources, "resources", "Total resources, e.g. cpus:4;mem:8192;disk:40960;ports:[31000-32000] or JSON; what is left out is detected from the machine.")
+	fs.OptString(&s.Attributes, "attributes", "Attributes of the machine, e.g. rack:r1;zone:west.")
+	fs.String(&s.Isolation, "isolation", "posix/cpu,posix/mem", "Isolators: posix/cpu, posix/mem, cgroups/cpu, cgroups/mem.")
+	fs.OptString(&s.LauncherDir, "launcher_dir", "Directory of mesos-executor (default: the directory of this binary).")
+	fs.String(&s.Recover, "recover", "reconnect", "On restart: reconnect to live executors, or cleanup (kill them and exit).")
+	fs.Bool(&s.Strict, "strict", true, "Fail recovery on any error in the checkpointed state (false: skip what cannot be read).")
+	fs.Duration(&s.RecoveryTimeout, "recovery_timeout", 15*time.Minute, "How long executors wait for a restarted slave before exiting.")
+	fs.Duration(&s.ExecutorRegistrationTimeout, "executor_registration_timeout", time.Minute, "Destroy executors that have not registered by then.")
+	fs.Duration(&s.ExecutorReregistrationTimeout, "executor_reregistration_timeout", 2*time.Second, "How long a recovered slave waits for executors to re-register.")
+	fs.Duration(&s.ExecutorShutdownGracePeriod, "executor_shutdown_grace_period", 5*time.Second, "Time executors get to shut down before they are killed.")
+	fs.Duration(&s.RegistrationBackoffFactor, "registration_backoff_factor", time.Second, "Registration retries wait a random time up to this, doubling up to 1 minute.")
+	fs.Duration(&s.GCDelay, "gc_delay", 7*24*time.Hour, "Longest time a finished sandbox is kept.")
+	fs.Duration(&s.DiskWatchInterval, "disk_watch_interval", time.Minute, "Interval between disk usage checks that shorten --gc_delay.")
+	fs.Float64(&s.GCDiskHeadroom, "gc_disk_headroom", 0.1, "Fraction of the disk to keep free by collecting sandboxes sooner.")
+	fs.String(&s.FetcherCacheDir, "fetcher_cache_dir", "/tmp/mesos/fetch", "Parent directory of the fetcher cache.")
+	fs.Bytes(&s.FetcherCacheSize, "fetcher_cache_size", 2<<30, "Size of the fetcher cache.")
+	fs.String(&s.CgroupsRoot, "cgroups_root", "mesos", "Name of the root cgroup of containers.")
+	fs.Bool(&s.CgroupsEnableCFS, "cgroups_enable_cfs", false, "Cap CPU with CFS bandwidth limits (cgroups/cpu).")
+	fs.Bool(&s.SwitchUser, "switch_user", true, "Run executors as the framework's user (when the slave runs as root).")
+}
+
+// Config returns the slave configuration for master.
+func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config, error) {
+	launcher, err := launcherDir(s.LauncherDir, s.WorkDir, log)
+	if err != nil {
+		return slave.Config{}, err
+	}
+	return slave.Config{
+		Master: master, Resources: s.Resources, Attributes: s.Attributes, Hostname: s.Hostname,
+		WorkDir: s.WorkDir, LauncherDir: launcher, Isolation: s.Isolation,
+		RegistrationBackoffFactor:     s.RegistrationBackoffFactor,
+		ExecutorRegistrationTimeout:   s.ExecutorRegistrationTimeout,
+		ExecutorShutdownGracePeriod:   s.ExecutorShutdownGracePeriod,
+		Recover:                       s.Recover,
+		Strict:                        s.Strict,
+		RecoveryTimeout:               s.RecoveryTimeout,
+		ExecutorReregistrationTimeout: s.ExecutorReregistrationTimeout,
+		GCDelay:                       s.GCDelay,
+		DiskWatchInterval:             s.DiskWatchInterval,
+		GCDiskHeadroom:                s.GCDiskHeadroom,
+		FetcherCacheDir:               s.FetcherCacheDir,
+		FetcherCacheSize:              s.FetcherCacheSize,
+		CgroupsRoot:                   s.CgroupsRoot,
+		CgroupsEnableCFS:              s.CgroupsEnableCFS,
+		SwitchUser:                    s.SwitchUser,
+	}, nil
+}
+
+// launcherDir finds mesos-executor: in dir if given, else beside this
+// binary; when it is not there, this binary itself serves as the command
+// executor (it must call RunAsExecutor first thing in main) through a
+// link in work_dir.
+func launcherDir(dir, workDir string, log *slog.Logger) (string, error) {
+	if dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "mesos-executor")); err != nil {
+			return "", fmt.Errorf("--launcher_dir=%s: no mesos-executor there: %w", dir, err)
+		}
+		return dir, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find this binary: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(self), "mesos-executor")); err == nil {
+		return filepath.Dir(self), nil
+	}
+	bin := filepath.Join(workDir, "bin")
+	link := filepath.Join(bin, "mesos-executor")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return "", fmt.Errorf("launcher dir: %w", err)
+	}
+	_ = os.Remove(link)
+	if err := os.Symlink(self, link); err != nil {
+		return "", fmt.Errorf("launcher dir: %w", err)
+	}
+	log.Info("no mesos-executor beside this binary; it serves as the command executor", "launcher_dir", bin)
+	return bin, nil
+}
+
+// RunAsExecutor runs the command executor and exits when this binary was
+// started as mesos-executor (see launcherDir).
+func RunAsExecutor() {
+	if filepath.Base(os.Args[0]) == "mesos-executor" {
+		os.Exit(executor.RunCommandExecutor())
+	}
+}
+
+// SlaveMain is the whole of mesos-slave (and mesos-agent): flags, logging,
+// the runtime and the slave, then signals. SIGTERM, SIGINT and SIGUSR1
+// shut the slave down cleanly (executors shut down, UnregisterSlaveMessage
+// to the master); SIGQUIT ends it without either, leaving checkpointing
+// executors running for a restarted slave to recover.
+func SlaveMain(program string, args, environ []string) int {
+	fs := flags.New(program, "Runs a Mesos slave (agent).")
+	var addr Address
+	var logging Logging
+	var sf SlaveFlags
+	addr.Register(fs, 5051)
+	logging.Register(fs)
+	sf.Register(fs, true)
+	if exit, code := flags.Main(fs, args, environ, os.Stdout, os.Stderr); exit {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
+		return 1
+	}
+	log, closeLog, err := logging.Logger(program)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeLog()
+	masterPID, err := MasterPID(sf.Master)
+	if err != nil {
+		return fail(err)
+	}
+	cfg, err := sf.Config(masterPID, log)
+	if err != nil {
+		return fail(err)
+	}
+	opts, err := addr.Options()
+	if err != nil {
+		return fail(err)
+	}
+	opts.Logger = log
+	rt, err := process.New(opts)
+	if err != nil {
+		return fail(err)
+	}
+	defer rt.Close()
+	s := slave.New(cfg)
+	pid, err := slave.Spawn(rt, s)
+	if err != nil {
+		return fail(err)
+	}
+	log.Info("slave started", "pid", pid.String(), "master", masterPID.String(), "work_dir", cfg.WorkDir)
+	signals := Signals()
+	done := s.Done().Done()
+	select {
+	case <-done:
+		log.Info("slave terminated")
+		return 0
+	case sig := <-signals:
+		if sig == syscall.SIGQUIT {
+			log.Info("leaving executors running for recovery", "signal", sig.String())
+			s.Detach()
+		} else {
+			log.Info("shutting down", "signal", sig.String())
+			s.Stop()
+		}
+	}
+	<-done
+	return 0
+}
