@@ -86,7 +86,14 @@ type Containerizer struct {
 
 	mu         sync.Mutex
 	containers map[string]*container
+	// ended keeps the last terminated containers, so that a Wait that
+	// comes after the end still gets the termination.
+	ended     map[string]*container
+	endedList []string
 }
+
+// keepEnded bounds ended.
+const keepEnded = 1000
 
 type container struct {
 	id        string
@@ -134,7 +141,7 @@ func New(cfg Config) (*Containerizer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Containerizer{cfg: cfg, log: cfg.Logger.With("component", "containerizer"), containers: make(map[string]*container)}
+	c := &Containerizer{cfg: cfg, log: cfg.Logger.With("component", "containerizer"), containers: make(map[string]*container), ended: make(map[string]*container)}
 	c.fetcher = cfg.Fetcher
 	if c.fetcher == nil {
 		dir, err := os.MkdirTemp("", "gomesos-fetch")
@@ -369,6 +376,12 @@ func (c *Containerizer) exited(ct *container, status int) {
 		ct.term.Limited, ct.term.Reason, ct.term.Message = true, l.reason, l.message
 	}
 	delete(c.containers, ct.id)
+	c.ended[ct.id] = ct
+	c.endedList = append(c.endedList, ct.id)
+	if len(c.endedList) > keepEnded {
+		delete(c.ended, c.endedList[0])
+		c.endedList = c.endedList[1:]
+	}
 	c.mu.Unlock()
 	close(ct.done)
 }
@@ -394,11 +407,17 @@ func (c *Containerizer) get(id string) (*container, error) {
 	return ct, nil
 }
 
-// Wait blocks until the container has ended and returns how.
+// Wait blocks until the container has ended and returns how (also for a
+// container that ended recently).
 func (c *Containerizer) Wait(id string) (Termination, error) {
-	ct, err := c.get(id)
-	if err != nil {
-		return Termination{}, fmt.Errorf("wait: %w", err)
+	c.mu.Lock()
+	ct := c.containers[id]
+	if ct == nil {
+		ct = c.ended[id]
+	}
+	c.mu.Unlock()
+	if ct == nil {
+		return Termination{}, fmt.Errorf("wait: unknown container %s", id)
 	}
 	<-ct.done
 	c.mu.Lock()

@@ -1,0 +1,364 @@
+package tests
+
+// End-to-end tests of the binaries as separate OS processes on loopback:
+// mesos-master, mesos-slave, mesos-executor, mesos-execute, and mesos-go
+// 0.0.6 programs. They wait on other processes, so their waits are bounded
+// wall-clock reads of the processes' output.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gomesos/gomesos/internal/browser"
+	"github.com/gomesos/gomesos/internal/mesosgo"
+)
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+// binaries builds the cmd/ programs once per test binary.
+func binaries(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "gomesos-bin"); binErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", binDir+"/",
+			"github.com/gomesos/gomesos/cmd/mesos-master", "github.com/gomesos/gomesos/cmd/mesos-slave",
+			"github.com/gomesos/gomesos/cmd/mesos-executor", "github.com/gomesos/gomesos/cmd/mesos-execute")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binDir
+}
+
+// daemonProc is a running binary whose output is read line by line.
+type daemonProc struct {
+	cmd   *exec.Cmd
+	lines chan string
+	done  chan struct{}
+	mu    sync.Mutex
+	all   []string
+}
+
+func startProc(t *testing.T, bin string, args ...string) *daemonProc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &daemonProc{cmd: cmd, lines: make(chan string, 4096), done: make(chan struct{})}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.all = append(p.all, sc.Text())
+			p.mu.Unlock()
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	go func() {
+		_ = cmd.Wait()
+		_ = pw.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(15 * time.Second): // wall-clock: bounds another process's exit
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			p.mu.Lock()
+			t.Logf("output of %s:\n%s", filepath.Base(bin), strings.Join(p.all, "\n"))
+			p.mu.Unlock()
+		}
+	})
+	return p
+}
+
+func (p *daemonProc) signal(s syscall.Signal) { _ = p.cmd.Process.Signal(s) }
+
+// line waits for an output line containing s.
+func (p *daemonProc) line(t *testing.T, s string) string {
+	t.Helper()
+	deadline := time.After(60 * time.Second) // wall-clock: bounds a wait on another process
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("process exited before printing %q", s)
+			}
+			if strings.Contains(l, s) {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("no line with %q within 60s", s)
+		}
+	}
+}
+
+// exitCode waits for the process to exit.
+func (p *daemonProc) exitCode(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second): // wall-clock: bounds a wait on another process
+		t.Fatal("process did not exit within 60s")
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+type binCluster struct {
+	bin, master, work string
+	slavePort         int
+	slaveArgs         []string
+}
+
+// startBinCluster starts mesos-master and one mesos-slave.
+func startBinCluster(t *testing.T) (*binCluster, *daemonProc) {
+	bin := binaries(t)
+	mport := freePort(t)
+	c := &binCluster{bin: bin, master: fmt.Sprintf("127.0.0.1:%d", mport), work: t.TempDir(), slavePort: freePort(t)}
+	m := startProc(t, filepath.Join(bin, "mesos-master"), "--ip=127.0.0.1", fmt.Sprintf("--port=%d", mport), "--registry=in_memory",
+		"--allocation_interval=100ms")
+	m.line(t, "master started")
+	c.slaveArgs = []string{"--master=" + c.master, "--ip=127.0.0.1", fmt.Sprintf("--port=%d", c.slavePort),
+		"--work_dir=" + c.work, "--resources=cpus:4;mem:2048;disk:2048;ports:[31000-32000]",
+		"--registration_backoff_factor=10ms", "--switch_user=false", "--fetcher_cache_dir=" + filepath.Join(c.work, "fetch")}
+	s := c.startSlave(t)
+	s.line(t, "registered with the master")
+	return c, s
+}
+
+func (c *binCluster) startSlave(t *testing.T) *daemonProc {
+	return startProc(t, filepath.Join(c.bin, "mesos-slave"), c.slaveArgs...)
+}
+
+func (c *binCluster) execute(t *testing.T, args ...string) *daemonProc {
+	return startProc(t, filepath.Join(c.bin, "mesos-execute"), append([]string{"--master=" + c.master}, args...)...)
+}
+
+func TestBinariesRunCommandTask(t *testing.T) {
+	c, _ := startBinCluster(t)
+	ok := c.execute(t, "--name=ok", "--command=echo hello", "--resources=cpus:0.5;mem:64")
+	ok.line(t, "TASK_RUNNING for task ok")
+	ok.line(t, "TASK_FINISHED for task ok")
+	if code := ok.exitCode(t); code != 0 {
+		t.Fatalf("mesos-execute of a finishing task exited %d", code)
+	}
+	bad := c.execute(t, "--name=bad", "--command=exit 4", "--resources=cpus:0.5;mem:64")
+	bad.line(t, "TASK_FAILED for task bad")
+	if code := bad.exitCode(t); code != 1 {
+		t.Fatalf("mesos-execute of a failing task exited %d", code)
+	}
+}
+
+func TestBinariesWithMesosGoFrameworkAndExecutor(t *testing.T) {
+	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mesos-go must be installed on CI: %v", err)
+		}
+		t.Skipf("skipping interop: %v", err)
+	}
+	execPath, err := mesosgo.Path(mesosgo.ExecutorProgram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := startBinCluster(t)
+	const bound = 60 * time.Second
+	t.Run("CommandExecutor", func(t *testing.T) {
+		fw, err := mesosgo.StartProgram(mesosgo.FrameworkProgram, "-master="+c.master, "-command=echo hi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fw.Stop()
+		for _, want := range []string{"STATUS t1 TASK_RUNNING", "STATUS t1 TASK_FINISHED"} {
+			if line, err := fw.Line("STATUS ", bound); err != nil || line != want {
+				t.Fatalf("got %q (%v), want %q", line, err, want)
+			}
+		}
+	})
+	t.Run("MesosGoExecutor", func(t *testing.T) {
+		fw, err := mesosgo.StartProgram(mesosgo.FrameworkProgram, "-master="+c.master, "-executor="+execPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fw.Stop()
+		if line, err := fw.Line("STATUS ", bound); err != nil || line != "STATUS t1 TASK_RUNNING" {
+			t.Fatalf("got %q (%v), want TASK_RUNNING", line, err)
+		}
+		want := map[string]bool{"MESSAGE reply:hello": true, "STATUS t1 TASK_FINISHED": true}
+		for len(want) > 0 {
+			line, err := fw.Line("", bound)
+			if err != nil {
+				t.Fatalf("still waiting for %v: %v", want, err)
+			}
+			delete(want, line)
+		}
+	})
+}
+
+func TestBinariesSlaveKilledAndRestartedKeepsTask(t *testing.T) {
+	c, s := startBinCluster(t)
+	ex := c.execute(t, "--name=survivor", "--checkpoint", "--command="+waitForGo, "--resources=cpus:0.5;mem:64")
+	ex.line(t, "TASK_RUNNING for task survivor")
+	sandbox := sandboxOf(t, c.work, "survivor")
+
+	s.signal(syscall.SIGKILL)
+	<-s.done
+	s2 := c.startSlave(t)
+	s2.line(t, "executor re-registered")
+	s2.line(t, "re-registered with the master")
+	if err := os.WriteFile(filepath.Join(sandbox, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ex.line(t, "TASK_FINISHED for task survivor")
+	if code := ex.exitCode(t); code != 0 {
+		t.Fatalf("mesos-execute exited %d", code)
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	finished := 0
+	for _, l := range ex.all {
+		if strings.Contains(l, "TASK_FINISHED") {
+			finished++
+		}
+	}
+	if finished != 1 {
+		t.Fatalf("TASK_FINISHED reported %d times:\n%s", finished, strings.Join(ex.all, "\n"))
+	}
+}
+
+func TestWebUIShowsRunningTask(t *testing.T) {
+	if _, err := browser.Find(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Chromium must be installed on CI (scripts/install-test-deps.sh): %v", err)
+		}
+		t.Skipf("no headless Chromium: %v", err)
+	}
+	c, _ := startBinCluster(t)
+	ex := c.execute(t, "--name=webui-task", "--command=sleep 1000", "--resources=cpus:0.5;mem:64")
+	ex.line(t, "TASK_RUNNING for task webui-task")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // wall-clock: bounds the browser
+	defer cancel()
+	url := "http://" + c.master + "/"
+	dom, err := browser.DumpDOM(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := browser.FindTag(dom, "body", "data-loaded", "true"); !ok {
+		t.Fatalf("the page did not load the master's state:\n%s", dom)
+	}
+	if _, ok := browser.FindTag(dom, "tr", "data-task-id", "webui-task", "data-state", "TASK_RUNNING"); !ok {
+		t.Fatalf("no running task row in the page:\n%s", dom)
+	}
+	// The sandbox link goes to the slave's /files/browse for the task's
+	// directory, and that answers.
+	link, ok := browser.FindTag(dom, "a", "data-task-id", "webui-task", "data-sandbox", "resolved")
+	if !ok {
+		t.Fatalf("no resolved sandbox link in the page:\n%s", dom)
+	}
+	href := strings.ReplaceAll(link["href"], "&amp;", "&")
+	if !strings.Contains(href, "/files/browse?path=") {
+		t.Fatalf("sandbox link %q", href)
+	}
+	resp, err := http.Get(href)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "stdout") {
+		t.Fatalf("sandbox link answered %d: %s", resp.StatusCode, body)
+	}
+	dir := os.Getenv("GOMESOS_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	shot := filepath.Join(dir, "webui.png")
+	if err := browser.Screenshot(ctx, url, shot, 1280, 900); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", shot)
+}
+
+func TestBinariesSlaveSIGTERMUnregisters(t *testing.T) {
+	bin := binaries(t)
+	mport := freePort(t)
+	m := startProc(t, filepath.Join(bin, "mesos-master"), "--ip=127.0.0.1", fmt.Sprintf("--port=%d", mport), "--registry=in_memory")
+	m.line(t, "master started")
+	s := startProc(t, filepath.Join(bin, "mesos-slave"), fmt.Sprintf("--master=127.0.0.1:%d", mport), "--ip=127.0.0.1", "--port=0",
+		"--work_dir="+t.TempDir(), "--registration_backoff_factor=10ms")
+	s.line(t, "registered with the master")
+	s.signal(syscall.SIGTERM)
+	if code := s.exitCode(t); code != 0 {
+		t.Fatalf("mesos-slave exited %d after SIGTERM", code)
+	}
+	m.line(t, "reason=unregistered")
+}
+
+func TestBinaryFlags(t *testing.T) {
+	bin := binaries(t)
+	run := func(env []string, args ...string) (string, int) {
+		cmd := exec.Command(filepath.Join(bin, "mesos-slave"), args...)
+		cmd.Env = append(os.Environ(), env...)
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := run(nil, "--version"); code != 0 || strings.TrimSpace(out) != "mesos 1.0.0" {
+		t.Fatalf("--version: %d %q", code, out)
+	}
+	if out, code := run(nil, "--help"); code != 0 || !strings.Contains(out, "--work_dir=VALUE") || !strings.Contains(out, "(default: /tmp/mesos)") ||
+		!strings.Contains(out, "--[no-]strict") {
+		t.Fatalf("--help: %d %q", code, out)
+	}
+	if out, code := run(nil, "--master=127.0.0.1:1", "--frobnicate=1", "--bogus"); code != 1 || !strings.Contains(out, "--frobnicate") || !strings.Contains(out, "--bogus") {
+		t.Fatalf("unknown flags: %d %q", code, out)
+	}
+	if out, code := run([]string{"MESOS_RECOVER=sometimes"}, "--master=127.0.0.1:1", "--work_dir="+t.TempDir()); code != 1 || !strings.Contains(out, "--recover") {
+		t.Fatalf("MESOS_RECOVER from the environment: %d %q", code, out)
+	}
+	file := filepath.Join(t.TempDir(), "master")
+	if err := os.WriteFile(file, []byte("zk://localhost:2181/mesos\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := run(nil, "--master=file://"+file); code != 1 || !strings.Contains(out, "ZooKeeper") {
+		t.Fatalf("--master=file://: %d %q", code, out)
+	}
+}
