@@ -225,6 +225,11 @@ func recoveryTime(cfg config) (string, error) {
 	for r := 0; r < cfg.runs; r++ {
 		s1.Detach()
 		process.Await(b.rt, s1.Done(), time.Minute)
+		// A retry of the last registration may still be buffered.
+		select {
+		case <-b.master.reregister:
+		default:
+		}
 		start := time.Now() // wall-clock: the figure is elapsed real time
 		if s, err = b.spawnSlave(); err != nil {
 			return "", err
