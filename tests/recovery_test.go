@@ -255,3 +255,31 @@ func forkedPIDOf(t *testing.T, work, eid string) int {
 	}
 	return best
 }
+
+func TestCustomExecutorThatNeverRegistersIsDestroyed(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	startSlave(t, c)
+	d, sched, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
+	offers := sched.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	lost := sched.NextUpdate()
+	exited := process.FutureProtobuf[*messages.ExitedExecutorMessage](c.Expect, process.Any, c.MasterPID)
+	tk := task("t1", o, "cpus:1;mem:64")
+	tk.Command = nil
+	tk.Executor = &mesos.ExecutorInfo{
+		ExecutorId: &mesos.ExecutorID{Value: proto.String("silent")},
+		Command:    &mesos.CommandInfo{Value: proto.String("exec sleep 1000")},
+	}
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{tk}, nil)
+	c.Settle()
+	cluster.AssertPending(c, lost)
+	c.Advance(time.Minute) // --executor_registration_timeout
+	st := cluster.Await(c, lost)
+	if st.GetState() != mesos.TaskState_TASK_LOST || st.GetReason() != mesos.TaskStatus_REASON_EXECUTOR_REGISTRATION_TIMEOUT {
+		t.Fatalf("task of an executor that never registered: %v (%v)", st.GetState(), st.GetReason())
+	}
+	if m := cluster.Await(c, exited); m.GetExecutorId().GetValue() != "silent" {
+		t.Fatalf("ExitedExecutorMessage for %v", m.GetExecutorId())
+	}
+}
