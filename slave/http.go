@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -327,8 +328,23 @@ func fileJSON(path string, fi os.FileInfo) jsonObj {
 	return o
 }
 
-func userName(uid uint32) string  { return strconv.Itoa(int(uid)) }
-func groupName(gid uint32) string { return strconv.Itoa(int(gid)) }
+// userName and groupName name an owner as `ls -l` does (the number when
+// the id has no name).
+func userName(uid uint32) string {
+	id := strconv.Itoa(int(uid))
+	if u, err := user.LookupId(id); err == nil {
+		return u.Username
+	}
+	return id
+}
+
+func groupName(gid uint32) string {
+	id := strconv.Itoa(int(gid))
+	if g, err := user.LookupGroupId(id); err == nil {
+		return g.Name
+	}
+	return id
+}
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")

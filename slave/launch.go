@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/containerizer"
+	"github.com/gomesos/gomesos/flags"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
@@ -202,7 +203,7 @@ func (s *Slave) executorEnv(f *framework, e *executor) []string {
 		"MESOS_SLAVE_ID=" + s.info.GetId().GetValue(),
 		"MESOS_SLAVE_PID=" + s.Self().String(),
 		"MESOS_AGENT_ENDPOINT=" + s.Self().HostPort(),
-		"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=" + s.cfg.ExecutorShutdownGracePeriod.String(),
+		"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=" + flags.FormatDuration(s.cfg.ExecutorShutdownGracePeriod),
 		"LIBPROCESS_PORT=0",
 		"LIBPROCESS_IP=" + s.Self().Addr.Addr().String(),
 	}
@@ -212,7 +213,7 @@ func (s *Slave) executorEnv(f *framework, e *executor) []string {
 		}
 	}
 	if e.checkpoint {
-		env = append(env, "MESOS_CHECKPOINT=1", "MESOS_RECOVERY_TIMEOUT="+s.cfg.RecoveryTimeout.String())
+		env = append(env, "MESOS_CHECKPOINT=1", "MESOS_RECOVERY_TIMEOUT="+flags.FormatDuration(s.cfg.RecoveryTimeout))
 	} else {
 		env = append(env, "MESOS_CHECKPOINT=0")
 	}
