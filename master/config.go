@@ -40,6 +40,9 @@ type Config struct {
 	Flags map[string]string
 	// Version is the Mesos version this master reports.
 	Version string
+	// Standby starts the master without leading: it drops messages until
+	// Elect (a ZooKeeper contender calls it once elected).
+	Standby bool
 	// WebUI, if set, is served at / and /static/ (the web UI).
 	WebUI http.Handler
 }

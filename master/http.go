@@ -20,7 +20,11 @@ func (m *Master) installRoutes() {
 	})
 	m.Route("/redirect", "Redirects to the leading master.", func(r *http.Request) future.Future[*process.Response] {
 		h := http.Header{}
-		h.Set("Location", "//"+m.info.GetHostname()+":"+strconv.Itoa(int(m.info.GetPort())))
+		leader := m.info
+		if !m.leader && m.detected != nil {
+			leader = m.detected
+		}
+		h.Set("Location", "//"+leader.GetHostname()+":"+strconv.Itoa(int(leader.GetPort())))
 		return future.Ready(&process.Response{Status: http.StatusTemporaryRedirect, Header: h})
 	})
 	m.Route("/flags", "The master's flags.", func(*http.Request) future.Future[*process.Response] {
@@ -102,7 +106,9 @@ func (m *Master) stateJSON() jsonObj {
 	}
 	if m.leader {
 		state["leader"] = m.Self().String()
-		state["elected_time"] = seconds(m.start)
+		state["elected_time"] = seconds(m.elected)
+	} else if m.detected != nil {
+		state["leader"] = m.detected.GetPid()
 	}
 	return state
 }

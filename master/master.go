@@ -53,6 +53,9 @@ type Master struct {
 	nextFramework, nextSlave, nextOffer int
 
 	metrics *masterMetrics
+	// detected is the leader a detector reported (standby masters).
+	detected *mesos.MasterInfo
+	elected  time.Time
 }
 
 // New returns a master with the given configuration; Spawn starts it.
@@ -105,12 +108,30 @@ func (m *Master) Initialize() {
 	m.installHandlers()
 	m.installRoutes()
 	m.installAPI()
-	m.elect()
+	if !m.cfg.Standby {
+		m.elect()
+	}
+}
+
+// Elect makes a standby master the leader (once elected in ZooKeeper).
+func (m *Master) Elect() {
+	process.Run(m.Runtime(), m.Self(), func() {
+		if !m.leader {
+			m.elect()
+		}
+	})
+}
+
+// SetLeader records the leading master a detector found, for /state's
+// `leader` and /redirect on a standby master (nil: no leader known).
+func (m *Master) SetLeader(info *mesos.MasterInfo) {
+	process.Run(m.Runtime(), m.Self(), func() { m.detected = info })
 }
 
 // elect makes this master the leader (standalone mode has no contenders).
 func (m *Master) elect() {
 	m.leader = true
+	m.elected = m.Clock().Now()
 	m.log.Info("elected as the leading master", "pid", m.Self().String(), "id", m.id)
 	h, err := allocator.SpawnProcess(m.Runtime(), m.pureAlloc, m.cfg.AllocationInterval, m.Self(), m.offerDecisions)
 	if err != nil {

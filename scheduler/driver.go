@@ -133,15 +133,43 @@ func (d *Driver) Initialize() {
 	process.Install(&d.Process, d.executorMessage)
 	process.Install(&d.Process, d.frameworkError)
 	d.backoff = d.opts.BackoffFactor
-	d.Link(d.master)
-	d.subscribe()
+	if d.master.IsValid() {
+		d.Link(d.master)
+		d.subscribe()
+	}
+}
+
+// MasterDetected switches the driver to a new leading master (from a
+// ZooKeeper detector; ok false: no leader for now). A connected driver is
+// disconnected (Disconnected is called) and subscribes again with the new
+// master; a zero master in NewDriver waits for this.
+func (d *Driver) MasterDetected(pid process.UPID, ok bool) {
+	process.Run(d.rt, d.Self(), func() {
+		if ok && pid == d.master {
+			return
+		}
+		d.log.Info("new leading master detected", "master", pid.String(), "leader", ok)
+		if d.connected {
+			d.connected = false
+			d.sched.Disconnected(d)
+		}
+		d.Clock().Cancel(d.retry)
+		if !ok {
+			d.master = process.UPID{}
+			return
+		}
+		d.master = pid
+		d.backoff = d.opts.BackoffFactor
+		d.Link(pid)
+		d.subscribe()
+	})
 }
 
 // subscribe sends SUBSCRIBE and schedules a retry with backoff until the
 // master answers: a random delay in [0, backoff], backoff doubling up to
 // 60 s and failover_timeout/10.
 func (d *Driver) subscribe() {
-	if d.connected || !d.running() {
+	if d.connected || !d.running() || !d.master.IsValid() {
 		return
 	}
 	call := &schedulerpb.Call{

@@ -328,8 +328,36 @@ func (s *Slave) ExecutorTerminated(frameworkID, executorID string) future.Future
 	})
 }
 
-// startRegistering begins (re-)registration with the master.
+// MasterDetected switches the slave to a new leading master (from a
+// ZooKeeper detector; ok false: no leader for now). The slave registers
+// (again) with it; status updates wait until it has.
+func (s *Slave) MasterDetected(pid process.UPID, ok bool) {
+	process.Run(s.Runtime(), s.Self(), func() {
+		if ok && pid == s.cfg.Master {
+			return
+		}
+		s.log.Info("new leading master detected", "master", pid.String(), "leader", ok)
+		s.registered = false
+		s.Clock().Cancel(s.pingTimer)
+		s.Clock().Cancel(s.retry)
+		if !ok {
+			s.cfg.Master = process.UPID{}
+			return
+		}
+		s.cfg.Master = pid
+		if !s.recovering && !s.cleaningUp {
+			s.startRegistering()
+		}
+	})
+}
+
+// startRegistering begins (re-)registration with the master (once one is
+// known).
 func (s *Slave) startRegistering() {
+	if !s.cfg.Master.IsValid() {
+		s.log.Info("waiting for a leading master to be detected")
+		return
+	}
 	s.Link(s.cfg.Master)
 	s.backoff = s.cfg.RegistrationBackoffFactor
 	s.retry = s.Delay(s.randomDelay(s.backoff), s.register)

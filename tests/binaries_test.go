@@ -24,6 +24,7 @@ import (
 
 	"github.com/gomesos/gomesos/internal/browser"
 	"github.com/gomesos/gomesos/internal/mesosgo"
+	"github.com/gomesos/gomesos/internal/zktest"
 )
 
 var (
@@ -355,10 +356,90 @@ func TestBinaryFlags(t *testing.T) {
 		t.Fatalf("MESOS_RECOVER from the environment: %d %q", code, out)
 	}
 	file := filepath.Join(t.TempDir(), "master")
-	if err := os.WriteFile(file, []byte("zk://localhost:2181/mesos\n"), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte("zk://localhost:2181\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, code := run(nil, "--master=file://"+file); code != 1 || !strings.Contains(out, "ZooKeeper") {
-		t.Fatalf("--master=file://: %d %q", code, out)
+	if out, code := run(nil, "--master=file://"+file); code != 1 || !strings.Contains(out, "zk://localhost:2181") {
+		t.Fatalf("--master=file:// holding a ZooKeeper URL without a path: %d %q", code, out)
+	}
+}
+
+func TestBinariesMasterFailoverOnZooKeeper(t *testing.T) {
+	zk := zktest.Start(t)
+	bin := binaries(t)
+	url := "zk://" + zk.Addr + "/mesos"
+	startMaster := func() (*daemonProc, string) {
+		port := freePort(t)
+		m := startProc(t, filepath.Join(bin, "mesos-master"), "--ip=127.0.0.1", fmt.Sprintf("--port=%d", port),
+			"--registry=in_memory", "--zk="+url, "--zk_session_timeout=5secs", "--allocation_interval=100ms")
+		m.line(t, "contending for leadership")
+		return m, fmt.Sprintf("master@127.0.0.1:%d", port)
+	}
+	m1, pid1 := startMaster()
+	m1.line(t, "elected as the leading master")
+	m2, pid2 := startMaster()
+	work := t.TempDir()
+	s := startProc(t, filepath.Join(bin, "mesos-slave"), "--master="+url, "--ip=127.0.0.1", fmt.Sprintf("--port=%d", freePort(t)),
+		"--work_dir="+work, "--resources=cpus:4;mem:2048;disk:2048;ports:[31000-32000]", "--registration_backoff_factor=10ms",
+		"--switch_user=false", "--fetcher_cache_dir="+filepath.Join(work, "fetch"))
+	if l := s.line(t, "new leading master detected"); !strings.Contains(l, pid1) {
+		t.Fatalf("slave detected %q, want %s", l, pid1)
+	}
+	s.line(t, "registered with the master")
+
+	ex := startProc(t, filepath.Join(bin, "mesos-execute"), "--master="+url, "--name=ha", "--checkpoint",
+		"--command="+waitForGo, "--resources=cpus:0.5;mem:64")
+	ex.line(t, "TASK_RUNNING for task ha")
+
+	// The leader dies; the standby is elected, and the slave and the
+	// framework follow it.
+	m1.signal(syscall.SIGKILL)
+	m2.line(t, "elected as the leading master")
+	if l := s.line(t, "new leading master detected"); !strings.Contains(l, pid2) {
+		t.Fatalf("slave detected %q, want %s", l, pid2)
+	}
+	s.line(t, "re-registered with the master")
+	m2.line(t, "re-registered unknown framework")
+	if err := os.WriteFile(filepath.Join(sandboxOf(t, work, "ha"), "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ex.line(t, "TASK_FINISHED for task ha")
+	if code := ex.exitCode(t); code != 0 {
+		t.Fatalf("mesos-execute exited %d", code)
+	}
+}
+
+// mesos-go's ZooKeeper detector reads the node our master publishes.
+func TestMesosGoFindsMasterInZooKeeper(t *testing.T) {
+	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mesos-go must be installed on CI: %v", err)
+		}
+		t.Skipf("skipping interop: %v", err)
+	}
+	zk := zktest.Start(t)
+	bin := binaries(t)
+	url := "zk://" + zk.Addr + "/mesos"
+	m := startProc(t, filepath.Join(bin, "mesos-master"), "--ip=127.0.0.1", fmt.Sprintf("--port=%d", freePort(t)),
+		"--registry=in_memory", "--zk="+url, "--allocation_interval=100ms")
+	m.line(t, "elected as the leading master")
+	work := t.TempDir()
+	s := startProc(t, filepath.Join(bin, "mesos-slave"), "--master="+url, "--ip=127.0.0.1", fmt.Sprintf("--port=%d", freePort(t)),
+		"--work_dir="+work, "--resources=cpus:4;mem:2048;disk:2048;ports:[31000-32000]", "--registration_backoff_factor=10ms",
+		"--switch_user=false", "--fetcher_cache_dir="+filepath.Join(work, "fetch"))
+	s.line(t, "registered with the master")
+	fw, err := mesosgo.StartProgram(mesosgo.FrameworkProgram, "-master="+url, "-command=echo hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fw.Stop()
+	const bound = 60 * time.Second
+	if _, err := fw.Line("REGISTERED ", bound); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"STATUS t1 TASK_RUNNING", "STATUS t1 TASK_FINISHED"} {
+		if line, err := fw.Line("STATUS ", bound); err != nil || line != want {
+			t.Fatalf("got %q (%v), want %q", line, err, want)
+		}
 	}
 }

@@ -27,7 +27,7 @@ func main() {
 	fs := flags.New("example-framework", "Runs a batch of command tasks on a Mesos cluster.")
 	var master, command, taskRes string
 	var tasks, retries uint
-	fs.OptString(&master, "master", "The master: host:port.")
+	fs.OptString(&master, "master", "The master: host:port or zk://host:port/path.")
 	fs.String(&command, "command", "echo hello from $MESOS_TASK_ID", "Command each task runs.")
 	fs.String(&taskRes, "task_resources", "cpus:0.5;mem:64", "Resources of each task.")
 	fs.Uint(&tasks, "tasks", 5, "Number of tasks.")
@@ -40,14 +40,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "example-framework: --task_resources:", err)
 		os.Exit(1)
 	}
-	masterPID, err := daemon.MasterPID(master)
+	where, err := daemon.ParseMaster(master) // host:port or zk://host:port/path
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "example-framework:", err)
 		os.Exit(1)
 	}
 	// A framework is a process in a runtime of its own, reachable by the
 	// master (it sends offers and updates to the scheduler's UPID).
-	rt, err := process.New(process.Options{Bind: netip.AddrPortFrom(masterPID.Addr.Addr(), 0)})
+	bind := netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
+	if where.ZK == nil {
+		bind = netip.AddrPortFrom(where.PID.Addr.Addr(), 0)
+	}
+	rt, err := process.New(process.Options{Bind: bind})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "example-framework:", err)
 		os.Exit(1)
@@ -58,10 +62,19 @@ func main() {
 	if u := os.Getenv("USER"); u != "" {
 		info.User = proto.String(u)
 	}
-	d := scheduler.NewDriver(rt, b, info, masterPID, scheduler.Options{})
+	d := scheduler.NewDriver(rt, b, info, where.PID, scheduler.Options{})
 	if _, err := d.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "example-framework:", err)
 		os.Exit(1)
+	}
+	// With ZooKeeper, the driver follows whichever master leads.
+	if where.ZK != nil {
+		stop, err := where.Follow(slog.Default(), d.MasterDetected)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "example-framework:", err)
+			os.Exit(1)
+		}
+		defer stop()
 	}
 	ok := <-b.done
 	_, _ = d.Stop(false) // not failing over: the master tears the framework down

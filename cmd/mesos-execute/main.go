@@ -32,7 +32,7 @@ func run(args, environ []string) int {
 	var checkpoint bool
 	var killAfter time.Duration
 	var logging daemon.Logging
-	fs.OptString(&master, "master", "The master: host:port or master@host:port.")
+	fs.OptString(&master, "master", "The master: host:port, master@host:port or zk://host:port[,...]/path.")
 	fs.String(&name, "name", "mesos-execute", "Name of the framework and of the task.")
 	fs.OptString(&command, "command", "Shell command to run.")
 	fs.String(&res, "resources", "cpus:1;mem:128", "Resources of the task.")
@@ -55,7 +55,7 @@ func run(args, environ []string) int {
 	if err != nil {
 		return fail(fmt.Errorf("--resources: %w", err))
 	}
-	masterPID, err := daemon.MasterPID(master)
+	where, err := daemon.ParseMaster(master)
 	if err != nil {
 		return fail(err)
 	}
@@ -66,8 +66,8 @@ func run(args, environ []string) int {
 	defer closeLog()
 	// Listen on the address the master is reached from.
 	bind := netip.AddrPortFrom(netip.IPv4Unspecified(), 0)
-	if masterPID.Addr.Addr().IsLoopback() {
-		bind = netip.AddrPortFrom(masterPID.Addr.Addr(), 0)
+	if where.ZK == nil && where.PID.Addr.Addr().IsLoopback() {
+		bind = netip.AddrPortFrom(where.PID.Addr.Addr(), 0)
 	}
 	rt, err := process.New(process.Options{Bind: bind, Logger: log})
 	if err != nil {
@@ -80,9 +80,16 @@ func run(args, environ []string) int {
 	}
 	info := &mesos.FrameworkInfo{User: proto.String(u), Name: proto.String(name), Role: proto.String(role), Checkpoint: proto.Bool(checkpoint)}
 	ex := &execute{name: name, command: command, res: taskRes, done: make(chan int, 1), killAfter: killAfter}
-	d := scheduler.NewDriver(rt, ex, info, masterPID, scheduler.Options{})
+	d := scheduler.NewDriver(rt, ex, info, where.PID, scheduler.Options{})
 	if _, err := d.Start(); err != nil {
 		return fail(err)
+	}
+	if where.ZK != nil {
+		stop, err := where.Follow(log, d.MasterDetected)
+		if err != nil {
+			return fail(err)
+		}
+		defer stop()
 	}
 	signals := daemon.Signals()
 	code := 1

@@ -17,7 +17,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/flags"
+	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process"
 )
 
@@ -123,16 +125,72 @@ func (a *Address) Options() (process.Options, error) {
 	return o, nil
 }
 
-// MasterPID parses a --master value as Mesos accepts it: `host:port`,
-// `master@host:port`, or `file://` (already read by the flag parser).
-// ZooKeeper URLs (`zk://`) are refused: leader election is not built.
+// Master is where a --master flag says the master is: a fixed pid, or a
+// ZooKeeper group to detect the leader in.
+type Master struct {
+	PID process.UPID
+	ZK  *detector.URL
+}
+
+// ParseMaster parses a --master value as Mesos accepts it: `host:port`,
+// `master@host:port`, `zk://host:port[,...]/path`, or `file://` holding
+// one (already read by the flag parser).
+func ParseMaster(s string) (Master, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "zk://") {
+		u, err := detector.ParseURL(s)
+		if err != nil {
+			return Master{}, fmt.Errorf("--master: %w", err)
+		}
+		return Master{ZK: &u}, nil
+	}
+	pid, err := MasterPID(s)
+	return Master{PID: pid}, err
+}
+
+// Follow reports the master to fn: at once for a fixed pid, and on every
+// leader change for ZooKeeper (ok false while there is no leader). The
+// returned function stops following.
+func (m Master) Follow(log *slog.Logger, fn func(pid process.UPID, ok bool)) (func(), error) {
+	if m.ZK == nil {
+		fn(m.PID, true)
+		return func() {}, nil
+	}
+	c, err := detector.Connect(*m.ZK, 0, log)
+	if err != nil {
+		return nil, err
+	}
+	c.Detect(func(info *mesos.MasterInfo) {
+		if info == nil {
+			log.Warn("no leading master in ZooKeeper")
+			fn(process.UPID{}, false)
+			return
+		}
+		pid, err := process.ParseUPID(info.GetPid())
+		if err != nil {
+			log.Error("bad master pid in ZooKeeper", "pid", info.GetPid(), "err", err)
+			fn(process.UPID{}, false)
+			return
+		}
+		fn(pid, true)
+	})
+	return c.Close, nil
+}
+
+// String is the master as given.
+func (m Master) String() string {
+	if m.ZK != nil {
+		return "zk://" + strings.Join(m.ZK.Servers, ",") + m.ZK.Path
+	}
+	return m.PID.String()
+}
+
+// MasterPID parses a fixed --master value: `host:port` or
+// `master@host:port`.
 func MasterPID(s string) (process.UPID, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return process.UPID{}, errors.New("--master is required (host:port)")
-	}
-	if strings.HasPrefix(s, "zk://") {
-		return process.UPID{}, fmt.Errorf("--master=%s: ZooKeeper master detection is not supported yet; give the master's host:port", s)
+		return process.UPID{}, errors.New("--master is required (host:port or zk://host:port/path)")
 	}
 	if !strings.Contains(s, "@") {
 		s = "master@" + s

@@ -6,10 +6,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/flags"
 	"github.com/gomesos/gomesos/master"
+	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/webui"
 )
 
@@ -20,6 +23,7 @@ type MasterFlags struct {
 	Registry              string
 	Quorum                uint
 	ZK                    string
+	ZKSessionTimeout      time.Duration
 	AllocationInterval    time.Duration
 	OfferTimeout          time.Duration
 	Roles                 string
@@ -37,8 +41,9 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.OptString(&m.Hostname, "hostname", "Host name the master advertises (default: its IP).")
 	fs.OptString(&m.WorkDir, "work_dir", "Directory for the registry (required with --registry=replicated_log).")
 	fs.String(&m.Registry, "registry", "replicated_log", "Registry persistence: in_memory or replicated_log. Note: gomesos keeps the registry in memory either way for now.")
-	fs.Uint(&m.Quorum, "quorum", 1, "Size of the replicated log quorum (with --zk).")
-	fs.OptString(&m.ZK, "zk", "ZooKeeper URL for leader election (zk://host:port/path); not supported yet.")
+	fs.Uint(&m.Quorum, "quorum", 1, "Size of the replicated log quorum (accepted; the registry is in memory).")
+	fs.OptString(&m.ZK, "zk", "ZooKeeper URL for leader election among several masters: zk://[user:pass@]host:port[,...]/path (or file://).")
+	fs.Duration(&m.ZKSessionTimeout, "zk_session_timeout", 10*time.Second, "ZooKeeper session timeout.")
 	fs.Duration(&m.AllocationInterval, "allocation_interval", time.Second, "Interval between allocation batches.")
 	fs.Duration(&m.OfferTimeout, "offer_timeout", 0, "Rescind offers not answered within this time (0: never).")
 	fs.OptString(&m.Roles, "roles", "Comma-separated whitelist of roles frameworks may use (default: any).")
@@ -54,8 +59,13 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 // Config validates the flags and returns the master configuration.
 func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config, error) {
 	var cfg master.Config
+	var zkURL *detector.URL
 	if m.ZK != "" {
-		return cfg, fmt.Errorf("--zk=%s: ZooKeeper leader election is not supported yet; run a single master without --zk", m.ZK)
+		u, err := detector.ParseURL(m.ZK)
+		if err != nil {
+			return cfg, fmt.Errorf("--zk: %w", err)
+		}
+		zkURL = &u
 	}
 	switch m.Registry {
 	case "in_memory":
@@ -71,7 +81,7 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		Hostname: m.Hostname, Cluster: m.Cluster, AllocationInterval: m.AllocationInterval,
 		OfferTimeout: m.OfferTimeout, SlavePingTimeout: m.SlavePingTimeout,
 		MaxSlavePingTimeouts: int(m.MaxSlavePingTimeouts), SlaveRemovalRateLimit: m.SlaveRemovalRateLimit,
-		Allocator: m.Allocator, WorkDir: m.WorkDir, Flags: fs.Values(),
+		Allocator: m.Allocator, WorkDir: m.WorkDir, Flags: fs.Values(), Standby: zkURL != nil,
 	}
 	if m.Roles != "" {
 		for _, r := range strings.Split(m.Roles, ",") {
@@ -97,4 +107,53 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		cfg.WebUI = webui.Handler()
 	}
 	return cfg, nil
+}
+
+// Contend runs the master's candidacy in ZooKeeper (with --zk): the master
+// leads once elected, standby masters report the leader in /state, and
+// losing the ZooKeeper session ends the process (as Mesos masters abort,
+// for a supervisor to restart them). Without --zk it does nothing.
+func (m *MasterFlags) Contend(ms *master.Master, log *slog.Logger, exit func(code int)) (func(), error) {
+	if m.ZK == "" {
+		return func() {}, nil
+	}
+	u, err := detector.ParseURL(m.ZK)
+	if err != nil {
+		return nil, fmt.Errorf("--zk: %w", err)
+	}
+	c, err := detector.Connect(u, m.ZKSessionTimeout, log)
+	if err != nil {
+		return nil, err
+	}
+	info, err := process.Dispatch(ms.Runtime(), ms.Self(), ms.Info).Get()
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("master info: %w", err)
+	}
+	ct, err := c.Contend(info)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.Detect(ms.SetLeader)
+	var stopping atomic.Bool
+	stop := func() {
+		stopping.Store(true)
+		c.Close()
+	}
+	go func() {
+		select {
+		case <-ct.Elected:
+			log.Info("elected in ZooKeeper", "node", ct.Node)
+			ms.Elect()
+		case <-ct.Lost:
+		}
+		<-ct.Lost
+		if stopping.Load() {
+			return
+		}
+		log.Error("lost the ZooKeeper session or node; exiting for a supervisor to restart the master")
+		exit(1)
+	}()
+	return stop, nil
 }

@@ -44,7 +44,7 @@ type SlaveFlags struct {
 // has its own master).
 func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	if withMaster {
-		fs.OptString(&s.Master, "master", "The master: host:port, master@host:port, or file:// holding one.")
+		fs.OptString(&s.Master, "master", "The master: host:port, master@host:port, zk://host:port[,...]/path, or file:// holding one.")
 	}
 	fs.OptString(&s.Hostname, "hostname", "Host name the slave reports (default: its IP).")
 	fs.String(&s.WorkDir, "work_dir", "/tmp/mesos", "Directory for sandboxes and checkpoints.")
@@ -160,11 +160,11 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	defer closeLog()
-	masterPID, err := MasterPID(sf.Master)
+	master, err := ParseMaster(sf.Master)
 	if err != nil {
 		return fail(err)
 	}
-	cfg, err := sf.Config(masterPID, log)
+	cfg, err := sf.Config(master.PID, log)
 	if err != nil {
 		return fail(err)
 	}
@@ -183,7 +183,14 @@ func SlaveMain(program string, args, environ []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	log.Info("slave started", "pid", pid.String(), "master", masterPID.String(), "work_dir", cfg.WorkDir)
+	log.Info("slave started", "pid", pid.String(), "master", master.String(), "work_dir", cfg.WorkDir)
+	if master.ZK != nil {
+		stop, err := master.Follow(log, s.MasterDetected)
+		if err != nil {
+			return fail(err)
+		}
+		defer stop()
+	}
 	signals := Signals()
 	done := s.Done().Done()
 	select {
