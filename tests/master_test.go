@@ -21,14 +21,7 @@ const slaveResources = "cpus:2;mem:1024;disk:1024;ports:[31000-32000]"
 // its registration.
 func startFramework(t *testing.T, c *cluster.Cluster, info *mesos.FrameworkInfo, opts scheduler.Options) (*scheduler.Driver, *cluster.Scheduler, *mesos.FrameworkID) {
 	t.Helper()
-	s := cluster.NewScheduler()
-	registered := s.NextRegistered()
-	d := scheduler.NewDriver(c.RT, s, info, c.MasterPID, opts)
-	if _, err := d.Start(); err != nil {
-		t.Fatalf("start driver: %v", err)
-	}
-	id := cluster.Await(c, registered)
-	return d, s, id
+	return c.StartFramework(info, opts)
 }
 
 func task(id string, offer *mesos.Offer, res string) *mesos.TaskInfo {

@@ -22,20 +22,7 @@ import (
 // spawnSlave starts a real slave on work and returns it without waiting.
 func spawnSlave(t *testing.T, c *cluster.Cluster, work string, mod func(*slave.Config)) (*slave.Slave, process.UPID) {
 	t.Helper()
-	cfg := slave.Config{Master: c.MasterPID, Resources: slaveResources, WorkDir: work, LauncherDir: buildLauncher(t), Strict: true}
-	if mod != nil {
-		mod(&cfg)
-	}
-	s := slave.New(cfg)
-	pid, err := slave.Spawn(c.RT, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.Stop()
-		waitDone(t, c, s)
-	})
-	return s, pid
+	return c.SpawnSlave(work, slaveResources, mod)
 }
 
 func waitDone(t *testing.T, c *cluster.Cluster, s *slave.Slave) {
@@ -192,23 +179,24 @@ func TestSlaveRecoverCleanupKillsExecutors(t *testing.T) {
 	}
 }
 
+// This test is the README's example of a deterministic test.
 func TestSlaveResendsUnacknowledgedUpdateAfterTenSeconds(t *testing.T) {
-	c := cluster.Start(t, cluster.Options{Network: true})
-	_, slavePID, _ := startSlave(t, c)
-	d, sched, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
+	c := cluster.Start(t, cluster.Options{Network: true})  // a master; the clock is paused
+	_, slavePID, _ := c.StartSlave("cpus:2;mem:1024", nil) // a real slave; executors are OS processes
+	d, sched, _ := c.StartFramework(cluster.FrameworkInfo("f1"), scheduler.Options{})
 	offers := sched.NextOffers()
-	c.Advance(time.Second)
+	c.Advance(time.Second) // one allocation interval
 	o := cluster.Await(c, offers)[0]
 	first := sched.NextUpdate()
-	dropped := process.DropProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slavePID)
-	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{commandTask("t1", o, "sleep 1000")}, nil)
-	st := cluster.Await(c, first)
-	cluster.Await(c, dropped)
+	process.DropProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slavePID)
+	task := cluster.CommandTask("t1", o, "cpus:1;mem:64", "sleep 1000")
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{task}, nil)
+	st := cluster.Await(c, first) // TASK_RUNNING; its acknowledgement is dropped
 	again := sched.NextUpdate()
 	c.Advance(9 * time.Second)
-	cluster.AssertPending(c, again)
+	cluster.AssertPending(c, again) // not resent yet
 	c.Advance(time.Second)
-	st2 := cluster.Await(c, again)
+	st2 := cluster.Await(c, again) // resent at 10 s
 	if st2.GetState() != mesos.TaskState_TASK_RUNNING || string(st2.GetUuid()) != string(st.GetUuid()) {
 		t.Fatalf("resent update %v, want the same RUNNING update", st2.GetState())
 	}

@@ -3,67 +3,27 @@ package tests
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/mesos"
-	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
 
-var (
-	launcherOnce sync.Once
-	launcherDir  string
-	launcherErr  error
-)
-
-// buildLauncher builds mesos-executor once for the slave tests.
-func buildLauncher(t *testing.T) string {
-	t.Helper()
-	launcherOnce.Do(func() {
-		launcherDir, launcherErr = os.MkdirTemp("", "gomesos-launcher")
-		if launcherErr != nil {
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(launcherDir, "mesos-executor"), "github.com/gomesos/gomesos/cmd/mesos-executor").CombinedOutput()
-		if err != nil {
-			launcherErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if launcherErr != nil {
-		t.Fatalf("build mesos-executor: %v", launcherErr)
-	}
-	return launcherDir
-}
-
 // startSlave starts a real slave and waits for its registration.
 func startSlave(t *testing.T, c *cluster.Cluster) (*slave.Slave, process.UPID, string) {
 	t.Helper()
-	work := t.TempDir()
-	s := slave.New(slave.Config{Master: c.MasterPID, Resources: slaveResources, WorkDir: work, LauncherDir: buildLauncher(t)})
-	registered := process.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
-	pid, err := slave.Spawn(c.RT, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Advance(time.Second) // the first registration waits a random delay in [0, 1 s]
-	cluster.Await(c, registered)
-	return s, pid, work
+	return c.StartSlave(slaveResources, nil)
 }
 
 func commandTask(id string, o *mesos.Offer, command string) *mesos.TaskInfo {
-	t := task(id, o, "cpus:1;mem:64")
-	t.Command = &mesos.CommandInfo{Value: proto.String(command)}
-	return t
+	return cluster.CommandTask(id, o, "cpus:1;mem:64", command)
 }
 
 func TestSlaveRunsCommandTaskToFinish(t *testing.T) {
