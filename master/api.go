@@ -4,21 +4,20 @@ import (
 	"io"
 	"mime"
 	"net/http"
-
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
+	"sync"
 
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 )
 
-// installAPI serves POST /api/v1/scheduler for the calls of frameworks
-// that subscribed through the libprocess messages. mesos-go 0.0.6's
-// AcceptOffers posts a Call there with neither Libprocess-From nor
-// Mesos-Stream-Id; a 0.25 master accepts it, so we identify the framework
-// by the call's framework_id and answer 202. SUBSCRIBE over HTTP (the
-// streaming v1 API) is not served yet: it answers 501.
+// installAPI serves POST /api/v1/scheduler, the v1 scheduler HTTP API:
+// SUBSCRIBE opens a RecordIO stream of Events (JSON or protobuf, as the
+// Accept header asks) with a Mesos-Stream-Id that later calls must carry;
+// other calls answer 202. Frameworks that subscribed through the libprocess
+// messages may post calls too: mesos-go 0.0.6's AcceptOffers posts a Call
+// with neither Libprocess-From nor Mesos-Stream-Id, which a 0.25 master
+// accepts, so those are matched by the call's framework_id.
 func (m *Master) installAPI() {
 	// The route lives on a process named "api" so that the path is
 	// /api/v1/scheduler; it hands the call to the master.
@@ -30,11 +29,12 @@ func (m *Master) installAPI() {
 
 type apiProcess struct {
 	process.Process
-	m *Master
+	m       *Master
+	streams sync.Map // stand-in pid → *httpScheduler
 }
 
 func (a *apiProcess) Initialize() {
-	a.Route("/v1/scheduler", "The scheduler HTTP API (calls of subscribed frameworks).", a.scheduler)
+	a.Route("/v1/scheduler", "The scheduler HTTP API.", a.scheduler)
 }
 
 func (a *apiProcess) scheduler(r *http.Request) future.Future[*process.Response] {
@@ -46,25 +46,21 @@ func (a *apiProcess) scheduler(r *http.Request) future.Future[*process.Response]
 		return process.Status(http.StatusBadRequest, "Expecting 'Content-Type' to be present")
 	}
 	mediaType, _, _ := mime.ParseMediaType(ct)
+	if mediaType != mediaJSON && mediaType != mediaProtobuf {
+		return process.Status(http.StatusUnsupportedMediaType, "Unsupported content type '"+ct+"'")
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return process.Status(http.StatusBadRequest, "Failed to read body: "+err.Error())
 	}
-	call := &schedulerpb.Call{}
-	switch mediaType {
-	case "application/x-protobuf":
-		err = proto.Unmarshal(body, call)
-	case "application/json":
-		err = protojson.Unmarshal(body, call)
-	default:
-		return process.Status(http.StatusUnsupportedMediaType, "Unsupported content type '"+ct+"'")
-	}
+	call, err := decodeCall(mediaType, body)
 	if err != nil {
 		return process.Status(http.StatusBadRequest, "Failed to parse body into Call: "+err.Error())
 	}
 	if call.GetType() == schedulerpb.Call_SUBSCRIBE {
-		return process.Status(http.StatusNotImplemented, "Subscribing over HTTP is not supported yet")
+		return a.subscribeHTTP(r, call)
 	}
+	stream := r.Header.Get("Mesos-Stream-Id")
 	m := a.m
 	return process.DispatchF(a.Runtime(), m.Self(), func() future.Future[*process.Response] {
 		if !m.leader {
@@ -76,6 +72,12 @@ func (a *apiProcess) scheduler(r *http.Request) future.Future[*process.Response]
 			return process.Status(http.StatusBadRequest, "Framework cannot be found")
 		case !f.connected:
 			return process.Status(http.StatusForbidden, "Framework is not subscribed")
+		}
+		if m.httpSchedulers[f.pid] {
+			h, ok := a.streams.Load(f.pid)
+			if !ok || h.(*httpScheduler).streamID != stream {
+				return process.Status(http.StatusBadRequest, "The stream ID '"+stream+"' included in this request didn't match the stream ID currently associated with framework ID "+f.id)
+			}
 		}
 		m.call(f.pid, call)
 		return future.Ready(&process.Response{Status: http.StatusAccepted})

@@ -100,6 +100,11 @@ func (m *Master) subscribe(from process.UPID, info *mesos.FrameworkInfo, force b
 		m.broadcastFrameworkPID(f)
 		return
 	}
+	// An HTTP framework resubscribing on a new stream after its old one
+	// broke is a failover too.
+	if m.httpSchedulers[from] && !f.connected {
+		force = true
+	}
 	switch {
 	case f.pid != from && !force:
 		m.frameworkError(from, "Framework failed over")
@@ -275,6 +280,11 @@ func (m *Master) disconnectFramework(f *framework) {
 // every slave, its offers withdrawn, and its id is never accepted again.
 func (m *Master) removeFramework(f *framework) {
 	m.log.Info("removing framework", "framework", f.id)
+	if m.httpSchedulers[f.pid] {
+		// An HTTP framework's stream ends with it.
+		delete(m.httpSchedulers, f.pid)
+		m.Runtime().TerminateAfterQueued(f.pid)
+	}
 	m.deactivateFramework(f)
 	for _, s := range m.slaves {
 		if len(s.tasks[f.id]) > 0 || len(s.executors[f.id]) > 0 {

@@ -163,6 +163,7 @@ func (m *Master) Exited(pid process.UPID) {
 	if s := m.slavesByPID[pid]; s != nil {
 		m.disconnectSlave(s)
 	}
+	delete(m.httpSchedulers, pid) // an HTTP subscription's stream ended
 }
 
 func sortStrings(s []string) { sort.Strings(s) }

@@ -56,6 +56,9 @@ type Master struct {
 	// detected is the leader a detector reported (standby masters).
 	detected *mesos.MasterInfo
 	elected  time.Time
+	// httpSchedulers are the stand-in pids of frameworks subscribed over
+	// HTTP (see httpapi.go).
+	httpSchedulers map[process.UPID]bool
 }
 
 // New returns a master with the given configuration; Spawn starts it.
@@ -69,6 +72,7 @@ func New(cfg Config) *Master {
 		slavesByPID:       make(map[process.UPID]*slave),
 		removedSlaves:     make(map[string]bool),
 		offers:            make(map[string]*offer),
+		httpSchedulers:    make(map[process.UPID]bool),
 	}
 }
 

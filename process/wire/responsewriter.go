@@ -21,6 +21,8 @@ type responseWriter struct {
 	buf     bytes.Buffer
 	chunked bool // headers sent, body going out in chunks
 	failed  bool
+	// onStream runs once when the response turns into a stream.
+	onStream func()
 }
 
 func newResponseWriter(bw *bufio.Writer, req *http.Request) *responseWriter {
@@ -69,6 +71,9 @@ func (w *responseWriter) Flush() {
 		w.header.Set("Transfer-Encoding", "chunked")
 		w.writeHead()
 		w.chunked = true
+		if w.onStream != nil {
+			w.onStream()
+		}
 		if w.buf.Len() > 0 {
 			b := w.buf.Bytes()
 			w.buf = bytes.Buffer{}

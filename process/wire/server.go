@@ -45,8 +45,11 @@ func (t *Transport) serve(c net.Conn) {
 			} else {
 				_, _ = bw.Write(notFound)
 			}
-		} else {
-			t.serveHTTP(ctx, c, bw, req)
+		} else if streamed := t.serveHTTP(ctx, c, br, bw, req); streamed {
+			// A streamed response ends the connection: the peer may not
+			// have read all of it, and a watcher read its side meanwhile.
+			_ = bw.Flush()
+			return
 		}
 		if req.Close {
 			_ = bw.Flush()
@@ -63,13 +66,18 @@ func (t *Transport) serve(c net.Conn) {
 }
 
 // serveHTTP turns a decoded request into an *http.Request for the
-// receiver and writes its response.
-func (t *Transport) serveHTTP(ctx context.Context, c net.Conn, bw *bufio.Writer, req *Request) {
+// receiver and writes its response. It reports whether the response was
+// streamed (chunked while the handler ran): then the request's context is
+// cancelled as soon as the peer closes its side, so that a stream (such as
+// the v1 API's event stream) ends when its client goes away.
+func (t *Transport) serveHTTP(ctx context.Context, c net.Conn, br *bufio.Reader, bw *bufio.Writer, req *Request) bool {
 	u, err := url.ParseRequestURI(req.Target)
 	if err != nil {
 		writeSimple(bw, http.StatusBadRequest, "bad request target\n")
-		return
+		return false
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	hr := (&http.Request{
 		Method:        req.Method,
 		URL:           u,
@@ -85,6 +93,16 @@ func (t *Transport) serveHTTP(ctx context.Context, c net.Conn, bw *bufio.Writer,
 		Close:         req.Close,
 	}).WithContext(ctx)
 	w := newResponseWriter(bw, hr)
+	w.onStream = func() {
+		// Nothing else reads the connection until the stream ends, and
+		// the connection closes after it: watch it for the peer's close.
+		go func() {
+			if _, err := br.Peek(1); err != nil {
+				cancel()
+			}
+		}()
+	}
 	t.recv.ServeHTTP(w, hr)
 	w.finish()
+	return w.chunked
 }

@@ -1,0 +1,243 @@
+package master
+
+import (
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/mesos/schedulerpb"
+	v1 "github.com/gomesos/gomesos/mesos/v1/schedulerpb"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
+)
+
+// HeartbeatInterval is how often an HTTP framework's stream gets a
+// HEARTBEAT event.
+const HeartbeatInterval = 15 * time.Second
+
+// Media types of the v1 API.
+const (
+	mediaJSON     = "application/json"
+	mediaProtobuf = "application/x-protobuf"
+)
+
+// httpScheduler stands in, inside the master's runtime, for a framework
+// subscribed over HTTP: the master treats its pid as the framework's pid
+// (sends, links, failover all work unchanged) and it turns what the master
+// sends into v1 Events on the subscription's RecordIO stream. When the
+// stream breaks it terminates, which the master sees as a broken link.
+type httpScheduler struct {
+	process.Process
+	streamID  string
+	json      bool
+	frames    chan []byte
+	closed    bool
+	heartbeat *process.Timer
+	forget    func() // removes it from the api's streams
+}
+
+// frameBuffer bounds the events waiting for a slow client; a client that
+// falls this far behind is disconnected.
+const frameBuffer = 4096
+
+func (h *httpScheduler) Initialize() {
+	subscribed := func(id *schedulerpb.Event_Subscribed) {
+		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_SUBSCRIBED.Enum(), Subscribed: id})
+		h.beat()
+	}
+	process.Install(&h.Process, func(_ process.UPID, m *messages.FrameworkRegisteredMessage) {
+		subscribed(&schedulerpb.Event_Subscribed{FrameworkId: m.FrameworkId, HeartbeatIntervalSeconds: proto.Float64(HeartbeatInterval.Seconds())})
+	})
+	process.Install(&h.Process, func(_ process.UPID, m *messages.FrameworkReregisteredMessage) {
+		subscribed(&schedulerpb.Event_Subscribed{FrameworkId: m.FrameworkId, HeartbeatIntervalSeconds: proto.Float64(HeartbeatInterval.Seconds())})
+	})
+	process.Install(&h.Process, func(_ process.UPID, m *messages.ResourceOffersMessage) {
+		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_OFFERS.Enum(), Offers: &schedulerpb.Event_Offers{Offers: m.Offers}})
+	})
+	process.Install(&h.Process, func(_ process.UPID, m *messages.RescindResourceOfferMessage) {
+		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_RESCIND.Enum(), Rescind: &schedulerpb.Event_Rescind{OfferId: m.OfferId}})
+	})
+	process.Install(&h.Process, func(_ process.UPID, m *messages.StatusUpdateMessage) {
+		st := m.GetUpdate().GetStatus()
+		if len(m.GetUpdate().GetUuid()) > 0 {
+			st.Uuid = m.GetUpdate().GetUuid()
+		}
+		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_UPDATE.Enum(), Update: &schedulerpb.Event_Update{Status: st}})
+	})
+	process.Install(&h.Process, func(_ process.UPID, m *messages.ExecutorToFrameworkMessage) {
+		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_MESSAGE.Enum(), Message: &schedulerpb.Event_Message{
+			SlaveId: m.SlaveId, ExecutorId: m.ExecutorId, Data: m.Data,
+		}})
+	})
+	process.Install(&h.Process, func(_ process.UPID, m *messages.LostSlaveMessage) {
+		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_FAILURE.Enum(), Failure: &schedulerpb.Event_Failure{SlaveId: m.SlaveId}})
+	})
+	process.Install(&h.Process, func(_ process.UPID, m *messages.ExitedExecutorMessage) {
+		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_FAILURE.Enum(), Failure: &schedulerpb.Event_Failure{
+			SlaveId: m.SlaveId, ExecutorId: m.ExecutorId, Status: m.Status,
+		}})
+	})
+	process.Install(&h.Process, func(_ process.UPID, m *messages.FrameworkErrorMessage) {
+		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_ERROR.Enum(), Error: &schedulerpb.Event_Error{Message: m.Message}})
+		h.Terminate()
+	})
+}
+
+// beat sends HEARTBEAT events every HeartbeatInterval (master clock).
+func (h *httpScheduler) beat() {
+	h.Clock().Cancel(h.heartbeat)
+	h.heartbeat = h.Delay(HeartbeatInterval, func() {
+		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_HEARTBEAT.Enum()})
+		h.beat()
+	})
+}
+
+// emit encodes ev with the subscription's codec and queues it as a
+// RecordIO frame.
+func (h *httpScheduler) emit(ev *schedulerpb.Event) {
+	if h.closed {
+		return
+	}
+	body, err := encodeEvent(ev, h.json)
+	if err != nil {
+		return
+	}
+	frame := append([]byte(strconv.Itoa(len(body))+"\n"), body...)
+	select {
+	case h.frames <- frame:
+	default:
+		h.closed = true
+		close(h.frames)
+		h.Terminate()
+	}
+}
+
+// Finalize ends the stream.
+func (h *httpScheduler) Finalize() {
+	if !h.closed {
+		h.closed = true
+		close(h.frames)
+	}
+	if h.forget != nil {
+		h.forget()
+	}
+}
+
+// encodeEvent writes ev as protobuf, or as v1 JSON (the v1 field names:
+// agent_id where v0 says slave_id; bytes in base64).
+func encodeEvent(ev *schedulerpb.Event, json bool) ([]byte, error) {
+	b, err := proto.Marshal(ev)
+	if err != nil || !json {
+		return b, err
+	}
+	v := &v1.Event{}
+	if err := (proto.UnmarshalOptions{AllowPartial: true}).Unmarshal(b, v); err != nil {
+		return nil, err
+	}
+	return protojson.MarshalOptions{UseProtoNames: true, AllowPartial: true}.Marshal(v)
+}
+
+// decodeCall reads a Call in either codec (JSON with v1 field names).
+func decodeCall(mediaType string, body []byte) (*schedulerpb.Call, error) {
+	call := &schedulerpb.Call{}
+	switch mediaType {
+	case mediaProtobuf:
+		return call, proto.Unmarshal(body, call)
+	case mediaJSON:
+		c1 := &v1.Call{}
+		if err := (protojson.UnmarshalOptions{}).Unmarshal(body, c1); err != nil {
+			return nil, err
+		}
+		b, err := proto.Marshal(c1)
+		if err != nil {
+			return nil, err
+		}
+		return call, proto.Unmarshal(b, call)
+	}
+	return nil, fmt.Errorf("unsupported content type %q", mediaType)
+}
+
+// responseCodec picks the stream's media type from the Accept headers
+// (every value, as some clients send the header twice); JSON by default.
+func responseCodec(r *http.Request) (string, bool) {
+	values := r.Header.Values("Accept")
+	if len(values) == 0 {
+		return mediaJSON, true
+	}
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part))
+			switch mt {
+			case mediaJSON, "*/*", "application/*":
+				return mediaJSON, true
+			case mediaProtobuf:
+				return mediaProtobuf, true
+			}
+		}
+	}
+	return "", false
+}
+
+// subscribeHTTP starts an HTTP subscription: a stand-in process, then
+// SUBSCRIBE on the master as if from it; the response streams its events.
+func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call) future.Future[*process.Response] {
+	codec, ok := responseCodec(r)
+	if !ok {
+		return process.Status(http.StatusNotAcceptable, "Expecting 'Accept' to allow 'application/json' or 'application/x-protobuf'")
+	}
+	sub := call.GetSubscribe()
+	if sub.GetFrameworkInfo() == nil {
+		return process.Status(http.StatusBadRequest, "Expecting 'subscribe' to be present")
+	}
+	if id := sub.GetFrameworkInfo().GetId().GetValue(); id != call.GetFrameworkId().GetValue() {
+		return process.Status(http.StatusBadRequest, "'framework_id' differs from 'subscribe.framework_info.id'")
+	}
+	m := a.m
+	h := &httpScheduler{streamID: newUUID(a.Runtime()), json: codec == mediaJSON, frames: make(chan []byte, frameBuffer)}
+	id := a.Runtime().GenerateID("scheduler-http")
+	pid := process.UPID{ID: id, Addr: a.Self().Addr}
+	h.forget = func() { a.streams.Delete(pid) }
+	a.streams.Store(pid, h)
+	if _, err := a.Runtime().Spawn(h, id); err != nil {
+		a.streams.Delete(pid)
+		return process.Status(http.StatusInternalServerError, "cannot start the subscription: "+err.Error())
+	}
+	return process.DispatchF(a.Runtime(), m.Self(), func() future.Future[*process.Response] {
+		if !m.leader {
+			process.Run(a.Runtime(), pid, h.Terminate)
+			return process.Status(http.StatusServiceUnavailable, "Not the leading master")
+		}
+		m.httpSchedulers[pid] = true
+		m.metrics.registerFramework.Inc()
+		m.subscribe(pid, sub.GetFrameworkInfo(), sub.GetForce())
+		rt := a.Runtime()
+		hdr := http.Header{}
+		hdr.Set("Content-Type", codec)
+		hdr.Set("Mesos-Stream-Id", h.streamID)
+		return future.Ready(&process.Response{Status: http.StatusOK, Header: hdr, Stream: func(w io.Writer, flush func()) error {
+			defer process.Run(rt, pid, h.Terminate) // the client went away
+			for {
+				select {
+				case frame, ok := <-h.frames:
+					if !ok {
+						return nil
+					}
+					if _, err := w.Write(frame); err != nil {
+						return err
+					}
+					flush()
+				case <-r.Context().Done():
+					return r.Context().Err()
+				}
+			}
+		}})
+	})
+}
