@@ -40,6 +40,13 @@ type Config struct {
 	Flags map[string]string
 	// Version is the Mesos version this master reports.
 	Version string
+	// Authenticate requires frameworks to authenticate (CRAM-MD5) before
+	// they register (--authenticate); AuthenticateSlaves the same for
+	// slaves (--authenticate_slaves). Credentials are the principals and
+	// secrets accepted (--credentials).
+	Authenticate       bool
+	AuthenticateSlaves bool
+	Credentials        map[string]string
 	// Standby starts the master without leading: it drops messages until
 	// Elect (a ZooKeeper contender calls it once elected).
 	Standby bool

@@ -70,6 +70,10 @@ func (m *Master) subscribe(from process.UPID, info *mesos.FrameworkInfo, force b
 		m.frameworkError(from, err)
 		return
 	}
+	if err := m.frameworkAuthError(from, info.GetPrincipal()); err != "" {
+		m.frameworkError(from, err)
+		return
+	}
 	id := info.GetId().GetValue()
 	if id == "" {
 		// A retry from a pid that already registered gets its id again.

@@ -78,6 +78,7 @@ func (m *Master) installHandlers() {
 	})
 	handle(m, nil, m.call)
 
+	handle(m, c.authenticate.Inc, m.authenticate)
 	handle(m, c.registerSlave.Inc, m.registerSlave)
 	handle(m, c.reregisterSlave.Inc, m.reregisterSlave)
 	handle(m, c.unregisterSlave.Inc, m.unregisterSlave)
@@ -164,6 +165,7 @@ func (m *Master) Exited(pid process.UPID) {
 		m.disconnectSlave(s)
 	}
 	delete(m.httpSchedulers, pid) // an HTTP subscription's stream ended
+	delete(m.authenticated, pid)  // a reconnecting peer authenticates again
 }
 
 func sortStrings(s []string) { sort.Strings(s) }

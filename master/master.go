@@ -59,6 +59,10 @@ type Master struct {
 	// httpSchedulers are the stand-in pids of frameworks subscribed over
 	// HTTP (see httpapi.go).
 	httpSchedulers map[process.UPID]bool
+	// authenticated maps pids to their authenticated principals;
+	// authenticating to the session of an attempt in progress.
+	authenticated  map[process.UPID]string
+	authenticating map[process.UPID]process.UPID
 }
 
 // New returns a master with the given configuration; Spawn starts it.
@@ -73,6 +77,8 @@ func New(cfg Config) *Master {
 		removedSlaves:     make(map[string]bool),
 		offers:            make(map[string]*offer),
 		httpSchedulers:    make(map[process.UPID]bool),
+		authenticated:     make(map[process.UPID]string),
+		authenticating:    make(map[process.UPID]process.UPID),
 	}
 }
 

@@ -12,7 +12,7 @@ type masterMetrics struct {
 	registerFramework, reregisterFramework, unregisterFramework, deactivateFramework *metrics.Counter
 	resourceRequest, launchTasks, reviveOffers, killTask, statusUpdateAck            *metrics.Counter
 	frameworkToExecutor, reconcileTasks, registerSlave, reregisterSlave              *metrics.Counter
-	unregisterSlave, statusUpdate, exitedExecutor                                    *metrics.Counter
+	unregisterSlave, statusUpdate, exitedExecutor, authenticate                      *metrics.Counter
 
 	validStatusUpdates, invalidStatusUpdates                *metrics.Counter
 	validAcks, invalidAcks                                  *metrics.Counter
@@ -51,6 +51,7 @@ func newMasterMetrics(m *Master) *masterMetrics {
 		unregisterSlave:            counter("messages_unregister_slave"),
 		statusUpdate:               counter("messages_status_update"),
 		exitedExecutor:             counter("messages_exited_executor"),
+		authenticate:               counter("messages_authenticate"),
 		validStatusUpdates:         counter("valid_status_updates"),
 		invalidStatusUpdates:       counter("invalid_status_updates"),
 		validAcks:                  counter("valid_status_update_acknowledgements"),

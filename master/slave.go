@@ -62,7 +62,21 @@ func (s *slave) addExecutor(fid string, e *mesos.ExecutorInfo) bool {
 	return true
 }
 
+// slaveAuthenticated refuses (ShutdownMessage) a slave that must have
+// authenticated and has not.
+func (m *Master) slaveAuthenticated(from process.UPID) bool {
+	if _, ok := m.authenticated[from]; m.cfg.AuthenticateSlaves && !ok {
+		m.log.Warn("refusing an unauthenticated slave", "pid", from.String())
+		m.send(from, &messages.ShutdownMessage{Message: proto.String("Agent is not authenticated")})
+		return false
+	}
+	return true
+}
+
 func (m *Master) registerSlave(from process.UPID, msg *messages.RegisterSlaveMessage) {
+	if !m.slaveAuthenticated(from) {
+		return
+	}
 	if s := m.slavesByPID[from]; s != nil {
 		if s.connected {
 			// A retry: answer again.
@@ -126,6 +140,9 @@ func (m *Master) allocSlave(s *slave) {
 }
 
 func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlaveMessage) {
+	if !m.slaveAuthenticated(from) {
+		return
+	}
 	info := msg.GetSlave()
 	id := info.GetId().GetValue()
 	if id == "" {

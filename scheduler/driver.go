@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/auth/crammd5"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
@@ -56,6 +57,10 @@ type Options struct {
 	BackoffFactor time.Duration
 	// ID is the driver's process id; default `scheduler(N)`.
 	ID string
+	// Credential, when set, authenticates the framework (CRAM-MD5) with
+	// each master before subscribing; its principal becomes the
+	// FrameworkInfo's principal when that has none.
+	Credential *mesos.Credential
 }
 
 // Driver connects a Scheduler to a master.
@@ -79,6 +84,9 @@ type Driver struct {
 	backoff   time.Duration
 	retry     *process.Timer
 	slavePIDs map[string]process.UPID // slave id → pid from offers
+
+	authenticated  process.UPID // the master we authenticated with
+	authenticating bool
 }
 
 // NewDriver returns a driver for framework info talking to the master at
@@ -90,7 +98,7 @@ func NewDriver(rt *process.Runtime, sched Scheduler, info *mesos.FrameworkInfo, 
 	if opts.ID == "" {
 		opts.ID = rt.GenerateID("scheduler")
 	}
-	return &Driver{
+	d := &Driver{
 		rt:        rt,
 		sched:     sched,
 		info:      proto.Clone(info).(*mesos.FrameworkInfo),
@@ -102,6 +110,10 @@ func NewDriver(rt *process.Runtime, sched Scheduler, info *mesos.FrameworkInfo, 
 		slavePIDs: make(map[string]process.UPID),
 		failover:  info.GetId().GetValue() != "",
 	}
+	if c := opts.Credential; c != nil && d.info.GetPrincipal() == "" {
+		d.info.Principal = proto.String(c.GetPrincipal())
+	}
+	return d
 }
 
 // Start spawns the driver's process and starts registering.
@@ -172,6 +184,10 @@ func (d *Driver) subscribe() {
 	if d.connected || !d.running() || !d.master.IsValid() {
 		return
 	}
+	if c := d.opts.Credential; c != nil && d.authenticated != d.master {
+		d.authenticate(c)
+		return
+	}
 	call := &schedulerpb.Call{
 		Type:      schedulerpb.Call_SUBSCRIBE.Enum(),
 		Subscribe: &schedulerpb.Call_Subscribe{FrameworkInfo: d.info, Force: proto.Bool(d.failover)},
@@ -192,6 +208,38 @@ func (d *Driver) subscribe() {
 		next = maxBackoff
 	}
 	d.backoff = next
+}
+
+// authenticate authenticates with the current master, then subscribes;
+// a refused credential is an error that aborts the driver, a failed
+// attempt is retried with the registration backoff.
+func (d *Driver) authenticate(c *mesos.Credential) {
+	if d.authenticating {
+		return
+	}
+	d.authenticating = true
+	master := d.master
+	f := crammd5.Authenticate(d.rt, master, d.Self(), c.GetPrincipal(), c.GetSecret())
+	go func() {
+		ok, err := f.Get()
+		process.Run(d.rt, d.Self(), func() {
+			d.authenticating = false
+			if master != d.master || !d.running() {
+				return
+			}
+			switch {
+			case err != nil:
+				d.log.Warn("authentication failed; retrying", "err", err)
+				d.retry = d.Delay(time.Duration(d.rt.RandFloat()*float64(d.backoff)), d.subscribe)
+			case !ok:
+				d.sched.Error(d, "Master refused authentication")
+				d.abortLocal()
+			default:
+				d.authenticated = master
+				d.subscribe()
+			}
+		})
+	}()
 }
 
 func (d *Driver) sendCall(call *schedulerpb.Call) {
@@ -324,6 +372,7 @@ func (d *Driver) Exited(pid process.UPID) {
 		d.connected = false
 		d.sched.Disconnected(d)
 	}
+	d.authenticated = process.UPID{} // authenticate again with the master
 	d.failover = d.info.GetId().GetValue() != ""
 	d.backoff = d.opts.BackoffFactor
 	d.Link(d.master)

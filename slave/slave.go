@@ -23,6 +23,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/auth/crammd5"
 	"github.com/gomesos/gomesos/containerizer"
 	"github.com/gomesos/gomesos/containerizer/fetcher"
 	"github.com/gomesos/gomesos/mesos"
@@ -79,6 +80,9 @@ type Config struct {
 	// CgroupsRoot and CgroupsEnableCFS configure the cgroups isolators.
 	CgroupsRoot      string
 	CgroupsEnableCFS bool
+	// Credential, when set, authenticates the slave (CRAM-MD5) with each
+	// master before it registers (--credential).
+	Credential *mesos.Credential
 	// SwitchUser runs executors as the framework's user (root only; the
 	// user must exist on the machine, or the task fails).
 	SwitchUser bool
@@ -110,11 +114,13 @@ type Slave struct {
 	reregTimer *process.Timer
 	done       *future.Promise[future.Nothing]
 
-	registered bool
-	backoff    time.Duration
-	retry      *process.Timer
-	pingTimer  *process.Timer
-	pingLimit  time.Duration
+	registered     bool
+	authenticated  process.UPID // the master we authenticated with
+	authenticating bool
+	backoff        time.Duration
+	retry          *process.Timer
+	pingTimer      *process.Timer
+	pingLimit      time.Duration
 
 	frameworks map[string]*framework
 	completed  []*framework       // frameworks whose executors all ended (newest last)
@@ -367,9 +373,14 @@ func (s *Slave) randomDelay(max time.Duration) time.Duration {
 	return time.Duration(s.Runtime().RandFloat() * float64(max))
 }
 
-// register sends (Re)RegisterSlaveMessage and schedules a retry.
+// register sends (Re)RegisterSlaveMessage and schedules a retry; with a
+// credential it authenticates with the master first.
 func (s *Slave) register() {
-	if s.registered {
+	if s.registered || !s.cfg.Master.IsValid() {
+		return
+	}
+	if c := s.cfg.Credential; c != nil && s.authenticated != s.cfg.Master {
+		s.authenticate(c)
 		return
 	}
 	if s.info.Id == nil {
@@ -405,6 +416,39 @@ func (s *Slave) taskWithUpdateState(t *mesos.Task) *mesos.Task {
 	t.StatusUpdateState = head.GetStatus().State
 	t.StatusUpdateUuid = head.GetUuid()
 	return t
+}
+
+// authenticate authenticates with the current master, then registers. A
+// refused credential ends the slave, as in Mesos; a failed attempt is
+// retried with the registration backoff.
+func (s *Slave) authenticate(c *mesos.Credential) {
+	if s.authenticating {
+		return
+	}
+	s.authenticating = true
+	master := s.cfg.Master
+	f := crammd5.Authenticate(s.Runtime(), master, s.Self(), c.GetPrincipal(), c.GetSecret())
+	rt, self := s.Runtime(), s.Self()
+	go func() {
+		ok, err := f.Get()
+		process.Run(rt, self, func() {
+			s.authenticating = false
+			if master != s.cfg.Master {
+				return
+			}
+			switch {
+			case err != nil:
+				s.log.Warn("authentication failed; retrying", "err", err)
+				s.retry = s.Delay(s.randomDelay(s.backoff), s.register)
+			case !ok:
+				s.log.Error("the master refused our credential; exiting", "principal", c.GetPrincipal())
+				s.terminateWhenDrained()
+			default:
+				s.authenticated = master
+				s.register()
+			}
+		})
+	}()
 }
 
 func (s *Slave) send(to process.UPID, msg proto.Message) {
@@ -446,6 +490,7 @@ func (s *Slave) armPingTimer() {
 
 func (s *Slave) disconnected() {
 	s.registered = false
+	s.authenticated = process.UPID{} // authenticate again
 	s.Clock().Cancel(s.pingTimer)
 	s.Clock().Cancel(s.retry)
 	s.startRegistering()

@@ -443,3 +443,50 @@ func TestMesosGoFindsMasterInZooKeeper(t *testing.T) {
 		}
 	}
 }
+
+// An unmodified mesos-go framework authenticates with CRAM-MD5 against
+// our master, and one with a wrong secret is refused.
+func TestMesosGoAuthenticates(t *testing.T) {
+	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mesos-go must be installed on CI: %v", err)
+		}
+		t.Skipf("skipping interop: %v", err)
+	}
+	bin := binaries(t)
+	creds := filepath.Join(t.TempDir(), "credentials")
+	if err := os.WriteFile(creds, []byte("alice wonderland\nagent s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	slaveCred := filepath.Join(t.TempDir(), "credential")
+	if err := os.WriteFile(slaveCred, []byte(`{"principal":"agent","secret":"s3cret"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mport := freePort(t)
+	master := fmt.Sprintf("127.0.0.1:%d", mport)
+	m := startProc(t, filepath.Join(bin, "mesos-master"), "--ip=127.0.0.1", fmt.Sprintf("--port=%d", mport), "--registry=in_memory",
+		"--authenticate", "--authenticate_slaves", "--credentials="+creds, "--allocation_interval=100ms")
+	m.line(t, "master started")
+	work := t.TempDir()
+	s := startProc(t, filepath.Join(bin, "mesos-slave"), "--master="+master, "--ip=127.0.0.1", fmt.Sprintf("--port=%d", freePort(t)),
+		"--work_dir="+work, "--resources=cpus:4;mem:2048;disk:2048;ports:[31000-32000]", "--registration_backoff_factor=10ms",
+		"--switch_user=false", "--credential=file://"+slaveCred, "--fetcher_cache_dir="+filepath.Join(work, "fetch"))
+	s.line(t, "registered with the master")
+
+	const bound = 60 * time.Second
+	fw, err := mesosgo.StartProgram(mesosgo.FrameworkProgram, "-master="+master, "-command=echo hi", "-principal=alice", "-secret=wonderland")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fw.Stop()
+	for _, want := range []string{"STATUS t1 TASK_RUNNING", "STATUS t1 TASK_FINISHED"} {
+		if line, err := fw.Line("STATUS ", bound); err != nil || line != want {
+			t.Fatalf("got %q (%v), want %q", line, err, want)
+		}
+	}
+	ex := startProc(t, filepath.Join(bin, "mesos-execute"), "--master="+master, "--principal=alice", "--secret=wrong", "--command=true")
+	ex.line(t, "Master refused authentication")
+	if code := ex.exitCode(t); code != 1 {
+		t.Fatalf("mesos-execute with a wrong secret exited %d", code)
+	}
+}

@@ -29,6 +29,7 @@ func main() {
 func run(args, environ []string) int {
 	fs := flags.New("mesos-execute", "Runs one command as a Mesos task and reports its states.")
 	var master, name, command, res, role string
+	var principal, secret string
 	var checkpoint bool
 	var killAfter time.Duration
 	var logging daemon.Logging
@@ -37,6 +38,8 @@ func run(args, environ []string) int {
 	fs.OptString(&command, "command", "Shell command to run.")
 	fs.String(&res, "resources", "cpus:1;mem:128", "Resources of the task.")
 	fs.String(&role, "role", "*", "Role of the framework.")
+	fs.OptString(&principal, "principal", "Principal to authenticate (CRAM-MD5) and register as.")
+	fs.OptString(&secret, "secret", "Secret of --principal.")
 	fs.Bool(&checkpoint, "checkpoint", false, "Ask slaves to checkpoint the task, so it survives slave restarts.")
 	fs.Duration(&killAfter, "kill_after", 0, "Kill the task after this long (0: never).")
 	logging.Register(fs)
@@ -80,7 +83,11 @@ func run(args, environ []string) int {
 	}
 	info := &mesos.FrameworkInfo{User: proto.String(u), Name: proto.String(name), Role: proto.String(role), Checkpoint: proto.Bool(checkpoint)}
 	ex := &execute{name: name, command: command, res: taskRes, done: make(chan int, 1), killAfter: killAfter}
-	d := scheduler.NewDriver(rt, ex, info, where.PID, scheduler.Options{})
+	opts := scheduler.Options{}
+	if principal != "" {
+		opts.Credential = &mesos.Credential{Principal: proto.String(principal), Secret: proto.String(secret)}
+	}
+	d := scheduler.NewDriver(rt, ex, info, where.PID, opts)
 	if _, err := d.Start(); err != nil {
 		return fail(err)
 	}

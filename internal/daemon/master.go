@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/gomesos/gomesos/auth/crammd5"
 	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/flags"
 	"github.com/gomesos/gomesos/master"
@@ -34,6 +36,10 @@ type MasterFlags struct {
 	SlaveRemovalRateLimit string
 	Allocator             string
 	WebUIDir              string
+	Authenticate          bool
+	AuthenticateSlaves    bool
+	Authenticators        string
+	Credentials           string
 }
 
 // Register defines the master flags.
@@ -53,6 +59,10 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.Uint(&m.MaxSlavePingTimeouts, "max_slave_ping_timeouts", 5, "Missed pings before a slave is removed.")
 	fs.OptString(&m.SlaveRemovalRateLimit, "slave_removal_rate_limit", "Rate limit of removals of unhealthy slaves, N/duration (e.g. 1/10mins).")
 	fs.String(&m.Allocator, "allocator", "HierarchicalDRF", "The allocator.")
+	fs.Bool(&m.Authenticate, "authenticate", false, "Only frameworks that authenticated (CRAM-MD5) may register.")
+	fs.Bool(&m.AuthenticateSlaves, "authenticate_slaves", false, "Only slaves that authenticated (CRAM-MD5) may register.")
+	fs.String(&m.Authenticators, "authenticators", "crammd5", "Authentication mechanism (crammd5).")
+	fs.OptString(&m.Credentials, "credentials", "Path (or file://) of the accepted credentials: lines `principal secret`, or JSON {\"credentials\":[{\"principal\":..,\"secret\":..}]}.")
 	fs.OptString(&m.WebUIDir, "webui_dir", "Serve the web UI from this directory instead of the embedded assets.")
 }
 
@@ -82,6 +92,21 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		OfferTimeout: m.OfferTimeout, SlavePingTimeout: m.SlavePingTimeout,
 		MaxSlavePingTimeouts: int(m.MaxSlavePingTimeouts), SlaveRemovalRateLimit: m.SlaveRemovalRateLimit,
 		Allocator: m.Allocator, WorkDir: m.WorkDir, Flags: fs.Values(), Standby: zkURL != nil,
+	}
+	if m.Authenticators != "crammd5" {
+		return cfg, fmt.Errorf("--authenticators=%s: only crammd5 is built", m.Authenticators)
+	}
+	cfg.Authenticate, cfg.AuthenticateSlaves = m.Authenticate, m.AuthenticateSlaves
+	if m.Credentials != "" {
+		data, err := readValueOrFile(m.Credentials)
+		if err != nil {
+			return cfg, fmt.Errorf("--credentials: %w", err)
+		}
+		if cfg.Credentials, err = crammd5.ParseCredentials(data); err != nil {
+			return cfg, fmt.Errorf("--credentials: %w", err)
+		}
+	} else if m.Authenticate || m.AuthenticateSlaves {
+		log.Warn("authentication is required but no --credentials are given: every attempt will fail")
 	}
 	if m.Roles != "" {
 		for _, r := range strings.Split(m.Roles, ",") {
@@ -156,4 +181,14 @@ func (m *MasterFlags) Contend(ms *master.Master, log *slog.Logger, exit func(cod
 		exit(1)
 	}()
 	return stop, nil
+}
+
+// readValueOrFile reads a flag value that is either a path (absolute, as
+// Mesos's --credentials/--credential take it) or the content itself (the
+// flags package already expanded file:// values).
+func readValueOrFile(v string) ([]byte, error) {
+	if strings.HasPrefix(v, "/") && !strings.ContainsAny(v, "\n{ ") {
+		return os.ReadFile(v)
+	}
+	return []byte(v), nil
 }

@@ -8,8 +8,12 @@ import (
 	"syscall"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/auth/crammd5"
 	"github.com/gomesos/gomesos/executor"
 	"github.com/gomesos/gomesos/flags"
+	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/slave"
 )
@@ -38,6 +42,8 @@ type SlaveFlags struct {
 	CgroupsRoot                   string
 	CgroupsEnableCFS              bool
 	SwitchUser                    bool
+	Credential                    string
+	Authenticatee                 string
 }
 
 // Register defines the slave flags. withMaster adds --master (mesos-local
@@ -66,6 +72,8 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.Bytes(&s.FetcherCacheSize, "fetcher_cache_size", 2<<30, "Size of the fetcher cache.")
 	fs.String(&s.CgroupsRoot, "cgroups_root", "mesos", "Name of the root cgroup of containers.")
 	fs.Bool(&s.CgroupsEnableCFS, "cgroups_enable_cfs", false, "Cap CPU with CFS bandwidth limits (cgroups/cpu).")
+	fs.OptString(&s.Credential, "credential", "Path (or file://) of this slave's credential: `principal secret` or JSON {\"principal\":..,\"secret\":..}; the slave authenticates before registering.")
+	fs.String(&s.Authenticatee, "authenticatee", "crammd5", "Authentication mechanism (crammd5).")
 	fs.Bool(&s.SwitchUser, "switch_user", true, "Run executors as the framework's user (when the slave runs as root).")
 }
 
@@ -75,8 +83,24 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 	if err != nil {
 		return slave.Config{}, err
 	}
+	if s.Authenticatee != "crammd5" {
+		return slave.Config{}, fmt.Errorf("--authenticatee=%s: only crammd5 is built", s.Authenticatee)
+	}
+	var cred *mesos.Credential
+	if s.Credential != "" {
+		data, err := readValueOrFile(s.Credential)
+		if err != nil {
+			return slave.Config{}, fmt.Errorf("--credential: %w", err)
+		}
+		p, secret, err := crammd5.ParseCredential(data)
+		if err != nil {
+			return slave.Config{}, fmt.Errorf("--credential: %w", err)
+		}
+		cred = &mesos.Credential{Principal: proto.String(p), Secret: proto.String(secret)}
+	}
 	return slave.Config{
-		Master: master, Resources: s.Resources, Attributes: s.Attributes, Hostname: s.Hostname,
+		Credential: cred,
+		Master:     master, Resources: s.Resources, Attributes: s.Attributes, Hostname: s.Hostname,
 		WorkDir: s.WorkDir, LauncherDir: launcher, Isolation: s.Isolation,
 		RegistrationBackoffFactor:     s.RegistrationBackoffFactor,
 		ExecutorRegistrationTimeout:   s.ExecutorRegistrationTimeout,

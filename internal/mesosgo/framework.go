@@ -15,8 +15,11 @@ import (
 	"time"
 
 	"github.com/gogo/protobuf/proto"
+	"github.com/mesos/mesos-go/api/v0/auth"
+	"github.com/mesos/mesos-go/api/v0/auth/sasl"
 	mesos "github.com/mesos/mesos-go/api/v0/mesosproto"
 	sched "github.com/mesos/mesos-go/api/v0/scheduler"
+	"golang.org/x/net/context"
 )
 
 type scheduler struct {
@@ -98,17 +101,28 @@ func main() {
 	accept := flag.Bool("accept", false, "launch with AcceptOffers instead of LaunchTasks")
 	command := flag.String("command", "sleep 1000", "the task's shell command")
 	executor := flag.String("executor", "", "run the task under this executor binary")
+	principal := flag.String("principal", "", "authenticate (CRAM-MD5) as this principal")
+	secret := flag.String("secret", "", "the principal's secret")
 	flag.Parse()
 	if dir, err := ioutil.TempDir("", "mesosgo-framework"); err == nil {
 		flag.Set("log_dir", dir)
 	}
 	flag.Set("stderrthreshold", "FATAL")
-	driver, err := sched.NewMesosSchedulerDriver(sched.DriverConfig{
+	cfg := sched.DriverConfig{
 		Scheduler:      &scheduler{accept: *accept, command: *command, executor: *executor},
 		Framework:      &mesos.FrameworkInfo{User: proto.String("test"), Name: proto.String("mesos-go interop")},
 		Master:         *master,
 		BindingAddress: net.ParseIP("127.0.0.1"),
-	})
+	}
+	if *principal != "" {
+		cfg.Framework.Principal = proto.String(*principal)
+		cfg.Credential = &mesos.Credential{Principal: proto.String(*principal), Secret: proto.String(*secret)}
+		cfg.WithAuthContext = func(ctx context.Context) context.Context {
+			ctx = auth.WithLoginProvider(ctx, sasl.ProviderName)
+			return sasl.WithBindingAddress(ctx, net.ParseIP("127.0.0.1"))
+		}
+	}
+	driver, err := sched.NewMesosSchedulerDriver(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "driver:", err)
 		os.Exit(2)

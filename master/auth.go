@@ -1,0 +1,55 @@
+package master
+
+import (
+	"github.com/gomesos/gomesos/auth/crammd5"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
+)
+
+// authenticate starts a CRAM-MD5 session for the pid an authenticatee
+// names; a new attempt for a pid replaces the one in progress.
+func (m *Master) authenticate(from process.UPID, msg *messages.AuthenticateMessage) {
+	subject, err := process.ParseUPID(msg.GetPid())
+	if err != nil {
+		m.log.Warn("authentication for a bad pid", "pid", msg.GetPid(), "from", from.String())
+		return
+	}
+	delete(m.authenticated, subject)
+	rt, self := m.Runtime(), m.Self()
+	var session process.UPID
+	session, err = crammd5.StartSession(rt, from, subject, m.cfg.Credentials, func(r crammd5.Result) {
+		process.Run(rt, self, func() {
+			if m.authenticating[r.PID] != session {
+				return // a newer attempt replaced it
+			}
+			delete(m.authenticating, r.PID)
+			if r.OK {
+				m.authenticated[r.PID] = r.Principal
+				m.log.Info("authenticated", "pid", r.PID.String(), "principal", r.Principal)
+			} else {
+				m.log.Warn("authentication failed", "pid", r.PID.String())
+			}
+		})
+	})
+	if err != nil {
+		m.log.Error("cannot start an authentication session", "err", err)
+		return
+	}
+	m.authenticating[subject] = session
+}
+
+// frameworkAuthError says why a framework at from may not subscribe with
+// principal, or "".
+func (m *Master) frameworkAuthError(from process.UPID, principal string) string {
+	if m.httpSchedulers[from] {
+		return "" // HTTP frameworks: HTTP authentication is not built
+	}
+	authed, ok := m.authenticated[from]
+	if m.cfg.Authenticate && !ok {
+		return "Framework at " + from.String() + " is not authenticated"
+	}
+	if ok && principal != "" && principal != authed {
+		return "Framework principal '" + principal + "' does not match authenticated principal '" + authed + "'"
+	}
+	return ""
+}
