@@ -1,7 +1,11 @@
 package master
 
 import (
+	"crypto/subtle"
+	"net/http"
+
 	"github.com/gomesos/gomesos/auth/crammd5"
+	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
 )
@@ -52,4 +56,32 @@ func (m *Master) frameworkAuthError(from process.UPID, principal string) string 
 		return "Framework principal '" + principal + "' does not match authenticated principal '" + authed + "'"
 	}
 	return ""
+}
+
+// frameworkAuthzError says why info may not register (register_frameworks
+// ACL), or "".
+func (m *Master) frameworkAuthzError(info *mesos.FrameworkInfo) string {
+	role := info.GetRole()
+	if role == "" {
+		role = "*"
+	}
+	if m.cfg.Authorizer != nil && !m.cfg.Authorizer.RegisterFramework(info.GetPrincipal(), role) {
+		return "Not authorized to use role '" + role + "'"
+	}
+	return ""
+}
+
+// httpCaller authenticates an operator's HTTP request with Basic auth
+// against the credentials: the principal ("" without credentials), or
+// ok false when the credentials are configured and do not match.
+func (m *Master) httpCaller(r *http.Request) (string, bool) {
+	user, pass, given := r.BasicAuth()
+	if len(m.cfg.Credentials) == 0 {
+		return user, true
+	}
+	if !given {
+		return "", false
+	}
+	secret, known := m.cfg.Credentials[user]
+	return user, known && subtle.ConstantTimeCompare([]byte(secret), []byte(pass)) == 1
 }

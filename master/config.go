@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomesos/gomesos/auth/acls"
 	"github.com/gomesos/gomesos/process/metrics"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	Authenticate       bool
 	AuthenticateSlaves bool
 	Credentials        map[string]string
+	// Authorizer, when set, checks the register_frameworks, run_tasks and
+	// shutdown_frameworks ACLs (--acls); nil allows everything.
+	Authorizer *acls.Authorizer
 	// Standby starts the master without leading: it drops messages until
 	// Elect (a ZooKeeper contender calls it once elected).
 	Standby bool

@@ -74,6 +74,10 @@ func (m *Master) subscribe(from process.UPID, info *mesos.FrameworkInfo, force b
 		m.frameworkError(from, err)
 		return
 	}
+	if err := m.frameworkAuthzError(info); err != "" {
+		m.frameworkError(from, err)
+		return
+	}
 	id := info.GetId().GetValue()
 	if id == "" {
 		// A retry from a pid that already registered gets its id again.

@@ -55,9 +55,18 @@ func (m *Master) teardownHTTP(r *http.Request) future.Future[*process.Response] 
 	if id == "" {
 		return process.Status(http.StatusBadRequest, "Missing 'frameworkId' query parameter")
 	}
+	caller, ok := m.httpCaller(r)
+	if !ok {
+		resp := &process.Response{Status: http.StatusUnauthorized, Header: http.Header{}, Body: []byte("Unauthorized\n")}
+		resp.Header.Set("WWW-Authenticate", `Basic realm="mesos"`)
+		return future.Ready(resp)
+	}
 	f := m.frameworks[id]
 	if f == nil {
 		return process.Status(http.StatusBadRequest, "No framework found with specified ID")
+	}
+	if m.cfg.Authorizer != nil && !m.cfg.Authorizer.ShutdownFramework(caller, f.info.GetPrincipal()) {
+		return process.Status(http.StatusUnauthorized, "Not authorized to tear down framework "+id)
 	}
 	m.removeFramework(f)
 	return process.Status(http.StatusOK, "")

@@ -201,6 +201,13 @@ func (m *Master) accept(f *framework, offerIDs []*mesos.OfferID, ops []*mesos.Of
 						mesos.TaskStatus_REASON_TASK_INVALID, reason)
 					continue
 				}
+				if user := taskUser(f, t); m.cfg.Authorizer != nil && !m.cfg.Authorizer.RunTask(f.info.GetPrincipal(), user) {
+					m.log.Info("unauthorized task", "framework", f.id, "task", t.GetTaskId().GetValue(), "user", user)
+					m.metrics.countTaskState(mesos.TaskState_TASK_ERROR)
+					m.sendMasterUpdate(f, t.GetTaskId(), s.slaveID(), mesos.TaskState_TASK_ERROR,
+						mesos.TaskStatus_REASON_TASK_UNAUTHORIZED, "Not authorized to launch as user '"+user+"'")
+					continue
+				}
 				launched[t.GetTaskId().GetValue()] = true
 				available = available.Minus(m.launchTask(f, s, t))
 			}
@@ -349,4 +356,16 @@ func (m *Master) masterUpdate(f *framework, taskID *mesos.TaskID, slaveID *mesos
 // sendMasterUpdate sends f a master-generated update.
 func (m *Master) sendMasterUpdate(f *framework, taskID *mesos.TaskID, slaveID *mesos.SlaveID, state mesos.TaskState, reason mesos.TaskStatus_Reason, message string) {
 	m.forwardUpdate(f, m.masterUpdate(f, taskID, slaveID, nil, state, reason, message, nil), process.UPID{})
+}
+
+// taskUser is the user a task runs as: its command's, else its
+// executor's, else the framework's.
+func taskUser(f *framework, t *mesos.TaskInfo) string {
+	if u := t.GetCommand().GetUser(); u != "" {
+		return u
+	}
+	if u := t.GetExecutor().GetCommand().GetUser(); u != "" {
+		return u
+	}
+	return f.info.GetUser()
 }

@@ -1,15 +1,20 @@
 package tests
 
 import (
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/auth/acls"
 	"github.com/gomesos/gomesos/master"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/tests/cluster"
@@ -80,5 +85,87 @@ func TestSlaveAuthentication(t *testing.T) {
 	c.Advance(time.Second)
 	if m := cluster.Await(c, shutdown); m.GetMessage() != "Agent is not authenticated" {
 		t.Fatalf("unauthenticated slave: %q", m.GetMessage())
+	}
+}
+
+func mustACLs(t *testing.T, js string) *acls.Authorizer {
+	t.Helper()
+	a, err := acls.Parse([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestAuthorization(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{
+		Credentials: map[string]string{"ops": "opspass", "dev": "devpass"},
+		Authorizer: mustACLs(t, `{
+			"register_frameworks": [
+				{"principals": {"values": ["alice"]}, "roles": {"values": ["analytics"]}},
+				{"principals": {"type": "NONE"}, "roles": {"values": ["analytics"]}}],
+			"run_tasks": [{"principals": {"type": "NONE"}, "users": {"values": ["root"]}}],
+			"shutdown_frameworks": [
+				{"principals": {"values": ["ops"]}, "framework_principals": {"type": "ANY"}},
+				{"principals": {"type": "NONE"}, "framework_principals": {"type": "ANY"}}]}`),
+	}})
+	fs := c.StartFakeSlave(slaveResources)
+	cluster.Await(c, fs.Registered())
+
+	// register_frameworks: only alice may use the analytics role.
+	bob := cluster.FrameworkInfo("bob")
+	bob.Principal, bob.Role = proto.String("bob"), proto.String("analytics")
+	refused := cluster.NewScheduler()
+	refusedErr := refused.NextError()
+	d0 := scheduler.NewDriver(c.RT, refused, bob, c.MasterPID, scheduler.Options{})
+	if _, err := d0.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if msg := cluster.Await(c, refusedErr); msg != "Not authorized to use role 'analytics'" {
+		t.Fatalf("bob in analytics: %q", msg)
+	}
+	alice := cluster.FrameworkInfo("alice")
+	alice.Principal, alice.Role = proto.String("alice"), proto.String("analytics")
+	d, s, fid := c.StartFramework(alice, scheduler.Options{})
+
+	// run_tasks: nobody runs tasks as root.
+	offers := s.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	update := s.NextUpdate()
+	asRoot := cluster.CommandTask("root-task", o, "cpus:1;mem:64", "id")
+	asRoot.Command.User = proto.String("root")
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{asRoot}, nil)
+	if st := cluster.Await(c, update); st.GetState() != mesos.TaskState_TASK_ERROR || st.GetReason() != mesos.TaskStatus_REASON_TASK_UNAUTHORIZED {
+		t.Fatalf("task as root: %v %v %q", st.GetState(), st.GetReason(), st.GetMessage())
+	}
+
+	// shutdown_frameworks: only ops may tear down, with its password.
+	teardown := func(user, pass string) int {
+		pr := future.NewPromise[int]()
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, "http://"+c.RT.Addr().String()+"/master/teardown",
+				strings.NewReader(url.Values{"frameworkId": {fid.GetValue()}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if user != "" {
+				req.SetBasicAuth(user, pass)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				pr.Fail(err)
+				return
+			}
+			resp.Body.Close()
+			pr.Set(resp.StatusCode)
+		}()
+		return cluster.Await(c, pr.Future())
+	}
+	for _, tc := range []struct {
+		user, pass string
+		want       int
+	}{{"", "", 401}, {"ops", "wrong", 401}, {"dev", "devpass", 401}, {"ops", "opspass", 200}} {
+		if code := teardown(tc.user, tc.pass); code != tc.want {
+			t.Fatalf("teardown as %q/%q: %d, want %d", tc.user, tc.pass, code, tc.want)
+		}
 	}
 }

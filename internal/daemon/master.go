@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gomesos/gomesos/auth/acls"
 	"github.com/gomesos/gomesos/auth/crammd5"
 	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/flags"
@@ -40,6 +41,8 @@ type MasterFlags struct {
 	AuthenticateSlaves    bool
 	Authenticators        string
 	Credentials           string
+	ACLs                  string
+	Authorizers           string
 }
 
 // Register defines the master flags.
@@ -63,6 +66,8 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.Bool(&m.AuthenticateSlaves, "authenticate_slaves", false, "Only slaves that authenticated (CRAM-MD5) may register.")
 	fs.String(&m.Authenticators, "authenticators", "crammd5", "Authentication mechanism (crammd5).")
 	fs.OptString(&m.Credentials, "credentials", "Path (or file://) of the accepted credentials: lines `principal secret`, or JSON {\"credentials\":[{\"principal\":..,\"secret\":..}]}.")
+	fs.OptString(&m.ACLs, "acls", "ACLs (register_frameworks, run_tasks, shutdown_frameworks) as JSON, or a path (or file://) holding them.")
+	fs.String(&m.Authorizers, "authorizers", "local", "Authorizer (local).")
 	fs.OptString(&m.WebUIDir, "webui_dir", "Serve the web UI from this directory instead of the embedded assets.")
 }
 
@@ -107,6 +112,18 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		}
 	} else if m.Authenticate || m.AuthenticateSlaves {
 		log.Warn("authentication is required but no --credentials are given: every attempt will fail")
+	}
+	if m.Authorizers != "local" {
+		return cfg, fmt.Errorf("--authorizers=%s: only local is built", m.Authorizers)
+	}
+	if m.ACLs != "" {
+		data, err := readValueOrFile(m.ACLs)
+		if err != nil {
+			return cfg, fmt.Errorf("--acls: %w", err)
+		}
+		if cfg.Authorizer, err = acls.Parse(data); err != nil {
+			return cfg, fmt.Errorf("--acls: %w", err)
+		}
 	}
 	if m.Roles != "" {
 		for _, r := range strings.Split(m.Roles, ",") {

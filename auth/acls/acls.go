@@ -1,0 +1,89 @@
+// Package acls is Mesos's local authorizer: ordered ACLs (the `ACLs`
+// protobuf, given to the master as --acls JSON) where the first ACL that
+// matches a request decides, and ACLs.permissive (default true) decides
+// when none matches.
+//
+// An ACL matches a request when each of its entities matches the request's
+// value: ANY and NONE match every value, SOME matches the values it lists.
+// A matching ACL allows the request unless one of its entities is NONE.
+// A request without a subject (a framework with no principal) matches only
+// ACLs whose subject is ANY.
+package acls
+
+import (
+	"fmt"
+	"slices"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/gomesos/gomesos/mesos"
+)
+
+// Authorizer answers authorization requests from a set of ACLs.
+type Authorizer struct{ acls *mesos.ACLs }
+
+// Parse reads ACLs in Mesos's JSON form, e.g.
+// `{"run_tasks":[{"principals":{"values":["foo"]},"users":{"values":["alice"]}}]}`.
+func Parse(data []byte) (*Authorizer, error) {
+	a := &mesos.ACLs{}
+	if err := (protojson.UnmarshalOptions{}).Unmarshal(data, a); err != nil {
+		return nil, fmt.Errorf("acls: %w", err)
+	}
+	return &Authorizer{acls: a}, nil
+}
+
+// New wraps acls.
+func New(acls *mesos.ACLs) *Authorizer { return &Authorizer{acls: acls} }
+
+// matches says whether entity e covers value v ("" is no value).
+func matches(v string, e *mesos.ACL_Entity) bool {
+	switch e.GetType() {
+	case mesos.ACL_Entity_ANY:
+		return true
+	case mesos.ACL_Entity_NONE:
+		return v != ""
+	}
+	return v != "" && slices.Contains(e.GetValues(), v)
+}
+
+// decide walks ACLs (as subject/object entity pairs) for a request.
+func (a *Authorizer) decide(n int, entities func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity), subject, object string) bool {
+	for i := 0; i < n; i++ {
+		s, o := entities(i)
+		if matches(subject, s) && matches(object, o) {
+			return s.GetType() != mesos.ACL_Entity_NONE && o.GetType() != mesos.ACL_Entity_NONE
+		}
+	}
+	return a.acls.GetPermissive()
+}
+
+// RegisterFramework: may principal register a framework in role?
+func (a *Authorizer) RegisterFramework(principal, role string) bool {
+	acl := a.acls.GetRegisterFrameworks()
+	return a.decide(len(acl), func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity) {
+		return acl[i].GetPrincipals(), acl[i].GetRoles()
+	}, principal, role)
+}
+
+// RunTask: may principal run a task or executor as user?
+func (a *Authorizer) RunTask(principal, user string) bool {
+	acl := a.acls.GetRunTasks()
+	return a.decide(len(acl), func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity) {
+		return acl[i].GetPrincipals(), acl[i].GetUsers()
+	}, principal, user)
+}
+
+// ShutdownFramework: may principal (an HTTP caller) tear down a framework
+// registered by frameworkPrincipal? (`shutdown_frameworks`, and the 1.0
+// name `teardown_frameworks`, in that order.)
+func (a *Authorizer) ShutdownFramework(principal, frameworkPrincipal string) bool {
+	type pair struct{ s, o *mesos.ACL_Entity }
+	var acl []pair
+	for _, x := range a.acls.GetShutdownFrameworks() {
+		acl = append(acl, pair{x.GetPrincipals(), x.GetFrameworkPrincipals()})
+	}
+	for _, x := range a.acls.GetTeardownFrameworks() {
+		acl = append(acl, pair{x.GetPrincipals(), x.GetFrameworkPrincipals()})
+	}
+	return a.decide(len(acl), func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity) { return acl[i].s, acl[i].o }, principal, frameworkPrincipal)
+}
