@@ -191,8 +191,9 @@ func TestOfferTimeoutRescinds(t *testing.T) {
 	slave := c.StartFakeSlave(slaveResources)
 	cluster.Await(c, slave.Registered())
 	_, s, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
+	// A new framework triggers an allocation at once.
 	offers := s.NextOffers()
-	c.Advance(time.Second)
+	c.Settle()
 	o := cluster.Await(c, offers)[0]
 	rescinded := s.NextRescinded()
 	c.Advance(29 * time.Second)

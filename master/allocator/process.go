@@ -11,8 +11,10 @@ import (
 // every change the master reports is a dispatch to it, and every
 // allocation interval (on the runtime's Clock) it runs a cycle and hands
 // the decisions to the master by dispatching offer on the master's
-// process. The master may see decisions for frameworks or slaves that
-// changed meanwhile and gives those resources back.
+// process. As in Mesos, a new or reactivated framework or slave and a
+// revive also trigger a cycle at once (coalesced: the events queued before
+// it runs share one cycle). The master may see decisions for frameworks or
+// slaves that changed meanwhile and gives those resources back.
 type Process struct {
 	process.Process
 	alloc    Allocator
@@ -20,6 +22,7 @@ type Process struct {
 	master   process.UPID
 	offer    func([]Decision)
 	timer    *process.Timer
+	pending  bool // a triggered cycle is queued
 }
 
 // Handle is how the master talks to an allocator process; it implements
@@ -73,16 +76,34 @@ func (h *Handle) run(fn func(a Allocator)) {
 	process.Run(h.rt, h.pid, func() { fn(p.alloc) })
 }
 
+// runAndAllocate dispatches fn, then a cycle unless one is already queued.
+func (h *Handle) runAndAllocate(fn func(a Allocator)) {
+	p := h.p
+	process.Run(h.rt, h.pid, func() {
+		fn(p.alloc)
+		if p.pending {
+			return
+		}
+		p.pending = true
+		process.Run(h.rt, h.pid, func() {
+			p.pending = false
+			p.allocate()
+		})
+	})
+}
+
 // AddFramework implements Allocator.
 func (h *Handle) AddFramework(id, role string, used map[string]resources.Resources, now time.Time) {
-	h.run(func(a Allocator) { a.AddFramework(id, role, used, now) })
+	h.runAndAllocate(func(a Allocator) { a.AddFramework(id, role, used, now) })
 }
 
 // RemoveFramework implements Allocator.
 func (h *Handle) RemoveFramework(id string) { h.run(func(a Allocator) { a.RemoveFramework(id) }) }
 
 // ActivateFramework implements Allocator.
-func (h *Handle) ActivateFramework(id string) { h.run(func(a Allocator) { a.ActivateFramework(id) }) }
+func (h *Handle) ActivateFramework(id string) {
+	h.runAndAllocate(func(a Allocator) { a.ActivateFramework(id) })
+}
 
 // DeactivateFramework implements Allocator.
 func (h *Handle) DeactivateFramework(id string) {
@@ -91,14 +112,16 @@ func (h *Handle) DeactivateFramework(id string) {
 
 // AddSlave implements Allocator.
 func (h *Handle) AddSlave(id, hostname string, total resources.Resources, used map[string]resources.Resources) {
-	h.run(func(a Allocator) { a.AddSlave(id, hostname, total, used) })
+	h.runAndAllocate(func(a Allocator) { a.AddSlave(id, hostname, total, used) })
 }
 
 // RemoveSlave implements Allocator.
 func (h *Handle) RemoveSlave(id string) { h.run(func(a Allocator) { a.RemoveSlave(id) }) }
 
 // ActivateSlave implements Allocator.
-func (h *Handle) ActivateSlave(id string) { h.run(func(a Allocator) { a.ActivateSlave(id) }) }
+func (h *Handle) ActivateSlave(id string) {
+	h.runAndAllocate(func(a Allocator) { a.ActivateSlave(id) })
+}
 
 // DeactivateSlave implements Allocator.
 func (h *Handle) DeactivateSlave(id string) { h.run(func(a Allocator) { a.DeactivateSlave(id) }) }
@@ -110,7 +133,7 @@ func (h *Handle) RecoverResources(frameworkID, slaveID string, res resources.Res
 
 // ReviveOffers implements Allocator.
 func (h *Handle) ReviveOffers(frameworkID string) {
-	h.run(func(a Allocator) { a.ReviveOffers(frameworkID) })
+	h.runAndAllocate(func(a Allocator) { a.ReviveOffers(frameworkID) })
 }
 
 // SuppressOffers implements Allocator.
