@@ -91,6 +91,9 @@ func newMasterMetrics(m *Master) *masterMetrics {
 		return 0
 	}
 	gauge("elected", func() float64 { return b2f(m.leader) })
+	gauge("event_queue_messages", func() float64 { n, _, _ := m.QueueDepth(); return float64(n) })
+	gauge("event_queue_dispatches", func() float64 { _, n, _ := m.QueueDepth(); return float64(n) })
+	gauge("event_queue_http_requests", func() float64 { _, _, n := m.QueueDepth(); return float64(n) })
 	gauge("uptime_secs", func() float64 { return m.Clock().Now().Sub(m.start).Seconds() })
 	gauge("outstanding_offers", func() float64 { return float64(len(m.offers)) })
 	gauge("tasks_running", func() float64 { return float64(m.countTasks(mesos.TaskState_TASK_RUNNING)) })

@@ -64,7 +64,7 @@ func (rt *Runtime) dispatch(pid UPID, method any, run, abandon func()) bool {
 	if rt.IsLocal(pid) {
 		p = rt.lookup(pid.ID)
 	}
-	if p == nil || !p.ref.Post(&dispatchEvent{fn: run, method: method, abandon: abandon}) {
+	if p == nil || !p.post(queuedDispatches, &dispatchEvent{fn: run, method: method, abandon: abandon}) {
 		if abandon != nil {
 			abandon()
 		}

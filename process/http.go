@@ -158,7 +158,7 @@ func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pr := future.NewPromise[*Response]()
-	if !p.ref.Post(&httpEvent{req: r, path: rest, promise: pr}) {
+	if !p.post(queuedHTTP, &httpEvent{req: r, path: rest, promise: pr}) {
 		http.Error(w, "process "+id+" terminated", http.StatusServiceUnavailable)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 
@@ -46,6 +47,34 @@ type Process struct {
 	linkMu  sync.Mutex
 	linkers map[*Process]struct{} // local processes linked to this one
 	dead    bool
+
+	// queued counts the events waiting in the mailbox, by kind.
+	queued [3]atomic.Int64
+}
+
+// Kinds of queued events (QueueDepth).
+const (
+	queuedMessages = iota
+	queuedDispatches
+	queuedHTTP
+)
+
+// post queues ev (counted under kind) and reports whether the process
+// took it.
+func (p *Process) post(kind int, ev actor.Event) bool {
+	p.queued[kind].Add(1)
+	if !p.ref.Post(ev) {
+		p.queued[kind].Add(-1)
+		return false
+	}
+	return true
+}
+
+// QueueDepth reports how many messages, dispatches and HTTP requests wait
+// in the process's mailbox (Mesos's event_queue_* gauges). Safe from any
+// goroutine.
+func (p *Process) QueueDepth() (messages, dispatches, httpRequests int64) {
+	return p.queued[queuedMessages].Load(), p.queued[queuedDispatches].Load(), p.queued[queuedHTTP].Load()
 }
 
 func (p *Process) base() *Process { return p }
@@ -193,6 +222,14 @@ func (s *shell) Started() {
 func (s *shell) Receive(ev actor.Event) {
 	p := s.p
 	rt := p.rt
+	switch ev.(type) {
+	case *messageEvent:
+		p.queued[queuedMessages].Add(-1)
+	case *dispatchEvent:
+		p.queued[queuedDispatches].Add(-1)
+	case *httpEvent:
+		p.queued[queuedHTTP].Add(-1)
+	}
 	if rt.filters.active.Load() && rt.filters.drop(p, ev) {
 		return
 	}

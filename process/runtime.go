@@ -353,7 +353,7 @@ func (rt *Runtime) Post(from, to UPID, name string, body []byte) {
 // process exists.
 func (rt *Runtime) deliver(m Message) bool {
 	p := rt.lookup(m.To.ID)
-	if p == nil || !p.ref.Post(&messageEvent{msg: m}) {
+	if p == nil || !p.post(queuedMessages, &messageEvent{msg: m}) {
 		rt.logger.Debug("dropping message for unknown process", "name", m.Name, "to", m.To.String(), "from", m.From.String())
 		rt.droppedNoProc.Inc()
 		return false
