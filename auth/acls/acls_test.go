@@ -37,7 +37,9 @@ func TestDocumentedExamples(t *testing.T) {
 		{"not permissive: foo only analytics", `{"permissive":false,"register_frameworks":[{"principals":{"values":["foo"]},"roles":{"values":["analytics"]}}]}`,
 			func(a *Authorizer) bool { return a.RegisterFramework("foo", "ads") }, false},
 		{"not permissive: only ops tear down", `{"permissive":false,"shutdown_frameworks":[{"principals":{"values":["ops"]},"framework_principals":{"type":"ANY"}}]}`,
-			func(a *Authorizer) bool { return a.ShutdownFramework("ops", "foo") && !a.ShutdownFramework("dev", "foo") }, true},
+			func(a *Authorizer) bool {
+				return a.ShutdownFramework("ops", "foo") && !a.ShutdownFramework("dev", "foo")
+			}, true},
 		{"no principal matches only ANY subjects", `{"permissive":false,"register_frameworks":[{"principals":{"type":"ANY"},"roles":{"values":["*"]}}]}`,
 			func(a *Authorizer) bool { return a.RegisterFramework("", "*") }, true},
 	}
