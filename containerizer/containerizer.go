@@ -260,12 +260,13 @@ func (c *Containerizer) launch(ctx context.Context, ct *container, spec LaunchSp
 	cmd.ExtraFiles = []*os.File{gateR}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if spec.User != "" {
-		cred, err := credential(spec.User, spec.Directory)
+		cred, home, err := credential(spec.User, spec.Directory)
 		if err != nil {
 			gateR.Close()
 			return 0, fmt.Errorf("launch %s: %w", spec.ContainerID, err)
 		}
 		cmd.SysProcAttr.Credential = cred
+		cmd.Env = append(withoutVars(cmd.Env, "USER", "HOME", "LOGNAME"), "USER="+spec.User, "LOGNAME="+spec.User, "HOME="+home)
 	}
 	out, err1 := os.OpenFile(spec.Directory+"/stdout", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	errf, err2 := os.OpenFile(spec.Directory+"/stderr", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
@@ -311,16 +312,32 @@ func (c *Containerizer) launch(ctx context.Context, ct *container, spec LaunchSp
 	return pid, nil
 }
 
-// credential looks user up and gives it the sandbox.
-func credential(name, sandbox string) (*syscall.Credential, error) {
+// withoutVars drops the named variables from env.
+func withoutVars(env []string, names ...string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, n := range names {
+			drop = drop || n == name
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// credential looks user up, gives it the sandbox and returns its home.
+func credential(name, sandbox string) (*syscall.Credential, string, error) {
 	u, err := user.Lookup(name)
 	if err != nil {
-		return nil, fmt.Errorf("switch to user %q: %w", name, err)
+		return nil, "", fmt.Errorf("switch to user %q: %w", name, err)
 	}
 	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
 	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
 	if err := errors.Join(err1, err2); err != nil {
-		return nil, fmt.Errorf("switch to user %q: %w", name, err)
+		return nil, "", fmt.Errorf("switch to user %q: %w", name, err)
 	}
 	err = filepath.Walk(sandbox, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
@@ -329,9 +346,9 @@ func credential(name, sandbox string) (*syscall.Credential, error) {
 		return os.Lchown(p, int(uid), int(gid))
 	})
 	if err != nil {
-		return nil, fmt.Errorf("chown the sandbox to %q: %w", name, err)
+		return nil, "", fmt.Errorf("chown the sandbox to %q: %w", name, err)
 	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, u.HomeDir, nil
 }
 
 // watch starts the isolators' limitation watches: a limitation destroys

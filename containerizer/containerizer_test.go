@@ -226,3 +226,34 @@ func TestCgroupsUsageAndOrphanCleanup(t *testing.T) {
 		t.Fatal("the orphan's freezer cgroup is still there")
 	}
 }
+
+func TestRunsAsTheFrameworkUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("switching users needs root")
+	}
+	c := newTestContainerizer(t, "")
+	s := spec(t, "u1", `echo "$(id -un) $USER $HOME"`, "cpus:0.1;mem:32")
+	s.User = "nobody"
+	// The test's temporary directories are private; nobody must reach
+	// its sandbox.
+	for _, d := range []string{filepath.Dir(s.Directory), s.Directory} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Launch(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	if term := wait(t, c, "u1"); term.Status != 0 {
+		t.Fatalf("exit %+v", term)
+	}
+	out, _ := os.ReadFile(filepath.Join(s.Directory, "stdout"))
+	if !strings.HasPrefix(string(out), "nobody nobody /") {
+		t.Fatalf("ran as %q", out)
+	}
+	bad := spec(t, "u2", "true", "cpus:0.1")
+	bad.User = "no-such-user-here"
+	if _, err := c.Launch(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "no-such-user-here") {
+		t.Fatalf("unknown user: %v", err)
+	}
+}

@@ -184,12 +184,13 @@ func (s *Slave) updateContainer(e *executor) {
 	if e.state == executorLaunching || e.state == executorTerminated || e.forked == 0 {
 		return
 	}
-	cz, id, res := s.cz, e.containerID, s.executorResources(e)
-	go func() {
+	cz, id, res, log := s.cz, e.containerID, s.executorResources(e), s.log
+	// One worker applies updates in the order the slave made them.
+	s.updates <- func() {
 		if err := cz.Update(id, res); err != nil {
-			s.log.Warn("cannot update the container's resources", "container", id, "err", err)
+			log.Warn("cannot update the container's resources", "container", id, "err", err)
 		}
-	}()
+	}
 }
 
 // executorEnv is the environment of an executor (see flows.md §7).

@@ -130,6 +130,7 @@ type Slave struct {
 	start   time.Time
 	metrics *slaveMetrics
 	waiters map[string][]*future.Promise[future.Nothing] // "framework/executor" → ExecutorTerminated
+	updates chan func()                                  // container resource updates, in order
 }
 
 type framework struct {
@@ -307,6 +308,12 @@ func (s *Slave) Initialize() {
 	s.installHandlers()
 	s.installRoutes()
 	s.gc = newCollector(s)
+	s.updates = make(chan func(), 4096)
+	go func() {
+		for fn := range s.updates {
+			fn()
+		}
+	}()
 	s.recover()
 }
 
@@ -562,7 +569,8 @@ func (s *Slave) liveExecutors() int {
 	return s.countExecutors(func(e *executor) bool { return e.state != executorTerminated })
 }
 
-// Finalize completes Done.
+// Finalize stops the update worker and completes Done.
 func (s *Slave) Finalize() {
+	close(s.updates)
 	s.done.Set(future.Nothing{})
 }
