@@ -23,8 +23,10 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
 )
 
 // NodePrefix is the prefix of the masters' nodes.
@@ -302,4 +304,57 @@ func (c *Client) Detect(fn func(*mesos.MasterInfo)) {
 			}
 		}
 	}()
+}
+
+// Registry is a znode that holds a master's registry (`<path>/registry`,
+// next to the masters' nodes, which detectors tell apart by prefix), so
+// that every master of the group sees the one the last leader wrote.
+type Registry struct {
+	c    *Client
+	node string
+}
+
+// Registry returns the group's registry znode.
+func (c *Client) Registry() *Registry { return &Registry{c: c, node: c.url.Path + "/registry"} }
+
+// Load reads the stored registry (nil when there is none).
+func (r *Registry) Load() (*messages.Registry, error) {
+	data, _, err := r.c.conn.Get(r.node)
+	if errors.Is(err, zk.ErrNoNode) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("registry %s: %w", r.node, err)
+	}
+	reg := &messages.Registry{}
+	if err := proto.Unmarshal(data, reg); err != nil {
+		return nil, fmt.Errorf("registry %s: %w", r.node, err)
+	}
+	return reg, nil
+}
+
+// Save replaces the stored registry.
+func (r *Registry) Save(reg *messages.Registry) error {
+	data, err := proto.Marshal(reg)
+	if err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	if err := r.c.ensurePath(); err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	if _, err := r.c.conn.Set(r.node, data, -1); errors.Is(err, zk.ErrNoNode) {
+		_, err = r.c.conn.Create(r.node, data, zk.FlagPersistent, zk.WorldACL(zk.PermAll))
+		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+			return fmt.Errorf("registry %s: %w", r.node, err)
+		}
+		if errors.Is(err, zk.ErrNodeExists) {
+			_, err = r.c.conn.Set(r.node, data, -1)
+		}
+		if err != nil {
+			return fmt.Errorf("registry %s: %w", r.node, err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("registry %s: %w", r.node, err)
+	}
+	return nil
 }

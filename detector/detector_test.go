@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomesos/gomesos/internal/zktest"
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
 )
 
 func TestParseURL(t *testing.T) {
@@ -90,5 +91,37 @@ func TestElectionAndDetection(t *testing.T) {
 	}
 	if l := next(t, leaders); l.GetPid() != "master@127.0.0.1:5051" || l.GetId() != "m2" {
 		t.Fatalf("detected %v", l)
+	}
+}
+
+func TestRegistryZnode(t *testing.T) {
+	srv := zktest.Start(t)
+	u, _ := ParseURL("zk://" + srv.Addr + "/test/registry")
+	c, err := Connect(u, 5*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := c.Registry()
+	if reg, err := r.Load(); reg != nil || err != nil {
+		t.Fatalf("empty registry: %v %v", reg, err)
+	}
+	want := &messages.Registry{Slaves: &messages.Registry_Slaves{Slaves: []*messages.Registry_Slave{
+		{Info: &mesos.SlaveInfo{Hostname: proto.String("h"), Id: &mesos.SlaveID{Value: proto.String("S1")}}},
+	}}}
+	for i := 0; i < 2; i++ { // create, then replace
+		if err := r.Save(want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := r.Load()
+	if err != nil || !proto.Equal(got, want) {
+		t.Fatalf("loaded %v %v", got, err)
+	}
+	// Detectors ignore the registry node.
+	leaders := make(chan *mesos.MasterInfo, 4)
+	c.Detect(func(i *mesos.MasterInfo) { leaders <- i })
+	if l := next(t, leaders); l != nil {
+		t.Fatalf("the registry node was taken for a master: %v", l)
 	}
 }

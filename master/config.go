@@ -51,6 +51,15 @@ type Config struct {
 	// Authorizer, when set, checks the register_frameworks, run_tasks and
 	// shutdown_frameworks ACLs (--acls); nil allows everything.
 	Authorizer *acls.Authorizer
+	// Registry persists the admitted slaves (--registry=replicated_log);
+	// nil keeps them in memory only (--registry=in_memory).
+	Registry RegistryStore
+	// SlaveReregisterTimeout (10 min, also the minimum) is how long a new
+	// leading master waits for the registry's slaves to re-register;
+	// RecoverySlaveRemovalLimit (1 = 100%) is the largest fraction of them
+	// it will then remove.
+	SlaveReregisterTimeout    time.Duration
+	RecoverySlaveRemovalLimit float64
 	// Standby starts the master without leading: it drops messages until
 	// Elect (a ZooKeeper contender calls it once elected).
 	Standby bool
@@ -74,6 +83,12 @@ func (c *Config) Defaults() {
 	}
 	if c.Version == "" {
 		c.Version = "1.0.0"
+	}
+	if c.SlaveReregisterTimeout < DefaultSlaveReregisterTimeout {
+		c.SlaveReregisterTimeout = DefaultSlaveReregisterTimeout
+	}
+	if c.RecoverySlaveRemovalLimit <= 0 || c.RecoverySlaveRemovalLimit > 1 {
+		c.RecoverySlaveRemovalLimit = 1
 	}
 }
 

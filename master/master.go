@@ -63,6 +63,10 @@ type Master struct {
 	// authenticating to the session of an attempt in progress.
 	authenticated  map[process.UPID]string
 	authenticating map[process.UPID]process.UPID
+	// registrar persists the admitted slaves; recovered are the registry's
+	// slaves not yet re-registered after an election.
+	registrar *registrar
+	recovered map[string]*mesos.SlaveInfo
 }
 
 // New returns a master with the given configuration; Spawn starts it.
@@ -79,6 +83,7 @@ func New(cfg Config) *Master {
 		httpSchedulers:    make(map[process.UPID]bool),
 		authenticated:     make(map[process.UPID]string),
 		authenticating:    make(map[process.UPID]process.UPID),
+		recovered:         make(map[string]*mesos.SlaveInfo),
 	}
 }
 
@@ -115,6 +120,7 @@ func (m *Master) Initialize() {
 	m.id = newUUID(m.Runtime())
 	m.info = masterInfo(m.id, m.Self(), m.cfg.Hostname, m.cfg.Version)
 	m.metrics = newMasterMetrics(m)
+	m.registrar = newRegistrar(m, m.cfg.Registry)
 	m.installHandlers()
 	m.installRoutes()
 	m.installAPI()
@@ -143,6 +149,7 @@ func (m *Master) elect() {
 	m.leader = true
 	m.elected = m.Clock().Now()
 	m.log.Info("elected as the leading master", "pid", m.Self().String(), "id", m.id)
+	m.recoverSlaves()
 	h, err := allocator.SpawnProcess(m.Runtime(), m.pureAlloc, m.cfg.AllocationInterval, m.Self(), m.offerDecisions)
 	if err != nil {
 		m.log.Error("cannot start the allocator process; exiting", "err", err)
@@ -252,6 +259,7 @@ func (m *Master) TaskCount() int {
 
 // Finalize stops the processes the master started.
 func (m *Master) Finalize() {
+	m.registrar.close()
 	rt := m.Runtime()
 	rt.Terminate(rt.UPID("api"))
 	if m.allocPID.IsValid() {

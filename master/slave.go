@@ -88,10 +88,14 @@ func (m *Master) registerSlave(from process.UPID, msg *messages.RegisterSlaveMes
 	info := proto.Clone(msg.GetSlave()).(*mesos.SlaveInfo)
 	info.Id = m.newSlaveID()
 	s := m.addSlave(info, from, msg.GetVersion())
+	admitted := m.registrar.admit(info)
 	m.allocSlave(s)
 	m.metrics.slaveRegistrations.Inc()
 	m.log.Info("registered slave", "slave", s.id, "pid", from.String(), "resources", s.total.String())
-	m.send(from, &messages.SlaveRegisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
+	// The slave hears of its id once the registry holds it.
+	m.after(admitted, func() {
+		m.send(from, &messages.SlaveRegisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
+	})
 }
 
 func (m *Master) connection() *messages.MasterSlaveConnection {
@@ -154,6 +158,8 @@ func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 		return
 	}
 	m.metrics.slaveReregistrations.Inc()
+	delete(m.recovered, id)
+	admitted := m.registrar.admit(info)
 	if s := m.slaves[id]; s != nil {
 		if s.info.GetHostname() != info.GetHostname() || s.pid.Addr.Addr() != from.Addr.Addr() {
 			m.send(from, &messages.ShutdownMessage{Message: proto.String("Agent attempted to re-register with different IP / hostname")})
@@ -173,7 +179,9 @@ func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 			s.observer.reconnected()
 		}
 		m.log.Info("slave re-registered", "slave", s.id, "pid", from.String())
-		m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Reconciliations: reconciliations, Connection: m.connection()})
+		m.after(admitted, func() {
+			m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Reconciliations: reconciliations, Connection: m.connection()})
+		})
 		m.updateSlaveFrameworks(s)
 		return
 	}
@@ -199,7 +207,9 @@ func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 	}
 	m.allocSlave(s)
 	m.log.Info("readmitted slave", "slave", s.id, "pid", from.String(), "tasks", len(msg.GetTasks()))
-	m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
+	m.after(admitted, func() {
+		m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
+	})
 	m.updateSlaveFrameworks(s)
 }
 
@@ -306,6 +316,7 @@ func (m *Master) removeSlave(s *slave, reason string) {
 		delete(m.slavesByPID, s.pid)
 	}
 	m.removedSlaves[s.id] = true
+	m.registrar.remove(s.id)
 	m.metrics.slaveRemovals.Inc()
 	m.alloc.RemoveSlave(s.id)
 }

@@ -193,6 +193,9 @@ func (m *Master) reconcile(f *framework, statuses []*mesos.TaskStatus) {
 		}
 		if sid := st.GetSlaveId().GetValue(); sid != "" {
 			s := m.slaves[sid]
+			if m.recovered[sid] != nil {
+				continue // recovered, not yet re-registered: in transition
+			}
 			switch {
 			case s != nil && s.connected:
 				send(st.TaskId, st.SlaveId, nil, mesos.TaskState_TASK_LOST, "Reconciliation: Task is unknown to the agent", nil)
@@ -213,6 +216,9 @@ func (m *Master) reconcile(f *framework, statuses []*mesos.TaskStatus) {
 // slavesInTransition reports whether any known slave is disconnected
 // (it may still come back with tasks).
 func (m *Master) slavesInTransition() bool {
+	if len(m.recovered) > 0 {
+		return true // recovered from the registry, not yet back
+	}
 	for _, s := range m.slaves {
 		if !s.connected {
 			return true

@@ -371,7 +371,7 @@ func TestBinariesMasterFailoverOnZooKeeper(t *testing.T) {
 	startMaster := func() (*daemonProc, string) {
 		port := freePort(t)
 		m := startProc(t, filepath.Join(bin, "mesos-master"), "--ip=127.0.0.1", fmt.Sprintf("--port=%d", port),
-			"--registry=in_memory", "--zk="+url, "--zk_session_timeout=5secs", "--allocation_interval=100ms")
+			"--registry=replicated_log", "--zk="+url, "--zk_session_timeout=5secs", "--allocation_interval=100ms")
 		m.line(t, "contending for leadership")
 		return m, fmt.Sprintf("master@127.0.0.1:%d", port)
 	}
@@ -395,6 +395,7 @@ func TestBinariesMasterFailoverOnZooKeeper(t *testing.T) {
 	// framework follow it.
 	m1.signal(syscall.SIGKILL)
 	m2.line(t, "elected as the leading master")
+	m2.line(t, "recovered slaves from the registry") // kept in ZooKeeper
 	if l := s.line(t, "new leading master detected"); !strings.Contains(l, pid2) {
 		t.Fatalf("slave detected %q, want %s", l, pid2)
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -21,35 +22,37 @@ import (
 
 // MasterFlags are mesos-master's flags (also used by mesos-local).
 type MasterFlags struct {
-	Hostname              string
-	WorkDir               string
-	Registry              string
-	Quorum                uint
-	ZK                    string
-	ZKSessionTimeout      time.Duration
-	AllocationInterval    time.Duration
-	OfferTimeout          time.Duration
-	Roles                 string
-	Weights               string
-	Cluster               string
-	SlavePingTimeout      time.Duration
-	MaxSlavePingTimeouts  uint
-	SlaveRemovalRateLimit string
-	Allocator             string
-	WebUIDir              string
-	Authenticate          bool
-	AuthenticateSlaves    bool
-	Authenticators        string
-	Credentials           string
-	ACLs                  string
-	Authorizers           string
+	Hostname               string
+	WorkDir                string
+	Registry               string
+	Quorum                 uint
+	ZK                     string
+	ZKSessionTimeout       time.Duration
+	AllocationInterval     time.Duration
+	OfferTimeout           time.Duration
+	Roles                  string
+	Weights                string
+	Cluster                string
+	SlavePingTimeout       time.Duration
+	MaxSlavePingTimeouts   uint
+	SlaveRemovalRateLimit  string
+	Allocator              string
+	WebUIDir               string
+	Authenticate           bool
+	AuthenticateSlaves     bool
+	Authenticators         string
+	Credentials            string
+	ACLs                   string
+	Authorizers            string
+	SlaveReregisterTimeout time.Duration
+	RecoveryRemovalLimit   string
 }
 
 // Register defines the master flags.
 func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.OptString(&m.Hostname, "hostname", "Host name the master advertises (default: its IP).")
 	fs.OptString(&m.WorkDir, "work_dir", "Directory for the registry (required with --registry=replicated_log).")
-	fs.String(&m.Registry, "registry", "replicated_log", "Registry persistence: in_memory or replicated_log. Note: gomesos keeps the registry in memory either way for now.")
+	fs.String(&m.Registry, "registry", "replicated_log", "Registry persistence: in_memory, or replicated_log (kept in ZooKeeper with --zk, else in --work_dir).")
 	fs.Uint(&m.Quorum, "quorum", 1, "Size of the replicated log quorum (accepted; the registry is in memory).")
 	fs.OptString(&m.ZK, "zk", "ZooKeeper URL for leader election among several masters: zk://[user:pass@]host:port[,...]/path (or file://).")
 	fs.Duration(&m.ZKSessionTimeout, "zk_session_timeout", 10*time.Second, "ZooKeeper session timeout.")
@@ -61,6 +64,8 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.Duration(&m.SlavePingTimeout, "slave_ping_timeout", 15*time.Second, "Timeout of each slave ping.")
 	fs.Uint(&m.MaxSlavePingTimeouts, "max_slave_ping_timeouts", 5, "Missed pings before a slave is removed.")
 	fs.OptString(&m.SlaveRemovalRateLimit, "slave_removal_rate_limit", "Rate limit of removals of unhealthy slaves, N/duration (e.g. 1/10mins).")
+	fs.Duration(&m.SlaveReregisterTimeout, "slave_reregister_timeout", 10*time.Minute, "How long a new leading master waits for the registry's slaves to re-register (at least 10mins).")
+	fs.String(&m.RecoveryRemovalLimit, "recovery_slave_removal_limit", "100%", "Largest share of the registry's slaves a new master removes for not re-registering; above it, it removes none.")
 	fs.String(&m.Allocator, "allocator", "HierarchicalDRF", "The allocator.")
 	fs.Bool(&m.Authenticate, "authenticate", false, "Only frameworks that authenticated (CRAM-MD5) may register.")
 	fs.Bool(&m.AuthenticateSlaves, "authenticate_slaves", false, "Only slaves that authenticated (CRAM-MD5) may register.")
@@ -82,21 +87,36 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		}
 		zkURL = &u
 	}
+	var store master.RegistryStore
 	switch m.Registry {
 	case "in_memory":
 	case "replicated_log":
-		if m.WorkDir == "" {
+		switch {
+		case zkURL != nil:
+			// The masters of a ZooKeeper group share the registry there.
+			c, err := detector.Connect(*zkURL, m.ZKSessionTimeout, log)
+			if err != nil {
+				return cfg, fmt.Errorf("--registry: %w", err)
+			}
+			store = c.Registry()
+		case m.WorkDir != "":
+			store = master.FileRegistry{Path: filepath.Join(m.WorkDir, "registry")}
+		default:
 			return cfg, fmt.Errorf("--work_dir is required with --registry=replicated_log (or use --registry=in_memory)")
 		}
-		log.Warn("the registry is kept in memory: a restarted master forgets its slaves until they re-register (the replicated log is not built yet)")
 	default:
 		return cfg, fmt.Errorf("--registry=%s: want in_memory or replicated_log", m.Registry)
+	}
+	limit, err := strconv.ParseFloat(strings.TrimSuffix(m.RecoveryRemovalLimit, "%"), 64)
+	if err != nil || limit < 0 || limit > 100 || !strings.HasSuffix(m.RecoveryRemovalLimit, "%") {
+		return cfg, fmt.Errorf("--recovery_slave_removal_limit=%s: want a percentage such as 100%%", m.RecoveryRemovalLimit)
 	}
 	cfg = master.Config{
 		Hostname: m.Hostname, Cluster: m.Cluster, AllocationInterval: m.AllocationInterval,
 		OfferTimeout: m.OfferTimeout, SlavePingTimeout: m.SlavePingTimeout,
 		MaxSlavePingTimeouts: int(m.MaxSlavePingTimeouts), SlaveRemovalRateLimit: m.SlaveRemovalRateLimit,
 		Allocator: m.Allocator, WorkDir: m.WorkDir, Flags: fs.Values(), Standby: zkURL != nil,
+		Registry: store, SlaveReregisterTimeout: m.SlaveReregisterTimeout, RecoverySlaveRemovalLimit: limit / 100,
 	}
 	if m.Authenticators != "crammd5" {
 		return cfg, fmt.Errorf("--authenticators=%s: only crammd5 is built", m.Authenticators)
