@@ -103,7 +103,7 @@ func backoff(attempt int) {
 	// wall-clock: the kernel gives no event for a cgroup becoming empty or
 	// a freezer state settling in cgroups v1, so callers poll at this OS
 	// boundary with a short, bounded backoff.
-	time.Sleep(min(d, 100*time.Millisecond))
+	time.Sleep(min(d, 100*time.Millisecond)) // wall-clock: bounded poll of cgroup state
 }
 
 // descendants returns d and every directory below it, parents before

@@ -73,7 +73,7 @@ func KillTree(root int, sig syscall.Signal) ([]int, error) {
 			// wall-clock: a process handles SIGSTOP only once it is
 			// scheduled, which on a loaded machine can take a while, and
 			// the kernel gives no event for it; wait a little, bounded.
-			time.Sleep(min(time.Millisecond<<min(round, 6), 50*time.Millisecond))
+			time.Sleep(min(time.Millisecond<<min(round, 6), 50*time.Millisecond)) // wall-clock: waiting for SIGSTOP to land
 		}
 	}
 	if len(order) == 0 {
