@@ -4,10 +4,12 @@
 package zktest
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,11 +23,31 @@ const Jar = "/usr/share/java/zookeeper.jar"
 type Server struct {
 	Addr string // 127.0.0.1:port
 	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // Start starts a server, or skips the test when ZooKeeper or Java is
 // missing (fails instead on CI, where scripts/install-test-deps.sh
-// installs them).
+// installs them). A server that exits while starting (say, another process
+// took its port meanwhile) is started again on another port.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	java, err := exec.LookPath("java")
@@ -38,34 +60,55 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skipf("needs ZooKeeper (Debian package zookeeper) and Java: %v", err)
 	}
+	var last string
+	for attempt := 0; attempt < 3; attempt++ {
+		s, ok, out := start(t, java)
+		if ok {
+			return s
+		}
+		last = out
+	}
+	t.Fatalf("ZooKeeper did not start (3 attempts); last output:\n%s", last)
+	return nil
+}
+
+func start(t testing.TB, java string) (*Server, bool, string) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port)}
+	s := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), out: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(java, "-Xmx256m", "-Dzookeeper.admin.enableServer=false", "-cp", Jar+":/usr/share/java/*",
 		"org.apache.zookeeper.server.ZooKeeperServerMain", fmt.Sprint(port), t.TempDir())
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Stop)
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.done)
+	}()
 	// Ready once a client gets a session.
 	conn, events, err := zk.Connect([]string{s.Addr}, 10*time.Second, zk.WithLogInfo(false), zk.WithLogger(quiet{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	deadline := time.After(60 * time.Second) // wall-clock: a JVM starting
+	deadline := time.After(90 * time.Second) // wall-clock: a JVM starting on a loaded machine
 	for {
 		select {
 		case ev := <-events:
 			if ev.State == zk.StateHasSession {
-				return s
+				t.Cleanup(s.Stop)
+				return s, true, ""
 			}
+		case <-s.done:
+			return nil, false, s.out.String()
 		case <-deadline:
-			t.Fatal("ZooKeeper did not start within 60s")
+			s.Stop()
+			return nil, false, s.out.String()
 		}
 	}
 }
@@ -74,7 +117,7 @@ func Start(t testing.TB) *Server {
 func (s *Server) Stop() {
 	if s.cmd.Process != nil {
 		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
+		<-s.done
 	}
 }
 
