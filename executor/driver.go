@@ -259,7 +259,7 @@ func (d *Driver) Initialize() {
 			return
 		}
 		delete(d.unacked, string(m.GetUuid()))
-		if terminal(u.GetStatus().GetState()) {
+		if mesos.IsTerminal(u.GetStatus().GetState()) {
 			delete(d.tasks, u.GetStatus().GetTaskId().GetValue())
 		}
 		d.checkDrained()
@@ -304,15 +304,6 @@ func (d *Driver) Exited(pid process.UPID) {
 			d.Terminate()
 		}
 	})
-}
-
-func terminal(s mesos.TaskState) bool {
-	switch s {
-	case mesos.TaskState_TASK_FINISHED, mesos.TaskState_TASK_FAILED, mesos.TaskState_TASK_KILLED,
-		mesos.TaskState_TASK_LOST, mesos.TaskState_TASK_ERROR:
-		return true
-	}
-	return false
 }
 
 // SendStatusUpdate sends a task's status to the slave, which acknowledges

@@ -51,7 +51,7 @@ func (f *framework) role() string {
 func (f *framework) used() resources.Resources {
 	var total resources.Resources
 	for _, t := range f.tasks {
-		if !isTerminal(t.GetState()) {
+		if !mesos.IsTerminal(t.GetState()) {
 			total = total.Plus(resources.FromProto(t.GetResources()))
 		}
 	}
@@ -308,7 +308,7 @@ func (m *Master) removeFramework(f *framework) {
 		delete(s.executors, f.id)
 	}
 	for _, t := range f.tasks {
-		if !isTerminal(t.GetState()) {
+		if !mesos.IsTerminal(t.GetState()) {
 			t.State = mesos.TaskState_TASK_KILLED.Enum()
 			m.metrics.countTaskState(mesos.TaskState_TASK_KILLED)
 		}

@@ -44,7 +44,7 @@ func (s *slave) addTask(t *mesos.Task) {
 		s.tasks[fid] = make(map[string]*mesos.Task)
 	}
 	s.tasks[fid][t.GetTaskId().GetValue()] = t
-	if !isTerminal(t.GetState()) {
+	if !mesos.IsTerminal(t.GetState()) {
 		s.used = s.used.Plus(resources.FromProto(t.GetResources()))
 	}
 }
@@ -130,7 +130,7 @@ func (m *Master) allocSlave(s *slave) {
 	used := make(map[string]resources.Resources)
 	for fid, ts := range s.tasks {
 		for _, t := range ts {
-			if !isTerminal(t.GetState()) {
+			if !mesos.IsTerminal(t.GetState()) {
 				used[fid] = used[fid].Plus(resources.FromProto(t.GetResources()))
 			}
 		}
@@ -239,7 +239,7 @@ func (m *Master) reconcileSlave(s *slave, msg *messages.ReregisterSlaveMessage) 
 	for fid, ts := range s.tasks {
 		var statuses []*mesos.TaskStatus
 		for tid, t := range ts {
-			if !reported[tid] && !isTerminal(t.GetState()) {
+			if !reported[tid] && !mesos.IsTerminal(t.GetState()) {
 				statuses = append(statuses, &mesos.TaskStatus{TaskId: t.GetTaskId(), State: t.State, SlaveId: s.slaveID()})
 			}
 		}
@@ -282,7 +282,7 @@ func (m *Master) removeSlave(s *slave, reason string) {
 	for fid, ts := range s.tasks {
 		f := m.frameworks[fid]
 		for tid, t := range ts {
-			if !isTerminal(t.GetState()) {
+			if !mesos.IsTerminal(t.GetState()) {
 				t.State = mesos.TaskState_TASK_LOST.Enum()
 				m.metrics.countTaskState(mesos.TaskState_TASK_LOST)
 				if f != nil {

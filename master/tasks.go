@@ -11,15 +11,6 @@ import (
 	"github.com/gomesos/gomesos/resources"
 )
 
-func isTerminal(s mesos.TaskState) bool {
-	switch s {
-	case mesos.TaskState_TASK_FINISHED, mesos.TaskState_TASK_FAILED, mesos.TaskState_TASK_KILLED,
-		mesos.TaskState_TASK_LOST, mesos.TaskState_TASK_ERROR:
-		return true
-	}
-	return false
-}
-
 // forwardUpdate sends a status update to f. pid is the UPID awaiting the
 // acknowledgement (the slave), empty for master-generated updates.
 func (m *Master) forwardUpdate(f *framework, u *messages.StatusUpdate, pid process.UPID) {
@@ -81,7 +72,7 @@ func (m *Master) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessa
 	m.updateTask(s, f, t, latest, status)
 	if !ackPID.IsValid() || len(u.GetUuid()) == 0 {
 		// Nothing will acknowledge it: a terminal task goes now.
-		if isTerminal(t.GetState()) {
+		if mesos.IsTerminal(t.GetState()) {
 			m.removeTask(s, f, t)
 		}
 	}
@@ -90,7 +81,7 @@ func (m *Master) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessa
 // updateTask moves t to state, recording the status; resources of a task
 // that became terminal go back to the allocator at once.
 func (m *Master) updateTask(s *slave, f *framework, t *mesos.Task, latest mesos.TaskState, status *mesos.TaskStatus) {
-	wasTerminal := isTerminal(t.GetState())
+	wasTerminal := mesos.IsTerminal(t.GetState())
 	t.StatusUpdateState = status.State
 	t.StatusUpdateUuid = status.Uuid
 	if !wasTerminal {
@@ -104,7 +95,7 @@ func (m *Master) updateTask(s *slave, f *framework, t *mesos.Task, latest mesos.
 		Healthy:   status.Healthy,
 		Labels:    status.Labels,
 	})
-	if !wasTerminal && isTerminal(latest) {
+	if !wasTerminal && mesos.IsTerminal(latest) {
 		res := resources.FromProto(t.GetResources())
 		s.used = s.used.Minus(res)
 		m.alloc.RecoverResources(f.id, s.id, res, 0, m.Clock().Now())
@@ -131,7 +122,7 @@ func (m *Master) acknowledge(f *framework, slaveID *mesos.SlaveID, taskID *mesos
 		return
 	}
 	m.metrics.validAcks.Inc()
-	if t := f.tasks[taskID.GetValue()]; t != nil && isTerminal(t.GetStatusUpdateState()) && bytes.Equal(t.GetStatusUpdateUuid(), uuid) {
+	if t := f.tasks[taskID.GetValue()]; t != nil && mesos.IsTerminal(t.GetStatusUpdateState()) && bytes.Equal(t.GetStatusUpdateUuid(), uuid) {
 		m.removeTask(s, f, t)
 	}
 	m.send(s.pid, &messages.StatusUpdateAcknowledgementMessage{

@@ -9,15 +9,6 @@ import (
 	"github.com/gomesos/gomesos/slave/state"
 )
 
-func terminal(s mesos.TaskState) bool {
-	switch s {
-	case mesos.TaskState_TASK_FINISHED, mesos.TaskState_TASK_FAILED, mesos.TaskState_TASK_KILLED,
-		mesos.TaskState_TASK_LOST, mesos.TaskState_TASK_ERROR:
-		return true
-	}
-	return false
-}
-
 func (s *Slave) fromMaster(from process.UPID) bool {
 	if from != s.cfg.Master {
 		s.log.Debug("ignoring a message not from the master", "from", from.String())
@@ -257,10 +248,10 @@ func (s *Slave) recordUpdate(u *messages.StatusUpdate) bool {
 	}
 	if owner != nil {
 		t := owner.tasks[st.GetTaskId().GetValue()]
-		if !terminal(t.GetState()) {
+		if !mesos.IsTerminal(t.GetState()) {
 			t.State = st.State
 			t.Statuses = append(t.Statuses, st)
-			if terminal(st.GetState()) {
+			if mesos.IsTerminal(st.GetState()) {
 				s.metrics.countTerminal(st.GetState())
 				s.updateContainer(owner)
 			}
@@ -300,7 +291,7 @@ func (s *Slave) killTask(m *messages.KillTaskMessage) {
 
 func allTerminal(ts map[string]*mesos.Task) bool {
 	for _, t := range ts {
-		if !terminal(t.GetState()) {
+		if !mesos.IsTerminal(t.GetState()) {
 			return false
 		}
 	}
@@ -322,7 +313,7 @@ func (s *Slave) generateUpdate(fid string, e *executor, taskID *mesos.TaskID, st
 		u.ExecutorId = e.info.ExecutorId
 	}
 	if e != nil {
-		if t := e.tasks[taskID.GetValue()]; t != nil && !terminal(t.GetState()) {
+		if t := e.tasks[taskID.GetValue()]; t != nil && !mesos.IsTerminal(t.GetState()) {
 			t.State = st.Enum()
 			t.Statuses = append(t.Statuses, status)
 			s.metrics.countTerminal(st)

@@ -167,7 +167,7 @@ func (s *Slave) executorResources(e *executor) resources.Resources {
 		res = res.Plus(extra)
 	}
 	for _, t := range e.tasks {
-		if !terminal(t.GetState()) {
+		if !mesos.IsTerminal(t.GetState()) {
 			res = res.Plus(resources.FromProto(t.GetResources()))
 		}
 	}
@@ -261,7 +261,7 @@ func (s *Slave) executorExited(fid string, e *executor, term containerizer.Termi
 		}
 	}
 	for _, t := range e.tasks {
-		if !terminal(t.GetState()) {
+		if !mesos.IsTerminal(t.GetState()) {
 			s.generateUpdate(fid, e, t.GetTaskId(), taskState, reason, msg)
 		}
 	}

@@ -122,7 +122,7 @@ func (s *Slave) used() resources.Resources {
 	for _, f := range s.frameworks {
 		for _, e := range f.executors {
 			for _, t := range e.tasks {
-				if !terminal(t.GetState()) {
+				if !mesos.IsTerminal(t.GetState()) {
 					used = used.Plus(resources.FromProto(t.GetResources()))
 				}
 			}

@@ -63,12 +63,12 @@ func (s *Slave) recover() {
 			for tid, rt := range run.Tasks {
 				t := rt.Info
 				for _, u := range rt.Updates {
-					if !terminal(t.GetState()) {
+					if !mesos.IsTerminal(t.GetState()) {
 						t.State = u.GetStatus().State
 					}
 				}
 				pending := rt.Pending()
-				if terminal(t.GetState()) && len(pending) == 0 {
+				if mesos.IsTerminal(t.GetState()) && len(pending) == 0 {
 					continue // done: its terminal update was acknowledged
 				}
 				e.tasks[tid] = t

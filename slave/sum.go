@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
 )
@@ -124,7 +125,7 @@ func (s *Slave) acknowledge(taskID string, uuid []byte) {
 	st.pending = st.pending[1:]
 	st.acked[string(uuid)] = true
 	s.Clock().Cancel(st.timer)
-	if terminal(head.GetStatus().GetState()) && len(st.pending) == 0 {
+	if mesos.IsTerminal(head.GetStatus().GetState()) && len(st.pending) == 0 {
 		delete(s.streams, taskID)
 		s.taskDone(head)
 		return
