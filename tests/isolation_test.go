@@ -14,24 +14,10 @@ import (
 
 	"github.com/gomesos/gomesos/containerizer/cgroups"
 	"github.com/gomesos/gomesos/mesos"
-	"github.com/gomesos/gomesos/mesos/messages"
-	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
-
-// startSlaveWith starts a real slave with cfg adjusted by mod and waits
-// for its registration.
-func startSlaveWith(t *testing.T, c *cluster.Cluster, mod func(*slave.Config)) (string, *slave.Slave) {
-	t.Helper()
-	work := t.TempDir()
-	registered := process.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
-	s, _ := spawnSlave(t, c, work, mod)
-	c.Advance(time.Second)
-	cluster.Await(c, registered)
-	return work, s
-}
 
 func TestMemoryHogFailsUnderCgroupsMem(t *testing.T) {
 	if err := cgroups.Available(cgroups.CPU, cgroups.CPUAcct, cgroups.Memory, cgroups.Freezer); err != nil {
@@ -44,7 +30,7 @@ func TestMemoryHogFailsUnderCgroupsMem(t *testing.T) {
 			_ = cgroups.Remove(sub, root)
 		}
 	})
-	startSlaveWith(t, c, func(cfg *slave.Config) {
+	c.StartSlave(slaveResources, func(cfg *slave.Config) {
 		cfg.Isolation = "cgroups/cpu,cgroups/mem"
 		cfg.CgroupsRoot = root
 	})
@@ -74,7 +60,7 @@ func TestFetcherCacheHitDoesNotDownloadAgain(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := cluster.Start(t, cluster.Options{Network: true})
-	startSlaveWith(t, c, func(cfg *slave.Config) { cfg.FetcherCacheDir = t.TempDir() })
+	c.StartSlave(slaveResources, func(cfg *slave.Config) { cfg.FetcherCacheDir = t.TempDir() })
 	d, sched, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
 	run := func(id string) {
 		offers := sched.NextOffers()

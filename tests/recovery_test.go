@@ -19,12 +19,6 @@ import (
 	"github.com/gomesos/gomesos/tests/cluster"
 )
 
-// spawnSlave starts a real slave on work and returns it without waiting.
-func spawnSlave(t *testing.T, c *cluster.Cluster, work string, mod func(*slave.Config)) (*slave.Slave, process.UPID) {
-	t.Helper()
-	return c.SpawnSlave(work, slaveResources, mod)
-}
-
 func waitDone(t *testing.T, c *cluster.Cluster, s *slave.Slave) {
 	t.Helper()
 	if !process.Await(c.RT, s.Done(), 30*time.Second) { // wall-clock: bounds a test's wait for OS processes
@@ -94,11 +88,7 @@ const waitForGo = "while [ ! -f go ]; do sleep 0.05; done; echo finished"
 
 func TestSlaveRestartKeepsRunningTask(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	work := t.TempDir()
-	registered := process.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
-	s1, _ := spawnSlave(t, c, work, nil)
-	c.Advance(time.Second)
-	cluster.Await(c, registered)
+	s1, _, work := c.StartSlave(slaveResources, nil)
 
 	d, sched, _ := startFramework(t, c, checkpointingFramework("f1"), scheduler.Options{})
 	offers := sched.NextOffers()
@@ -124,7 +114,7 @@ func TestSlaveRestartKeepsRunningTask(t *testing.T) {
 	// re-registers with the same id.
 	reregistered := process.FutureProtobuf[*messages.ReregisterExecutorMessage](c.Expect, process.Any, process.Any)
 	slaveBack := process.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, process.Any)
-	spawnSlave(t, c, work, nil)
+	c.SpawnSlave(work, slaveResources, nil)
 	re := cluster.Await(c, reregistered)
 	if len(re.GetTasks()) != 1 || re.GetTasks()[0].GetTaskId().GetValue() != "t1" {
 		t.Fatalf("executor re-registered with tasks %v", re.GetTasks())
@@ -152,11 +142,7 @@ func TestSlaveRestartKeepsRunningTask(t *testing.T) {
 
 func TestSlaveRecoverCleanupKillsExecutors(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	work := t.TempDir()
-	registered := process.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
-	s1, _ := spawnSlave(t, c, work, nil)
-	c.Advance(time.Second)
-	cluster.Await(c, registered)
+	s1, _, work := c.StartSlave(slaveResources, nil)
 	d, sched, _ := startFramework(t, c, checkpointingFramework("f1"), scheduler.Options{})
 	offers := sched.NextOffers()
 	c.Advance(time.Second)
@@ -168,7 +154,7 @@ func TestSlaveRecoverCleanupKillsExecutors(t *testing.T) {
 	s1.Detach()
 	waitDone(t, c, s1)
 
-	s2, _ := spawnSlave(t, c, work, func(cfg *slave.Config) { cfg.Recover = "cleanup" })
+	s2, _ := c.SpawnSlave(work, slaveResources, func(cfg *slave.Config) { cfg.Recover = "cleanup" })
 	waitDone(t, c, s2)
 	if running(executorPID) {
 		_ = syscall.Kill(executorPID, syscall.SIGKILL)

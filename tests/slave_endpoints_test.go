@@ -84,7 +84,7 @@ func TestMonitorAndFilesEndpoints(t *testing.T) {
 
 func TestSandboxGarbageCollectedAfterGCDelay(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	work, s := startSlaveWith(t, c, func(cfg *slave.Config) { cfg.GCDelay = time.Hour; cfg.DiskWatchInterval = 24 * time.Hour })
+	s, _, work := c.StartSlave(slaveResources, func(cfg *slave.Config) { cfg.GCDelay = time.Hour; cfg.DiskWatchInterval = 24 * time.Hour })
 	d, sched, fid := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
 	offers := sched.NextOffers()
 	c.Advance(time.Second)
