@@ -394,17 +394,11 @@ func (fp *filesProcess) read(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		http.Error(w, "Failed to open file: "+err.Error(), http.StatusNotFound)
+	f, fi, ok := openFile(w, path, "read")
+	if !ok {
 		return
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || fi.IsDir() {
-		http.Error(w, "Cannot read a directory", http.StatusBadRequest)
-		return
-	}
 	size := fi.Size()
 	if offset == -1 {
 		writeJSON(w, jsonObj{"offset": size, "data": ""})
@@ -426,22 +420,33 @@ func (fp *filesProcess) read(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, jsonObj{"offset": offset, "data": string(buf[:n])})
 }
 
+// openFile opens a regular file for /files/read or /files/download,
+// answering 404 (missing) or 400 (a directory) itself.
+func openFile(w http.ResponseWriter, path, verb string) (*os.File, os.FileInfo, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		http.Error(w, "Failed to open file: "+err.Error(), http.StatusNotFound)
+		return nil, nil, false
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.IsDir() {
+		f.Close()
+		http.Error(w, "Cannot "+verb+" a directory", http.StatusBadRequest)
+		return nil, nil, false
+	}
+	return f, fi, true
+}
+
 func (fp *filesProcess) download(w http.ResponseWriter, r *http.Request) {
 	path, ok := fp.resolve(w, r)
 	if !ok {
 		return
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		http.Error(w, "Failed to open file: "+err.Error(), http.StatusNotFound)
+	f, _, ok := openFile(w, path, "download")
+	if !ok {
 		return
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || fi.IsDir() {
-		http.Error(w, "Cannot download a directory", http.StatusBadRequest)
-		return
-	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(filepath.Base(path)))
 	_, _ = io.Copy(w, f)

@@ -138,6 +138,27 @@ func (b *slaveBench) stop(s *slave.Slave) {
 	process.Await(b.rt, s.Done(), time.Minute)
 }
 
+// startSlaveBench sets up a bench and a slave registered with its stub
+// master; close the bench when done.
+func startSlaveBench() (*slaveBench, *slave.Slave, error) {
+	b, err := newSlaveBench()
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := b.spawnSlave()
+	if err != nil {
+		b.close()
+		return nil, nil, err
+	}
+	select {
+	case <-b.master.registered:
+		return b, s, nil
+	case <-time.After(time.Minute): // wall-clock: bounds the registration wait
+		b.close()
+		return nil, nil, errors.New("the slave did not register")
+	}
+}
+
 func waitRunning(m *stubMaster, n int) error {
 	timeout := time.After(5 * time.Minute) // wall-clock: bounds a wait on real processes
 	for i := 0; i < n; i++ {
@@ -157,21 +178,12 @@ func launchLatency(cfg config) (string, error) {
 	if n == 0 {
 		n = 100
 	}
-	b, err := newSlaveBench()
+	b, s, err := startSlaveBench()
 	if err != nil {
 		return "", err
 	}
 	defer b.close()
-	s, err := b.spawnSlave()
-	if err != nil {
-		return "", err
-	}
 	defer b.stop(s)
-	select {
-	case <-b.master.registered:
-	case <-time.After(time.Minute): // wall-clock: bounds the registration wait
-		return "", errors.New("the slave did not register")
-	}
 	var ms []float64
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("launch-%d", i)
@@ -198,20 +210,11 @@ func recoveryTime(cfg config) (string, error) {
 	if n == 0 {
 		n = 100
 	}
-	b, err := newSlaveBench()
+	b, s1, err := startSlaveBench()
 	if err != nil {
 		return "", err
 	}
 	defer b.close()
-	s1, err := b.spawnSlave()
-	if err != nil {
-		return "", err
-	}
-	select {
-	case <-b.master.registered:
-	case <-time.After(time.Minute): // wall-clock: bounds the registration wait
-		return "", errors.New("the slave did not register")
-	}
 	for i := 0; i < n; i++ {
 		if err := b.master.runTask(fmt.Sprintf("sleeper-%d", i), "sleep 100000", true); err != nil {
 			return "", err
