@@ -8,7 +8,6 @@ package tests
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -191,12 +190,7 @@ func TestBinariesRunCommandTask(t *testing.T) {
 }
 
 func TestBinariesWithMesosGoFrameworkAndExecutor(t *testing.T) {
-	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mesos-go must be installed on CI: %v", err)
-		}
-		t.Skipf("skipping interop: %v", err)
-	}
+	requireMesosGo(t)
 	execPath, err := mesosgo.Path(mesosgo.ExecutorProgram)
 	if err != nil {
 		t.Fatal(err)
@@ -412,12 +406,7 @@ func TestBinariesMasterFailoverOnZooKeeper(t *testing.T) {
 
 // mesos-go's ZooKeeper detector reads the node our master publishes.
 func TestMesosGoFindsMasterInZooKeeper(t *testing.T) {
-	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mesos-go must be installed on CI: %v", err)
-		}
-		t.Skipf("skipping interop: %v", err)
-	}
+	requireMesosGo(t)
 	zk := zktest.Start(t)
 	bin := binaries(t)
 	url := "zk://" + zk.Addr + "/mesos"
@@ -448,12 +437,7 @@ func TestMesosGoFindsMasterInZooKeeper(t *testing.T) {
 // An unmodified mesos-go framework authenticates with CRAM-MD5 against
 // our master, and one with a wrong secret is refused.
 func TestMesosGoAuthenticates(t *testing.T) {
-	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("mesos-go must be installed on CI: %v", err)
-		}
-		t.Skipf("skipping interop: %v", err)
-	}
+	requireMesosGo(t)
 	bin := binaries(t)
 	creds := filepath.Join(t.TempDir(), "credentials")
 	if err := os.WriteFile(creds, []byte("alice wonderland\nagent s3cret\n"), 0o600); err != nil {

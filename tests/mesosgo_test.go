@@ -26,9 +26,7 @@ func TestMesosGoSchedulerAgainstOurMaster(t *testing.T) {
 }
 
 func mesosGoScheduler(t *testing.T, args ...string) {
-	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
-		t.Skipf("skipping interop: %v", err)
-	}
+	requireMesosGo(t)
 	c := cluster.Start(t, cluster.Options{Network: true})
 	slave := c.StartFakeSlave(slaveResources)
 	cluster.Await(c, slave.Registered())
@@ -76,9 +74,7 @@ func mesosGoScheduler(t *testing.T, args ...string) {
 // MESOS_SLAVE_PID and the other MESOS_* variables), framework messages go
 // both ways, and the task finishes.
 func TestMesosGoExecutorUnderOurSlave(t *testing.T) {
-	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
-		t.Skipf("skipping interop: %v", err)
-	}
+	requireMesosGo(t)
 	execPath, err := mesosgo.Path(mesosgo.ExecutorProgram)
 	if err != nil {
 		t.Fatal(err)
@@ -118,5 +114,18 @@ func TestMesosGoExecutorUnderOurSlave(t *testing.T) {
 			t.Fatalf("unexpected %q", line)
 		}
 		delete(want, line)
+	}
+}
+
+// requireMesosGo builds the mesos-go programs, or skips the test where
+// mesos-go is not installed (fails instead on CI, where
+// scripts/install-test-deps.sh installs it).
+func requireMesosGo(t *testing.T) {
+	t.Helper()
+	if _, err := mesosgo.Build(); errors.Is(err, mesosgo.ErrUnavailable) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mesos-go must be installed on CI: %v", err)
+		}
+		t.Skipf("skipping interop: %v", err)
 	}
 }
