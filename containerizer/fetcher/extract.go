@@ -141,17 +141,13 @@ func (f *Fetcher) extractTar(root *os.Root, r io.Reader) ([]string, error) {
 		if err != nil {
 			return created, err
 		}
-		rel, err := entryPath(hdr.Name)
+		rel, dirs, err := entryParents(root, hdr.Name)
+		created = append(created, dirs...)
 		if err != nil {
 			return created, err
 		}
-		if rel == "." {
-			continue
-		}
-		dirs, err := mkdirAll(root, filepath.Dir(rel))
-		created = append(created, dirs...)
-		if err != nil {
-			return created, fmt.Errorf("archive entry %q: %w", hdr.Name, err)
+		if rel == "" {
+			continue // the archive's root
 		}
 		perm := hdr.FileInfo().Mode().Perm()
 		switch hdr.Typeflag {
@@ -184,21 +180,31 @@ func (f *Fetcher) extractTar(root *os.Root, r io.Reader) ([]string, error) {
 	}
 }
 
+// entryParents checks an archive entry's name and creates its parent
+// directories; rel is "" for the archive's root itself.
+func entryParents(root *os.Root, name string) (rel string, created []string, err error) {
+	rel, err = entryPath(name)
+	if err != nil || rel == "." {
+		return "", nil, err
+	}
+	created, err = mkdirAll(root, filepath.Dir(rel))
+	if err != nil {
+		return "", created, fmt.Errorf("archive entry %q: %w", name, err)
+	}
+	return rel, created, nil
+}
+
 // extractZip unpacks a zip archive into root.
 func (f *Fetcher) extractZip(root *os.Root, zr *zip.Reader) ([]string, error) {
 	var created []string
 	for _, zf := range zr.File {
-		rel, err := entryPath(zf.Name)
+		rel, dirs, err := entryParents(root, zf.Name)
+		created = append(created, dirs...)
 		if err != nil {
 			return created, err
 		}
-		if rel == "." {
-			continue
-		}
-		dirs, err := mkdirAll(root, filepath.Dir(rel))
-		created = append(created, dirs...)
-		if err != nil {
-			return created, fmt.Errorf("archive entry %q: %w", zf.Name, err)
+		if rel == "" {
+			continue // the archive's root
 		}
 		mode := zf.Mode()
 		switch {
