@@ -125,44 +125,142 @@ func TestFiltersAndRecovery(t *testing.T) {
 	}
 }
 
-func TestAllocationProperty(t *testing.T) {
-	params := gopter.DefaultTestParameters()
-	params.MinSuccessfulTests = 100
-	props := gopter.NewProperties(params)
-	props.Property("offers never exceed a slave's free resources", prop.ForAll(
-		func(slaves, frameworks int, seed uint64, recoverEvery int) bool {
-			d := NewDRF(Options{Seed: seed})
+// allocationProperty says what any allocator owes the master, over random
+// clusters of slaves (some with reserved cpus) and frameworks of three
+// roles, across five cycles in which some offers are declined: it never
+// offers more than a slave has free (safety), and after every cycle no
+// slave keeps free resources that some framework's role could use
+// (liveness: declines, made after the check, refuse for 1 s and cycles
+// are 2 s apart, so no filter is still in force at the next cycle). An allocator that offers nothing fails it.
+func allocationProperty(t *testing.T, newAllocator func(seed uint64) Allocator) gopter.Prop {
+	return prop.ForAll(
+		func(slaves, frameworks int, seed uint64, recoverEvery int) (bool, error) {
+			a := newAllocator(seed)
+			roles := map[string]bool{}
 			for i := 0; i < frameworks; i++ {
-				d.AddFramework(fmt.Sprintf("f%d", i), []string{"*", "r1", "r2"}[i%3], nil, t0)
+				role := []string{"*", "r1", "r2"}[i%3]
+				roles[role] = true
+				a.AddFramework(fmt.Sprintf("f%d", i), role, nil, t0)
 			}
 			totals := map[string]resources.Resources{}
 			for i := 0; i < slaves; i++ {
 				id := fmt.Sprintf("s%d", i)
 				totals[id] = res(t, fmt.Sprintf("cpus:%d;mem:%d;cpus(r1):1", 1+i%4, 256*(1+i%3)))
-				d.AddSlave(id, "h", totals[id], nil)
+				a.AddSlave(id, "h", totals[id], nil)
 			}
 			held := map[string]resources.Resources{}
 			now := t0
 			for round := 0; round < 5; round++ {
-				for i, dec := range d.Allocate(now) {
+				decisions := a.Allocate(now)
+				for _, dec := range decisions {
 					held[dec.SlaveID] = held[dec.SlaveID].Plus(dec.Resources)
-					if recoverEvery > 0 && i%recoverEvery == 0 {
-						d.RecoverResources(dec.FrameworkID, dec.SlaveID, dec.Resources, 1, now)
-						held[dec.SlaveID] = held[dec.SlaveID].Minus(dec.Resources)
+				}
+				for id, total := range totals {
+					if !total.Contains(held[id]) {
+						return false, fmt.Errorf("round %d: slave %s offered %v of %v", round, id, held[id], total)
+					}
+					free := total.Minus(held[id])
+					for role := range roles {
+						if usable := free.AllocatableTo(role).NonRevocable(); !usable.IsEmpty() {
+							return false, fmt.Errorf("round %d: slave %s kept %v that role %s could use", round, id, usable, role)
+						}
 					}
 				}
-				for id, h := range held {
-					if !totals[id].Contains(h) || !d.slaves[id].allocated.Equal(h) {
-						return false
+				for i, dec := range decisions {
+					if recoverEvery > 0 && i%recoverEvery == 0 {
+						a.RecoverResources(dec.FrameworkID, dec.SlaveID, dec.Resources, 1, now)
+						held[dec.SlaveID] = held[dec.SlaveID].Minus(dec.Resources)
 					}
 				}
 				now = now.Add(2 * time.Second)
 			}
-			return true
+			return true, nil
 		},
 		gen.IntRange(1, 30), gen.IntRange(1, 10), gen.UInt64(), gen.IntRange(0, 3),
+	)
+}
+
+func TestAllocationProperty(t *testing.T) {
+	params := gopter.DefaultTestParameters()
+	params.MinSuccessfulTests = 100
+	props := gopter.NewProperties(params)
+	props.Property("offers are within free resources and leave nothing usable unoffered", allocationProperty(t, func(seed uint64) Allocator {
+		return NewDRF(Options{Seed: seed})
+	}))
+	props.Property("the DRF's own books agree with the offers", prop.ForAll(
+		func(slaves, frameworks int, seed uint64) bool {
+			d := NewDRF(Options{Seed: seed})
+			for i := 0; i < frameworks; i++ {
+				d.AddFramework(fmt.Sprintf("f%d", i), []string{"*", "r1", "r2"}[i%3], nil, t0)
+			}
+			for i := 0; i < slaves; i++ {
+				d.AddSlave(fmt.Sprintf("s%d", i), "h", res(t, fmt.Sprintf("cpus:%d;mem:256;cpus(r1):1", 1+i%4)), nil)
+			}
+			held := map[string]resources.Resources{}
+			for _, dec := range d.Allocate(t0) {
+				held[dec.SlaveID] = held[dec.SlaveID].Plus(dec.Resources)
+			}
+			for id, s := range d.slaves {
+				if !s.allocated.Equal(held[id]) {
+					return false
+				}
+			}
+			return true
+		},
+		gen.IntRange(1, 30), gen.IntRange(1, 10), gen.UInt64(),
 	))
 	props.TestingRun(t)
+}
+
+// idleAllocator is a broken allocator: it keeps the books of a DRF but
+// never offers anything.
+type idleAllocator struct{ Allocator }
+
+func (idleAllocator) Allocate(time.Time) []Decision { return nil }
+
+// greedyAllocator is a broken allocator: it offers every slave's whole
+// total each cycle, whatever is already held.
+type greedyAllocator struct {
+	Allocator
+	totals map[string]resources.Resources
+	order  []string
+}
+
+func (g *greedyAllocator) AddSlave(id, hostname string, total resources.Resources, used map[string]resources.Resources) {
+	g.totals[id] = total
+	g.order = append(g.order, id)
+	g.Allocator.AddSlave(id, hostname, total, used)
+}
+
+func (g *greedyAllocator) Allocate(time.Time) []Decision {
+	var out []Decision
+	for _, id := range g.order {
+		out = append(out, Decision{FrameworkID: "f0", SlaveID: id, Resources: g.totals[id]})
+	}
+	return out
+}
+
+// TestAllocationPropertyBites shows that the property is not vacuous: it
+// fails for an allocator that offers nothing and for one that offers what
+// is already held.
+func TestAllocationPropertyBites(t *testing.T) {
+	params := gopter.DefaultTestParameters()
+	params.MinSuccessfulTests = 100
+	params.Rng.Seed(1)
+	broken := map[string]func(uint64) Allocator{
+		"offers nothing": func(seed uint64) Allocator { return idleAllocator{NewDRF(Options{Seed: seed})} },
+		"offers held resources": func(seed uint64) Allocator {
+			return &greedyAllocator{Allocator: NewDRF(Options{Seed: seed}), totals: map[string]resources.Resources{}}
+		},
+	}
+	for name, ctor := range broken {
+		res := allocationProperty(t, ctor).Check(params)
+		if res.Passed() {
+			t.Errorf("the allocation property passed for an allocator that %s", name)
+		} else {
+			t.Logf("an allocator that %s fails the property as it should: %v", name, res.Status)
+		}
+	}
 }
 
 func BenchmarkAllocate(b *testing.B) {
