@@ -153,20 +153,26 @@ func wireClosed(from UPID, to netip.AddrPort) {
 }
 
 // Count makes Settle wait for f: it counts f as work in flight in rt until
-// f completes, and returns f. Use it where a component hands blocking work
-// to a collaborator that answers with a future (launching or destroying a
-// container, reading or writing the disk), so that a test that settles
-// knows the work is done. Never count long waits that complete only when
-// something else happens (a container's exit, a leader election, a
-// timeout): Settle would wait for them. The zero Future, which never
-// completes, is not counted.
+// f completes, and returns a future that mirrors f. Continue on the
+// returned future (e.g. OnAny(p.Defer(...))): its callbacks run before
+// the count is let go, so the work they post is seen by Settle too. Use
+// it where a component hands blocking work to a collaborator that
+// answers with a future (launching or destroying a container, reading or
+// writing the disk), so that a test that settles knows the work is done.
+// Never count long waits that complete only when something else happens
+// (a container's exit, a leader election, a timeout): Settle would wait
+// for them. The zero Future, which never completes, is not counted.
 func Count[T any](rt *Runtime, f future.Future[T]) future.Future[T] {
 	if f == (future.Future[T]{}) || !f.IsPending() {
 		return f
 	}
 	rt.sys.Hold(1)
+	pr := future.NewPromise[T]()
+	pr.Associate(f)
+	// Registered after the mirror, so it runs after the mirror's
+	// callbacks.
 	f.OnAny(func(future.Future[T]) { rt.sys.Release(1) })
-	return f
+	return pr.Future()
 }
 
 // holdOnce counts one unit of work in rt and returns the function that
