@@ -192,7 +192,8 @@ func (r *Ref) Name() string { return r.name }
 
 // Spawn starts an actor named name with behaviour recv. bind, if not nil,
 // is given the actor's Ref before the actor starts, so that the Ref can be
-// stored where Started will read it. Started runs before any posted event.
+// stored where Started will read it; bind must not post to it (Post waits
+// for the spawn to finish). Started runs before any posted event.
 func (s *System) Spawn(name string, recv Receiver, bind func(*Ref)) (*Ref, error) {
 	if name == "" {
 		return nil, fmt.Errorf("spawn: empty actor name")
