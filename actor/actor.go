@@ -63,19 +63,20 @@ type Options struct {
 }
 
 // System is a set of actors sharing a dispatcher and an in-flight count.
+// Every live system of the program is known to WaitAllIdle.
 type System struct {
 	sys        *pa.ActorSystem
 	dispatcher Dispatcher
+	det        *Deterministic // dispatcher, when deterministic
 	logger     *slog.Logger
 
 	tracking atomic.Bool
-	inflight atomic.Int64
-	waiters  atomic.Int32
-	idleMu   sync.Mutex
-	idleCond *sync.Cond
+	inflight atomic.Int64 // counted events and holds
 
 	mu     sync.Mutex
 	actors map[string]*Ref
+
+	shutdown sync.Once
 }
 
 // NewSystem returns an empty actor system.
@@ -91,7 +92,7 @@ func NewSystem(opts Options) *System {
 		logger:     opts.Logger,
 		actors:     make(map[string]*Ref),
 	}
-	s.idleCond = sync.NewCond(&s.idleMu)
+	s.det, _ = opts.Dispatcher.(*Deterministic)
 	// protoactor's own lines (system started, dead letters) are noise
 	// at info level; only its warnings and errors are passed on.
 	engineLog := slog.New(levelFilter{opts.Logger.Handler(), slog.LevelWarn}).With("component", "protoactor")
@@ -100,6 +101,7 @@ func NewSystem(opts Options) *System {
 		pa.WithDeadLetterRequestLogging(false),
 	)
 	s.tracking.Store(opts.Track)
+	world.join(s)
 	return s
 }
 
@@ -115,41 +117,48 @@ func (s *System) Track(on bool) { s.tracking.Store(on) }
 func (s *System) Tracking() bool { return s.tracking.Load() }
 
 // InFlight returns how many counted events are posted and not yet served
-// or abandoned.
+// or abandoned, plus the holds not yet released.
 func (s *System) InFlight() int64 { return s.inflight.Load() }
 
-// WaitIdle blocks until no counted event is in flight. With a
-// Deterministic dispatcher it runs the queued mailboxes itself, on the
-// calling goroutine, until the queue is empty.
+// Hold counts n units of work outside any mailbox (a message on its way
+// between systems, a request being served, a pending future) as in flight
+// until Release gives them back. Holds are counted whether or not
+// tracking is on; every Hold must be matched by a Release.
+func (s *System) Hold(n int64) { s.add(n) }
+
+// Release gives back n units of work counted by Hold.
+func (s *System) Release(n int64) { s.done(n) }
+
+// WaitIdle blocks until no counted event or hold of this system is in
+// flight. With a Deterministic dispatcher it runs the queued mailboxes
+// itself, on the calling goroutine, and sleeps only while the queue is
+// empty and something outside the dispatcher (a network goroutine, a
+// hold) is still under way.
 func (s *System) WaitIdle() {
-	if d, ok := s.dispatcher.(*Deterministic); ok {
-		for {
-			d.RunUntilIdle()
-			if s.inflight.Load() == 0 {
-				return
-			}
-			// Something outside the dispatcher (a network goroutine)
-			// holds a counted event: wait for it to be scheduled.
-			d.waitWork()
+	for {
+		if s.det != nil && s.det.RunUntilIdle() > 0 {
+			continue
 		}
+		if s.inflight.Load() == 0 {
+			return
+		}
+		world.sleep(func() bool {
+			return s.inflight.Load() == 0 || (s.det != nil && s.det.Len() > 0)
+		})
 	}
-	if s.inflight.Load() == 0 {
-		return
-	}
-	s.waiters.Add(1)
-	s.idleMu.Lock()
-	for s.inflight.Load() != 0 {
-		s.idleCond.Wait()
-	}
-	s.idleMu.Unlock()
-	s.waiters.Add(-1)
+}
+
+// add counts n more in flight. The world's move count goes up after the
+// system's count, which is what lets WaitAllIdle trust a scan of the
+// systems one at a time (see world.idle).
+func (s *System) add(n int64) {
+	s.inflight.Add(n)
+	world.moves.Add(1)
 }
 
 func (s *System) done(n int64) {
-	if s.inflight.Add(-n) == 0 && s.waiters.Load() > 0 {
-		s.idleMu.Lock()
-		s.idleCond.Broadcast()
-		s.idleMu.Unlock()
+	if s.inflight.Add(-n) == 0 {
+		world.wake()
 	}
 }
 
@@ -183,7 +192,8 @@ func (r *Ref) Name() string { return r.name }
 
 // Spawn starts an actor named name with behaviour recv. bind, if not nil,
 // is given the actor's Ref before the actor starts, so that the Ref can be
-// stored where Started will read it. Started runs before any posted event.
+// stored where Started will read it; bind must not post to it (Post waits
+// for the spawn to finish). Started runs before any posted event.
 func (s *System) Spawn(name string, recv Receiver, bind func(*Ref)) (*Ref, error) {
 	if name == "" {
 		return nil, fmt.Errorf("spawn: empty actor name")
@@ -196,7 +206,7 @@ func (s *System) Spawn(name string, recv Receiver, bind func(*Ref)) (*Ref, error
 	ref := &Ref{sys: s, name: name, recv: recv, ready: make(chan struct{})}
 	if s.tracking.Load() {
 		ref.startCounted = true
-		s.inflight.Add(1)
+		s.add(1)
 	}
 	if bind != nil {
 		bind(ref)
@@ -251,7 +261,7 @@ func (r *Ref) Stop() {
 	}
 	if r.sys.tracking.Load() {
 		r.stopCounted.Store(true)
-		r.sys.inflight.Add(1)
+		r.sys.add(1)
 	}
 	if pid := r.engine(); pid != nil {
 		r.sys.sys.Root.Stop(pid)
@@ -261,8 +271,10 @@ func (r *Ref) Stop() {
 // Stopped reports whether the actor has stopped.
 func (r *Ref) Stopped() bool { return r.stopped.Load() }
 
-// Shutdown stops every actor and the engine.
+// Shutdown stops every actor and the engine, and takes the system out of
+// the process-wide accounting.
 func (s *System) Shutdown() {
+	s.shutdown.Do(func() { world.leave(s) })
 	s.mu.Lock()
 	refs := make([]*Ref, 0, len(s.actors))
 	for _, r := range s.actors {
@@ -344,7 +356,7 @@ func (a *accounting) MailboxStarted() {}
 func (a *accounting) MessagePosted(msg any) {
 	if ev, ok := msg.(Event); ok && a.ref.sys.tracking.Load() {
 		ev.actorMark().counted = true
-		a.ref.sys.inflight.Add(1)
+		a.ref.sys.add(1)
 	}
 }
 

@@ -1,7 +1,6 @@
 package actor
 
 import (
-	"hash/fnv"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -66,7 +65,6 @@ func NewGoroutineDispatcher(throughput int) Dispatcher {
 // trace hash so that two runs can be compared.
 type Deterministic struct {
 	mu    sync.Mutex
-	cond  *sync.Cond
 	queue []func()
 	rng   *rand.Rand
 	runs  uint64
@@ -81,7 +79,6 @@ func NewDeterministic(seed uint64) *Deterministic {
 		trace: 14695981039346656037,
 		ready: make(chan struct{}, 1),
 	}
-	d.cond = sync.NewCond(&d.mu)
 	return d
 }
 
@@ -89,12 +86,12 @@ func NewDeterministic(seed uint64) *Deterministic {
 func (d *Deterministic) Schedule(fn func()) {
 	d.mu.Lock()
 	d.queue = append(d.queue, fn)
-	d.cond.Broadcast()
 	d.mu.Unlock()
 	select {
 	case d.ready <- struct{}{}:
 	default:
 	}
+	world.wake()
 }
 
 // Ready returns a channel that receives a token after a mailbox run is
@@ -140,13 +137,44 @@ func (d *Deterministic) RunUntilIdle() int {
 	return n
 }
 
-// Record folds s into the trace hash.
-func (d *Deterministic) Record(s string) {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(s))
+// Record folds one delivery into the trace hash: the kind of event, its
+// sender and receiver, its name (message type, dispatched function) and
+// its body. Every field counts, with its length, so that two runs that
+// differ in any byte of any field give different traces.
+func (d *Deterministic) Record(kind, from, to, name string, body []byte) {
+	h := traceHash{14695981039346656037}
+	h.str(kind)
+	h.str(from)
+	h.str(to)
+	h.str(name)
+	h.len(len(body))
+	for _, b := range body {
+		h.byte(b)
+	}
 	d.mu.Lock()
-	d.trace = d.trace*1099511628211 ^ h.Sum64()
+	d.trace = d.trace*1099511628211 ^ h.v
 	d.mu.Unlock()
+}
+
+// traceHash is FNV-1a, fed field by field without allocating.
+type traceHash struct{ v uint64 }
+
+func (h *traceHash) byte(b byte) {
+	h.v ^= uint64(b)
+	h.v *= 1099511628211
+}
+
+func (h *traceHash) len(n int) {
+	for i := 0; i < 8; i++ {
+		h.byte(byte(n >> (8 * i)))
+	}
+}
+
+func (h *traceHash) str(s string) {
+	h.len(len(s))
+	for i := 0; i < len(s); i++ {
+		h.byte(s[i])
+	}
 }
 
 // Trace returns the hash of everything recorded so far.
@@ -154,13 +182,4 @@ func (d *Deterministic) Trace() uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.trace
-}
-
-// waitWork blocks until a mailbox run is queued.
-func (d *Deterministic) waitWork() {
-	d.mu.Lock()
-	for len(d.queue) == 0 {
-		d.cond.Wait()
-	}
-	d.mu.Unlock()
 }

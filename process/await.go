@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/process/walltime"
 )
 
 // Await waits up to timeout (wall-clock) for f to complete and reports
@@ -14,8 +15,8 @@ func Await[T any](rt *Runtime, f future.Future[T], timeout time.Duration) bool {
 	if rt.det == nil {
 		return f.Await(timeout)
 	}
-	deadline := time.NewTimer(timeout) // wall-clock: the bound of a wait
-	defer deadline.Stop()
+	expired, stop := walltime.Clock{}.After(timeout) // the bound of a wait is real time
+	defer stop()
 	for {
 		rt.det.RunUntilIdle()
 		select {
@@ -27,7 +28,7 @@ func Await[T any](rt *Runtime, f future.Future[T], timeout time.Duration) bool {
 		case <-f.Done():
 			return true
 		case <-rt.det.Ready():
-		case <-deadline.C:
+		case <-expired:
 			return false
 		}
 	}

@@ -4,23 +4,30 @@ import (
 	"container/heap"
 	"sync"
 	"time"
+
+	"github.com/gomesos/gomesos/actor"
+	"github.com/gomesos/gomesos/process/walltime"
 )
 
 // Clock is the runtime's time source. Running, it is wall-clock time and
 // timers fire on their own. Paused, time stands still: it moves only by
-// Advance or Update, and timers fire only when time is moved past their
-// deadline, in deadline order (ties in creation order). Components and
-// tests take all time from here, never from package time.
+// Advance or Update, which step from one due deadline to the next as
+// libprocess does: a timer's callback, and the work it sets off, see
+// Now() equal to the timer's deadline, and a timer armed meanwhile fires
+// in the same Advance when it falls due before its end. Timers with equal
+// deadlines fire in creation order. Components and tests take all time
+// from here, never from package time.
 type Clock struct {
-	rt *Runtime
+	rt   *Runtime
+	real walltime.Clock
 
-	mu      sync.Mutex
-	paused  bool
-	virtual time.Time // the time while paused
-	timers  timerHeap
-	seq     uint64
-	wall    *time.Timer // armed for the earliest timer while running
-	firing  int         // timer batches being fired
+	mu         sync.Mutex
+	paused     bool
+	virtual    time.Time // the time while paused
+	timers     timerHeap
+	seq        uint64
+	wallCancel func() bool // the real timer armed for the earliest timer while running
+	firing     int         // timer batches being fired
 }
 
 // Timer is a pending timer; cancel it with Clock.Cancel.
@@ -47,8 +54,13 @@ func (c *Clock) nowLocked() time.Time {
 	if c.paused {
 		return c.virtual
 	}
-	return time.Now() // wall-clock: the clock's own source of real time
+	return c.real.Now()
 }
+
+// Real returns the clock's real-time side, for timeouts at the edge of
+// the OS (socket dial and idle timeouts, bounds on metrics pulls) that
+// must run even while the clock is paused.
+func (c *Clock) Real() walltime.Clock { return c.real }
 
 // Pause freezes time at its current value and turns on event accounting
 // so that Settle sees every event posted from now on.
@@ -59,11 +71,11 @@ func (c *Clock) Pause() {
 	if c.paused {
 		return
 	}
-	c.virtual = time.Now() // wall-clock: freezing the current time
+	c.virtual = c.real.Now()
 	c.paused = true
-	if c.wall != nil {
-		c.wall.Stop()
-		c.wall = nil
+	if c.wallCancel != nil {
+		c.wallCancel()
+		c.wallCancel = nil
 	}
 }
 
@@ -86,30 +98,63 @@ func (c *Clock) Paused() bool {
 	return c.paused
 }
 
-// Advance moves paused time forward by d and fires every timer now due, in
-// deadline order, on the calling goroutine. It does nothing when running.
+// Advance moves paused time forward by d. It steps through the timers
+// due by then in deadline order: time moves to the first one's deadline,
+// it fires, the runtimes settle (so the work it set off sees that time),
+// and so on, timers armed meanwhile included; finally time is set to the
+// end. Call it from outside any process. It does nothing when running.
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	if !c.paused {
 		c.mu.Unlock()
 		return
 	}
-	c.virtual = c.virtual.Add(d)
+	target := c.virtual.Add(d)
 	c.mu.Unlock()
-	c.fireDue()
+	c.advanceTo(target)
 }
 
-// Update moves paused time to t if t is later, firing due timers; time
-// never goes backwards.
+// Update moves paused time to t if t is later, stepping through the
+// timers due by then as Advance does; time never goes backwards.
 func (c *Clock) Update(t time.Time) {
 	c.mu.Lock()
 	if !c.paused || !t.After(c.virtual) {
 		c.mu.Unlock()
 		return
 	}
-	c.virtual = t
 	c.mu.Unlock()
-	c.fireDue()
+	c.advanceTo(t)
+}
+
+// advanceTo fires, one at a time and settling after each, every timer
+// due by target, with time set to each one's deadline; then time is set
+// to target.
+func (c *Clock) advanceTo(target time.Time) {
+	for {
+		c.mu.Lock()
+		if !c.paused {
+			c.mu.Unlock()
+			return
+		}
+		if len(c.timers) == 0 || c.timers[0].deadline.After(target) {
+			if target.After(c.virtual) {
+				c.virtual = target
+			}
+			c.mu.Unlock()
+			return
+		}
+		t := heap.Pop(&c.timers).(*Timer)
+		if t.deadline.After(c.virtual) {
+			c.virtual = t.deadline
+		}
+		c.firing++
+		c.mu.Unlock()
+		t.fn()
+		c.mu.Lock()
+		c.firing--
+		c.mu.Unlock()
+		settleAll()
+	}
 }
 
 // Timer calls fn once d from now (by this clock). fn runs on whichever
@@ -148,18 +193,18 @@ func (c *Clock) AfterFunc(d time.Duration, fn func()) (cancel func() bool) {
 	return func() bool { return c.Cancel(t) }
 }
 
-// Settle blocks until no event is queued or running anywhere in the
-// runtime and no timer is due at the current (paused) time. With the clock
-// running it waits only for events. It does not wait for bytes on sockets
-// or for other OS processes.
+// Settle blocks until nothing is under way anywhere in this OS process:
+// no event is queued or running in any runtime (every runtime's event
+// accounting is turned on), no message written by one runtime to another
+// runtime of this OS process is still on its way to the receiving
+// mailbox, no HTTP request is being served by a route (until its response
+// future is set), no counted future (Count) is pending, and no timer is
+// due on any paused clock. Due timers fire at the current time. Work that
+// comes from outside afterwards (another OS process, a test goroutine) is
+// not waited for. Call it from outside any process.
 func (c *Clock) Settle() {
 	c.rt.sys.Track(true)
-	for {
-		c.rt.sys.WaitIdle()
-		if c.fireDue() == 0 && c.rt.sys.InFlight() == 0 {
-			return
-		}
-	}
+	settleAll()
 }
 
 // Settled reports whether the clock is paused and no timer is due.
@@ -167,6 +212,21 @@ func (c *Clock) Settled() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.paused && c.firing == 0 && (len(c.timers) == 0 || c.timers[0].deadline.After(c.virtual))
+}
+
+// settleAll waits for every runtime of the OS process (see Settle).
+func settleAll() {
+	actor.TrackAll()
+	for {
+		actor.WaitAllIdle()
+		fired := 0
+		for _, rt := range liveRuntimes() {
+			fired += rt.clock.fireDue()
+		}
+		if fired == 0 && actor.AllIdle() {
+			return
+		}
+	}
 }
 
 // fireDue runs every timer due now, in deadline order, including ones that
@@ -192,15 +252,15 @@ func (c *Clock) fireDue() int {
 
 // armLocked points the wall-clock timer at the earliest deadline.
 func (c *Clock) armLocked() {
-	if c.wall != nil {
-		c.wall.Stop()
-		c.wall = nil
+	if c.wallCancel != nil {
+		c.wallCancel()
+		c.wallCancel = nil
 	}
 	if len(c.timers) == 0 {
 		return
 	}
-	d := time.Until(c.timers[0].deadline) // wall-clock: the running clock's timer
-	c.wall = time.AfterFunc(d, func() { c.fireDue() })
+	d := c.real.Until(c.timers[0].deadline)
+	c.wallCancel = c.real.AfterFunc(d, func() { c.fireDue() })
 }
 
 type timerHeap []*Timer

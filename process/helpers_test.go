@@ -106,3 +106,12 @@ func with(base, o Options) Options {
 	o.Deterministic, o.Seed = base.Deterministic, base.Seed
 	return o
 }
+
+// readyChan is the deterministic dispatcher's ready channel, or nil
+// (never ready) on a runtime whose mailboxes run on goroutines.
+func readyChan(rt *Runtime) <-chan struct{} {
+	if rt.det == nil {
+		return nil
+	}
+	return rt.det.Ready()
+}

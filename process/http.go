@@ -139,8 +139,12 @@ func (p *Process) handleHTTP(e *httpEvent) {
 
 // ServeHTTP routes a plain HTTP request to the process named by the first
 // path segment (or to the delegate) and writes its response. The transport
-// calls it on the connection's goroutine.
+// calls it on the connection's goroutine. The request counts as work in
+// flight (Settle waits for it) until its response future is set; a
+// streamed body after the headers is not counted.
 func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	release := rt.holdOnce()
+	defer release()
 	id, rest := splitPath(r.URL.EscapedPath())
 	p := rt.lookup(id)
 	if p == nil {
@@ -163,6 +167,7 @@ func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := pr.Future()
+	f.OnAny(func(future.Future[*Response]) { release() })
 	select {
 	case <-f.Done():
 	case <-r.Context().Done():

@@ -234,7 +234,7 @@ func (s *shell) Receive(ev actor.Event) {
 		return
 	}
 	if rt.det != nil {
-		rt.det.Record(p.self.ID + " " + describe(ev))
+		record(rt.det, p.self, ev)
 	}
 	switch e := ev.(type) {
 	case *messageEvent:
@@ -305,6 +305,25 @@ func (s *shell) Abandoned(ev actor.Event) {
 
 func (s *shell) Panicked(reason any, stack []byte) {
 	s.p.rt.logger.Error("process panicked; terminating it", "process", s.p.self.String(), "panic", fmt.Sprint(reason), "stack", string(stack))
+}
+
+// record folds a delivery into the deterministic trace: what kind of
+// event, its sender, its receiver, the message name (or dispatched
+// function, or HTTP method and path) and the message body.
+func record(d *actor.Deterministic, self UPID, ev actor.Event) {
+	to := self.String()
+	switch e := ev.(type) {
+	case *messageEvent:
+		d.Record("message", e.msg.From.String(), to, e.msg.Name, e.msg.Body)
+	case *dispatchEvent:
+		d.Record("dispatch", "", to, funcName(e.method), nil)
+	case *httpEvent:
+		d.Record("http", "", to, e.req.Method+" "+e.path, nil)
+	case *exitedEvent:
+		d.Record("exited", e.pid.String(), to, "", nil)
+	default:
+		d.Record("terminate", "", to, "", nil)
+	}
 }
 
 func describe(ev actor.Event) string {

@@ -98,7 +98,7 @@ type remoteLinkKey struct {
 // transport is what the runtime needs from the wire.
 type transport interface {
 	Addr() netip.AddrPort
-	Send(from, to UPID, name string, body []byte)
+	Send(from, to UPID, name string, body []byte) bool
 	Link(from UPID, to netip.AddrPort)
 	Close() error
 }
@@ -121,6 +121,7 @@ func New(opts Options) (*Runtime, error) {
 	}
 	rt.rand = rand.New(rand.NewPCG(seed, seed^0x6a09e667f3bcc908))
 	rt.metrics.SetNow(rt.clock.Now)
+	rt.metrics.SetClock(rt.clock.Real())
 	var disp actor.Dispatcher
 	if opts.Deterministic {
 		if opts.DispatchWith != nil && opts.DispatchWith.det != nil {
@@ -160,6 +161,7 @@ func New(opts Options) (*Runtime, error) {
 		rt.tr = tr
 		rt.addr = tr.Addr()
 	}
+	register(rt)
 	if err := rt.spawnBuiltins(); err != nil {
 		rt.Close()
 		return nil, err
@@ -308,15 +310,13 @@ func (rt *Runtime) Close() {
 		for _, p := range all {
 			rt.Terminate(p.self)
 		}
-		if rt.det != nil {
-			rt.sys.WaitIdle()
-		}
 		for _, p := range all {
-			<-p.done
+			rt.drive(p.done)
 		}
 		if rt.tr != nil {
 			_ = rt.tr.Close()
 		}
+		unregister(rt)
 		rt.sys.Shutdown()
 	})
 }
@@ -346,7 +346,16 @@ func (rt *Runtime) Post(from, to UPID, name string, body []byte) {
 		rt.droppedNoProc.Inc()
 		return
 	}
-	rt.tr.Send(from, to, name, body)
+	// A message to another runtime of this OS process is counted until
+	// the receiver posts it, so that Settle waits for it; the receiver
+	// finds the count by the sender it reads off the wire.
+	counted := rt.sys.Tracking() && from.IsValid() && listening(to.Addr)
+	if counted {
+		wireSending(rt, from, to.Addr)
+	}
+	if !rt.tr.Send(from, to, name, body) && counted {
+		wireArrived(from, to.Addr)
+	}
 }
 
 // deliver queues a message for a local process; it reports whether the
@@ -382,10 +391,29 @@ func (rt *Runtime) TerminateAfterQueued(pid UPID) {
 // running). Use it from outside any process.
 func (rt *Runtime) Wait(pid UPID) {
 	if p := rt.lookup(pid.ID); p != nil && rt.IsLocal(pid) {
-		if rt.det != nil {
-			rt.sys.WaitIdle()
+		rt.drive(p.done)
+	}
+}
+
+// drive waits until done is closed; on a deterministic runtime it runs
+// the queued mailboxes meanwhile.
+func (rt *Runtime) drive(done <-chan struct{}) {
+	if rt.det == nil {
+		<-done
+		return
+	}
+	for {
+		rt.det.RunUntilIdle()
+		select {
+		case <-done:
+			return
+		default:
 		}
-		<-p.done
+		select {
+		case <-done:
+			return
+		case <-rt.det.Ready():
+		}
 	}
 }
 

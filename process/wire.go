@@ -10,9 +10,13 @@ import (
 // receiver adapts the runtime to the wire's Receiver.
 type receiver struct{ *Runtime }
 
-// Deliver hands an inbound message to its local process.
+// Deliver hands an inbound message to its local process. A message from
+// another runtime of this OS process stops counting as in flight on the
+// wire once it is posted (or found to have no receiver).
 func (r receiver) Deliver(m *wire.Message) bool {
-	return r.deliver(Message{Name: m.Name, From: m.From, To: m.To, Body: m.Body})
+	ok := r.deliver(Message{Name: m.Name, From: m.From, To: m.To, Body: m.Body})
+	wireArrived(m.From, m.To.Addr)
+	return ok
 }
 
 // listen opens the runtime's port. The advertised address is advIP and
@@ -22,6 +26,8 @@ func listen(rt *Runtime, bind netip.AddrPort, advIP netip.Addr, advPort uint16) 
 	tr, err := wire.Listen(bind, netip.AddrPort{}, receiver{rt}, wire.Options{
 		Logger:        rt.logger,
 		OnExited:      rt.onExited,
+		OnClosed:      wireClosed,
+		Clock:         rt.clock.Real(),
 		OnDecodeError: func(error) { rt.droppedDecoding.Inc() },
 	})
 	if err != nil {

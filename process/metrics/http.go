@@ -69,7 +69,7 @@ func (r *Registry) SnapshotHandler() http.Handler {
 			}
 			timeout = d
 		}
-		ctx, cancel := context.WithTimeout(req.Context(), timeout)
+		ctx, cancel := r.WithTimeout(req.Context(), timeout)
 		defer cancel()
 		body := FormatJSON(r.Snapshot(ctx))
 		if cb := req.URL.Query().Get("jsonp"); cb != "" {
@@ -158,7 +158,7 @@ func PrometheusName(name string) string {
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	r := c.r
-	ctx, cancel := context.WithTimeout(context.Background(), DefaultSnapshotTimeout)
+	ctx, cancel := r.WithTimeout(context.Background(), DefaultSnapshotTimeout)
 	defer cancel()
 	r.mu.RLock()
 	names := make([]string, 0, len(r.metrics))

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gomesos/gomesos/process/walltime"
 )
 
 // ErrDuplicate is returned when a metric name is already registered.
@@ -24,6 +26,7 @@ type Registry struct {
 	mu      sync.RWMutex
 	metrics map[string]metric
 	now     func() time.Time
+	clock   Clock
 
 	limitMu   sync.Mutex
 	limit     int
@@ -36,10 +39,18 @@ type metric interface {
 	collect(ctx context.Context, name string, out map[string]float64)
 }
 
-// NewRegistry returns an empty registry whose clock is wall time until
-// SetNow gives it the runtime's Clock.
+// Clock bounds the pulls of gauges: the snapshot timeout runs on it. The
+// runtime gives its Clock's real-time side, so that a gauge that never
+// answers does not hold a request forever while the clock is paused.
+type Clock interface {
+	// AfterFunc calls fn once d has passed; cancel stops it.
+	AfterFunc(d time.Duration, fn func()) (cancel func() bool)
+}
+
+// NewRegistry returns an empty registry whose time is real time until
+// SetNow and SetClock give it the runtime's.
 func NewRegistry() *Registry {
-	return &Registry{metrics: make(map[string]metric), now: time.Now}
+	return &Registry{metrics: make(map[string]metric), now: walltime.Clock{}.Now, clock: walltime.Clock{}}
 }
 
 // SetNow sets the time source used by timers and the rate limit.
@@ -47,6 +58,27 @@ func (r *Registry) SetNow(now func() time.Time) {
 	r.mu.Lock()
 	r.now = now
 	r.mu.Unlock()
+}
+
+// SetClock sets the clock that bounds gauge pulls.
+func (r *Registry) SetClock(c Clock) {
+	r.mu.Lock()
+	r.clock = c
+	r.mu.Unlock()
+}
+
+// WithTimeout returns a context that ends after d by the registry's
+// clock (or when parent ends), for bounding a Snapshot.
+func (r *Registry) WithTimeout(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	r.mu.RLock()
+	clock := r.clock
+	r.mu.RUnlock()
+	ctx, cancel := context.WithCancel(parent)
+	stop := clock.AfterFunc(d, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
 }
 
 func (r *Registry) add(name string, m metric) error {

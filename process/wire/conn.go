@@ -2,12 +2,13 @@ package wire
 
 import (
 	"bufio"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"sync"
-	"time"
 
 	"github.com/gomesos/gomesos/process/upid"
 )
@@ -35,17 +36,19 @@ type outMsg struct {
 	body []byte
 }
 
-// Send queues a message from from to to. It never blocks on the network
-// and never reports failure: delivery is at most once.
-func (t *Transport) Send(from, to upid.UPID, name string, body []byte) {
+// Send queues a message from from to to. It never blocks on the network:
+// delivery is at most once. It reports false when the message was
+// dropped at once (the transport or the connection is closed); true means
+// only that it was queued.
+func (t *Transport) Send(from, to upid.UPID, name string, body []byte) bool {
 	c := t.conn(connKey{from: from, to: to.Addr}, false)
 	if c == nil {
-		return
+		return false
 	}
 	c.mu.Lock()
 	if c.done {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	c.queue = append(c.queue, outMsg{to: to, name: name, body: body})
 	c.mu.Unlock()
@@ -53,6 +56,7 @@ func (t *Transport) Send(from, to upid.UPID, name string, body []byte) {
 	case c.wake <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 // Link makes the (from, to) connection persistent, connecting now if
@@ -93,8 +97,7 @@ func (t *Transport) conn(key connKey, link bool) *outConn {
 func (c *outConn) run() {
 	defer c.t.wg.Done()
 	t := c.t
-	d := net.Dialer{Timeout: t.opts.DialTimeout}
-	conn, err := d.DialContext(t.ctx, "tcp4", c.key.to.String())
+	conn, err := c.dial()
 	if err != nil {
 		c.fail(err, true)
 		return
@@ -112,8 +115,7 @@ func (c *outConn) run() {
 
 	bw := bufio.NewWriterSize(conn, 64<<10)
 	var scratch []byte
-	idle := time.NewTimer(t.opts.IdleTimeout) // wall-clock: connection housekeeping at the runtime's edge
-	defer idle.Stop()
+	idle := make(chan struct{}, 1)
 	for {
 		c.mu.Lock()
 		batch := c.queue
@@ -138,19 +140,30 @@ func (c *outConn) run() {
 			}
 			continue // more may have been queued meanwhile
 		}
-		if !idle.Stop() {
-			select {
-			case <-idle.C:
-			default:
-			}
-		}
-		idle.Reset(t.opts.IdleTimeout)
 		select {
 		case <-c.wake:
+			continue
+		default:
+		}
+		// Nothing queued: wait for more, or retire after the idle timeout.
+		select {
+		case <-idle:
+		default:
+		}
+		stop := t.opts.Clock.AfterFunc(t.opts.IdleTimeout, func() {
+			select {
+			case idle <- struct{}{}:
+			default:
+			}
+		})
+		select {
+		case <-c.wake:
+			stop()
 		case <-t.ctx.Done():
+			stop()
 			c.fail(errors.New("transport closed"), false)
 			return
-		case <-idle.C:
+		case <-idle:
 			if c.closeIfIdle() {
 				return
 			}
@@ -158,22 +171,53 @@ func (c *outConn) run() {
 	}
 }
 
+// dial connects to the destination within the dial timeout (by the
+// transport's clock); closing the transport cancels it.
+func (c *outConn) dial() (net.Conn, error) {
+	t := c.t
+	ctx, cancel := context.WithCancel(t.ctx)
+	defer cancel()
+	timedOut := make(chan struct{})
+	stop := t.opts.Clock.AfterFunc(t.opts.DialTimeout, func() {
+		close(timedOut)
+		cancel()
+	})
+	defer stop()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp4", c.key.to.String())
+	if err != nil {
+		select {
+		case <-timedOut:
+			return nil, fmt.Errorf("dial %s: timed out after %v: %w", c.key.to, t.opts.DialTimeout, err)
+		default:
+		}
+		return nil, fmt.Errorf("dial %s: %w", c.key.to, err)
+	}
+	return conn, nil
+}
+
 // closeIfIdle retires an unlinked connection with nothing queued.
 func (c *outConn) closeIfIdle() bool {
 	t := c.t
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.linked || len(c.queue) > 0 || c.done {
+		c.mu.Unlock()
+		t.mu.Unlock()
 		return false
 	}
 	c.done = true
 	if t.conns[c.key] == c {
 		delete(t.conns, c.key)
 	}
-	if c.conn != nil {
-		_ = c.conn.Close()
+	conn := c.conn
+	c.mu.Unlock()
+	t.mu.Unlock()
+	if conn != nil {
+		_ = conn.Close()
+	}
+	if t.opts.OnClosed != nil {
+		t.opts.OnClosed(c.key.from, c.key.to)
 	}
 	return true
 }
@@ -216,6 +260,9 @@ func (c *outConn) fail(err error, report bool) {
 		}
 		if wasDone {
 			return // retired as idle
+		}
+		if t.opts.OnClosed != nil {
+			t.opts.OnClosed(c.key.from, c.key.to)
 		}
 		t.log.Debug("outbound connection broken", "from", c.key.from.String(), "to", c.key.to.String(), "err", err, "dropped", dropped)
 		if linked && report && t.opts.OnExited != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gomesos/gomesos/process/upid"
+	"github.com/gomesos/gomesos/process/walltime"
 )
 
 // Message is one libprocess message.
@@ -45,6 +46,19 @@ type Options struct {
 	OnExited func(from upid.UPID, to netip.AddrPort)
 	// OnDecodeError is called for each connection closed for malformed input.
 	OnDecodeError func(err error)
+	// OnClosed, if set, is called once when an outbound connection ends
+	// for any reason (failure, idle, Close); a message queued or written
+	// on it and not yet received has then been lost or received.
+	OnClosed func(from upid.UPID, to netip.AddrPort)
+	// Clock times the dial and idle timeouts; nil means real time. The
+	// runtime passes its Clock's real-time side.
+	Clock Clock
+}
+
+// Clock is the source of the transport's timeouts.
+type Clock interface {
+	// AfterFunc calls fn once d has passed; cancel stops it.
+	AfterFunc(d time.Duration, fn func()) (cancel func() bool)
 }
 
 // Transport is the one listening port of a runtime and its outbound
@@ -83,6 +97,9 @@ func Listen(bind, advertise netip.AddrPort, recv Receiver, opts Options) (*Trans
 	}
 	if opts.DialTimeout <= 0 {
 		opts.DialTimeout = 10 * time.Second
+	}
+	if opts.Clock == nil {
+		opts.Clock = walltime.Clock{}
 	}
 	ln, err := net.Listen("tcp4", bind.String())
 	if err != nil {

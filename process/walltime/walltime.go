@@ -1,0 +1,31 @@
+// Package walltime is the one place of the runtime that reads the
+// computer's clock. The running side of process.Clock and the timeouts at
+// the OS edge (the wire's dial and idle timeouts, the bound on metrics
+// gauge pulls, Await's bound) take real time from here, so that the rest
+// of the tree reads time only through process.Clock.
+package walltime
+
+import "time"
+
+// Clock is real time. Its zero value is ready to use.
+type Clock struct{}
+
+// Now returns the current wall-clock time.
+func (Clock) Now() time.Time { return time.Now() }
+
+// Until returns how long until t.
+func (Clock) Until(t time.Time) time.Duration { return time.Until(t) }
+
+// AfterFunc calls fn on its own goroutine once d has passed. cancel stops
+// it and reports whether it stopped fn from running.
+func (Clock) AfterFunc(d time.Duration, fn func()) (cancel func() bool) {
+	return time.AfterFunc(d, fn).Stop
+}
+
+// After returns a channel that is closed once d has passed, and a stop
+// function that releases the timer early.
+func (c Clock) After(d time.Duration) (ch <-chan struct{}, stop func()) {
+	done := make(chan struct{})
+	cancel := c.AfterFunc(d, func() { close(done) })
+	return done, func() { cancel() }
+}
