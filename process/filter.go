@@ -102,10 +102,21 @@ func HoldFor(d time.Duration) Action { return Action{op: opHold, delay: d} }
 func Duplicate(copies int) Action { return Action{op: opDuplicate, copies: copies} }
 
 // Reorder holds matching events until len(order) are held, then releases
-// that batch in the given order: order lists arrival indexes (0 first) and
-// must be a permutation of 0..len(order)-1. With an unlimited filter each
-// following batch is reordered the same way.
+// that batch in the given order: order lists arrival indexes (0 first). It
+// panics unless order is a permutation of 0..len(order)-1 (a mistake in
+// the test). With an unlimited filter each following batch is reordered
+// the same way.
 func Reorder(order ...int) Action {
+	seen := make([]bool, len(order))
+	for _, i := range order {
+		if i < 0 || i >= len(order) || seen[i] {
+			panic(fmt.Sprintf("process.Reorder%v: not a permutation of 0..%d", order, len(order)-1))
+		}
+		seen[i] = true
+	}
+	if len(order) == 0 {
+		panic("process.Reorder: no order given")
+	}
 	return Action{op: opReorder, order: slices.Clone(order)}
 }
 
@@ -115,7 +126,7 @@ func Reversed(n int) Action {
 	for i := range order {
 		order[i] = n - 1 - i
 	}
-	return Action{op: opReorder, order: order}
+	return Reorder(order...)
 }
 
 // Rule describes a filter: which events it matches and what it does.
@@ -132,7 +143,8 @@ type Rule struct {
 	From UPID
 	// To is the receiver, dispatch target or linker; Any for any.
 	To UPID
-	// Where, if set, is a further predicate on messages.
+	// Where, if set, is a further predicate on messages. It runs under
+	// the filters' lock: it must not block or touch filters.
 	Where func(*Message) bool
 	// Action is what happens to the events the filter acts on.
 	Action Action

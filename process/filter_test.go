@@ -206,3 +206,19 @@ func testFiltersOnBothRuntimes(t *testing.T, base Options) {
 		t.Fatalf("receiving side saw %+v", received)
 	}
 }
+
+func TestReorderRejectsNonPermutations(t *testing.T) {
+	for _, bad := range [][]int{nil, {1}, {0, 0}, {0, 2}, {-1, 0}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Reorder%v did not panic", bad)
+				}
+			}()
+			Reorder(bad...)
+		}()
+	}
+	if got := Reversed(3).order; !slices.Equal(got, []int{2, 1, 0}) {
+		t.Fatalf("Reversed(3) = %v", got)
+	}
+}
