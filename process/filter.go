@@ -203,7 +203,7 @@ func (rt *Runtime) AddFilter(r Rule) *Filter {
 	if r.Method != nil {
 		f.method = funcName(r.Method)
 	}
-	rt.filters.add(f)
+	rt.filters.add(rt, f)
 	return f
 }
 
@@ -278,8 +278,9 @@ type filterSet struct {
 	list   []*Filter // oldest first
 }
 
-func (s *filterSet) add(f *Filter) {
+func (s *filterSet) add(rt *Runtime, f *Filter) {
 	s.mu.Lock()
+	s.rt = rt // read only by filter code, which runs after this store
 	s.list = append(s.list, f)
 	s.active.Store(true)
 	s.mu.Unlock()

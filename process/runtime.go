@@ -115,7 +115,6 @@ func New(opts Options) (*Runtime, error) {
 		metrics:     metrics.NewRegistry(),
 	}
 	rt.clock = newClock(rt)
-	rt.filters.rt = rt
 	seed := opts.Seed
 	if !opts.Deterministic && seed == 0 {
 		seed = rand.Uint64()
