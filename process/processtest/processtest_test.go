@@ -12,7 +12,7 @@ import (
 
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
-	. "github.com/gomesos/gomesos/process/processtest"
+	"github.com/gomesos/gomesos/process/processtest"
 )
 
 // wait bounds every wait: a failure guard, never a way to let time pass.
@@ -105,11 +105,11 @@ func newEnv(t *testing.T, det, remote bool) *env {
 
 // expect returns expectations on the side's runtime, with the option that
 // picks the side.
-func (e *env) expect(side process.Side) (*Expectations, []Option) {
+func (e *env) expect(side process.Side) (*processtest.Expectations, []processtest.Option) {
 	if side == process.Sending {
-		return Expect(e.t, e.send), []Option{Sending()}
+		return processtest.Expect(e.t, e.send), []processtest.Option{processtest.Sending()}
 	}
-	return Expect(e.t, e.recv), nil
+	return processtest.Expect(e.t, e.recv), nil
 }
 
 func (e *env) clock(side process.Side) *process.Clock {
@@ -139,9 +139,9 @@ func (e *env) values() []int64 {
 	e.t.Helper()
 	e.settle()
 	if e.remote {
-		ex := Expect(nil, e.recv)
+		ex := processtest.Expect(nil, e.recv)
 		defer ex.Remove()
-		marker := FutureProtobuf[*wrapperspb.StringValue](ex, e.from, e.to)
+		marker := processtest.FutureProtobuf[*wrapperspb.StringValue](ex, e.from, e.to)
 		if err := e.send.Send(e.from, e.to, wrapperspb.String("marker")); err != nil {
 			e.t.Fatal(err)
 		}
@@ -177,8 +177,8 @@ func matrix(t *testing.T, fn func(t *testing.T, e *env, side process.Side)) {
 func TestFutureProtobuf(t *testing.T) {
 	matrix(t, func(t *testing.T, e *env, side process.Side) {
 		ex, opts := e.expect(side)
-		f := FutureProtobuf[*wrapperspb.Int64Value](ex, e.from, e.to, opts...)
-		other := FutureProtobuf[*wrapperspb.Int64Value](ex, e.send.UPID("someone-else"), process.Any, opts...)
+		f := processtest.FutureProtobuf[*wrapperspb.Int64Value](ex, e.from, e.to, opts...)
+		other := processtest.FutureProtobuf[*wrapperspb.Int64Value](ex, e.send.UPID("someone-else"), process.Any, opts...)
 		e.sendValues(7, 8)
 		if m := await(t, e.recv, f); m.Value != 7 {
 			t.Fatalf("future got %d, want the first message, 7", m.Value)
@@ -193,7 +193,7 @@ func TestFutureProtobuf(t *testing.T) {
 func TestDropProtobufNth(t *testing.T) {
 	matrix(t, func(t *testing.T, e *env, side process.Side) {
 		ex, opts := e.expect(side)
-		dropped := DropProtobuf[*wrapperspb.Int64Value](ex, process.Any, e.to, append(opts, Nth(2))...)
+		dropped := processtest.DropProtobuf[*wrapperspb.Int64Value](ex, process.Any, e.to, append(opts, processtest.Nth(2))...)
 		e.sendValues(1, 2, 3)
 		if m := await(t, e.recv, dropped); m.Value != 2 {
 			t.Fatalf("dropped %d, want the second message", m.Value)
@@ -206,7 +206,7 @@ func TestDropProtobufsWhere(t *testing.T) {
 	matrix(t, func(t *testing.T, e *env, side process.Side) {
 		ex, opts := e.expect(side)
 		odd := func(m *process.Message) bool { return len(m.Body) > 1 && m.Body[1]%2 == 1 }
-		DropProtobufs[*wrapperspb.Int64Value](ex, e.from, process.Any, append(opts, Where(odd))...)
+		processtest.DropProtobufs[*wrapperspb.Int64Value](ex, e.from, process.Any, append(opts, processtest.Where(odd))...)
 		e.sendValues(1, 2, 3, 4)
 		e.want(2, 4)
 	})
@@ -215,7 +215,7 @@ func TestDropProtobufsWhere(t *testing.T) {
 func TestHoldAndRelease(t *testing.T) {
 	matrix(t, func(t *testing.T, e *env, side process.Side) {
 		ex, opts := e.expect(side)
-		h := HoldProtobuf[*wrapperspb.Int64Value](ex, e.from, e.to, opts...)
+		h := processtest.HoldProtobuf[*wrapperspb.Int64Value](ex, e.from, e.to, opts...)
 		e.sendValues(1, 2)
 		// Settle (inside values) returns with the message held.
 		e.want(2)
@@ -232,7 +232,7 @@ func TestHoldAndRelease(t *testing.T) {
 func TestHoldUntilDeadline(t *testing.T) {
 	matrix(t, func(t *testing.T, e *env, side process.Side) {
 		ex, opts := e.expect(side)
-		DelayProtobuf[*wrapperspb.Int64Value](ex, 10*time.Second, e.from, e.to, opts...)
+		processtest.DelayProtobuf[*wrapperspb.Int64Value](ex, 10*time.Second, e.from, e.to, opts...)
 		e.sendValues(1, 2)
 		e.want(2)
 		e.clock(side).Advance(9 * time.Second)
@@ -245,7 +245,7 @@ func TestHoldUntilDeadline(t *testing.T) {
 func TestDuplicate(t *testing.T) {
 	matrix(t, func(t *testing.T, e *env, side process.Side) {
 		ex, opts := e.expect(side)
-		DuplicateProtobuf[*wrapperspb.Int64Value](ex, 2, e.from, e.to, opts...)
+		processtest.DuplicateProtobuf[*wrapperspb.Int64Value](ex, 2, e.from, e.to, opts...)
 		e.sendValues(1)
 		e.want(1, 1, 1)
 		e.sendValues(2)
@@ -256,7 +256,7 @@ func TestDuplicate(t *testing.T) {
 func TestReorder(t *testing.T) {
 	matrix(t, func(t *testing.T, e *env, side process.Side) {
 		ex, opts := e.expect(side)
-		ReorderProtobufs[*wrapperspb.Int64Value](ex, []int{1, 2, 0}, e.from, e.to, opts...)
+		processtest.ReorderProtobufs[*wrapperspb.Int64Value](ex, []int{1, 2, 0}, e.from, e.to, opts...)
 		e.sendValues(1, 2)
 		e.want()
 		e.sendValues(3)
@@ -269,7 +269,7 @@ func TestReorder(t *testing.T) {
 func TestReleaseReversed(t *testing.T) {
 	matrix(t, func(t *testing.T, e *env, side process.Side) {
 		ex, opts := e.expect(side)
-		h := HoldProtobufs[*wrapperspb.Int64Value](ex, e.from, e.to, opts...)
+		h := processtest.HoldProtobufs[*wrapperspb.Int64Value](ex, e.from, e.to, opts...)
 		e.sendValues(1, 2, 3)
 		e.want()
 		if err := h.ReleaseOrder(2, 1, 0); err != nil {
@@ -284,8 +284,8 @@ func TestReleaseReversed(t *testing.T) {
 func TestReleasedMessageMeetsOlderExpectations(t *testing.T) {
 	matrix(t, func(t *testing.T, e *env, side process.Side) {
 		ex, opts := e.expect(side)
-		seen := FutureProtobuf[*wrapperspb.Int64Value](ex, e.from, e.to, opts...)
-		h := HoldProtobuf[*wrapperspb.Int64Value](ex, e.from, e.to, opts...)
+		seen := processtest.FutureProtobuf[*wrapperspb.Int64Value](ex, e.from, e.to, opts...)
+		h := processtest.HoldProtobuf[*wrapperspb.Int64Value](ex, e.from, e.to, opts...)
 		e.sendValues(1)
 		e.want()
 		if !seen.IsPending() {
@@ -302,8 +302,8 @@ func TestReleasedMessageMeetsOlderExpectations(t *testing.T) {
 func TestNewestExpectationFirst(t *testing.T) {
 	matrix(t, func(t *testing.T, e *env, side process.Side) {
 		ex, opts := e.expect(side)
-		older := FutureProtobuf[*wrapperspb.Int64Value](ex, process.Any, e.to, opts...)
-		newer := DropProtobuf[*wrapperspb.Int64Value](ex, process.Any, e.to, opts...)
+		older := processtest.FutureProtobuf[*wrapperspb.Int64Value](ex, process.Any, e.to, opts...)
+		newer := processtest.DropProtobuf[*wrapperspb.Int64Value](ex, process.Any, e.to, opts...)
 		e.sendValues(1, 2)
 		if m := await(t, e.recv, newer); m.Value != 1 {
 			t.Fatalf("newest expectation got %d, want 1", m.Value)
@@ -337,22 +337,22 @@ func TestCounted(t *testing.T) {
 	cases := []struct {
 		name     string
 		sent     int
-		opt      Option
+		opt      processtest.Option
 		failures int
 	}{
-		{"times met", 2, Times(2), 0},
-		{"times short", 1, Times(2), 1},
-		{"times exceeded", 3, Times(2), 1},
-		{"at most met", 2, AtMost(2), 0},
-		{"at most under", 0, AtMost(2), 0},
-		{"at most exceeded", 3, AtMost(2), 1},
+		{"times met", 2, processtest.Times(2), 0},
+		{"times short", 1, processtest.Times(2), 1},
+		{"times exceeded", 3, processtest.Times(2), 1},
+		{"at most met", 2, processtest.AtMost(2), 0},
+		{"at most under", 0, processtest.AtMost(2), 0},
+		{"at most exceeded", 3, processtest.AtMost(2), 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, false, false)
 			ft := &fakeT{}
-			ex := Expect(ft, e.recv)
-			FutureProtobuf[*wrapperspb.Int64Value](ex, process.Any, e.to, c.opt)
+			ex := processtest.Expect(ft, e.recv)
+			processtest.FutureProtobuf[*wrapperspb.Int64Value](ex, process.Any, e.to, c.opt)
 			for i := range c.sent {
 				e.sendValues(int64(i))
 			}
@@ -369,8 +369,8 @@ func TestCounted(t *testing.T) {
 func TestTimesBoundsTheAction(t *testing.T) {
 	e := newEnv(t, false, false)
 	ft := &fakeT{}
-	ex := Expect(ft, e.recv)
-	DropProtobufs[*wrapperspb.Int64Value](ex, process.Any, e.to, Times(2))
+	ex := processtest.Expect(ft, e.recv)
+	processtest.DropProtobufs[*wrapperspb.Int64Value](ex, process.Any, e.to, processtest.Times(2))
 	e.sendValues(1, 2, 3)
 	e.want(3)
 	ft.end()
@@ -383,12 +383,12 @@ func TestExpectNoFutureProtobufs(t *testing.T) {
 	matrix(t, func(t *testing.T, e *env, side process.Side) {
 		ft := &fakeT{}
 		rt := e.recv
-		var opts []Option
+		var opts []processtest.Option
 		if side == process.Sending {
-			rt, opts = e.send, []Option{Sending()}
+			rt, opts = e.send, []processtest.Option{processtest.Sending()}
 		}
-		ex := Expect(ft, rt)
-		ExpectNoFutureProtobufs[*wrapperspb.Int64Value](ex, process.Any, e.to, opts...)
+		ex := processtest.Expect(ft, rt)
+		processtest.ExpectNoFutureProtobufs[*wrapperspb.Int64Value](ex, process.Any, e.to, opts...)
 		e.settle()
 		if len(ft.errors) != 0 {
 			t.Fatal("failed before any message")
@@ -404,8 +404,8 @@ func TestExpectNoFutureProtobufs(t *testing.T) {
 
 func TestMessagesByName(t *testing.T) {
 	e := newEnv(t, false, false)
-	ex := Expect(t, e.recv)
-	name := ProtoName[*wrapperspb.Int64Value]()
+	ex := processtest.Expect(t, e.recv)
+	name := processtest.ProtoName[*wrapperspb.Int64Value]()
 	f := ex.FutureMessage(name, e.from, e.to)
 	d := ex.DropMessage(name, e.from, e.to)
 	e.sendValues(1, 2)
@@ -434,7 +434,7 @@ func (w *worker) add(v int64) { w.seen = append(w.seen, v) }
 func (w *worker) rest()       {}
 
 // dispatchMatrix runs fn for each dispatcher and each side.
-func dispatchMatrix(t *testing.T, fn func(t *testing.T, rt *process.Runtime, ex *Expectations, opts []Option, w *worker, pid process.UPID)) {
+func dispatchMatrix(t *testing.T, fn func(t *testing.T, rt *process.Runtime, ex *processtest.Expectations, opts []processtest.Option, w *worker, pid process.UPID)) {
 	for _, det := range []bool{false, true} {
 		for _, side := range []process.Side{process.Receiving, process.Sending} {
 			name := map[bool]string{false: "goroutines", true: "deterministic"}[det] + "/" + side.String()
@@ -449,11 +449,11 @@ func dispatchMatrix(t *testing.T, fn func(t *testing.T, rt *process.Runtime, ex 
 				if err != nil {
 					t.Fatal(err)
 				}
-				var o []Option
+				var o []processtest.Option
 				if side == process.Sending {
-					o = []Option{Sending()}
+					o = []processtest.Option{processtest.Sending()}
 				}
-				fn(t, rt, Expect(t, rt), o, w, pid)
+				fn(t, rt, processtest.Expect(t, rt), o, w, pid)
 			})
 		}
 	}
@@ -475,9 +475,9 @@ func seen(t *testing.T, rt *process.Runtime, w *worker, pid process.UPID, want .
 }
 
 func TestDispatchFutureAndDrop(t *testing.T) {
-	dispatchMatrix(t, func(t *testing.T, rt *process.Runtime, ex *Expectations, opts []Option, w *worker, pid process.UPID) {
+	dispatchMatrix(t, func(t *testing.T, rt *process.Runtime, ex *processtest.Expectations, opts []processtest.Option, w *worker, pid process.UPID) {
 		rested := ex.FutureDispatch(pid, (*worker).rest, opts...)
-		dropped := ex.DropDispatch(pid, w.add, append(opts, Nth(2))...)
+		dropped := ex.DropDispatch(pid, w.add, append(opts, processtest.Nth(2))...)
 		process.Run(rt, pid, w.rest)
 		adds(rt, w, pid, 1, 2, 3)
 		await(t, rt, rested)
@@ -490,9 +490,9 @@ func TestDispatchFutureAndDrop(t *testing.T) {
 }
 
 func TestDispatchHoldAndDelay(t *testing.T) {
-	dispatchMatrix(t, func(t *testing.T, rt *process.Runtime, ex *Expectations, opts []Option, w *worker, pid process.UPID) {
+	dispatchMatrix(t, func(t *testing.T, rt *process.Runtime, ex *processtest.Expectations, opts []processtest.Option, w *worker, pid process.UPID) {
 		h := ex.HoldDispatch(pid, w.add, opts...)
-		ex.DelayDispatch(5*time.Second, pid, w.add, append(opts, Nth(2))...)
+		ex.DelayDispatch(5*time.Second, pid, w.add, append(opts, processtest.Nth(2))...)
 		adds(rt, w, pid, 1, 2, 3)
 		seen(t, rt, w, pid, 3)
 		rt.Clock().Advance(5 * time.Second)
@@ -503,7 +503,7 @@ func TestDispatchHoldAndDelay(t *testing.T) {
 }
 
 func TestDispatchDuplicateAndReorder(t *testing.T) {
-	dispatchMatrix(t, func(t *testing.T, rt *process.Runtime, ex *Expectations, opts []Option, w *worker, pid process.UPID) {
+	dispatchMatrix(t, func(t *testing.T, rt *process.Runtime, ex *processtest.Expectations, opts []processtest.Option, w *worker, pid process.UPID) {
 		ex.DuplicateDispatch(1, pid, w.add, opts...)
 		adds(rt, w, pid, 1)
 		seen(t, rt, w, pid, 1, 1)
@@ -516,7 +516,7 @@ func TestDispatchDuplicateAndReorder(t *testing.T) {
 // A dispatch held at the receiver whose process ends before release
 // fails its future with ErrTerminated.
 func TestHeldDispatchToEndedProcess(t *testing.T) {
-	dispatchMatrix(t, func(t *testing.T, rt *process.Runtime, ex *Expectations, opts []Option, w *worker, pid process.UPID) {
+	dispatchMatrix(t, func(t *testing.T, rt *process.Runtime, ex *processtest.Expectations, opts []processtest.Option, w *worker, pid process.UPID) {
 		h := ex.HoldDispatch(pid, nil, opts...)
 		f := process.Dispatch(rt, pid, func() int { return 1 })
 		rt.Clock().Settle()
@@ -537,7 +537,7 @@ func TestExited(t *testing.T) {
 	for _, det := range []bool{false, true} {
 		t.Run(map[bool]string{false: "goroutines", true: "deterministic"}[det], func(t *testing.T) {
 			rt := newRuntime(t, process.Options{NoNetwork: true, Deterministic: det, Seed: 7})
-			ex := Expect(t, rt)
+			ex := processtest.Expect(t, rt)
 			a, err := rt.Spawn(&worker{}, "a")
 			if err != nil {
 				t.Fatal(err)
