@@ -60,6 +60,14 @@ func (p *Process) Delay(d time.Duration, fn func()) *Timer { return Delay(p.rt, 
 func (p *Process) Defer(fn func()) func() { return Defer(p.rt, p.self, fn) }
 
 func (rt *Runtime) dispatch(pid UPID, method any, run, abandon func()) bool {
+	if rt.filters.active.Load() && rt.filters.dispatched(pid, method, run, abandon, nil) {
+		return true
+	}
+	return rt.queueDispatch(pid, method, run, abandon)
+}
+
+// queueDispatch queues a dispatch past the sending filters.
+func (rt *Runtime) queueDispatch(pid UPID, method any, run, abandon func()) bool {
 	var p *Process
 	if rt.IsLocal(pid) {
 		p = rt.lookup(pid.ID)

@@ -18,7 +18,8 @@ type Message struct {
 
 type messageEvent struct {
 	actor.Mark
-	msg Message
+	msg    Message
+	passed []*Filter // filters that released or copied it (nil normally)
 }
 
 type dispatchEvent struct {
@@ -26,6 +27,7 @@ type dispatchEvent struct {
 	fn      func()
 	method  any    // the function dispatched, named lazily for filters
 	abandon func() // fails the dispatch's future when never run
+	passed  []*Filter
 }
 
 type httpEvent struct {
@@ -37,7 +39,8 @@ type httpEvent struct {
 
 type exitedEvent struct {
 	actor.Mark
-	pid UPID // the process that ended
+	pid    UPID // the process that ended
+	passed []*Filter
 }
 
 type terminateEvent struct {

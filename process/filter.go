@@ -1,319 +1,556 @@
 package process
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
-	"testing"
-
-	"google.golang.org/protobuf/proto"
+	"time"
 
 	"github.com/gomesos/gomesos/actor"
-	"github.com/gomesos/gomesos/process/future"
 )
 
-// Filters act where the receiving process dequeues an event, immediately
-// before serving it, as in libprocess: an expectation is satisfied when the
-// receiver is about to handle the event, and a dropped event is never
-// handled. Only processes of this runtime are seen; timers and termination
-// are never filtered. Expectations are matched newest first; the first one
-// that matches decides, and one-shot expectations retire once satisfied.
+// Filters are the runtime's fault-injection seam. A filter matches events
+// on one side of their trip:
+//
+//   - Receiving: where the receiving process dequeues the event, just
+//     before serving it, as libprocess's filters do. Only processes of this
+//     runtime are seen; messages that came over the wire are seen here too.
+//   - Sending: where Send or Post is called (before local delivery or the
+//     wire) and where a dispatch is made (before it is queued).
+//
+// Filters are matched newest first; the first one that matches decides
+// what happens to the event. Timers, HTTP requests and termination are
+// never filtered, and exited events only on the receiving side.
+//
+// An event that a filter held and later released, or copied, is matched
+// again by the other filters (never by the one that released or copied
+// it), so an older expectation still sees it.
+//
+// Held events and Settle: an event held until a virtual deadline (HoldFor)
+// is released by a Clock timer, so Settle waits for it once the paused
+// clock reaches the deadline, like any due timer, and Advance past the
+// deadline delivers it. An event held until Filter.Release is NOT counted
+// as in flight: Settle returns while it is held (otherwise Settle would
+// block until the test itself released it, which it cannot do while
+// blocked in Settle).
 
-type eventKind int
+// Side says where a filter sees events.
+type Side uint8
 
 const (
-	kindMessage eventKind = iota
-	kindDispatch
-	kindExited
+	// Receiving filters see an event where the receiving process dequeues
+	// it.
+	Receiving Side = iota
+	// Sending filters see a message where it is sent and a dispatch where
+	// it is made.
+	Sending
 )
 
-type action int
+func (s Side) String() string {
+	if s == Sending {
+		return "sending"
+	}
+	return "receiving"
+}
+
+// EventKind is the kind of event a filter matches.
+type EventKind uint8
 
 const (
-	actFuture   action = iota // satisfy once, deliver
-	actDrop                   // satisfy once, drop
-	actDropAll                // drop every match
-	actExpectNo               // any match fails the test
+	// KindMessage is a named message (Send, Post, or from the wire).
+	KindMessage EventKind = iota
+	// KindDispatch is a function dispatched to a process (Dispatch, Run,
+	// Defer, Delay).
+	KindDispatch
+	// KindExited tells a linker that a linked process ended.
+	KindExited
 )
 
-type expectation struct {
-	owner   *Expectations
-	kind    eventKind
-	name    string // message name, or dispatched function name ("" = any)
-	from    UPID   // Any = wildcard
-	to      UPID
-	where   func(*Message) bool
-	skip    int // matches to let pass before this one applies (Nth)
-	act     action
+type actionOp uint8
+
+const (
+	opPass actionOp = iota
+	opDrop
+	opHold
+	opDuplicate
+	opReorder
+)
+
+// Action is what a filter does with the events it acts on.
+type Action struct {
+	op     actionOp
+	delay  time.Duration // opHold: release after this long; 0 = on Release
+	copies int           // opDuplicate
+	order  []int         // opReorder
+}
+
+// Pass lets the event through unchanged; the filter only observes it.
+func Pass() Action { return Action{op: opPass} }
+
+// Drop discards the event.
+func Drop() Action { return Action{op: opDrop} }
+
+// Hold keeps the event until Filter.Release.
+func Hold() Action { return Action{op: opHold} }
+
+// HoldFor keeps the event until d has passed on the runtime's Clock (or
+// Filter.Release comes first).
+func HoldFor(d time.Duration) Action { return Action{op: opHold, delay: d} }
+
+// Duplicate delivers the event and then copies more copies of it.
+func Duplicate(copies int) Action { return Action{op: opDuplicate, copies: copies} }
+
+// Reorder holds matching events until len(order) are held, then releases
+// that batch in the given order: order lists arrival indexes (0 first). It
+// panics unless order is a permutation of 0..len(order)-1 (a mistake in
+// the test). With an unlimited filter each following batch is reordered
+// the same way.
+func Reorder(order ...int) Action {
+	seen := make([]bool, len(order))
+	for _, i := range order {
+		if i < 0 || i >= len(order) || seen[i] {
+			panic(fmt.Sprintf("process.Reorder%v: not a permutation of 0..%d", order, len(order)-1))
+		}
+		seen[i] = true
+	}
+	if len(order) == 0 {
+		panic("process.Reorder: no order given")
+	}
+	return Action{op: opReorder, order: slices.Clone(order)}
+}
+
+// Reversed is Reorder of n events, released last first.
+func Reversed(n int) Action {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = n - 1 - i
+	}
+	return Reorder(order...)
+}
+
+// Rule describes a filter: which events it matches and what it does.
+type Rule struct {
+	Side Side
+	Kind EventKind
+	// Name is the message name ("" for any). Messages only.
+	Name string
+	// Method is the dispatched function (a method value such as s.work, a
+	// method expression, or nil for any). Dispatches only.
+	Method any
+	// From is the message sender, or the process that ended for an exited
+	// event; Any (the zero UPID) for any. Dispatches have no sender.
+	From UPID
+	// To is the receiver, dispatch target or linker; Any for any.
+	To UPID
+	// Where, if set, is a further predicate on messages. It runs under
+	// the filters' lock: it must not block or touch filters.
+	Where func(*Message) bool
+	// Action is what happens to the events the filter acts on.
+	Action Action
+	// Skip lets this many matches pass untouched (and uncounted) first.
+	Skip int
+	// Limit is how many matches the filter acts on (0: every one). Once
+	// reached the filter retires, unless KeepCounting.
+	Limit int
+	// KeepCounting keeps a filter whose Limit is reached matching: later
+	// matches pass untouched but count in Matched (for expectations that
+	// check a count).
+	KeepCounting bool
+	// OnMatch, if set, is called with each event the filter acts on,
+	// before the action takes effect. It runs on the goroutine that sent
+	// or serves the event and must not block.
+	OnMatch func(Intercepted)
+}
+
+// Intercepted describes an event a filter acted on.
+type Intercepted struct {
+	Side Side
+	Kind EventKind
+	// From is the sender of a message, or the process that ended.
+	From UPID
+	// To is the receiver, dispatch target or linker.
+	To UPID
+	// Message is the message (KindMessage).
+	Message *Message
+	// Method names the dispatched function (KindDispatch).
+	Method string
+}
+
+// Filter is an installed Rule.
+type Filter struct {
+	set    *filterSet
+	rule   Rule
+	method string // the name of rule.Method
+
+	// guarded by set.mu
+	skip    int
+	matched int
+	acted   int
 	retired bool
-	onMatch func(ev actor.Event)
+	held    []*heldEvent
 }
 
-type filterSet struct {
-	active atomic.Bool
-	mu     sync.Mutex
-	exps   []*expectation // oldest first
+type heldEvent struct {
+	again func()
+	timer *Timer
 }
 
-func (f *filterSet) add(e *expectation) {
-	f.mu.Lock()
-	f.exps = append(f.exps, e)
-	f.active.Store(true)
-	f.mu.Unlock()
+// AddFilter installs r and returns the installed filter.
+func (rt *Runtime) AddFilter(r Rule) *Filter {
+	f := &Filter{set: &rt.filters, rule: r, skip: r.Skip}
+	f.rule.Action.order = slices.Clone(r.Action.order)
+	if r.Method != nil {
+		f.method = funcName(r.Method)
+	}
+	rt.filters.add(rt, f)
+	return f
 }
 
-func (f *filterSet) removeOwner(o *Expectations) {
-	f.mu.Lock()
-	kept := f.exps[:0]
-	for _, e := range f.exps {
-		if e.owner != o {
-			kept = append(kept, e)
+// Matched reports how many events matched the filter (after Skip),
+// including those passed untouched after its Limit. Safe from any
+// goroutine.
+func (f *Filter) Matched() int {
+	f.set.mu.Lock()
+	defer f.set.mu.Unlock()
+	return f.matched
+}
+
+// Held reports how many events the filter holds. Safe from any goroutine.
+func (f *Filter) Held() int {
+	f.set.mu.Lock()
+	defer f.set.mu.Unlock()
+	return len(f.held)
+}
+
+// Release releases every held event, in arrival order, and reports how
+// many it released. Released events are matched by the other filters and
+// then delivered as if just sent (Sending) or queued again at the back of
+// the receiver's mailbox (Receiving).
+func (f *Filter) Release() int {
+	f.set.mu.Lock()
+	batch := f.held
+	f.held = nil
+	f.set.mu.Unlock()
+	f.set.release(batch)
+	return len(batch)
+}
+
+// ReleaseOrder releases the held events at the given arrival indexes (0
+// is the oldest held), in that order; the others stay held.
+func (f *Filter) ReleaseOrder(order ...int) error {
+	f.set.mu.Lock()
+	seen := make([]bool, len(f.held))
+	for _, i := range order {
+		if i < 0 || i >= len(f.held) || seen[i] {
+			n := len(f.held)
+			f.set.mu.Unlock()
+			return fmt.Errorf("release order %v: index %d invalid with %d held", order, i, n)
+		}
+		seen[i] = true
+	}
+	batch := make([]*heldEvent, 0, len(order))
+	for _, i := range order {
+		batch = append(batch, f.held[i])
+	}
+	kept := f.held[:0:0]
+	for i, h := range f.held {
+		if !seen[i] {
+			kept = append(kept, h)
 		}
 	}
-	for i := len(kept); i < len(f.exps); i++ {
-		f.exps[i] = nil
-	}
-	f.exps = kept
-	f.active.Store(len(kept) > 0)
-	f.mu.Unlock()
+	f.held = kept
+	f.set.mu.Unlock()
+	f.set.release(batch)
+	return nil
 }
 
-// drop runs ev past the expectations for receiver p and reports whether
-// the event is to be dropped.
-func (f *filterSet) drop(p *Process, ev actor.Event) bool {
-	var kind eventKind
-	var msg *Message
-	var from UPID
-	var name string
+// Remove uninstalls the filter; the events it still holds are discarded.
+func (f *Filter) Remove() { f.set.remove(func(g *Filter) bool { return g == f }) }
+
+// RemoveFilters uninstalls every filter for which pred is true.
+func (rt *Runtime) RemoveFilters(pred func(*Filter) bool) { rt.filters.remove(pred) }
+
+type filterSet struct {
+	active atomic.Bool // any filter installed: the hot path's only check
+	mu     sync.Mutex
+	rt     *Runtime
+	list   []*Filter // oldest first
+}
+
+func (s *filterSet) add(rt *Runtime, f *Filter) {
+	s.mu.Lock()
+	s.rt = rt // read only by filter code, which runs after this store
+	s.list = append(s.list, f)
+	s.active.Store(true)
+	s.mu.Unlock()
+}
+
+func (s *filterSet) remove(pred func(*Filter) bool) {
+	var dropped []*heldEvent
+	s.mu.Lock()
+	kept := s.list[:0]
+	for _, f := range s.list {
+		if pred(f) {
+			dropped = append(dropped, f.held...)
+			f.held = nil
+			continue
+		}
+		kept = append(kept, f)
+	}
+	clear(s.list[len(kept):])
+	s.list = kept
+	s.active.Store(len(kept) > 0)
+	s.mu.Unlock()
+	for _, h := range dropped {
+		if h.timer != nil {
+			s.rt.clock.Cancel(h.timer)
+		}
+	}
+}
+
+// release delivers held events in the order given, cancelling their
+// timers.
+func (s *filterSet) release(batch []*heldEvent) {
+	for _, h := range batch {
+		if h.timer != nil {
+			s.rt.clock.Cancel(h.timer)
+		}
+		h.again()
+	}
+}
+
+// releaseOne is a HoldFor timer firing: it releases h if still held.
+func (s *filterSet) releaseOne(f *Filter, h *heldEvent) {
+	s.mu.Lock()
+	i := slices.Index(f.held, h)
+	if i < 0 {
+		s.mu.Unlock()
+		return
+	}
+	f.held = slices.Delete(f.held, i, i+1)
+	s.mu.Unlock()
+	h.again()
+}
+
+// candidate is an event being matched.
+type candidate struct {
+	side   Side
+	kind   EventKind
+	from   UPID
+	to     UPID
+	msg    *Message
+	method any
+	mname  string
+	named  bool
+	passed []*Filter // filters that already held or copied this event
+	// deliver, when sending, delivers the event past the filters.
+	deliver func()
+}
+
+func (c *candidate) methodName() string {
+	if !c.named {
+		c.mname, c.named = funcName(c.method), true
+	}
+	return c.mname
+}
+
+func (f *Filter) matches(c *candidate) bool {
+	r := &f.rule
+	if f.retired || r.Side != c.side || r.Kind != c.kind ||
+		(r.To != Any && r.To != c.to) || (r.From != Any && r.From != c.from) {
+		return false
+	}
+	switch c.kind {
+	case KindMessage:
+		if (r.Name != "" && r.Name != c.msg.Name) || (r.Where != nil && !r.Where(c.msg)) {
+			return false
+		}
+	case KindDispatch:
+		if f.method != "" && f.method != c.methodName() {
+			return false
+		}
+	}
+	return !slices.Contains(c.passed, f)
+}
+
+// apply runs c past the filters. again re-enters an event (a released or
+// copied one) with the filters it has passed, delivering it if none
+// consumes it. apply reports whether the event is consumed (dropped or
+// held) rather than delivered now.
+func (s *filterSet) apply(c *candidate, again func(passed []*Filter)) bool {
+	var f *Filter
+	var act bool
+	var batch []*heldEvent
+	var hold *heldEvent
+	s.mu.Lock()
+	for i := len(s.list) - 1; i >= 0; i-- {
+		g := s.list[i]
+		if !g.matches(c) {
+			continue
+		}
+		if g.skip > 0 {
+			g.skip--
+			continue
+		}
+		f = g
+		break
+	}
+	if f == nil {
+		s.mu.Unlock()
+		return false
+	}
+	f.matched++
+	r := &f.rule
+	if r.Limit == 0 || f.acted < r.Limit {
+		act = true
+		f.acted++
+		if r.Limit > 0 && f.acted == r.Limit && !r.KeepCounting {
+			f.retired = true
+		}
+	}
+	passed := append(slices.Clip(c.passed), f)
+	if act && (r.Action.op == opHold || r.Action.op == opReorder) {
+		hold = &heldEvent{again: func() { again(passed) }}
+		f.held = append(f.held, hold)
+		if n := len(r.Action.order); r.Action.op == opReorder && len(f.held) >= n {
+			for _, i := range r.Action.order {
+				batch = append(batch, f.held[i])
+			}
+			f.held = slices.Delete(f.held, 0, n)
+		}
+	}
+	s.mu.Unlock()
+	if !act {
+		return false
+	}
+	if r.OnMatch != nil {
+		r.OnMatch(c.intercepted())
+	}
+	switch r.Action.op {
+	case opDrop:
+		return true
+	case opHold:
+		if d := r.Action.delay; d > 0 {
+			s.mu.Lock()
+			if slices.Contains(f.held, hold) {
+				hold.timer = s.rt.clock.Timer(d, func() { s.releaseOne(f, hold) })
+			}
+			s.mu.Unlock()
+		}
+		return true
+	case opReorder:
+		s.release(batch)
+		return true
+	case opDuplicate:
+		// The original goes on as a deciding filter lets it (first, when
+		// sending; when receiving it is served as soon as this returns);
+		// the copies follow it and are matched again.
+		if c.deliver != nil {
+			c.deliver()
+		}
+		for range r.Action.copies {
+			again(passed)
+		}
+		return c.deliver != nil
+	}
+	return false
+}
+
+func (c *candidate) intercepted() Intercepted {
+	ic := Intercepted{Side: c.side, Kind: c.kind, From: c.from, To: c.to}
+	if c.msg != nil {
+		m := *c.msg
+		ic.Message = &m
+	}
+	if c.kind == KindDispatch {
+		ic.Method = c.methodName()
+	}
+	return ic
+}
+
+// received runs a dequeued event past the receiving filters of process p
+// and reports whether it is consumed (not to be served now).
+func (s *filterSet) received(p *Process, ev actor.Event) bool {
+	var c candidate
+	var again func(passed []*Filter)
 	switch e := ev.(type) {
 	case *messageEvent:
-		kind, msg, from, name = kindMessage, &e.msg, e.msg.From, e.msg.Name
+		c = candidate{kind: KindMessage, from: e.msg.From, to: p.self, msg: &e.msg, passed: e.passed}
+		m := e.msg
+		again = func(passed []*Filter) {
+			if !p.post(queuedMessages, &messageEvent{msg: m, passed: passed}) {
+				p.rt.logger.Debug("dropping released message: process is gone", "name", m.Name, "to", m.To.String())
+				p.rt.droppedNoProc.Inc()
+			}
+		}
 	case *dispatchEvent:
-		kind = kindDispatch
+		c = candidate{kind: KindDispatch, to: p.self, method: e.method, passed: e.passed}
+		fn, method, abandon := e.fn, e.method, e.abandon
+		again = func(passed []*Filter) {
+			if !p.post(queuedDispatches, &dispatchEvent{fn: fn, method: method, abandon: abandon, passed: passed}) && abandon != nil {
+				abandon()
+			}
+		}
 	case *exitedEvent:
-		kind, from = kindExited, e.pid
+		c = candidate{kind: KindExited, from: e.pid, to: p.self, passed: e.passed}
+		pid := e.pid
+		again = func(passed []*Filter) { p.ref.Post(&exitedEvent{pid: pid, passed: passed}) }
 	default:
 		return false
 	}
-	var matched *expectation
-	var fail *Expectations
-	f.mu.Lock()
-	for i := len(f.exps) - 1; i >= 0; i-- {
-		e := f.exps[i]
-		if e.retired || e.kind != kind || (e.to != Any && e.to != p.self) || (e.from != Any && e.from != from) {
-			continue
+	c.side = Receiving
+	return s.apply(&c, again)
+}
+
+// sent runs a message being sent past the sending filters and reports
+// whether it is consumed (not to be routed now).
+func (s *filterSet) sent(m Message, passed []*Filter) bool {
+	c := candidate{side: Sending, kind: KindMessage, from: m.From, to: m.To, msg: &m, passed: passed}
+	c.deliver = func() { s.rt.post(m.From, m.To, m.Name, m.Body) }
+	return s.apply(&c, func(passed []*Filter) {
+		if !s.sent(m, passed) {
+			s.rt.post(m.From, m.To, m.Name, m.Body)
 		}
-		switch kind {
-		case kindMessage:
-			if e.name != "" && e.name != name {
-				continue
-			}
-			if e.where != nil && !e.where(msg) {
-				continue
-			}
-		case kindDispatch:
-			if e.name != "" && e.name != funcName(ev.(*dispatchEvent).method) {
-				continue
-			}
+	})
+}
+
+// dispatched runs a dispatch being made past the sending filters and
+// reports whether it is consumed (not to be queued now).
+func (s *filterSet) dispatched(pid UPID, method any, run, abandon func(), passed []*Filter) bool {
+	c := candidate{side: Sending, kind: KindDispatch, to: pid, method: method, passed: passed}
+	c.deliver = func() { s.rt.queueDispatch(pid, method, run, abandon) }
+	return s.apply(&c, func(passed []*Filter) {
+		if !s.dispatched(pid, method, run, abandon, passed) {
+			s.rt.queueDispatch(pid, method, run, abandon)
 		}
-		if e.skip > 0 {
-			e.skip--
-			continue
+	})
+}
+
+// String describes the filter's rule, for test failures.
+func (f *Filter) String() string {
+	r := &f.rule
+	var what string
+	switch r.Kind {
+	case KindMessage:
+		what = "message " + r.Name
+		if r.Name == "" {
+			what = "any message"
 		}
-		matched = e
-		switch e.act {
-		case actFuture, actDrop:
-			e.retired = true
-		case actExpectNo:
-			fail = e.owner
+	case KindDispatch:
+		what = "dispatch " + f.method
+		if f.method == "" {
+			what = "any dispatch"
 		}
-		break
+	case KindExited:
+		what = "exited"
 	}
-	f.mu.Unlock()
-	if matched == nil {
-		return false
+	return fmt.Sprintf("%s from %s to %s (%s)", what, anyPID(r.From), anyPID(r.To), r.Side)
+}
+
+func anyPID(u UPID) string {
+	if u == Any {
+		return "any"
 	}
-	if fail != nil && fail.t != nil {
-		fail.t.Errorf("unexpected event at %s: %s", p.self, describe(ev))
-	}
-	if matched.onMatch != nil {
-		matched.onMatch(ev)
-	}
-	return matched.act == actDrop || matched.act == actDropAll
-}
-
-// Expectations is a test's set of filters on one runtime: futures for
-// messages and dispatches, drops, and "expect none" rules. Expect removes
-// them all when the test ends.
-type Expectations struct {
-	rt *Runtime
-	t  testing.TB
-}
-
-// Expect returns an empty set of expectations on rt, removed by t.Cleanup.
-// t may be nil outside tests; then call Remove yourself.
-func Expect(t testing.TB, rt *Runtime) *Expectations {
-	e := &Expectations{rt: rt, t: t}
-	if t != nil {
-		t.Cleanup(e.Remove)
-	}
-	return e
-}
-
-// Remove uninstalls every expectation of this set.
-func (e *Expectations) Remove() { e.rt.filters.removeOwner(e) }
-
-// MatchOption refines which events an expectation matches.
-type MatchOption func(*expectation)
-
-// Nth makes the expectation apply to the n-th matching event (1-based)
-// only; earlier matches pass it by untouched.
-func Nth(n int) MatchOption {
-	return func(e *expectation) {
-		if n > 1 {
-			e.skip = n - 1
-		}
-	}
-}
-
-// Where adds a predicate on the message (for example on a Call's type).
-func Where(pred func(*Message) bool) MatchOption {
-	return func(e *expectation) { e.where = pred }
-}
-
-func (e *Expectations) message(name string, from, to UPID, act action, opts []MatchOption) *expectation {
-	x := &expectation{owner: e, kind: kindMessage, name: name, from: from, to: to, act: act}
-	for _, o := range opts {
-		o(x)
-	}
-	return x
-}
-
-func (e *Expectations) futureMessage(name string, from, to UPID, act action, opts []MatchOption) future.Future[*Message] {
-	x := e.message(name, from, to, act, opts)
-	pr := future.NewPromise[*Message]()
-	x.onMatch = func(ev actor.Event) {
-		m := ev.(*messageEvent).msg
-		pr.Set(&m)
-	}
-	e.rt.filters.add(x)
-	return pr.Future()
-}
-
-// FutureMessage returns a future for the first message named name (""
-// for any) from from to to (Any for either); the message is still delivered.
-func (e *Expectations) FutureMessage(name string, from, to UPID, opts ...MatchOption) future.Future[*Message] {
-	return e.futureMessage(name, from, to, actFuture, opts)
-}
-
-// DropMessage drops the first matching message; the future is satisfied
-// with it.
-func (e *Expectations) DropMessage(name string, from, to UPID, opts ...MatchOption) future.Future[*Message] {
-	return e.futureMessage(name, from, to, actDrop, opts)
-}
-
-// DropMessages drops every matching message until the test ends.
-func (e *Expectations) DropMessages(name string, from, to UPID, opts ...MatchOption) {
-	e.rt.filters.add(e.message(name, from, to, actDropAll, opts))
-}
-
-// ExpectNoFutureMessages fails the test if a matching message is dequeued.
-func (e *Expectations) ExpectNoFutureMessages(name string, from, to UPID, opts ...MatchOption) {
-	e.rt.filters.add(e.message(name, from, to, actExpectNo, opts))
-}
-
-func protoName[T proto.Message]() string {
-	var zero T
-	return string(zero.ProtoReflect().Descriptor().FullName())
-}
-
-func futureProtobuf[T proto.Message](e *Expectations, from, to UPID, act action, opts []MatchOption) future.Future[T] {
-	x := e.message(protoName[T](), from, to, act, opts)
-	pr := future.NewPromise[T]()
-	x.onMatch = func(ev actor.Event) {
-		var zero T
-		m := zero.ProtoReflect().Type().New().Interface().(T)
-		if err := proto.Unmarshal(ev.(*messageEvent).msg.Body, m); err != nil {
-			pr.Fail(err)
-			return
-		}
-		pr.Set(m)
-	}
-	e.rt.filters.add(x)
-	return pr.Future()
-}
-
-// FutureProtobuf returns a future for the first message of type T from from
-// to to, decoded; the message is still delivered.
-func FutureProtobuf[T proto.Message](e *Expectations, from, to UPID, opts ...MatchOption) future.Future[T] {
-	return futureProtobuf[T](e, from, to, actFuture, opts)
-}
-
-// DropProtobuf drops the first message of type T from from to to; the
-// future is satisfied with it, decoded.
-func DropProtobuf[T proto.Message](e *Expectations, from, to UPID, opts ...MatchOption) future.Future[T] {
-	return futureProtobuf[T](e, from, to, actDrop, opts)
-}
-
-// DropProtobufs drops every message of type T from from to to.
-func DropProtobufs[T proto.Message](e *Expectations, from, to UPID, opts ...MatchOption) {
-	e.rt.filters.add(e.message(protoName[T](), from, to, actDropAll, opts))
-}
-
-// ExpectNoFutureProtobufs fails the test if a message of type T from from
-// to to is dequeued.
-func ExpectNoFutureProtobufs[T proto.Message](e *Expectations, from, to UPID, opts ...MatchOption) {
-	e.rt.filters.add(e.message(protoName[T](), from, to, actExpectNo, opts))
-}
-
-func (e *Expectations) dispatch(to UPID, method any, act action) *expectation {
-	return &expectation{owner: e, kind: kindDispatch, name: funcName(method), to: to, act: act}
-}
-
-func (e *Expectations) futureDispatch(to UPID, method any, act action) future.Future[future.Nothing] {
-	x := e.dispatch(to, method, act)
-	pr := future.NewPromise[future.Nothing]()
-	x.onMatch = func(actor.Event) { pr.Set(future.Nothing{}) }
-	e.rt.filters.add(x)
-	return pr.Future()
-}
-
-// FutureDispatch returns a future for the first dispatch of method (a
-// method value such as s.registered, a method expression, or nil for any)
-// to process to; the dispatch still runs.
-func (e *Expectations) FutureDispatch(to UPID, method any) future.Future[future.Nothing] {
-	return e.futureDispatch(to, method, actFuture)
-}
-
-// DropDispatch drops the first matching dispatch.
-func (e *Expectations) DropDispatch(to UPID, method any) future.Future[future.Nothing] {
-	return e.futureDispatch(to, method, actDrop)
-}
-
-// DropDispatches drops every matching dispatch.
-func (e *Expectations) DropDispatches(to UPID, method any) {
-	e.rt.filters.add(e.dispatch(to, method, actDropAll))
-}
-
-// ExpectNoFutureDispatches fails the test if a matching dispatch is dequeued.
-func (e *Expectations) ExpectNoFutureDispatches(to UPID, method any) {
-	e.rt.filters.add(e.dispatch(to, method, actExpectNo))
-}
-
-// FutureExited returns a future for the first exited event telling linker
-// to that from ended; the event is still served.
-func (e *Expectations) FutureExited(from, to UPID) future.Future[UPID] {
-	x := &expectation{owner: e, kind: kindExited, from: from, to: to, act: actFuture}
-	pr := future.NewPromise[UPID]()
-	x.onMatch = func(ev actor.Event) { pr.Set(ev.(*exitedEvent).pid) }
-	e.rt.filters.add(x)
-	return pr.Future()
-}
-
-// DropExited drops the first matching exited event.
-func (e *Expectations) DropExited(from, to UPID) future.Future[UPID] {
-	x := &expectation{owner: e, kind: kindExited, from: from, to: to, act: actDrop}
-	pr := future.NewPromise[UPID]()
-	x.onMatch = func(ev actor.Event) { pr.Set(ev.(*exitedEvent).pid) }
-	e.rt.filters.add(x)
-	return pr.Future()
+	return u.String()
 }

@@ -3,9 +3,16 @@ package process
 import (
 	"slices"
 	"testing"
+	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/gomesos/gomesos/process/future"
 )
+
+// The expectation helpers built on filters are tested in processtest;
+// these tests cover the mechanism itself.
 
 // counterProc records the values of the Int64Value messages it handles.
 func counterProc(t *testing.T, rt *Runtime, id string) (*[]int64, UPID) {
@@ -22,169 +29,196 @@ func sendValues(rt *Runtime, from, to UPID, vals ...int64) {
 	}
 }
 
-func TestFutureProtobufSeesDequeuedMessage(t *testing.T) {
-	both(t, testFutureProtobufSeesDequeuedMessage)
-}
+var int64Name = string((&wrapperspb.Int64Value{}).ProtoReflect().Descriptor().FullName())
 
-func testFutureProtobufSeesDequeuedMessage(t *testing.T, base Options) {
-	rt := newRuntime(t, with(base, Options{NoNetwork: true}))
-	rt.Clock().Pause()
-	ex := Expect(t, rt)
-	seen, pid := counterProc(t, rt, "r")
-	from := rt.UPID("sender")
-	f := FutureProtobuf[*wrapperspb.Int64Value](ex, from, pid)
-	other := FutureProtobuf[*wrapperspb.Int64Value](ex, rt.UPID("someone-else"), Any)
-	sendValues(rt, from, pid, 7, 8)
-	rt.Clock().Settle()
-	if m := await(t, rt, f); m.Value != 7 {
-		t.Fatalf("future got %d, want the first message, 7", m.Value)
+func TestFiltersFlagTracksInstalledFilters(t *testing.T) {
+	rt := newRuntime(t, Options{NoNetwork: true})
+	if rt.filters.active.Load() {
+		t.Fatal("filters active with none installed")
 	}
-	if len(*seen) != 2 {
-		t.Fatalf("receiver handled %v; a future must not drop", *seen)
+	a := rt.AddFilter(Rule{Kind: KindMessage, Action: Drop()})
+	b := rt.AddFilter(Rule{Kind: KindDispatch, Side: Sending, Action: Drop()})
+	a.Remove()
+	if !rt.filters.active.Load() {
+		t.Fatal("filters inactive with one installed")
 	}
-	if !other.IsPending() {
-		t.Fatal("an expectation for another sender matched")
+	b.Remove()
+	if rt.filters.active.Load() {
+		t.Fatal("filters active after every one was removed")
 	}
 }
 
-func TestDropProtobufAndNth(t *testing.T) { both(t, testDropProtobufAndNth) }
+// A message held until Release does not count as in flight: Settle
+// returns while it is held.
+func TestHeldMessageDoesNotBlockSettle(t *testing.T) { both(t, testHeldMessageDoesNotBlockSettle) }
 
-func testDropProtobufAndNth(t *testing.T, base Options) {
+func testHeldMessageDoesNotBlockSettle(t *testing.T, base Options) {
 	rt := newRuntime(t, with(base, Options{NoNetwork: true}))
 	rt.Clock().Pause()
-	ex := Expect(t, rt)
 	seen, pid := counterProc(t, rt, "r")
-	dropped := DropProtobuf[*wrapperspb.Int64Value](ex, Any, pid, Nth(3))
-	sendValues(rt, Any, pid, 1, 2, 3, 4, 5)
-	rt.Clock().Settle()
-	if m := await(t, rt, dropped); m.Value != 3 {
-		t.Fatalf("dropped %d, want the third message", m.Value)
+	for _, side := range []Side{Receiving, Sending} {
+		*seen = nil
+		f := rt.AddFilter(Rule{Side: side, Kind: KindMessage, Name: int64Name, To: pid, Action: Hold()})
+		sendValues(rt, Any, pid, 1, 2)
+		rt.Clock().Settle()
+		if len(*seen) != 0 || f.Held() != 2 {
+			t.Fatalf("%s: handled %v with %d held, want nothing handled and 2 held", side, *seen, f.Held())
+		}
+		f.Release()
+		rt.Clock().Settle()
+		if want := []int64{1, 2}; !slices.Equal(*seen, want) {
+			t.Fatalf("%s: handled %v after release, want %v", side, *seen, want)
+		}
+		f.Remove()
 	}
-	if want := []int64{1, 2, 4, 5}; !slices.Equal(*seen, want) {
+}
+
+// A message held until a virtual deadline is released by the clock: an
+// Advance to the deadline delivers it and Settle waits for it.
+func TestHoldForDeadline(t *testing.T) { both(t, testHoldForDeadline) }
+
+func testHoldForDeadline(t *testing.T, base Options) {
+	rt := newRuntime(t, with(base, Options{NoNetwork: true}))
+	rt.Clock().Pause()
+	seen, pid := counterProc(t, rt, "r")
+	for _, side := range []Side{Receiving, Sending} {
+		*seen = nil
+		f := rt.AddFilter(Rule{Side: side, Kind: KindMessage, To: pid, Action: HoldFor(3 * time.Second)})
+		sendValues(rt, Any, pid, 1)
+		rt.Clock().Settle()
+		rt.Clock().Advance(2 * time.Second)
+		rt.Clock().Settle()
+		if len(*seen) != 0 {
+			t.Fatalf("%s: delivered %v before the deadline", side, *seen)
+		}
+		rt.Clock().Advance(time.Second)
+		rt.Clock().Settle()
+		if want := []int64{1}; !slices.Equal(*seen, want) || f.Held() != 0 {
+			t.Fatalf("%s: handled %v (%d held) at the deadline, want %v", side, *seen, f.Held(), want)
+		}
+		f.Remove()
+	}
+}
+
+// Removing a filter discards what it holds and cancels their timers.
+func TestRemoveDiscardsHeld(t *testing.T) { both(t, testRemoveDiscardsHeld) }
+
+func testRemoveDiscardsHeld(t *testing.T, base Options) {
+	rt := newRuntime(t, with(base, Options{NoNetwork: true}))
+	rt.Clock().Pause()
+	seen, pid := counterProc(t, rt, "r")
+	f := rt.AddFilter(Rule{Kind: KindMessage, To: pid, Action: HoldFor(time.Second)})
+	sendValues(rt, Any, pid, 1)
+	rt.Clock().Settle()
+	f.Remove()
+	rt.Clock().Advance(time.Minute)
+	rt.Clock().Settle()
+	if len(*seen) != 0 || f.Held() != 0 || f.Release() != 0 {
+		t.Fatalf("removed filter delivered %v", *seen)
+	}
+}
+
+func TestReleaseOrderChecksIndexes(t *testing.T) {
+	rt := newRuntime(t, Options{NoNetwork: true})
+	rt.Clock().Pause()
+	seen, pid := counterProc(t, rt, "r")
+	f := rt.AddFilter(Rule{Kind: KindMessage, To: pid, Action: Hold()})
+	sendValues(rt, Any, pid, 1, 2, 3)
+	rt.Clock().Settle()
+	for _, bad := range [][]int{{3}, {-1}, {0, 0}} {
+		if err := f.ReleaseOrder(bad...); err == nil {
+			t.Fatalf("ReleaseOrder%v with 3 held succeeded", bad)
+		}
+	}
+	if err := f.ReleaseOrder(2); err != nil {
+		t.Fatal(err)
+	}
+	rt.Clock().Settle()
+	if err := f.ReleaseOrder(1, 0); err != nil {
+		t.Fatal(err)
+	}
+	rt.Clock().Settle()
+	if want := []int64{3, 2, 1}; !slices.Equal(*seen, want) {
 		t.Fatalf("handled %v, want %v", *seen, want)
 	}
 }
 
-func TestDropProtobufsAndRemoval(t *testing.T) { both(t, testDropProtobufsAndRemoval) }
+// Skip, Limit and KeepCounting: the filter acts on the matches after
+// Skip, up to Limit, and counts the rest.
+func TestSkipLimitAndCount(t *testing.T) { both(t, testSkipLimitAndCount) }
 
-func testDropProtobufsAndRemoval(t *testing.T, base Options) {
+func testSkipLimitAndCount(t *testing.T, base Options) {
 	rt := newRuntime(t, with(base, Options{NoNetwork: true}))
 	rt.Clock().Pause()
 	seen, pid := counterProc(t, rt, "r")
-	ex := Expect(nil, rt)
-	DropProtobufs[*wrapperspb.Int64Value](ex, Any, pid)
-	sendValues(rt, Any, pid, 1, 2, 3)
+	var acted []int64
+	f := rt.AddFilter(Rule{
+		Kind: KindMessage, To: pid, Action: Drop(), Skip: 1, Limit: 2, KeepCounting: true,
+		OnMatch: func(ic Intercepted) {
+			m := &wrapperspb.Int64Value{}
+			if err := proto.Unmarshal(ic.Message.Body, m); err != nil {
+				t.Error(err)
+			}
+			acted = append(acted, m.Value)
+		},
+	})
+	sendValues(rt, Any, pid, 1, 2, 3, 4, 5)
 	rt.Clock().Settle()
-	if len(*seen) != 0 {
-		t.Fatalf("handled %v while all were dropped", *seen)
+	if want := []int64{1, 4, 5}; !slices.Equal(*seen, want) {
+		t.Fatalf("handled %v, want %v", *seen, want)
 	}
-	ex.Remove()
-	sendValues(rt, Any, pid, 4)
-	rt.Clock().Settle()
-	if want := []int64{4}; !slices.Equal(*seen, want) {
-		t.Fatalf("after Remove handled %v, want %v", *seen, want)
+	if want := []int64{2, 3}; !slices.Equal(acted, want) {
+		t.Fatalf("acted on %v, want %v", acted, want)
 	}
-}
-
-func TestNewestExpectationFirst(t *testing.T) { both(t, testNewestExpectationFirst) }
-
-func testNewestExpectationFirst(t *testing.T, base Options) {
-	rt := newRuntime(t, with(base, Options{NoNetwork: true}))
-	rt.Clock().Pause()
-	ex := Expect(t, rt)
-	_, pid := counterProc(t, rt, "r")
-	older := FutureProtobuf[*wrapperspb.Int64Value](ex, Any, pid)
-	newer := DropProtobuf[*wrapperspb.Int64Value](ex, Any, pid)
-	sendValues(rt, Any, pid, 1, 2)
-	rt.Clock().Settle()
-	if m := await(t, rt, newer); m.Value != 1 {
-		t.Fatalf("newest expectation got %d, want 1", m.Value)
-	}
-	if m := await(t, rt, older); m.Value != 2 {
-		t.Fatalf("older expectation got %d, want 2 once the newer retired", m.Value)
+	if f.Matched() != 4 {
+		t.Fatalf("matched %d, want 4 (the skipped one not counted)", f.Matched())
 	}
 }
 
-type fakeT struct {
-	testing.TB
-	errors []string
-}
+// Sending-side filters see a message sent to a remote process before the
+// wire, and receiving-side ones on the other runtime see it dequeued.
+func TestFiltersOnBothRuntimes(t *testing.T) { both(t, testFiltersOnBothRuntimes) }
 
-func (f *fakeT) Errorf(format string, args ...any) { f.errors = append(f.errors, format) }
-func (f *fakeT) Cleanup(func())                    {}
-
-func TestExpectNoFutureProtobufs(t *testing.T) { both(t, testExpectNoFutureProtobufs) }
-
-func testExpectNoFutureProtobufs(t *testing.T, base Options) {
-	rt := newRuntime(t, with(base, Options{NoNetwork: true}))
-	rt.Clock().Pause()
-	ft := &fakeT{}
-	ex := Expect(ft, rt)
-	_, pid := counterProc(t, rt, "r")
-	ExpectNoFutureProtobufs[*wrapperspb.Int64Value](ex, Any, pid)
-	rt.Clock().Settle()
-	if len(ft.errors) != 0 {
-		t.Fatal("failed before any message")
+func testFiltersOnBothRuntimes(t *testing.T, base Options) {
+	recv := newRuntime(t, with(base, Options{}))
+	opts := with(base, Options{})
+	if base.Deterministic {
+		opts.DispatchWith = recv
 	}
-	sendValues(rt, Any, pid, 1)
-	rt.Clock().Settle()
-	ex.Remove()
-	if len(ft.errors) != 1 {
-		t.Fatalf("got %d failures, want 1", len(ft.errors))
+	send := newRuntime(t, opts)
+	_, pid := counterProc(t, recv, "r")
+	var sent, received []Intercepted
+	send.AddFilter(Rule{Side: Sending, Kind: KindMessage, To: pid, Action: Pass(), OnMatch: func(ic Intercepted) { sent = append(sent, ic) }})
+	done := future.NewPromise[future.Nothing]()
+	recv.AddFilter(Rule{Kind: KindMessage, To: pid, Action: Pass(), OnMatch: func(ic Intercepted) {
+		received = append(received, ic)
+		done.Set(future.Nothing{})
+	}})
+	from := send.UPID("sender")
+	sendValues(send, from, pid, 1)
+	if len(sent) != 1 || sent[0].Side != Sending || sent[0].From != from || sent[0].Message.Name != int64Name {
+		t.Fatalf("sending side saw %+v", sent)
 	}
-}
-
-type worker struct {
-	Process
-	hits int
-}
-
-func (w *worker) work() { w.hits++ }
-func (w *worker) rest() {}
-
-func TestDispatchFilters(t *testing.T) { both(t, testDispatchFilters) }
-
-func testDispatchFilters(t *testing.T, base Options) {
-	rt := newRuntime(t, with(base, Options{NoNetwork: true}))
-	rt.Clock().Pause()
-	ex := Expect(t, rt)
-	w := &worker{}
-	pid, err := rt.Spawn(w, "worker")
-	if err != nil {
-		t.Fatal(err)
+	if !Await(recv, done.Future(), wait) {
+		t.Fatal("message never dequeued")
 	}
-	seenRest := ex.FutureDispatch(pid, (*worker).rest)
-	droppedWork := ex.DropDispatch(pid, w.work)
-	Run(rt, pid, w.rest)
-	Run(rt, pid, w.work)
-	Run(rt, pid, w.work)
-	rt.Clock().Settle()
-	await(t, rt, seenRest)
-	await(t, rt, droppedWork)
-	if w.hits != 1 {
-		t.Fatalf("work ran %d times, want 1 (first dispatch dropped)", w.hits)
-	}
-	ex.DropDispatches(pid, nil)
-	Run(rt, pid, w.work)
-	rt.Clock().Settle()
-	if w.hits != 1 {
-		t.Fatal("DropDispatches with any method let a dispatch through")
+	if len(received) != 1 || received[0].Side != Receiving || received[0].From != from || received[0].To != pid {
+		t.Fatalf("receiving side saw %+v", received)
 	}
 }
 
-func TestFutureExited(t *testing.T) { both(t, testFutureExited) }
-
-func testFutureExited(t *testing.T, base Options) {
-	rt := newRuntime(t, with(base, Options{NoNetwork: true}))
-	rt.Clock().Pause()
-	ex := Expect(t, rt)
-	_, a := spawn(t, rt, "a", nil)
-	w, wpid := spawn(t, rt, "w", func(p *testProc) { p.Link(a) })
-	dropped := ex.DropExited(a, wpid)
-	rt.Clock().Settle()
-	rt.Terminate(a)
-	rt.Clock().Settle()
-	if await(t, rt, dropped) != a || len(w.exited) != 0 {
-		t.Fatalf("exited not dropped: %v", w.exited)
+func TestReorderRejectsNonPermutations(t *testing.T) {
+	for _, bad := range [][]int{nil, {1}, {0, 0}, {0, 2}, {-1, 0}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Reorder%v did not panic", bad)
+				}
+			}()
+			Reorder(bad...)
+		}()
+	}
+	if got := Reversed(3).order; !slices.Equal(got, []int{2, 1, 0}) {
+		t.Fatalf("Reversed(3) = %v", got)
 	}
 }

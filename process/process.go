@@ -230,7 +230,7 @@ func (s *shell) Receive(ev actor.Event) {
 	case *httpEvent:
 		p.queued[queuedHTTP].Add(-1)
 	}
-	if rt.filters.active.Load() && rt.filters.drop(p, ev) {
+	if rt.filters.active.Load() && rt.filters.received(p, ev) {
 		return
 	}
 	if rt.det != nil {

@@ -337,6 +337,14 @@ func (rt *Runtime) Send(from, to UPID, msg proto.Message) error {
 // Post sends a raw named message with any sender, as libprocess's post: from
 // may be empty (outside any process) or forged (tests replaying messages).
 func (rt *Runtime) Post(from, to UPID, name string, body []byte) {
+	if rt.filters.active.Load() && rt.filters.sent(Message{Name: name, From: from, To: to, Body: body}, nil) {
+		return
+	}
+	rt.post(from, to, name, body)
+}
+
+// post routes a message past the sending filters.
+func (rt *Runtime) post(from, to UPID, name string, body []byte) {
 	if rt.IsLocal(to) {
 		rt.deliver(Message{Name: name, From: from, To: to, Body: body})
 		return

@@ -15,6 +15,7 @@ import (
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/tests/cluster"
@@ -80,7 +81,7 @@ func TestSlaveAuthentication(t *testing.T) {
 	c.StartSlave(slaveResources, func(cfg *slave.Config) { cfg.Credential = credential("agent", "s3cret") })
 
 	// Without a credential the master shuts the slave down.
-	shutdown := process.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, process.Any)
+	shutdown := processtest.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, process.Any)
 	c.SpawnSlave(t.TempDir(), slaveResources, nil)
 	c.Advance(time.Second)
 	if m := cluster.Await(c, shutdown); m.GetMessage() != "Agent is not authenticated" {

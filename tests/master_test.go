@@ -10,6 +10,7 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/resources"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/tests/cluster"
@@ -40,7 +41,7 @@ func task(id string, offer *mesos.Offer, res string) *mesos.TaskInfo {
 
 func TestFrameworkAndSlaveRegistration(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{})
-	registeredMsg := process.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
+	registeredMsg := processtest.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
 	slave := c.StartFakeSlave(slaveResources)
 	sid := cluster.Await(c, slave.Registered())
 	if got := cluster.Await(c, registeredMsg).GetConnection().GetTotalPingTimeoutSeconds(); got != 75 {
@@ -84,7 +85,7 @@ func TestOffersAndLaunch(t *testing.T) {
 	if !resourcesEqual(got[0].GetResources(), slaveResources) {
 		t.Fatalf("offer resources %v, want the whole slave %s", got[0].GetResources(), slaveResources)
 	}
-	runTask := process.FutureProtobuf[*messages.RunTaskMessage](c.Expect, c.MasterPID, slave.Self())
+	runTask := processtest.FutureProtobuf[*messages.RunTaskMessage](c.Expect, c.MasterPID, slave.Self())
 	running := s.NextUpdate()
 	if _, err := d.LaunchTasks([]*mesos.OfferID{got[0].GetId()}, []*mesos.TaskInfo{task("t1", got[0], "cpus:1;mem:128")}, nil); err != nil {
 		t.Fatal(err)
@@ -226,7 +227,7 @@ func TestKillTask(t *testing.T) {
 	cluster.Await(c, slave.Registered())
 	d, s, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
 	launchOne(t, c, d, s, "t1")
-	kill := process.FutureProtobuf[*messages.KillTaskMessage](c.Expect, c.MasterPID, slave.Self())
+	kill := processtest.FutureProtobuf[*messages.KillTaskMessage](c.Expect, c.MasterPID, slave.Self())
 	killed := s.NextUpdate()
 	_, _ = d.KillTask(&mesos.TaskID{Value: proto.String("t1")})
 	cluster.Await(c, kill)
@@ -256,10 +257,10 @@ func TestStatusUpdateReliability(t *testing.T) {
 	// The master forwards only once the slave sends the update.
 	update := s.NextUpdate()
 	cluster.AssertPending(c, update)
-	forwarded := process.FutureProtobuf[*messages.StatusUpdateMessage](c.Expect, c.MasterPID, d.Self())
+	forwarded := processtest.FutureProtobuf[*messages.StatusUpdateMessage](c.Expect, c.MasterPID, d.Self())
 	// The scheduler's acknowledgement of this first delivery is lost on
 	// its way to the slave.
-	dropped := process.DropProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slave.Self())
+	dropped := processtest.DropProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slave.Self())
 	slave.Update(&mesos.TaskID{Value: proto.String("t1")}, mesos.TaskState_TASK_RUNNING)
 	fw := cluster.Await(c, forwarded)
 	if fw.GetPid() != slave.Self().String() {
@@ -327,13 +328,13 @@ func TestHealthCheckRemovesSlaveAfterFiveMissedPongs(t *testing.T) {
 	d, s, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
 	launchOne(t, c, d, s, "t1")
 
-	process.DropProtobufs[*messages.PongSlaveMessage](c.Expect, slave.Self(), process.Any)
+	processtest.DropProtobufs[*messages.PongSlaveMessage](c.Expect, slave.Self(), process.Any)
 	lost := s.NextUpdate()
 	slaveLost := s.NextSlaveLost()
-	shutdown := process.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, slave.Self())
+	shutdown := processtest.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, slave.Self())
 	// Pings go out every 15 s; the first unanswered one is the next. Five
 	// unanswered pings are tolerated until the fifth times out.
-	pings := process.FutureProtobuf[*messages.PingSlaveMessage](c.Expect, process.Any, slave.Self(), process.Nth(5))
+	pings := processtest.FutureProtobuf[*messages.PingSlaveMessage](c.Expect, process.Any, slave.Self(), processtest.Nth(5))
 	for i := 0; i < 5; i++ {
 		c.Advance(15 * time.Second)
 	}
@@ -376,7 +377,7 @@ func TestFrameworkFailoverWithinTimeout(t *testing.T) {
 	_ = s2
 	// The task survived: reconcile sees it running, and the slave was
 	// never told to shut the framework down.
-	process.ExpectNoFutureProtobufs[*messages.ShutdownFrameworkMessage](c.Expect, c.MasterPID, process.Any)
+	processtest.ExpectNoFutureProtobufs[*messages.ShutdownFrameworkMessage](c.Expect, c.MasterPID, process.Any)
 	c.Advance(60 * time.Second)
 	if n := c.Master.TaskCount(); n != 1 {
 		t.Fatalf("master holds %d tasks after failover, want 1", n)
@@ -392,7 +393,7 @@ func TestFrameworkRemovedAfterFailoverTimeout(t *testing.T) {
 	d, s, fid := startFramework(t, c, info, scheduler.Options{})
 	launchOne(t, c, d, s, "t1")
 
-	shutdown := process.FutureProtobuf[*messages.ShutdownFrameworkMessage](c.Expect, c.MasterPID, slave.Self())
+	shutdown := processtest.FutureProtobuf[*messages.ShutdownFrameworkMessage](c.Expect, c.MasterPID, slave.Self())
 	_, _ = d.Abort()
 	c.RT.Terminate(d.Self())
 	c.Advance(59 * time.Second)

@@ -11,6 +11,7 @@ import (
 	"github.com/gomesos/gomesos/internal/mesosgo"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
 
@@ -31,8 +32,8 @@ func mesosGoScheduler(t *testing.T, args ...string) {
 	slave := c.StartFakeSlave(slaveResources)
 	cluster.Await(c, slave.Registered())
 
-	ack := process.FutureProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slave.Self())
-	unregister := process.FutureProtobuf[*messages.UnregisterFrameworkMessage](c.Expect, process.Any, c.MasterPID)
+	ack := processtest.FutureProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slave.Self())
+	unregister := processtest.FutureProtobuf[*messages.UnregisterFrameworkMessage](c.Expect, process.Any, c.MasterPID)
 
 	fw, err := mesosgo.StartProgram(mesosgo.FrameworkProgram, append([]string{"-master=" + c.RT.Addr().String()}, args...)...)
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
-	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
@@ -61,7 +61,7 @@ func TestTerminalTaskKeptUntilAcknowledged(t *testing.T) {
 	if n := c.Master.TaskCount(); n != 1 {
 		t.Fatalf("master holds %d tasks before the terminal ack, want 1", n)
 	}
-	ack := process.FutureProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slave.Self())
+	ack := processtest.FutureProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slave.Self())
 	if _, err := d.AcknowledgeStatusUpdate(fin); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestTeardownEndpoint(t *testing.T) {
 	cluster.Await(c, slave.Registered())
 	d, s, fid := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
 	launchOne(t, c, d, s, "t1")
-	shutdown := process.FutureProtobuf[*messages.ShutdownFrameworkMessage](c.Expect, c.MasterPID, slave.Self())
+	shutdown := processtest.FutureProtobuf[*messages.ShutdownFrameworkMessage](c.Expect, c.MasterPID, slave.Self())
 	pr := future.NewPromise[int]()
 	go func() {
 		resp, err := http.Post("http://"+c.RT.Addr().String()+"/master/teardown", "application/x-www-form-urlencoded",

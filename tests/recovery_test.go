@@ -14,6 +14,7 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/tests/cluster"
@@ -112,8 +113,8 @@ func TestSlaveRestartKeepsRunningTask(t *testing.T) {
 
 	// A new slave on the same work directory takes the executor back and
 	// re-registers with the same id.
-	reregistered := process.FutureProtobuf[*messages.ReregisterExecutorMessage](c.Expect, process.Any, process.Any)
-	slaveBack := process.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, process.Any)
+	reregistered := processtest.FutureProtobuf[*messages.ReregisterExecutorMessage](c.Expect, process.Any, process.Any)
+	slaveBack := processtest.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, process.Any)
 	c.SpawnSlave(work, slaveResources, nil)
 	re := cluster.Await(c, reregistered)
 	if len(re.GetTasks()) != 1 || re.GetTasks()[0].GetTaskId().GetValue() != "t1" {
@@ -174,7 +175,7 @@ func TestSlaveResendsUnacknowledgedUpdateAfterTenSeconds(t *testing.T) {
 	c.Advance(time.Second) // one allocation interval
 	o := cluster.Await(c, offers)[0]
 	first := sched.NextUpdate()
-	process.DropProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slavePID)
+	processtest.DropProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slavePID)
 	task := cluster.CommandTask("t1", o, "cpus:1;mem:64", "sleep 1000")
 	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{task}, nil)
 	st := cluster.Await(c, first) // TASK_RUNNING; its acknowledgement is dropped
@@ -238,7 +239,7 @@ func TestCustomExecutorThatNeverRegistersIsDestroyed(t *testing.T) {
 	c.Advance(time.Second)
 	o := cluster.Await(c, offers)[0]
 	lost := sched.NextUpdate()
-	exited := process.FutureProtobuf[*messages.ExitedExecutorMessage](c.Expect, process.Any, c.MasterPID)
+	exited := processtest.FutureProtobuf[*messages.ExitedExecutorMessage](c.Expect, process.Any, c.MasterPID)
 	tk := task("t1", o, "cpus:1;mem:64")
 	tk.Command = nil
 	tk.Executor = &mesos.ExecutorInfo{

@@ -10,7 +10,7 @@ import (
 	"github.com/gomesos/gomesos/master"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
-	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
@@ -44,7 +44,7 @@ func TestRegistryRecoveredSlaveMustComeBack(t *testing.T) {
 	if id := cluster.Await(c, lost); id.GetValue() != slaveID.GetValue() {
 		t.Fatalf("slave lost %v, want %v", id, slaveID)
 	}
-	shutdown := process.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, fs.Self())
+	shutdown := processtest.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, fs.Self())
 	if err := c.RT.Send(fs.Self(), c.MasterPID, &messages.ReregisterSlaveMessage{
 		Slave: &mesos.SlaveInfo{Hostname: pb.String("localhost"), Id: slaveID},
 	}); err != nil {

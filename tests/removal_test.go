@@ -10,6 +10,7 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
@@ -23,9 +24,9 @@ func TestRateLimitedRemovalAndShutdownOfRemovedSlave(t *testing.T) {
 	b := c.StartFakeSlave(slaveResources)
 	cluster.Await(c, a.Registered())
 	cluster.Await(c, b.Registered())
-	process.DropProtobufs[*messages.PongSlaveMessage](c.Expect, process.Any, process.Any)
-	first := process.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, process.Any)
-	second := process.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, process.Any, process.Nth(2))
+	processtest.DropProtobufs[*messages.PongSlaveMessage](c.Expect, process.Any, process.Any)
+	first := processtest.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, process.Any)
+	second := processtest.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, process.Any, processtest.Nth(2))
 	for i := 0; i < 6; i++ {
 		c.Advance(15 * time.Second)
 	}
@@ -41,7 +42,7 @@ func TestRateLimitedRemovalAndShutdownOfRemovedSlave(t *testing.T) {
 	}
 
 	// The removed slave reports an update: it is told to shut down.
-	shutdown := process.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, a.Self())
+	shutdown := processtest.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, a.Self())
 	_ = a.Send(c.MasterPID, &messages.StatusUpdateMessage{Update: &messages.StatusUpdate{
 		FrameworkId: &mesos.FrameworkID{Value: proto.String("f")},
 		SlaveId:     a.ID,

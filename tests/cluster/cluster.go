@@ -19,6 +19,7 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/process/processtest"
 )
 
 // Wait bounds every wait in scenario tests: a failure guard, never a way
@@ -31,7 +32,7 @@ type Cluster struct {
 	RT        *process.Runtime
 	Master    *master.Master
 	MasterPID process.UPID
-	Expect    *process.Expectations
+	Expect    *processtest.Expectations
 }
 
 // Options configure Start.
@@ -69,7 +70,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	if err != nil {
 		t.Fatalf("start master: %v", err)
 	}
-	c := &Cluster{T: t, RT: rt, Master: m, MasterPID: pid, Expect: process.Expect(t, rt)}
+	c := &Cluster{T: t, RT: rt, Master: m, MasterPID: pid, Expect: processtest.Expect(t, rt)}
 	c.Settle()
 	return c
 }

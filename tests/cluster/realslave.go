@@ -13,6 +13,7 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/resources"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
@@ -75,7 +76,7 @@ func (c *Cluster) SpawnSlave(work, res string, mod func(*slave.Config)) (*slave.
 func (c *Cluster) StartSlave(res string, mod func(*slave.Config)) (*slave.Slave, process.UPID, string) {
 	c.T.Helper()
 	work := c.T.TempDir()
-	registered := process.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
+	registered := processtest.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
 	s, pid := c.SpawnSlave(work, res, mod)
 	c.Advance(time.Second) // the first registration waits a random delay in [0, 1 s]
 	Await(c, registered)
