@@ -346,7 +346,6 @@ func joinStrings(s []string, sep string) string {
 	return out
 }
 
-
 func nonNilMap(m map[string]string) map[string]string {
 	if m == nil {
 		return map[string]string{}
