@@ -27,3 +27,13 @@ func (f fillReader) Read(b []byte) (int, error) {
 	f(b)
 	return len(b), nil
 }
+
+// UUIDString is the text form of a uuid carried as bytes (a status
+// update's), for logs and errors; bytes that are not a uuid are shown in
+// hex.
+func UUIDString(b []byte) string {
+	if u, err := uuid.FromBytes(b); err == nil {
+		return u.String()
+	}
+	return fmt.Sprintf("%x", b)
+}
