@@ -381,8 +381,12 @@ func (d *Driver) acknowledged(tid string, uuid []byte) {
 		return
 	}
 	c, err := st.Acknowledge(uuid)
-	if err != nil || c.Outcome != statusupdate.Accepted {
-		d.log.Debug("ignoring a status update acknowledgement", "task", tid, "outcome", c.Outcome.String(), "err", err)
+	if err != nil {
+		d.log.Debug("ignoring a status update acknowledgement", "task", tid, "err", err)
+		return
+	}
+	if c.Outcome != statusupdate.Accepted {
+		d.log.Debug("ignoring a status update acknowledgement", "task", tid, "outcome", c.Outcome.String())
 		return
 	}
 	if r := st.Commit(c); r.Done {

@@ -97,8 +97,8 @@ func TestExecutorDriverResendsUnacknowledgedUpdatesInOrder(t *testing.T) {
 	for _, u := range m.GetUpdates() {
 		got = append(got, u.GetStatus().GetTaskId().GetValue()+" "+u.GetStatus().GetState().String())
 	}
-	if want := "[b TASK_RUNNING b TASK_FINISHED]"; len(got) != 2 || got[0] != "b TASK_RUNNING" || got[1] != "b TASK_FINISHED" {
-		t.Fatalf("re-registered with %v, want %s", got, want)
+	if len(got) != 2 || got[0] != "b TASK_RUNNING" || got[1] != "b TASK_FINISHED" {
+		t.Fatalf("re-registered with %v, want [b TASK_RUNNING b TASK_FINISHED]", got)
 	}
 	if drained.IsReady() {
 		t.Fatal("drained with updates unacknowledged")
