@@ -483,7 +483,7 @@ func (c *Containerizer) Usage(id string) (*mesos.ResourceStatistics, error) {
 	res, pid := ct.resources, ct.pid
 	c.mu.Unlock()
 	st := &mesos.ResourceStatistics{
-		Timestamp: proto.Float64(float64(time.Now().UnixNano()) / 1e9), // wall-clock: a sample's time stamp
+		Timestamp: proto.Float64(mesos.Timestamp(time.Now())), // wall-clock: a sample's time stamp
 	}
 	if cpus := res.Scalar("cpus"); cpus > 0 {
 		st.CpusLimit = &cpus

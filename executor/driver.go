@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/process/metrics"
+	"github.com/gomesos/gomesos/statusupdate"
 )
 
 // Executor receives the driver's callbacks, as Mesos's executor API.
@@ -95,8 +98,8 @@ type Driver struct {
 	// Process state.
 	slave      process.UPID
 	connected  bool
-	unacked    map[string]*messages.StatusUpdate // uuid → update
-	tasks      map[string]*mesos.TaskInfo        // launched, no terminal update acknowledged
+	streams    map[string]*statusupdate.Stream // task id → updates sent, not yet acknowledged
+	tasks      map[string]*mesos.TaskInfo      // launched, no terminal update acknowledged
 	recovering *process.Timer
 	drained    []*future.Promise[future.Nothing]
 }
@@ -111,7 +114,7 @@ func NewDriver(rt *process.Runtime, exec Executor, env Env) *Driver {
 		status:  mesos.Status_DRIVER_NOT_STARTED,
 		done:    make(chan struct{}),
 		slave:   env.SlavePID,
-		unacked: make(map[string]*messages.StatusUpdate),
+		streams: make(map[string]*statusupdate.Stream),
 		tasks:   make(map[string]*mesos.TaskInfo),
 	}
 }
@@ -228,11 +231,11 @@ func (d *Driver) Initialize() {
 		d.slave = from
 		d.Link(from)
 		re := &messages.ReregisterExecutorMessage{ExecutorId: d.executorID(), FrameworkId: d.frameworkID()}
-		for _, t := range d.tasks {
-			re.Tasks = append(re.Tasks, t)
+		for _, id := range slices.Sorted(maps.Keys(d.tasks)) {
+			re.Tasks = append(re.Tasks, d.tasks[id])
 		}
-		for _, u := range d.unacked {
-			re.Updates = append(re.Updates, u)
+		for _, id := range slices.Sorted(maps.Keys(d.streams)) {
+			re.Updates = append(re.Updates, d.streams[id].Pending()...)
 		}
 		d.send(re)
 	})
@@ -254,15 +257,7 @@ func (d *Driver) Initialize() {
 		}
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.StatusUpdateAcknowledgementMessage) {
-		u := d.unacked[string(m.GetUuid())]
-		if u == nil {
-			return
-		}
-		delete(d.unacked, string(m.GetUuid()))
-		if mesos.IsTerminal(u.GetStatus().GetState()) {
-			delete(d.tasks, u.GetStatus().GetTaskId().GetValue())
-		}
-		d.checkDrained()
+		d.acknowledged(m.GetTaskId().GetValue(), m.GetUuid())
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.FrameworkToExecutorMessage) {
 		if d.running() {
@@ -320,11 +315,8 @@ func (d *Driver) SendStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error
 	}
 	status = proto.Clone(status).(*mesos.TaskStatus)
 	process.Run(d.rt, d.Self(), func() {
-		var uuid [16]byte
-		d.rt.RandBytes(uuid[:])
-		uuid[6] = uuid[6]&0x0f | 0x40
-		uuid[8] = uuid[8]&0x3f | 0x80
-		now := float64(d.Clock().Now().UnixNano()) / 1e9
+		uuid := mesos.NewUUID(d.rt.RandBytes)
+		now := mesos.Timestamp(d.Clock().Now())
 		status.SlaveId = d.slaveID()
 		status.ExecutorId = d.executorID()
 		status.Source = mesos.TaskStatus_SOURCE_EXECUTOR.Enum()
@@ -340,7 +332,20 @@ func (d *Driver) SendStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error
 			Timestamp:   proto.Float64(now),
 			Uuid:        uuid[:],
 		}
-		d.unacked[string(uuid[:])] = u
+		tid := status.GetTaskId().GetValue()
+		st := d.streams[tid]
+		if st == nil {
+			st = statusupdate.New(d.env.FrameworkID, tid)
+			d.streams[tid] = st
+		}
+		c, err := st.Update(u)
+		if err != nil {
+			d.log.Error("dropping a status update", "task", tid, "err", err)
+			return
+		}
+		st.Commit(c)
+		// Every update goes out at once; the slave acknowledges each as it
+		// takes it, in order, and the stream keeps it until then.
 		d.send(&messages.StatusUpdateMessage{Update: u, Pid: proto.String(d.Self().String())})
 	})
 	return mesos.Status_DRIVER_RUNNING, nil
@@ -368,8 +373,40 @@ func (d *Driver) Drained() future.Future[future.Nothing] {
 	})
 }
 
+// acknowledged takes the slave's acknowledgement of a task's update; the
+// acknowledgement of its terminal update ends the task.
+func (d *Driver) acknowledged(tid string, uuid []byte) {
+	st := d.streams[tid]
+	if st == nil {
+		return
+	}
+	c, err := st.Acknowledge(uuid)
+	if err != nil {
+		d.log.Debug("ignoring a status update acknowledgement", "task", tid, "err", err)
+		return
+	}
+	if c.Outcome != statusupdate.Accepted {
+		d.log.Debug("ignoring a status update acknowledgement", "task", tid, "outcome", c.Outcome.String())
+		return
+	}
+	if r := st.Commit(c); r.Done {
+		delete(d.tasks, tid)
+		delete(d.streams, tid)
+	}
+	d.checkDrained()
+}
+
+// unacknowledged is how many sent updates await an acknowledgement.
+func (d *Driver) unacknowledged() int {
+	n := 0
+	for _, st := range d.streams {
+		n += st.Len()
+	}
+	return n
+}
+
 func (d *Driver) checkDrained() {
-	if len(d.unacked) > 0 {
+	if d.unacknowledged() > 0 {
 		return
 	}
 	for _, p := range d.drained {
@@ -380,7 +417,7 @@ func (d *Driver) checkDrained() {
 
 // Unacknowledged returns how many updates await acknowledgement.
 func (d *Driver) Unacknowledged() int {
-	f := process.Dispatch(d.rt, d.Self(), func() int { return len(d.unacked) })
+	f := process.Dispatch(d.rt, d.Self(), d.unacknowledged)
 	n, _ := f.Get()
 	return n
 }

@@ -100,7 +100,7 @@ func (m *Master) stateJSON() jsonObj {
 		"id":                      m.id,
 		"pid":                     m.Self().String(),
 		"hostname":                m.info.GetHostname(),
-		"start_time":              seconds(m.start),
+		"start_time":              mesos.Timestamp(m.start),
 		"activated_slaves":        activated,
 		"deactivated_slaves":      deactivated,
 		"slaves":                  slaves,
@@ -115,7 +115,7 @@ func (m *Master) stateJSON() jsonObj {
 	}
 	if m.leader {
 		state["leader"] = m.Self().String()
-		state["elected_time"] = seconds(m.elected)
+		state["elected_time"] = mesos.Timestamp(m.elected)
 	} else if m.detected != nil {
 		state["leader"] = m.detected.GetPid()
 	}
@@ -131,7 +131,7 @@ func (m *Master) slaveJSON(s *slave) jsonObj {
 		"id":                s.id,
 		"pid":               s.pid.String(),
 		"hostname":          s.info.GetHostname(),
-		"registered_time":   seconds(s.registered),
+		"registered_time":   mesos.Timestamp(s.registered),
 		"resources":         s.total.ToJSONMap(),
 		"used_resources":    s.used.ToJSONMap(),
 		"offered_resources": s.offered.ToJSONMap(),
@@ -208,9 +208,9 @@ func (m *Master) frameworkJSON(f *framework) jsonObj {
 		"checkpoint":        f.info.GetCheckpoint(),
 		"failover_timeout":  f.info.GetFailoverTimeout(),
 		"capabilities":      nonNil(capabilities),
-		"registered_time":   seconds(f.registered),
-		"reregistered_time": seconds(f.reregistered),
-		"unregistered_time": seconds(f.unregistered),
+		"registered_time":   mesos.Timestamp(f.registered),
+		"reregistered_time": mesos.Timestamp(f.reregistered),
+		"unregistered_time": mesos.Timestamp(f.unregistered),
 		"resources":         used.Plus(offered).ToJSONMap(),
 		"used_resources":    used.ToJSONMap(),
 		"offered_resources": offered.ToJSONMap(),
@@ -344,14 +344,6 @@ func joinStrings(s []string, sep string) string {
 		out += x
 	}
 	return out
-}
-
-// seconds is a Mesos timestamp: seconds since the epoch, 0 for the zero time.
-func seconds(t interface{ UnixNano() int64 }) float64 {
-	if z, ok := t.(interface{ IsZero() bool }); ok && z.IsZero() {
-		return 0
-	}
-	return float64(t.UnixNano()) / 1e9
 }
 
 func nonNilMap(m map[string]string) map[string]string {

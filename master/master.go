@@ -204,7 +204,7 @@ func (m *Master) newOfferID() *mesos.OfferID {
 
 // nowSeconds is the Clock's time as Mesos timestamps (seconds).
 func (m *Master) nowSeconds() float64 {
-	return float64(m.Clock().Now().UnixNano()) / 1e9
+	return mesos.Timestamp(m.Clock().Now())
 }
 
 // masterInfo builds the MasterInfo for pid. Its ip field is the IPv4
@@ -230,14 +230,10 @@ func masterInfo(id string, pid process.UPID, hostname, version string) *mesos.Ma
 	}
 }
 
-// newUUID returns a random RFC 4122 version 4 UUID string drawn from the
-// runtime's (seedable) random source.
+// newUUID returns a random UUID string drawn from the runtime's (seedable)
+// random source.
 func newUUID(rt *process.Runtime) string {
-	var b [16]byte
-	rt.RandBytes(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return mesos.NewUUID(rt.RandBytes).String()
 }
 
 // TaskCount returns how many tasks the master holds (for tests, from

@@ -498,7 +498,7 @@ func (d *Driver) lostTasks(ops []*mesos.Offer_Operation, why string) {
 				Message:   proto.String(why),
 				Source:    mesos.TaskStatus_SOURCE_MASTER.Enum(),
 				Reason:    mesos.TaskStatus_REASON_MASTER_DISCONNECTED.Enum(),
-				Timestamp: proto.Float64(float64(d.Clock().Now().UnixNano()) / 1e9),
+				Timestamp: proto.Float64(mesos.Timestamp(d.Clock().Now())),
 			})
 		}
 	}

@@ -70,7 +70,7 @@ func (s *Slave) installHandlers() {
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.StatusUpdateAcknowledgementMessage) {
 		if from == s.cfg.Master {
-			s.acknowledge(m.GetTaskId().GetValue(), m.GetUuid())
+			s.acknowledge(m.GetFrameworkId().GetValue(), m.GetTaskId().GetValue(), m.GetUuid())
 		}
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.FrameworkToExecutorMessage) {
@@ -300,9 +300,8 @@ func allTerminal(ts map[string]*mesos.Task) bool {
 
 // generateUpdate makes a reliable update of the slave's own (SOURCE_SLAVE).
 func (s *Slave) generateUpdate(fid string, e *executor, taskID *mesos.TaskID, st mesos.TaskState, reason mesos.TaskStatus_Reason, msg string) {
-	var uuid [16]byte
-	s.Runtime().RandBytes(uuid[:])
-	now := proto.Float64(float64(s.Clock().Now().UnixNano()) / 1e9)
+	uuid := mesos.NewUUID(s.Runtime().RandBytes)
+	now := proto.Float64(mesos.Timestamp(s.Clock().Now()))
 	status := &mesos.TaskStatus{
 		TaskId: taskID, State: st.Enum(), Message: proto.String(msg), SlaveId: s.info.Id,
 		Timestamp: now, Source: mesos.TaskStatus_SOURCE_SLAVE.Enum(), Reason: reason.Enum(), Uuid: uuid[:],
@@ -322,11 +321,12 @@ func (s *Slave) generateUpdate(fid string, e *executor, taskID *mesos.TaskID, st
 	s.update(u)
 }
 
-// task finds a task the slave runs.
-func (s *Slave) task(id string) *mesos.Task {
-	for _, f := range s.frameworks {
+// task finds a task of a framework the slave runs (task ids are unique
+// only within a framework).
+func (s *Slave) task(fid, tid string) *mesos.Task {
+	if f := s.frameworks[fid]; f != nil {
 		for _, e := range f.executors {
-			if t := e.tasks[id]; t != nil {
+			if t := e.tasks[tid]; t != nil {
 				return t
 			}
 		}
@@ -354,7 +354,7 @@ func (s *Slave) taskDone(u *messages.StatusUpdate) {
 // here but that the slave did not report: they are lost.
 func (s *Slave) reconcileWithMaster(r *messages.ReconcileTasksMessage) {
 	for _, st := range r.GetStatuses() {
-		if s.task(st.GetTaskId().GetValue()) == nil {
+		if s.task(r.GetFrameworkId().GetValue(), st.GetTaskId().GetValue()) == nil {
 			s.generateUpdate(r.GetFrameworkId().GetValue(), nil, st.GetTaskId(), mesos.TaskState_TASK_LOST, mesos.TaskStatus_REASON_SLAVE_RESTARTED, "Task is unknown to the slave")
 		}
 	}

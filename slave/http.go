@@ -113,7 +113,7 @@ func (s *Slave) stateJSON() jsonObj {
 		"resources":            s.total().ToJSONMap(),
 		"attributes":           attrs,
 		"master_hostname":      s.cfg.Master.Addr.Addr().String(),
-		"start_time":           float64(s.start.UnixNano()) / 1e9,
+		"start_time":           mesos.Timestamp(s.start),
 		"version":              "1.0.0",
 		"isolation":            strings.Join(s.cz.Isolators(), ","),
 		"recovering":           s.recovering,

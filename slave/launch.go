@@ -28,11 +28,7 @@ const (
 
 // newContainerID returns a random UUID in its text form.
 func (s *Slave) newContainerID() string {
-	var b [16]byte
-	s.Runtime().RandBytes(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return mesos.NewUUID(s.Runtime().RandBytes).String()
 }
 
 // commandExecutorInfo is the ExecutorInfo of the command executor for t.

@@ -9,6 +9,7 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/statusupdate"
 )
 
 // recover rebuilds the frameworks, executors, tasks and update streams of
@@ -67,15 +68,16 @@ func (s *Slave) recover() {
 						t.State = u.GetStatus().State
 					}
 				}
-				pending := rt.Pending()
-				if mesos.IsTerminal(t.GetState()) && len(pending) == 0 {
+				st, err := statusupdate.Replay(fid, tid, rt.Records)
+				if err != nil {
+					s.log.Warn("recovery kept a task's status updates up to a bad record", "framework", fid, "task", tid, "err", err)
+				}
+				if mesos.IsTerminal(t.GetState()) && st.Len() == 0 {
 					continue // done: its terminal update was acknowledged
 				}
 				e.tasks[tid] = t
-				st := &stream{taskID: tid, frameworkID: fid, acked: rt.Acked,
-					path: s.paths.TaskUpdates(rs.ID, fid, eid, run.ContainerID, tid), pending: pending}
-				if len(rt.Updates) > 0 {
-					s.streams[tid] = st
+				if len(rt.Records) > 0 {
+					s.streams[streamKey{fid, tid}] = &stream{Stream: st, path: s.paths.TaskUpdates(rs.ID, fid, eid, run.ContainerID, tid)}
 				}
 			}
 			f.executors[eid] = e

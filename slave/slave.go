@@ -32,6 +32,7 @@ import (
 	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
 	"github.com/gomesos/gomesos/slave/state"
+	"github.com/gomesos/gomesos/statusupdate"
 )
 
 // Config holds the slave's settings (the mesos-slave flags map onto it).
@@ -94,8 +95,8 @@ type Config struct {
 
 // StatusUpdateRetryMin and Max bound the status update resend interval.
 const (
-	StatusUpdateRetryMin = 10 * time.Second
-	StatusUpdateRetryMax = 10 * time.Minute
+	StatusUpdateRetryMin = statusupdate.RetryMin
+	StatusUpdateRetryMax = statusupdate.RetryMax
 )
 
 // Slave is the slave process, `slave(N)`.
@@ -123,8 +124,8 @@ type Slave struct {
 	pingLimit      time.Duration
 
 	frameworks map[string]*framework
-	completed  []*framework       // frameworks whose executors all ended (newest last)
-	streams    map[string]*stream // task id → status update stream
+	completed  []*framework          // frameworks whose executors all ended (newest last)
+	streams    map[streamKey]*stream // (framework, task) → status update stream
 	gc         *collector
 
 	start   time.Time
@@ -204,7 +205,7 @@ func New(cfg Config) *Slave {
 		cfg.Recover = "reconnect"
 	}
 	return &Slave{
-		cfg: cfg, frameworks: make(map[string]*framework), streams: make(map[string]*stream),
+		cfg: cfg, frameworks: make(map[string]*framework), streams: make(map[streamKey]*stream),
 		done: future.NewPromise[future.Nothing](), paths: state.Paths{WorkDir: cfg.WorkDir},
 	}
 }
@@ -414,12 +415,12 @@ func (s *Slave) register() {
 // taskWithUpdateState fills status_update_state/uuid from the head of the
 // task's stream, as the master answers reconciliation with them.
 func (s *Slave) taskWithUpdateState(t *mesos.Task) *mesos.Task {
-	st := s.streams[t.GetTaskId().GetValue()]
-	if st == nil || len(st.pending) == 0 {
+	st := s.streamOf(t.GetFrameworkId().GetValue(), t.GetTaskId().GetValue())
+	if st == nil || st.Head() == nil {
 		return t
 	}
 	t = proto.Clone(t).(*mesos.Task)
-	head := st.pending[0]
+	head := st.Head()
 	t.StatusUpdateState = head.GetStatus().State
 	t.StatusUpdateUuid = head.GetUuid()
 	return t
@@ -481,9 +482,7 @@ func (s *Slave) registeredWith(id *mesos.SlaveID, conn *messages.MasterSlaveConn
 		s.pingLimit = time.Duration(t * float64(time.Second))
 	}
 	s.armPingTimer()
-	for _, st := range s.streams {
-		st.resume(s)
-	}
+	s.resumeStreams()
 }
 
 // armPingTimer re-detects the master when pings stop.

@@ -1,36 +1,47 @@
 package slave
 
 import (
-	"bytes"
-	"time"
+	"cmp"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/statusupdate"
 )
 
-// stream is the status update stream of one task: updates in order, only
-// the head sent to the master and resent (10 s, doubling to 10 min) until
-// acknowledged. For checkpointing frameworks every update and every
-// acknowledgement is appended to the task's update file first.
-type stream struct {
-	taskID      string
-	frameworkID string
-	path        string // task.updates, or "" when not checkpointing
-	pending     []*messages.StatusUpdate
-	interval    time.Duration
-	timer       *process.Timer
-	acked       map[string]bool // uuids already acknowledged
+// streamKey names a task's status update stream: a task id is unique only
+// within its framework, so two frameworks may both run a task "t" here.
+type streamKey struct {
+	framework string
+	task      string
 }
 
-// streamFor returns the task's stream, creating it (with its checkpoint
-// path, if the executor checkpoints).
+// stream is the status update stream of one task (statusupdate.Stream:
+// updates in order, only the head sent to the master and resent until
+// acknowledged) with its I/O: for checkpointing frameworks every update
+// and acknowledgement is appended to the task's update file before it
+// takes effect, and a timer resends the head when it is due.
+type stream struct {
+	*statusupdate.Stream
+	path  string // task.updates, or "" when not checkpointing
+	timer *process.Timer
+}
+
+// streamOf returns the stream of a framework's task, nil if there is none.
+func (s *Slave) streamOf(fid, tid string) *stream {
+	return s.streams[streamKey{fid, tid}]
+}
+
+// streamFor returns the stream of a framework's task, creating it (with
+// its checkpoint path, if the task's executor checkpoints).
 func (s *Slave) streamFor(fid, tid string) *stream {
-	st := s.streams[tid]
+	key := streamKey{fid, tid}
+	st := s.streams[key]
 	if st == nil {
-		st = &stream{taskID: tid, frameworkID: fid, acked: map[string]bool{}}
+		st = &stream{Stream: statusupdate.New(fid, tid)}
 		if f := s.frameworks[fid]; f != nil {
 			for _, e := range f.executors {
 				if e.tasks[tid] != nil && e.checkpoint {
@@ -38,9 +49,22 @@ func (s *Slave) streamFor(fid, tid string) *stream {
 				}
 			}
 		}
-		s.streams[tid] = st
+		s.streams[key] = st
 	}
 	return st
+}
+
+// checkpoint appends a change's records to the stream's update file.
+func (st *stream) checkpoint(c statusupdate.Change) error {
+	if st.path == "" {
+		return nil
+	}
+	for _, rec := range c.Records {
+		if err := appendRecord(st.path, rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // update checkpoints u and appends it to its task's stream; a duplicate
@@ -48,90 +72,107 @@ func (s *Slave) streamFor(fid, tid string) *stream {
 // executor is then not acknowledged and will resend). The head goes out
 // at once when the slave is registered.
 func (s *Slave) update(u *messages.StatusUpdate) bool {
-	tid := u.GetStatus().GetTaskId().GetValue()
-	st := s.streamFor(u.GetFrameworkId().GetValue(), tid)
-	if st.acked[string(u.GetUuid())] {
+	fid, tid := u.GetFrameworkId().GetValue(), u.GetStatus().GetTaskId().GetValue()
+	st := s.streamFor(fid, tid)
+	c, err := st.Update(u)
+	if err != nil {
+		s.log.Warn("dropping a status update", "framework", fid, "task", tid, "err", err)
 		return true
 	}
-	for _, p := range st.pending {
-		if bytes.Equal(p.GetUuid(), u.GetUuid()) {
-			return true
-		}
+	if c.Outcome != statusupdate.Accepted {
+		s.log.Debug("ignoring a status update", "framework", fid, "task", tid, "outcome", c.Outcome.String())
+		return true
 	}
-	if st.path != "" {
-		rec := &messages.StatusUpdateRecord{Type: messages.StatusUpdateRecord_UPDATE.Enum(), Update: u}
-		if err := appendRecord(st.path, rec); err != nil {
-			s.log.Error("cannot checkpoint a status update; not acknowledging it", "task", tid, "err", err)
-			return false
-		}
+	if err := st.checkpoint(c); err != nil {
+		s.log.Error("cannot checkpoint a status update; not acknowledging it", "framework", fid, "task", tid, "err", err)
+		return false
 	}
-	st.pending = append(st.pending, u)
-	s.log.Debug("status update queued", "task", tid, "state", u.GetStatus().GetState().String(), "pending", len(st.pending), "registered", s.registered)
-	if len(st.pending) == 1 && s.registered {
-		st.interval = StatusUpdateRetryMin
-		st.forward(s)
+	r := st.Commit(c)
+	s.log.Debug("status update queued", "framework", fid, "task", tid, "state", u.GetStatus().GetState().String(), "pending", st.Len(), "registered", s.registered)
+	if r.HeadChanged && s.registered {
+		s.forward(st)
 	}
 	return true
 }
 
-// forward sends the head to the master and arms its retry.
-func (st *stream) forward(s *Slave) {
-	if len(st.pending) == 0 {
+// forward sends the head of st to the master, starting its resend
+// schedule afresh.
+func (s *Slave) forward(st *stream) {
+	s.send1(st, st.Forward(s.Clock().Now()))
+}
+
+// send1 sends head (if any) to the master and arms the timer that resends
+// it when due.
+func (s *Slave) send1(st *stream, head *messages.StatusUpdate) {
+	if head == nil {
 		return
 	}
-	head := st.pending[0]
 	head.LatestState = head.GetStatus().State
-	if t := s.task(head.GetStatus().GetTaskId().GetValue()); t != nil {
+	if t := s.task(st.FrameworkID(), st.TaskID()); t != nil {
 		head.LatestState = t.State
 	}
-	s.log.Debug("forwarding status update", "task", st.taskID, "state", head.GetStatus().GetState().String(), "interval", st.interval)
+	s.log.Debug("forwarding status update", "framework", st.FrameworkID(), "task", st.TaskID(), "state", head.GetStatus().GetState().String())
 	s.send(s.cfg.Master, &messages.StatusUpdateMessage{Update: head, Pid: proto.String(s.Self().String())})
 	s.Clock().Cancel(st.timer)
-	st.timer = s.Delay(st.interval, func() {
-		if len(st.pending) > 0 && st.pending[0] == head && s.registered {
-			st.interval = min(2*st.interval, StatusUpdateRetryMax)
-			st.forward(s)
-		}
+	if due, ok := st.Due(); ok {
+		st.timer = s.Delay(due.Sub(s.Clock().Now()), func() {
+			if s.registered {
+				s.send1(st, st.Retry(s.Clock().Now()))
+			}
+		})
+	}
+}
+
+// resumeStreams resends every stream's head after (re)registration, in
+// task order.
+func (s *Slave) resumeStreams() {
+	keys := make([]streamKey, 0, len(s.streams))
+	for k := range s.streams {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b streamKey) int {
+		return cmp.Or(cmp.Compare(a.framework, b.framework), cmp.Compare(a.task, b.task))
 	})
+	for _, k := range keys {
+		s.forward(s.streams[k])
+	}
 }
 
-// resume resends the head after (re)registration.
-func (st *stream) resume(s *Slave) {
-	st.interval = StatusUpdateRetryMin
-	st.forward(s)
-}
-
-// acknowledge pops the head if uuid matches it, then forwards the next.
-func (s *Slave) acknowledge(taskID string, uuid []byte) {
-	st := s.streams[taskID]
-	s.log.Debug("status update acknowledged", "task", taskID, "known", st != nil)
-	if st == nil || len(st.pending) == 0 {
+// acknowledge takes the master's acknowledgement of a framework's task's
+// update: if it is the head's, it is checkpointed and popped and the next
+// update goes out; once the terminal update is acknowledged the task is
+// done.
+func (s *Slave) acknowledge(fid, tid string, uuid []byte) {
+	st := s.streamOf(fid, tid)
+	if st == nil {
+		s.log.Warn("status update acknowledgement for an unknown stream", "framework", fid, "task", tid, "uuid", mesos.UUIDString(uuid))
 		return
 	}
-	if !bytes.Equal(st.pending[0].GetUuid(), uuid) {
-		if !st.acked[string(uuid)] {
-			s.log.Warn("unexpected status update acknowledgement", "task", taskID)
-		}
+	c, err := st.Acknowledge(uuid)
+	if err != nil {
+		s.log.Warn("unexpected status update acknowledgement", "framework", fid, "task", tid, "err", err)
 		return
 	}
-	if st.path != "" {
-		rec := &messages.StatusUpdateRecord{Type: messages.StatusUpdateRecord_ACK.Enum(), Uuid: uuid}
-		if err := appendRecord(st.path, rec); err != nil {
-			s.log.Error("cannot checkpoint an acknowledgement; the master will resend it", "task", taskID, "err", err)
-			return
-		}
+	if c.Outcome != statusupdate.Accepted {
+		s.log.Warn("ignoring a status update acknowledgement", "framework", fid, "task", tid, "uuid", mesos.UUIDString(uuid), "outcome", c.Outcome.String())
+		return
 	}
-	head := st.pending[0]
-	st.pending = st.pending[1:]
-	st.acked[string(uuid)] = true
+	if err := st.checkpoint(c); err != nil {
+		s.log.Error("cannot checkpoint an acknowledgement; the master will resend it", "framework", fid, "task", tid, "err", err)
+		return
+	}
+	r := st.Commit(c)
+	s.log.Debug("status update acknowledged", "framework", fid, "task", tid, "state", r.Acked.GetStatus().GetState().String())
 	s.Clock().Cancel(st.timer)
-	if mesos.IsTerminal(head.GetStatus().GetState()) && len(st.pending) == 0 {
-		delete(s.streams, taskID)
-		s.taskDone(head)
+	if r.Done {
+		for _, u := range r.Dropped {
+			s.log.Warn("dropping a status update queued after the terminal one", "framework", fid, "task", tid, "state", u.GetStatus().GetState().String())
+		}
+		delete(s.streams, streamKey{fid, tid})
+		s.taskDone(r.Acked)
 		return
 	}
-	if len(st.pending) > 0 {
-		st.interval = StatusUpdateRetryMin
-		st.forward(s)
+	if r.HeadChanged && s.registered {
+		s.forward(st)
 	}
 }

@@ -53,6 +53,9 @@ type Task struct {
 	Info    *mesos.Task
 	Updates []*messages.StatusUpdate // in order
 	Acked   map[string]bool          // uuids acknowledged
+	// Records are the task's update file as written (updates and
+	// acknowledgements in order), for statusupdate.Replay.
+	Records []*messages.StatusUpdateRecord
 }
 
 // Pending returns the updates not yet acknowledged, in order.
@@ -171,6 +174,7 @@ func recoverExecutor(paths Paths, sid, fid, eid string, fail func(error) error) 
 					return nil, e
 				}
 			}
+			t.Records = records
 			for _, rec := range records {
 				switch rec.GetType() {
 				case messages.StatusUpdateRecord_UPDATE:

@@ -1,9 +1,7 @@
 package cluster
 
 import (
-	"bytes"
 	"fmt"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -12,14 +10,17 @@ import (
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
+	"github.com/gomesos/gomesos/statusupdate"
 )
 
 // FakeSlave is a slave that speaks the slave's messages to the master
 // without running anything: it registers, answers pings, accepts tasks
 // (reporting TASK_RUNNING when AutoRun is set), kills them, echoes
-// framework messages, and delivers its status updates reliably: one stream
-// per task, only the head outstanding, resent every 10 s until
-// acknowledged. It stands in for the real slave in master tests.
+// framework messages, and delivers its status updates reliably, as the
+// real slave does: one statusupdate.Stream per (framework, task), only the
+// head outstanding, resent 10 s after it was sent (then 20 s, 40 s, ...)
+// until acknowledged. It stands in for the real slave in master tests.
+// Tasks are keyed by task id alone, so give each test's tasks distinct ids.
 type FakeSlave struct {
 	process.Process
 
@@ -32,13 +33,17 @@ type FakeSlave struct {
 	Tasks    map[string]*messages.RunTaskMessage
 	Shutdown string // the ShutdownMessage's text, once shut down
 
-	streams map[string][]*messages.StatusUpdate // task id → pending updates
-	retries map[string]*process.Timer
+	streams map[streamKey]*statusupdate.Stream
+	retries map[streamKey]*process.Timer
 }
 
+// streamKey names a task's stream: task ids are unique within a framework.
+type streamKey struct{ framework, task string }
+
 // StatusRetryInterval is how long the fake slave waits for an
-// acknowledgement before resending (the status update manager's 10 s).
-const StatusRetryInterval = 10 * time.Second
+// acknowledgement before it first resends (the status update manager's
+// 10 s; the interval doubles after each resend).
+const StatusRetryInterval = statusupdate.RetryMin
 
 // StartFakeSlave starts a fake slave with the given resources (Mesos text
 // form) that registers with the cluster's master.
@@ -54,8 +59,8 @@ func (c *Cluster) StartFakeSlave(res string) *FakeSlave {
 		AutoRun:    true,
 		registered: future.NewPromise[*mesos.SlaveID](),
 		Tasks:      make(map[string]*messages.RunTaskMessage),
-		streams:    make(map[string][]*messages.StatusUpdate),
-		retries:    make(map[string]*process.Timer),
+		streams:    make(map[streamKey]*statusupdate.Stream),
+		retries:    make(map[streamKey]*process.Timer),
 	}
 	if _, err := c.RT.Spawn(s, c.RT.GenerateID("slave")); err != nil {
 		c.T.Fatalf("spawn fake slave: %v", err)
@@ -90,15 +95,19 @@ func (s *FakeSlave) Initialize() {
 		}
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.StatusUpdateAcknowledgementMessage) {
-		tid := m.GetTaskId().GetValue()
-		q := s.streams[tid]
-		if len(q) == 0 || !bytes.Equal(q[0].GetUuid(), m.GetUuid()) {
+		key := streamKey{m.GetFrameworkId().GetValue(), m.GetTaskId().GetValue()}
+		st := s.streams[key]
+		if st == nil {
+			return
+		}
+		c, err := st.Acknowledge(m.GetUuid())
+		if err != nil || c.Outcome != statusupdate.Accepted {
 			return // duplicate or unexpected
 		}
-		s.Clock().Cancel(s.retries[tid])
-		s.streams[tid] = q[1:]
-		if len(s.streams[tid]) > 0 {
-			s.forward(tid)
+		s.Clock().Cancel(s.retries[key])
+		r := st.Commit(c)
+		if r.HeadChanged {
+			s.forward(key, st.Forward(s.Clock().Now()))
 		}
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.ShutdownFrameworkMessage) {
@@ -148,9 +157,8 @@ func (s *FakeSlave) Update(id *mesos.TaskID, state mesos.TaskState) {
 		if rt == nil {
 			return
 		}
-		var uuid [16]byte
-		s.Runtime().RandBytes(uuid[:])
-		now := float64(s.Clock().Now().UnixNano()) / 1e9
+		uuid := mesos.NewUUID(s.Runtime().RandBytes)
+		now := mesos.Timestamp(s.Clock().Now())
 		u := &messages.StatusUpdate{
 			FrameworkId: rt.GetFrameworkId(),
 			SlaveId:     s.ID,
@@ -166,28 +174,50 @@ func (s *FakeSlave) Update(id *mesos.TaskID, state mesos.TaskState) {
 			Uuid:        uuid[:],
 			LatestState: state.Enum(),
 		}
-		tid := id.GetValue()
-		s.streams[tid] = append(s.streams[tid], u)
-		if len(s.streams[tid]) == 1 {
-			s.forward(tid)
+		key := streamKey{rt.GetFrameworkId().GetValue(), id.GetValue()}
+		st := s.streams[key]
+		if st == nil || st.Terminated() {
+			st = statusupdate.New(key.framework, key.task)
+			s.streams[key] = st
+		}
+		c, err := st.Update(u)
+		if err != nil {
+			return
+		}
+		if st.Commit(c).HeadChanged {
+			s.forward(key, st.Forward(s.Clock().Now()))
 		}
 	})
 }
 
-// forward sends the head of a task's stream and arms its retry.
-func (s *FakeSlave) forward(tid string) {
-	u := s.streams[tid][0]
-	_ = s.Send(s.c.MasterPID, &messages.StatusUpdateMessage{Update: u, Pid: proto.String(s.Self().String())})
-	s.retries[tid] = s.Delay(StatusRetryInterval, func() {
-		if q := s.streams[tid]; len(q) > 0 && q[0] == u {
-			s.forward(tid)
-		}
-	})
+// forward sends head (if any) to the master and arms the timer that
+// resends it when due.
+func (s *FakeSlave) forward(key streamKey, head *messages.StatusUpdate) {
+	if head == nil {
+		return
+	}
+	_ = s.Send(s.c.MasterPID, &messages.StatusUpdateMessage{Update: head, Pid: proto.String(s.Self().String())})
+	st := s.streams[key]
+	s.Clock().Cancel(s.retries[key])
+	if due, ok := st.Due(); ok {
+		s.retries[key] = s.Delay(due.Sub(s.Clock().Now()), func() {
+			s.forward(key, st.Retry(s.Clock().Now()))
+		})
+	}
 }
 
-// Pending returns how many updates of task id await acknowledgement.
+// Pending returns how many updates of task id (of any framework) await
+// acknowledgement.
 func (s *FakeSlave) Pending(id string) future.Future[int] {
-	return process.Dispatch(s.Runtime(), s.Self(), func() int { return len(s.streams[id]) })
+	return process.Dispatch(s.Runtime(), s.Self(), func() int {
+		n := 0
+		for k, st := range s.streams {
+			if k.task == id {
+				n += st.Len()
+			}
+		}
+		return n
+	})
 }
 
 // String names the slave in test output.
