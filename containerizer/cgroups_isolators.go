@@ -22,15 +22,16 @@ const (
 // with --cgroups_enable_cfs) in the cpu hierarchy, accounting from
 // cpuacct.
 type cgroupsCPU struct {
-	root string
-	cfs  bool
+	root  string
+	cfs   bool
+	pause cgroups.Pause
 }
 
-func newCgroupsCPU(root string, cfs bool) (*cgroupsCPU, error) {
+func newCgroupsCPU(root string, cfs bool, pause cgroups.Pause) (*cgroupsCPU, error) {
 	if err := cgroups.Available(cgroups.CPU, cgroups.CPUAcct); err != nil {
 		return nil, err
 	}
-	return &cgroupsCPU{root: root, cfs: cfs}, nil
+	return &cgroupsCPU{root: root, cfs: cfs, pause: pause}, nil
 }
 
 func (c *cgroupsCPU) name() string              { return "cgroups/cpu" }
@@ -90,7 +91,7 @@ func (c *cgroupsCPU) orphans(known map[string]bool) []string {
 func (c *cgroupsCPU) cleanup(id string) error {
 	var errs []string
 	for _, sub := range c.subsystems() {
-		if err := cgroups.Remove(sub, c.cgroup(id)); err != nil {
+		if err := cgroups.Remove(sub, c.cgroup(id), c.pause); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}
@@ -103,13 +104,16 @@ func (c *cgroupsCPU) cleanup(id string) error {
 // cgroupsMem is the cgroups/mem isolator: memory limits and OOM
 // notification in the memory hierarchy. An OOM ends the container with
 // REASON_CONTAINER_LIMITATION_MEMORY.
-type cgroupsMem struct{ root string }
+type cgroupsMem struct {
+	root  string
+	pause cgroups.Pause
+}
 
-func newCgroupsMem(root string) (*cgroupsMem, error) {
+func newCgroupsMem(root string, pause cgroups.Pause) (*cgroupsMem, error) {
 	if err := cgroups.Available(cgroups.Memory); err != nil {
 		return nil, err
 	}
-	return &cgroupsMem{root: root}, nil
+	return &cgroupsMem{root: root, pause: pause}, nil
 }
 
 func (m *cgroupsMem) name() string              { return "cgroups/mem" }
@@ -139,7 +143,7 @@ func (m *cgroupsMem) watch(ctx context.Context, id string) <-chan limitation {
 		return nil
 	}
 	out := make(chan limitation, 1)
-	go func() {
+	osEdge(func() {
 		defer cancel()
 		select {
 		case <-oom:
@@ -150,7 +154,7 @@ func (m *cgroupsMem) watch(ctx context.Context, id string) <-chan limitation {
 			out <- limitation{reason: mesos.TaskStatus_REASON_CONTAINER_LIMITATION_MEMORY, message: msg}
 		case <-ctx.Done():
 		}
-	}()
+	})
 	return out
 }
 
@@ -167,17 +171,22 @@ func (m *cgroupsMem) orphans(known map[string]bool) []string {
 	return listOrphans(cgroups.Memory, m.root, known)
 }
 
-func (m *cgroupsMem) cleanup(id string) error { return cgroups.Remove(cgroups.Memory, m.cgroup(id)) }
+func (m *cgroupsMem) cleanup(id string) error {
+	return cgroups.Remove(cgroups.Memory, m.cgroup(id), m.pause)
+}
 
 // freezerLauncher puts each container in its own freezer cgroup and
 // destroys it by freezing, killing every process in it and thawing.
-type freezerLauncher struct{ root string }
+type freezerLauncher struct {
+	root  string
+	pause cgroups.Pause
+}
 
-func newFreezerLauncher(root string) (*freezerLauncher, error) {
+func newFreezerLauncher(root string, pause cgroups.Pause) (*freezerLauncher, error) {
 	if err := cgroups.Available(cgroups.Freezer); err != nil {
 		return nil, err
 	}
-	return &freezerLauncher{root: root}, nil
+	return &freezerLauncher{root: root, pause: pause}, nil
 }
 
 func (l *freezerLauncher) name() string              { return "linux launcher (freezer)" }
@@ -203,11 +212,11 @@ func (l *freezerLauncher) orphans(known map[string]bool) []string {
 }
 
 func (l *freezerLauncher) destroy(id string, _ int) error {
-	return cgroups.Kill(cgroups.Freezer, l.cgroup(id))
+	return cgroups.Kill(cgroups.Freezer, l.cgroup(id), l.pause)
 }
 
 func (l *freezerLauncher) cleanup(id string) error {
-	return cgroups.KillAll(cgroups.Freezer, l.cgroup(id))
+	return cgroups.KillAll(cgroups.Freezer, l.cgroup(id), l.pause)
 }
 
 // listOrphans lists container cgroups under root that are not known.

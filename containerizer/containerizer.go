@@ -1,13 +1,18 @@
-// Package containerizer is the Mesos containerizer: it fetches an
-// executor's URIs into its sandbox, isolates it with the isolators chosen
-// by --isolation (posix/cpu, posix/mem, cgroups/cpu, cgroups/mem), starts
-// it through a launcher (posix process sessions, or the cgroups freezer
-// when a cgroups isolator is on), reports usage, enforces limits, destroys
-// whole process trees, and recovers the containers a previous slave left
-// running.
+// Package containerizer defines the slave's containerizer seam, the
+// Containerizer interface, and implements it with the Mesos containerizer:
+// it fetches an executor's URIs into its sandbox, isolates it with the
+// isolators chosen by --isolation (posix/cpu, posix/mem, cgroups/cpu,
+// cgroups/mem), starts it through a launcher (posix process sessions, or
+// the cgroups freezer when a cgroups isolator is on), reports usage,
+// enforces limits, destroys whole process trees, and recovers the
+// containers a previous slave left running.
 //
-// Methods block on the operating system; the slave calls them off its
-// actor and posts the results back.
+// Every method returns a future: the slave continues with Defer onto
+// itself when it completes, so nothing blocks its mailbox. The Mesos
+// containerizer is the OS edge: it does its blocking work (fork/exec,
+// waitpid, /proc and cgroup reads) on goroutines of its own and completes
+// the futures from them. Package containerizer/inproc implements the same
+// interface with executors that run as processes of the slave's runtime.
 package containerizer
 
 import (
@@ -31,10 +36,36 @@ import (
 
 	"github.com/gomesos/gomesos/containerizer/fetcher"
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
 )
 
-// Config holds the containerizer's settings (slave flags).
+// Containerizer launches executors in containers and tracks them. Every
+// method returns at once; its future completes when the work is done.
+type Containerizer interface {
+	// Recover adopts the containers a previous slave checkpointed and
+	// reports which of them still run (by container id). Containers it
+	// knows of that are not in known are orphans and are destroyed.
+	Recover(known []Recovered) future.Future[map[string]bool]
+	// Launch starts a container for spec; its future holds the OS pid of
+	// the executor (0 when the executor is not an OS process).
+	Launch(spec LaunchSpec) future.Future[int]
+	// Update changes a container's resources (tasks added or removed).
+	// Updates of one container take effect in the order they were made.
+	Update(id string, res resources.Resources) future.Future[future.Nothing]
+	// Usage samples a container's resource usage and limits.
+	Usage(id string) future.Future[*mesos.ResourceStatistics]
+	// Wait completes when the container has ended, with how it ended
+	// (also for a container that ended recently); it fails for a
+	// container it does not know.
+	Wait(id string) future.Future[Termination]
+	// Destroy kills every process of the container; Wait then completes.
+	Destroy(id string) future.Future[future.Nothing]
+	// Containers lists the live containers, sorted.
+	Containers() future.Future[[]string]
+}
+
+// Config holds the Mesos containerizer's settings (slave flags).
 type Config struct {
 	// Isolation is the --isolation list; default "posix/cpu,posix/mem".
 	Isolation string
@@ -45,17 +76,29 @@ type Config struct {
 	// Fetcher fetches CommandInfo.uris; nil means a fetcher with a cache
 	// in a new temporary directory.
 	Fetcher *fetcher.Fetcher
-	Logger  *slog.Logger
+	// Now is the clock that stamps usage samples (the slave passes its
+	// runtime Clock's Now). Required.
+	Now func() time.Time
+	// Pause waits between the attempts of the bounded polls of kernel
+	// state that have no event to wait on (a freezer state settling, a
+	// cgroup emptying, a process tree stopping). It must pause in real
+	// time: pass wallclock.Sleep (package internal/wallclock) outside
+	// tests. Nil retries at once.
+	Pause  func(time.Duration)
+	Logger *slog.Logger
 }
 
 // LaunchSpec says what to run in a new container.
 type LaunchSpec struct {
 	ContainerID string
-	Command     *mesos.CommandInfo
-	Resources   resources.Resources // the executor's and its tasks'
-	Directory   string              // the sandbox
-	Env         []string            // full environment
-	User        string              // run (and fetch) as this user; empty: the slave's
+	// Executor is the executor the container runs (its command is
+	// Command).
+	Executor  *mesos.ExecutorInfo
+	Command   *mesos.CommandInfo
+	Resources resources.Resources // the executor's and its tasks'
+	Directory string              // the sandbox
+	Env       []string            // full environment
+	User      string              // run (and fetch) as this user; empty: the slave's
 }
 
 // Termination is how a container ended.
@@ -76,8 +119,14 @@ type Recovered struct {
 	Resources   resources.Resources
 }
 
-// Containerizer launches and tracks containers.
-type Containerizer struct {
+// osEdge runs blocking operating-system work on a goroutine of its own:
+// the Mesos containerizer is the edge between the actors and the kernel,
+// and completes its futures from there.
+func osEdge(fn func()) { go fn() }
+
+// Mesos is the Mesos containerizer: executors are OS processes, isolated
+// and measured by the isolators of --isolation.
+type Mesos struct {
 	cfg       Config
 	log       *slog.Logger
 	isolators []isolator
@@ -99,11 +148,13 @@ type container struct {
 	id        string
 	pid       int
 	resources resources.Resources
-	done      chan struct{}
-	term      Termination
+	term      *future.Promise[Termination] // set once the container ended
 	limited   *limitation
-	destroy   sync.Once
-	cancel    context.CancelFunc // stops limitation watches
+	destroyed *future.Promise[future.Nothing] // the first Destroy's
+	cancel    context.CancelFunc              // stops limitation watches
+
+	updateMu sync.Mutex          // serializes isolator updates
+	wanted   resources.Resources // the latest Update's resources (under Mesos.mu)
 }
 
 // limitation is an isolator's report that a container broke its limit.
@@ -130,8 +181,8 @@ type launcher interface {
 	destroy(id string, pid int) error
 }
 
-// New builds a containerizer for cfg.Isolation.
-func New(cfg Config) (*Containerizer, error) {
+// NewMesos builds a Mesos containerizer for cfg.Isolation.
+func NewMesos(cfg Config) (*Mesos, error) {
 	if cfg.Isolation == "" {
 		cfg.Isolation = "posix/cpu,posix/mem"
 	}
@@ -141,7 +192,13 @@ func New(cfg Config) (*Containerizer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Containerizer{cfg: cfg, log: cfg.Logger.With("component", "containerizer"), containers: make(map[string]*container), ended: make(map[string]*container)}
+	if cfg.Now == nil {
+		return nil, errors.New("containerizer: Config.Now (the clock for usage samples) is required")
+	}
+	if cfg.Pause == nil {
+		cfg.Pause = func(time.Duration) {}
+	}
+	c := &Mesos{cfg: cfg, log: cfg.Logger.With("component", "containerizer"), containers: make(map[string]*container), ended: make(map[string]*container)}
 	c.fetcher = cfg.Fetcher
 	if c.fetcher == nil {
 		dir, err := os.MkdirTemp("", "gomesos-fetch")
@@ -167,10 +224,10 @@ func New(cfg Config) (*Containerizer, error) {
 		case "posix/mem":
 			iso = posixMem{}
 		case "cgroups/cpu":
-			iso, err = newCgroupsCPU(cfg.CgroupsRoot, cfg.CgroupsEnableCFS)
+			iso, err = newCgroupsCPU(cfg.CgroupsRoot, cfg.CgroupsEnableCFS, cfg.Pause)
 			cg = true
 		case "cgroups/mem":
-			iso, err = newCgroupsMem(cfg.CgroupsRoot)
+			iso, err = newCgroupsMem(cfg.CgroupsRoot, cfg.Pause)
 			cg = true
 		case "":
 			continue
@@ -183,20 +240,20 @@ func New(cfg Config) (*Containerizer, error) {
 		c.isolators = append(c.isolators, iso)
 	}
 	if cg {
-		l, err := newFreezerLauncher(cfg.CgroupsRoot)
+		l, err := newFreezerLauncher(cfg.CgroupsRoot, cfg.Pause)
 		if err != nil {
 			return nil, fmt.Errorf("containerizer: freezer launcher: %w", err)
 		}
 		c.launcher = l
 		c.isolators = append(c.isolators, l)
 	} else {
-		c.launcher = posixLauncher{}
+		c.launcher = posixLauncher{pause: cfg.Pause}
 	}
 	return c, nil
 }
 
 // Isolators names the isolators in use.
-func (c *Containerizer) Isolators() []string {
+func (c *Mesos) Isolators() []string {
 	var out []string
 	for _, i := range c.isolators {
 		out = append(out, i.name())
@@ -206,28 +263,31 @@ func (c *Containerizer) Isolators() []string {
 
 // Launch fetches the spec's URIs, prepares isolation, starts the command
 // and isolates it before it runs (the child waits on a pipe until its
-// cgroups are set). It returns the pid of the container's process.
-func (c *Containerizer) Launch(ctx context.Context, spec LaunchSpec) (int, error) {
+// cgroups are set). Its future holds the pid of the container's process.
+func (c *Mesos) Launch(spec LaunchSpec) future.Future[int] {
 	c.mu.Lock()
 	if _, dup := c.containers[spec.ContainerID]; dup {
 		c.mu.Unlock()
-		return 0, fmt.Errorf("launch %s: container already exists", spec.ContainerID)
+		return future.Failed[int](fmt.Errorf("launch %s: container already exists", spec.ContainerID))
 	}
-	ct := &container{id: spec.ContainerID, resources: spec.Resources, done: make(chan struct{})}
+	ct := &container{id: spec.ContainerID, resources: spec.Resources, wanted: spec.Resources, term: future.NewPromise[Termination]()}
 	c.containers[spec.ContainerID] = ct
 	c.mu.Unlock()
-	pid, err := c.launch(ctx, ct, spec)
-	if err != nil {
-		c.cleanup(ct)
-		c.mu.Lock()
-		delete(c.containers, spec.ContainerID)
-		c.mu.Unlock()
-		return 0, err
-	}
-	return pid, nil
+	return future.Async(osEdge, func() (int, error) {
+		pid, err := c.launch(context.Background(), ct, spec)
+		if err != nil {
+			c.cleanup(ct)
+			c.mu.Lock()
+			delete(c.containers, spec.ContainerID)
+			c.mu.Unlock()
+			ct.term.Set(Termination{Status: -1, Message: err.Error()})
+			return 0, err
+		}
+		return pid, nil
+	})
 }
 
-func (c *Containerizer) launch(ctx context.Context, ct *container, spec LaunchSpec) (int, error) {
+func (c *Mesos) launch(ctx context.Context, ct *container, spec LaunchSpec) (int, error) {
 	cmdInfo := spec.Command
 	if err := c.fetcher.Fetch(ctx, cmdInfo.GetUris(), spec.Directory, spec.User); err != nil {
 		return 0, fmt.Errorf("launch %s: fetch: %w", spec.ContainerID, err)
@@ -290,12 +350,14 @@ func (c *Containerizer) launch(ctx context.Context, ct *container, spec LaunchSp
 			return 0, fmt.Errorf("launch %s: isolate %s: %w", spec.ContainerID, iso.name(), err)
 		}
 	}
+	c.mu.Lock()
 	ct.pid = pid
+	c.mu.Unlock()
 	c.watch(ct)
 	if _, err := gateW.Write([]byte("\n")); err != nil {
 		c.log.Warn("cannot release the container", "container", spec.ContainerID, "err", err)
 	}
-	go func() {
+	osEdge(func() {
 		err := cmd.Wait()
 		status := 0
 		if err != nil {
@@ -307,7 +369,7 @@ func (c *Containerizer) launch(ctx context.Context, ct *container, spec LaunchSp
 			}
 		}
 		c.exited(ct, status)
-	}()
+	})
 	c.log.Info("launched container", "container", spec.ContainerID, "pid", pid, "isolation", c.cfg.Isolation)
 	return pid, nil
 }
@@ -353,15 +415,17 @@ func credential(name, sandbox string) (*syscall.Credential, string, error) {
 
 // watch starts the isolators' limitation watches: a limitation destroys
 // the container and is reported in its termination.
-func (c *Containerizer) watch(ct *container) {
+func (c *Mesos) watch(ct *container) {
 	ctx, cancel := context.WithCancel(context.Background())
+	c.mu.Lock()
 	ct.cancel = cancel
+	c.mu.Unlock()
 	for _, iso := range c.isolators {
 		ch := iso.watch(ctx, ct.id)
 		if ch == nil {
 			continue
 		}
-		go func() {
+		osEdge(func() {
 			select {
 			case l, ok := <-ch:
 				if !ok {
@@ -373,24 +437,24 @@ func (c *Containerizer) watch(ct *container) {
 				}
 				c.mu.Unlock()
 				c.log.Info("container limitation", "container", ct.id, "message", l.message)
-				_ = c.Destroy(ct.id)
+				c.Destroy(ct.id)
 			case <-ctx.Done():
 			}
-		}()
+		})
 	}
 }
 
 // exited records a container's end, after its whole tree is gone.
-func (c *Containerizer) exited(ct *container, status int) {
+func (c *Mesos) exited(ct *container, status int) {
 	// The executor may leave children behind: kill the rest of the tree.
 	if err := c.launcher.destroy(ct.id, ct.pid); err != nil {
 		c.log.Warn("cannot kill the rest of the container", "container", ct.id, "err", err)
 	}
 	c.cleanup(ct)
 	c.mu.Lock()
-	ct.term = Termination{Status: status}
+	term := Termination{Status: status}
 	if l := ct.limited; l != nil {
-		ct.term.Limited, ct.term.Reason, ct.term.Message = true, l.reason, l.message
+		term.Limited, term.Reason, term.Message = true, l.reason, l.message
 	}
 	delete(c.containers, ct.id)
 	c.ended[ct.id] = ct
@@ -400,12 +464,15 @@ func (c *Containerizer) exited(ct *container, status int) {
 		c.endedList = c.endedList[1:]
 	}
 	c.mu.Unlock()
-	close(ct.done)
+	ct.term.Set(term)
 }
 
-func (c *Containerizer) cleanup(ct *container) {
-	if ct.cancel != nil {
-		ct.cancel()
+func (c *Mesos) cleanup(ct *container) {
+	c.mu.Lock()
+	cancel := ct.cancel
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel()
 	}
 	for _, iso := range c.isolators {
 		if err := iso.cleanup(ct.id); err != nil {
@@ -414,7 +481,7 @@ func (c *Containerizer) cleanup(ct *container) {
 	}
 }
 
-func (c *Containerizer) get(id string) (*container, error) {
+func (c *Mesos) get(id string) (*container, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ct := c.containers[id]
@@ -424,9 +491,9 @@ func (c *Containerizer) get(id string) (*container, error) {
 	return ct, nil
 }
 
-// Wait blocks until the container has ended and returns how (also for a
-// container that ended recently).
-func (c *Containerizer) Wait(id string) (Termination, error) {
+// Wait completes once the container has ended, with how it ended (also
+// for a container that ended recently).
+func (c *Mesos) Wait(id string) future.Future[Termination] {
 	c.mu.Lock()
 	ct := c.containers[id]
 	if ct == nil {
@@ -434,74 +501,100 @@ func (c *Containerizer) Wait(id string) (Termination, error) {
 	}
 	c.mu.Unlock()
 	if ct == nil {
-		return Termination{}, fmt.Errorf("wait: unknown container %s", id)
+		return future.Failed[Termination](fmt.Errorf("wait: unknown container %s", id))
 	}
-	<-ct.done
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return ct.term, nil
+	return ct.term.Future()
 }
 
-// Destroy kills every process of the container; Wait then returns.
-func (c *Containerizer) Destroy(id string) error {
-	ct, err := c.get(id)
-	if err != nil {
-		return fmt.Errorf("destroy: %w", err)
-	}
-	var derr error
-	ct.destroy.Do(func() { derr = c.launcher.destroy(id, ct.pid) })
-	if derr != nil {
-		return fmt.Errorf("destroy %s: %w", id, derr)
-	}
-	return nil
-}
-
-// Update changes a container's resources (tasks added or removed).
-func (c *Containerizer) Update(id string, res resources.Resources) error {
-	ct, err := c.get(id)
-	if err != nil {
-		return fmt.Errorf("update: %w", err)
-	}
-	for _, iso := range c.isolators {
-		if err := iso.update(id, res); err != nil {
-			return fmt.Errorf("update %s: %s: %w", id, iso.name(), err)
-		}
-	}
+// Destroy kills every process of the container; Wait then completes.
+// Destroying a container twice returns the first destroy's future.
+func (c *Mesos) Destroy(id string) future.Future[future.Nothing] {
 	c.mu.Lock()
-	ct.resources = res
+	ct := c.containers[id]
+	if ct == nil {
+		c.mu.Unlock()
+		return future.Failed[future.Nothing](fmt.Errorf("destroy: unknown container %s", id))
+	}
+	if ct.destroyed != nil {
+		c.mu.Unlock()
+		return ct.destroyed.Future()
+	}
+	pr := future.NewPromise[future.Nothing]()
+	ct.destroyed = pr
+	pid := ct.pid
 	c.mu.Unlock()
-	return nil
+	osEdge(func() {
+		if err := c.launcher.destroy(id, pid); err != nil {
+			pr.Fail(fmt.Errorf("destroy %s: %w", id, err))
+			return
+		}
+		pr.Set(future.Nothing{})
+	})
+	return pr.Future()
 }
 
-// Usage reports a container's resource usage and limits.
-func (c *Containerizer) Usage(id string) (*mesos.ResourceStatistics, error) {
+// Update changes a container's resources (tasks added or removed). The
+// isolators are updated off the caller; concurrent updates of a container
+// are serialized, and each applies the latest resources asked for, so the
+// last Update wins.
+func (c *Mesos) Update(id string, res resources.Resources) future.Future[future.Nothing] {
+	c.mu.Lock()
+	ct := c.containers[id]
+	if ct == nil {
+		c.mu.Unlock()
+		return future.Failed[future.Nothing](fmt.Errorf("update: unknown container %s", id))
+	}
+	ct.wanted = res
+	c.mu.Unlock()
+	return future.Async(osEdge, func() (future.Nothing, error) {
+		ct.updateMu.Lock()
+		defer ct.updateMu.Unlock()
+		c.mu.Lock()
+		want := ct.wanted
+		c.mu.Unlock()
+		for _, iso := range c.isolators {
+			if err := iso.update(id, want); err != nil {
+				return future.Nothing{}, fmt.Errorf("update %s: %s: %w", id, iso.name(), err)
+			}
+		}
+		c.mu.Lock()
+		ct.resources = want
+		c.mu.Unlock()
+		return future.Nothing{}, nil
+	})
+}
+
+// Usage samples a container's resource usage and limits, stamped with
+// Config.Now.
+func (c *Mesos) Usage(id string) future.Future[*mesos.ResourceStatistics] {
 	ct, err := c.get(id)
 	if err != nil {
-		return nil, fmt.Errorf("usage: %w", err)
+		return future.Failed[*mesos.ResourceStatistics](fmt.Errorf("usage: %w", err))
 	}
 	c.mu.Lock()
 	res, pid := ct.resources, ct.pid
 	c.mu.Unlock()
-	st := &mesos.ResourceStatistics{
-		Timestamp: proto.Float64(mesos.Timestamp(time.Now())), // wall-clock: a sample's time stamp
-	}
-	if cpus := res.Scalar("cpus"); cpus > 0 {
-		st.CpusLimit = &cpus
-	}
-	if mem := res.Scalar("mem"); mem > 0 {
-		b := uint64(mem * 1024 * 1024)
-		st.MemLimitBytes = &b
-	}
-	for _, iso := range c.isolators {
-		if err := iso.usage(id, pid, st); err != nil {
-			return nil, fmt.Errorf("usage %s: %s: %w", id, iso.name(), err)
+	now := c.cfg.Now()
+	return future.Async(osEdge, func() (*mesos.ResourceStatistics, error) {
+		st := &mesos.ResourceStatistics{Timestamp: proto.Float64(mesos.Timestamp(now))}
+		if cpus := res.Scalar("cpus"); cpus > 0 {
+			st.CpusLimit = &cpus
 		}
-	}
-	return st, nil
+		if mem := res.Scalar("mem"); mem > 0 {
+			b := uint64(mem * 1024 * 1024)
+			st.MemLimitBytes = &b
+		}
+		for _, iso := range c.isolators {
+			if err := iso.usage(id, pid, st); err != nil {
+				return nil, fmt.Errorf("usage %s: %s: %w", id, iso.name(), err)
+			}
+		}
+		return st, nil
+	})
 }
 
 // Containers lists the live containers.
-func (c *Containerizer) Containers() []string {
+func (c *Mesos) Containers() future.Future[[]string] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make([]string, 0, len(c.containers))
@@ -509,14 +602,18 @@ func (c *Containerizer) Containers() []string {
 		out = append(out, id)
 	}
 	sort.Strings(out)
-	return out
+	return future.Ready(out)
 }
 
 // Recover adopts the containers a previous slave checkpointed: those
 // whose process still runs are tracked again (Wait works for them) and
 // reported alive; orphans (isolated containers nobody checkpointed) are
 // destroyed.
-func (c *Containerizer) Recover(known []Recovered) (map[string]bool, error) {
+func (c *Mesos) Recover(known []Recovered) future.Future[map[string]bool] {
+	return future.Async(osEdge, func() (map[string]bool, error) { return c.recover(known), nil })
+}
+
+func (c *Mesos) recover(known []Recovered) map[string]bool {
 	alive := make(map[string]bool)
 	names := make(map[string]bool)
 	for _, r := range known {
@@ -528,7 +625,7 @@ func (c *Containerizer) Recover(known []Recovered) (map[string]bool, error) {
 		if err != nil {
 			continue // gone
 		}
-		ct := &container{id: r.ContainerID, pid: r.PID, resources: r.Resources, done: make(chan struct{})}
+		ct := &container{id: r.ContainerID, pid: r.PID, resources: r.Resources, wanted: r.Resources, term: future.NewPromise[Termination]()}
 		for _, iso := range c.isolators {
 			if err := iso.recover(r.ContainerID, r.PID); err != nil {
 				c.log.Warn("isolator cannot recover container", "isolator", iso.name(), "container", r.ContainerID, "err", err)
@@ -539,7 +636,7 @@ func (c *Containerizer) Recover(known []Recovered) (map[string]bool, error) {
 		c.mu.Unlock()
 		c.watch(ct)
 		alive[r.ContainerID] = true
-		go func() {
+		osEdge(func() {
 			defer unix.Close(fd)
 			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 			for {
@@ -548,7 +645,7 @@ func (c *Containerizer) Recover(known []Recovered) (map[string]bool, error) {
 				}
 			}
 			c.exited(ct, -1)
-		}()
+		})
 	}
 	for _, iso := range c.isolators {
 		for _, id := range iso.orphans(names) {
@@ -557,5 +654,5 @@ func (c *Containerizer) Recover(known []Recovered) (map[string]bool, error) {
 			_ = iso.cleanup(id)
 		}
 	}
-	return alive, nil
+	return alive
 }

@@ -1,7 +1,6 @@
 package containerizer
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,17 +14,22 @@ import (
 	"github.com/gomesos/gomesos/containerizer/cgroups"
 	"github.com/gomesos/gomesos/containerizer/fetcher"
 	"github.com/gomesos/gomesos/containerizer/procstat"
+	"github.com/gomesos/gomesos/internal/wallclock"
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
 )
 
-func newTestContainerizer(t *testing.T, isolation string) *Containerizer {
+// sampleTime is the fixed clock of the tests' usage samples.
+var sampleTime = time.Unix(1700000000, 500000000)
+
+func newTestContainerizer(t *testing.T, isolation string) *Mesos {
 	t.Helper()
 	f, err := fetcher.New(fetcher.Config{CacheDir: t.TempDir(), CacheSize: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{Isolation: isolation, CgroupsRoot: testRoot(t), Fetcher: f})
+	c, err := NewMesos(Config{Isolation: isolation, CgroupsRoot: testRoot(t), Fetcher: f, Now: fixedNow, Pause: wallclock.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +41,7 @@ func testRoot(t *testing.T) string {
 	root := fmt.Sprintf("gomesos-test-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-"))
 	t.Cleanup(func() {
 		for _, sub := range []string{cgroups.CPU, cgroups.CPUAcct, cgroups.Memory, cgroups.Freezer} {
-			_ = cgroups.Remove(sub, root)
+			_ = cgroups.Remove(sub, root, wallclock.Sleep)
 		}
 	})
 	return root
@@ -54,21 +58,25 @@ func spec(t *testing.T, id, command, res string) LaunchSpec {
 	}
 }
 
-// wait bounds a test's wait for an OS process.
-func wait(t *testing.T, c *Containerizer, id string) Termination {
+func fixedNow() time.Time { return sampleTime }
+
+// get waits (bounded) for f, which real processes complete.
+func get[T any](t *testing.T, f future.Future[T]) (T, error) {
 	t.Helper()
-	done := make(chan Termination, 1)
-	go func() {
-		term, _ := c.Wait(id)
-		done <- term
-	}()
-	select {
-	case term := <-done:
-		return term
-	case <-time.After(30 * time.Second): // wall-clock: bounds the wait for a real process
-		t.Fatalf("container %s did not end", id)
-		return Termination{}
+	if !f.Await(30 * time.Second) { // wall-clock: bounds the wait for a real process
+		t.Fatalf("future still pending after 30 s")
 	}
+	return f.Get()
+}
+
+// wait bounds a test's wait for an OS process.
+func wait(t *testing.T, c *Mesos, id string) Termination {
+	t.Helper()
+	term, err := get(t, c.Wait(id))
+	if err != nil {
+		t.Fatalf("wait %s: %v", id, err)
+	}
+	return term
 }
 
 func TestPosixLaunchUsageAndDestroyKillsTheTree(t *testing.T) {
@@ -82,7 +90,7 @@ func TestPosixLaunchUsageAndDestroyKillsTheTree(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(s.Directory, "ready"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pid, err := c.Launch(context.Background(), s)
+	pid, err := get(t, c.Launch(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,14 +101,17 @@ func TestPosixLaunchUsageAndDestroyKillsTheTree(t *testing.T) {
 	if len(tree) < 3 {
 		t.Fatalf("container tree %v, want the shell and two sleeps", tree)
 	}
-	st, err := c.Usage("c1")
+	st, err := get(t, c.Usage("c1"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if st.GetTimestamp() != 1700000000.5 {
+		t.Fatalf("sample time stamp %v, want the Config.Now clock's", st.GetTimestamp())
 	}
 	if st.GetProcesses() < 3 || st.GetMemRssBytes() == 0 || st.GetCpusLimit() != 0.5 || st.GetMemLimitBytes() != 64<<20 {
 		t.Fatalf("usage %v", st)
 	}
-	if err := c.Destroy("c1"); err != nil {
+	if _, err := get(t, c.Destroy("c1")); err != nil {
 		t.Fatal(err)
 	}
 	wait(t, c, "c1")
@@ -111,7 +122,7 @@ func TestPosixLaunchUsageAndDestroyKillsTheTree(t *testing.T) {
 			}
 		}
 	}
-	if _, err := c.Usage("c1"); err == nil {
+	if _, err := get(t, c.Usage("c1")); err == nil {
 		t.Fatal("usage of a destroyed container")
 	}
 }
@@ -124,7 +135,7 @@ func TestExitStatusAndFetch(t *testing.T) {
 	}
 	s := spec(t, "c2", "sh script.sh", "cpus:0.1;mem:32")
 	s.Command.Uris = []*mesos.CommandInfo_URI{{Value: proto.String(src)}}
-	if _, err := c.Launch(context.Background(), s); err != nil {
+	if _, err := get(t, c.Launch(s)); err != nil {
 		t.Fatal(err)
 	}
 	term := wait(t, c, "c2")
@@ -133,16 +144,16 @@ func TestExitStatusAndFetch(t *testing.T) {
 	}
 	bad := spec(t, "c3", "true", "cpus:0.1")
 	bad.Command.Uris = []*mesos.CommandInfo_URI{{Value: proto.String("hdfs://nowhere/x")}}
-	if _, err := c.Launch(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "fetch") {
+	if _, err := get(t, c.Launch(bad)); err == nil || !strings.Contains(err.Error(), "fetch") {
 		t.Fatalf("launch with an unfetchable URI: %v", err)
 	}
-	if len(c.Containers()) != 0 {
-		t.Fatalf("containers left: %v", c.Containers())
+	if left := c.Containers().Value(); len(left) != 0 {
+		t.Fatalf("containers left: %v", left)
 	}
 }
 
 func TestUnknownIsolator(t *testing.T) {
-	if _, err := New(Config{Isolation: "posix/cpu,network/port_mapping"}); err == nil || !strings.Contains(err.Error(), "network/port_mapping") {
+	if _, err := NewMesos(Config{Isolation: "posix/cpu,network/port_mapping", Now: fixedNow}); err == nil || !strings.Contains(err.Error(), "network/port_mapping") {
 		t.Fatalf("unknown isolator: %v", err)
 	}
 }
@@ -150,19 +161,19 @@ func TestUnknownIsolator(t *testing.T) {
 func TestRecoverAdoptsLiveContainers(t *testing.T) {
 	c1 := newTestContainerizer(t, "")
 	s := spec(t, "r1", "sleep 1000", "cpus:0.1;mem:32")
-	pid, err := c1.Launch(context.Background(), s)
+	pid, err := get(t, c1.Launch(s))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c2 := newTestContainerizer(t, "")
-	alive, err := c2.Recover([]Recovered{{ContainerID: "r1", PID: pid}, {ContainerID: "gone", PID: 0}})
+	alive, err := get(t, c2.Recover([]Recovered{{ContainerID: "r1", PID: pid}, {ContainerID: "gone", PID: 0}}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !alive["r1"] || alive["gone"] {
 		t.Fatalf("alive %v", alive)
 	}
-	if err := c2.Destroy("r1"); err != nil {
+	if _, err := get(t, c2.Destroy("r1")); err != nil {
 		t.Fatal(err)
 	}
 	if term := wait(t, c2, "r1"); term.Status != -1 {
@@ -183,7 +194,7 @@ func TestCgroupsMemoryLimitEndsContainer(t *testing.T) {
 	c := newTestContainerizer(t, "cgroups/cpu,cgroups/mem")
 	// tail keeps the whole input in memory: 256 MB against a 32 MB limit.
 	s := spec(t, "hog", "head -c 268435456 /dev/zero | tail -c 268435456 > /dev/null", "cpus:0.5;mem:32")
-	if _, err := c.Launch(context.Background(), s); err != nil {
+	if _, err := get(t, c.Launch(s)); err != nil {
 		t.Fatal(err)
 	}
 	term := wait(t, c, "hog")
@@ -195,15 +206,15 @@ func TestCgroupsMemoryLimitEndsContainer(t *testing.T) {
 func TestCgroupsUsageAndOrphanCleanup(t *testing.T) {
 	requireCgroups(t)
 	root := testRoot(t)
-	c1, err := New(Config{Isolation: "cgroups/cpu,cgroups/mem", CgroupsRoot: root})
+	c1, err := NewMesos(Config{Isolation: "cgroups/cpu,cgroups/mem", CgroupsRoot: root, Now: fixedNow, Pause: wallclock.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := spec(t, "o1", "sleep 1000", "cpus:0.5;mem:64")
-	if _, err := c1.Launch(context.Background(), s); err != nil {
+	if _, err := get(t, c1.Launch(s)); err != nil {
 		t.Fatal(err)
 	}
-	st, err := c1.Usage("o1")
+	st, err := get(t, c1.Usage("o1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,11 +225,11 @@ func TestCgroupsUsageAndOrphanCleanup(t *testing.T) {
 		t.Fatalf("cpu.shares %d, want 512", shares)
 	}
 	// A new containerizer that was not told about o1 destroys it.
-	c2, err := New(Config{Isolation: "cgroups/cpu,cgroups/mem", CgroupsRoot: root})
+	c2, err := NewMesos(Config{Isolation: "cgroups/cpu,cgroups/mem", CgroupsRoot: root, Now: fixedNow, Pause: wallclock.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c2.Recover(nil); err != nil {
+	if _, err := get(t, c2.Recover(nil)); err != nil {
 		t.Fatal(err)
 	}
 	wait(t, c1, "o1")
@@ -241,7 +252,7 @@ func TestRunsAsTheFrameworkUser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := c.Launch(context.Background(), s); err != nil {
+	if _, err := get(t, c.Launch(s)); err != nil {
 		t.Fatal(err)
 	}
 	if term := wait(t, c, "u1"); term.Status != 0 {
@@ -253,7 +264,7 @@ func TestRunsAsTheFrameworkUser(t *testing.T) {
 	}
 	bad := spec(t, "u2", "true", "cpus:0.1")
 	bad.User = "no-such-user-here"
-	if _, err := c.Launch(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "no-such-user-here") {
+	if _, err := get(t, c.Launch(bad)); err == nil || !strings.Contains(err.Error(), "no-such-user-here") {
 		t.Fatalf("unknown user: %v", err)
 	}
 }

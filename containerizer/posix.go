@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"syscall"
+	"time"
 
 	"github.com/gomesos/gomesos/containerizer/procstat"
 	"github.com/gomesos/gomesos/mesos"
@@ -60,14 +61,16 @@ func (p posixMem) usage(_ string, pid int, st *mesos.ResourceStatistics) error {
 
 // posixLauncher runs each container in its own session and destroys it
 // by killing the session's process tree.
-type posixLauncher struct{}
+type posixLauncher struct {
+	pause func(time.Duration) // between rescans of a stopping tree
+}
 
-func (posixLauncher) destroy(_ string, pid int) error {
+func (l posixLauncher) destroy(_ string, pid int) error {
 	if pid <= 0 {
 		return nil
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL) // the session's process group
-	_, err := procstat.KillTree(pid, syscall.SIGKILL)
+	_, err := procstat.KillTree(pid, syscall.SIGKILL, l.pause)
 	if errors.Is(err, procstat.ErrNotFound) {
 		return nil
 	}

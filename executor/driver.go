@@ -51,9 +51,14 @@ type Env struct {
 
 // EnvFromOS reads the MESOS_* variables; a missing or bad required one is
 // an error naming it.
-func EnvFromOS() (Env, error) {
+func EnvFromOS() (Env, error) { return EnvFrom(os.Getenv) }
+
+// EnvFrom reads the MESOS_* variables through getenv (e.g. from a launch
+// spec's environment instead of the process's); a missing or bad
+// required one is an error naming it.
+func EnvFrom(getenv func(string) string) (Env, error) {
 	var e Env
-	pid := os.Getenv("MESOS_SLAVE_PID")
+	pid := getenv("MESOS_SLAVE_PID")
 	if pid == "" {
 		return e, errors.New("executor environment: MESOS_SLAVE_PID is not set")
 	}
@@ -65,14 +70,14 @@ func EnvFromOS() (Env, error) {
 	for name, dst := range map[string]*string{
 		"MESOS_SLAVE_ID": &e.SlaveID, "MESOS_FRAMEWORK_ID": &e.FrameworkID, "MESOS_EXECUTOR_ID": &e.ExecutorID,
 	} {
-		if *dst = os.Getenv(name); *dst == "" {
+		if *dst = getenv(name); *dst == "" {
 			return e, fmt.Errorf("executor environment: %s is not set", name)
 		}
 	}
-	e.Directory = os.Getenv("MESOS_DIRECTORY")
-	e.Checkpoint = os.Getenv("MESOS_CHECKPOINT") == "1"
+	e.Directory = getenv("MESOS_DIRECTORY")
+	e.Checkpoint = getenv("MESOS_CHECKPOINT") == "1"
 	e.RecoveryTimeout = 15 * time.Minute
-	if s := os.Getenv("MESOS_RECOVERY_TIMEOUT"); s != "" {
+	if s := getenv("MESOS_RECOVERY_TIMEOUT"); s != "" {
 		d, err := metrics.ParseDuration(s)
 		if err != nil {
 			return e, fmt.Errorf("executor environment: MESOS_RECOVERY_TIMEOUT: %w", err)

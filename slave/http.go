@@ -115,7 +115,7 @@ func (s *Slave) stateJSON() jsonObj {
 		"master_hostname":      s.cfg.Master.Addr.Addr().String(),
 		"start_time":           mesos.Timestamp(s.start),
 		"version":              "1.0.0",
-		"isolation":            strings.Join(s.cz.Isolators(), ","),
+		"isolation":            s.isolation(),
 		"recovering":           s.recovering,
 		"frameworks":           frameworks,
 		"completed_frameworks": completed,
@@ -175,41 +175,42 @@ type usageEntry struct {
 }
 
 // statistics lists the running executors on the slave, then samples
-// their usage off the actor.
+// their usage through the containerizer.
 func (m *monitor) statistics() future.Future[*process.Response] {
 	s := m.slave
-	list := process.Dispatch(m.Runtime(), s.Self(), func() []usageEntry {
-		var out []usageEntry
+	list := process.DispatchF(m.Runtime(), s.Self(), func() future.Future[[]usageEntry] {
+		var entries []usageEntry
+		var samples []future.Future[*mesos.ResourceStatistics]
 		for _, f := range s.frameworks {
 			for _, e := range f.executors {
 				if e.state == executorRunning || e.state == executorRegistering {
-					out = append(out, usageEntry{ExecutorID: e.id, ExecutorName: e.info.GetName(), FrameworkID: f.id, Source: e.info.GetSource(), container: e.containerID})
+					entries = append(entries, usageEntry{ExecutorID: e.id, ExecutorName: e.info.GetName(), FrameworkID: f.id, Source: e.info.GetSource(), container: e.containerID})
+					// TODO(issue 11): count this future (runtime
+					// counted-future API) so that Settle waits for it.
+					samples = append(samples, s.cz.Usage(e.containerID))
 				}
 			}
 		}
-		return out
-	})
-	return cors(future.ThenF(list, func(entries []usageEntry) future.Future[*process.Response] {
-		pr := future.NewPromise[*process.Response]()
-		go func() {
+		return future.Then(future.AwaitAll(samples...), func(done []future.Future[*mesos.ResourceStatistics]) ([]usageEntry, error) {
 			out := []usageEntry{}
-			for _, e := range entries {
-				st, err := s.cz.Usage(e.container)
+			for i, f := range done {
+				st, err := f.Get()
 				if err != nil {
 					continue // ended meanwhile
 				}
-				b, _ := json.Marshal(protoJSON(st.ProtoReflect()))
-				e.Statistics = b
+				e := entries[i]
+				e.Statistics, _ = json.Marshal(protoJSON(st.ProtoReflect()))
 				out = append(out, e)
 			}
-			b, err := json.Marshal(out)
-			if err != nil {
-				pr.Set(&process.Response{Status: http.StatusInternalServerError, Body: []byte(err.Error())})
-				return
-			}
-			pr.Set(&process.Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}, Body: b})
-		}()
-		return pr.Future()
+			return out, nil
+		})
+	})
+	return cors(future.Then(list, func(entries []usageEntry) (*process.Response, error) {
+		b, err := json.Marshal(entries)
+		if err != nil {
+			return &process.Response{Status: http.StatusInternalServerError, Body: []byte(err.Error())}, nil
+		}
+		return &process.Response{Status: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}}, Body: b}, nil
 	}))
 }
 

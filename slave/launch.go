@@ -1,7 +1,6 @@
 package slave
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -76,8 +75,8 @@ func (s *Slave) executorFor(f *framework, t *mesos.TaskInfo) (e *executor, isNew
 	return e, true
 }
 
-// launch creates the executor's sandbox and starts its container off the
-// actor; the result comes back to launched.
+// launch creates the executor's sandbox and starts its container; the
+// result comes back to launched through the slave's mailbox.
 func (s *Slave) launch(f *framework, e *executor) {
 	sid := s.info.GetId().GetValue()
 	e.state = executorLaunching
@@ -90,6 +89,7 @@ func (s *Slave) launch(f *framework, e *executor) {
 	}
 	spec := containerizer.LaunchSpec{
 		ContainerID: e.containerID,
+		Executor:    e.info,
 		Command:     e.info.GetCommand(),
 		Resources:   s.executorResources(e),
 		Directory:   e.dir,
@@ -105,47 +105,58 @@ func (s *Slave) launch(f *framework, e *executor) {
 			s.destroyExecutor(e, mesos.TaskStatus_REASON_EXECUTOR_REGISTRATION_TIMEOUT)
 		}
 	})
-	cz, rt, self := s.cz, s.Runtime(), s.Self()
-	go func() {
-		pid, err := cz.Launch(context.Background(), spec)
-		process.Run(rt, self, func() { s.launched(f, e, pid, err) })
-	}()
+	// TODO(issue 11): count this future (runtime counted-future API) so
+	// that Settle waits for the launch.
+	s.cz.Launch(spec).OnAny(process.Defer1(s.Runtime(), s.Self(), func(l future.Future[int]) {
+		pid, err := l.Get()
+		s.launched(f, e, pid, err)
+	}))
 }
 
 // launched records a started container (or a failed launch) and waits
-// for its end off the actor.
+// for its end.
 func (s *Slave) launched(f *framework, e *executor, pid int, err error) {
 	if err != nil {
 		s.launchFailed(f, e, err)
 		return
 	}
 	e.forked = pid
+	e.launched = true
 	if e.state == executorLaunching {
 		e.state = executorRegistering
 	}
 	s.log.Info("launched executor", "executor", e.id, "framework", f.id, "container", e.containerID, "pid", pid, "sandbox", e.dir)
-	if e.checkpoint {
+	if e.checkpoint && pid > 0 {
 		sid := s.info.GetId().GetValue()
 		if err := state.WriteString(s.paths.ForkedPID(sid, f.id, e.id, e.containerID), strconv.Itoa(pid)); err != nil {
 			s.log.Error("cannot checkpoint the executor pid", "executor", e.id, "err", err)
 		}
 	}
 	if e.state == executorTerminating {
-		_ = s.cz.Destroy(e.containerID) // killed while launching
+		s.destroyContainer(e.containerID) // killed while launching
 	}
 	s.waitContainer(f.id, e)
 }
 
-// waitContainer posts the container's termination to executorExited.
+// waitContainer hands the container's termination to executorExited. The
+// wait is not counted for Settle: a container may run for ever.
 func (s *Slave) waitContainer(fid string, e *executor) {
-	cz, rt, self := s.cz, s.Runtime(), s.Self()
-	go func() {
-		term, err := cz.Wait(e.containerID)
+	s.cz.Wait(e.containerID).OnAny(process.Defer1(s.Runtime(), s.Self(), func(w future.Future[containerizer.Termination]) {
+		term, err := w.Get()
 		if err != nil {
 			term = containerizer.Termination{Status: -1}
 		}
-		process.Run(rt, self, func() { s.executorExited(fid, e, term) })
-	}()
+		s.executorExited(fid, e, term)
+	}))
+}
+
+// destroyContainer destroys a container; a failure is logged.
+func (s *Slave) destroyContainer(id string) {
+	// TODO(issue 11): count this future (runtime counted-future API) so
+	// that Settle waits for the destroy.
+	s.cz.Destroy(id).OnFailed(process.Defer1(s.Runtime(), s.Self(), func(err error) {
+		s.log.Warn("cannot destroy the container", "container", id, "err", err)
+	}))
 }
 
 func (s *Slave) launchFailed(f *framework, e *executor, err error) {
@@ -177,16 +188,15 @@ func (s *Slave) executorResources(e *executor) resources.Resources {
 
 // updateContainer tells the containerizer the executor's new resources.
 func (s *Slave) updateContainer(e *executor) {
-	if e.state == executorLaunching || e.state == executorTerminated || e.forked == 0 {
+	if e.state == executorLaunching || e.state == executorTerminated || !e.launched {
 		return
 	}
-	cz, id, res, log := s.cz, e.containerID, s.executorResources(e), s.log
-	// One worker applies updates in the order the slave made them.
-	s.updates <- func() {
-		if err := cz.Update(id, res); err != nil {
-			log.Warn("cannot update the container's resources", "container", id, "err", err)
-		}
-	}
+	// The containerizer applies a container's updates in the order the
+	// slave makes them.
+	id := e.containerID
+	s.cz.Update(id, s.executorResources(e)).OnFailed(process.Defer1(s.Runtime(), s.Self(), func(err error) {
+		s.log.Warn("cannot update the container's resources", "container", id, "err", err)
+	}))
 }
 
 // executorEnv is the environment of an executor (see flows.md §7).
@@ -329,11 +339,10 @@ func (s *Slave) destroyExecutor(e *executor, reason mesos.TaskStatus_Reason) {
 		e.reason, e.reasonSet = reason, true
 	}
 	e.state = executorTerminating
-	if e.forked == 0 {
+	if !e.launched {
 		return // not started yet: launched destroys it
 	}
-	cz, id := s.cz, e.containerID
-	go func() { _ = cz.Destroy(id) }()
+	s.destroyContainer(e.containerID)
 }
 
 // shutdownFramework asks its executors to shut down and destroys their

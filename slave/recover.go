@@ -9,6 +9,7 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/statusupdate"
 )
 
@@ -53,7 +54,7 @@ func (s *Slave) recover() {
 				continue
 			}
 			e := &executor{
-				id: eid, info: re.Info, containerID: run.ContainerID, forked: run.ForkedPID,
+				id: eid, info: re.Info, containerID: run.ContainerID, forked: run.ForkedPID, launched: true,
 				dir: s.paths.Sandbox(rs.ID, fid, eid, run.ContainerID), checkpoint: true,
 				tasks: make(map[string]*mesos.Task), state: executorRegistering,
 				command: re.Info.GetName() == "Command Executor (Task: "+eid+")",
@@ -87,11 +88,12 @@ func (s *Slave) recover() {
 		}
 		s.frameworks[fid] = f
 	}
-	cz, rt, self := s.cz, s.Runtime(), s.Self()
-	go func() {
-		alive, err := cz.Recover(known)
-		process.Run(rt, self, func() { s.recovered2(alive, err) })
-	}()
+	// TODO(issue 11): count this future (runtime counted-future API) so
+	// that Settle waits for the containerizer's recovery.
+	s.cz.Recover(known).OnAny(process.Defer1(s.Runtime(), s.Self(), func(f future.Future[map[string]bool]) {
+		alive, err := f.Get()
+		s.recovered2(alive, err)
+	}))
 }
 
 // recovered2 acts on which executors survived: --recover=cleanup destroys

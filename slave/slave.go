@@ -1,6 +1,7 @@
 // Package slave is the Mesos slave (agent): it registers with the master,
-// answers its pings, launches executors through the Mesos containerizer
-// (the command executor for tasks that only have a command), queues tasks
+// answers its pings, launches executors through a containerizer (the
+// Mesos one by default; the command executor for tasks that only have a
+// command), queues tasks
 // until their executor registers, and delivers status updates reliably
 // through its status update manager: one stream per task, only the head
 // outstanding, resent until the master acknowledges it.
@@ -14,18 +15,14 @@
 package slave
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/auth/crammd5"
 	"github.com/gomesos/gomesos/containerizer"
-	"github.com/gomesos/gomesos/containerizer/fetcher"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
@@ -87,10 +84,12 @@ type Config struct {
 	// SwitchUser runs executors as the framework's user (root only; the
 	// user must exist on the machine, or the task fails).
 	SwitchUser bool
-	// Isolation and the containerizer settings; Containerizer, when set,
-	// is used as is.
-	Isolation     string
-	Containerizer *containerizer.Containerizer
+	// Isolation (--isolation) configures the Mesos containerizer that
+	// Spawn builds (MesosContainerizer) when Containerizer is nil.
+	Isolation string
+	// Containerizer runs the executors; nil means the Mesos containerizer
+	// of the flags above.
+	Containerizer containerizer.Containerizer
 }
 
 // StatusUpdateRetryMin and Max bound the status update resend interval.
@@ -107,7 +106,7 @@ type Slave struct {
 	log   *slog.Logger
 	info  *mesos.SlaveInfo
 	paths state.Paths
-	cz    *containerizer.Containerizer
+	cz    containerizer.Containerizer
 
 	recovered  *state.Slave // checkpointed state read at Spawn
 	recovering bool         // executors are being reconnected
@@ -131,7 +130,6 @@ type Slave struct {
 	start   time.Time
 	metrics *slaveMetrics
 	waiters map[string][]*future.Promise[future.Nothing] // "framework/executor" → ExecutorTerminated
-	updates chan func()                                  // container resource updates, in order
 }
 
 type framework struct {
@@ -163,7 +161,8 @@ type executor struct {
 	command     bool // the command executor
 	containerID string
 	pid         process.UPID // the executor's libprocess pid once registered
-	forked      int          // its OS pid
+	forked      int          // its OS pid (0 when not an OS process)
+	launched    bool         // its container was started (or recovered)
 	dir         string
 	state       executorState
 	queued      []*mesos.TaskInfo
@@ -241,24 +240,9 @@ func Spawn(rt *process.Runtime, s *Slave) (process.UPID, error) {
 	}
 	s.cz = s.cfg.Containerizer
 	if s.cz == nil {
-		dir := s.cfg.FetcherCacheDir
-		if dir == "" {
-			dir = fetcher.DefaultCacheDir
-		}
-		abs, _ := filepath.Abs(s.cfg.WorkDir)
-		sum := sha256.Sum256([]byte(abs))
-		fc, err := fetcher.New(fetcher.Config{
-			CacheDir: filepath.Join(dir, "slaves", hex.EncodeToString(sum[:6])), CacheSize: s.cfg.FetcherCacheSize, Logger: rt.Logger(),
-		})
+		cz, err := MesosContainerizer(rt, s.cfg)
 		if err != nil {
-			return process.UPID{}, fmt.Errorf("slave: fetcher: %w", err)
-		}
-		cz, err := containerizer.New(containerizer.Config{
-			Isolation: s.cfg.Isolation, Logger: rt.Logger(), Fetcher: fc,
-			CgroupsRoot: s.cfg.CgroupsRoot, CgroupsEnableCFS: s.cfg.CgroupsEnableCFS,
-		})
-		if err != nil {
-			return process.UPID{}, fmt.Errorf("slave: %w", err)
+			return process.UPID{}, err
 		}
 		s.cz = cz
 	}
@@ -309,12 +293,6 @@ func (s *Slave) Initialize() {
 	s.installHandlers()
 	s.installRoutes()
 	s.gc = newCollector(s)
-	s.updates = make(chan func(), 4096)
-	go func() {
-		for fn := range s.updates {
-			fn()
-		}
-	}()
 	s.recover()
 }
 
@@ -436,27 +414,24 @@ func (s *Slave) authenticate(c *mesos.Credential) {
 	s.authenticating = true
 	master := s.cfg.Master
 	f := crammd5.Authenticate(s.Runtime(), master, s.Self(), c.GetPrincipal(), c.GetSecret())
-	rt, self := s.Runtime(), s.Self()
-	go func() {
+	f.OnAny(process.Defer1(s.Runtime(), s.Self(), func(f future.Future[bool]) {
 		ok, err := f.Get()
-		process.Run(rt, self, func() {
-			s.authenticating = false
-			if master != s.cfg.Master {
-				return
-			}
-			switch {
-			case err != nil:
-				s.log.Warn("authentication failed; retrying", "err", err)
-				s.retry = s.Delay(s.randomDelay(s.backoff), s.register)
-			case !ok:
-				s.log.Error("the master refused our credential; exiting", "principal", c.GetPrincipal())
-				s.terminateWhenDrained()
-			default:
-				s.authenticated = master
-				s.register()
-			}
-		})
-	}()
+		s.authenticating = false
+		if master != s.cfg.Master {
+			return
+		}
+		switch {
+		case err != nil:
+			s.log.Warn("authentication failed; retrying", "err", err)
+			s.retry = s.Delay(s.randomDelay(s.backoff), s.register)
+		case !ok:
+			s.log.Error("the master refused our credential; exiting", "principal", c.GetPrincipal())
+			s.terminateWhenDrained()
+		default:
+			s.authenticated = master
+			s.register()
+		}
+	}))
 }
 
 func (s *Slave) send(to process.UPID, msg proto.Message) {
@@ -543,33 +518,28 @@ func (s *Slave) terminateWhenDrained() {
 			}
 		}
 	}
-	cz, grace, rt, self := s.cz, s.cfg.ExecutorShutdownGracePeriod, s.Runtime(), s.Self()
-	go func() {
-		done := make(chan struct{})
-		go func() {
-			for _, id := range ids {
-				_, _ = cz.Wait(id)
-			}
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-time.After(grace): // wall-clock: the slave is leaving; executors get real time to end
-			for _, id := range ids {
-				_ = cz.Destroy(id)
-			}
-			<-done
+	// Each exit is also seen by executorExited (waitContainer); here the
+	// slave only waits for all of them, or the grace period.
+	waits := make([]future.Future[containerizer.Termination], 0, len(ids))
+	for _, id := range ids {
+		waits = append(waits, s.cz.Wait(id))
+	}
+	grace := s.Delay(s.cfg.ExecutorShutdownGracePeriod, func() {
+		for _, id := range ids {
+			s.destroyContainer(id)
 		}
-		process.Run(rt, self, func() { s.Terminate() })
-	}()
+	})
+	future.AwaitAll(waits...).OnAny(process.Defer1(s.Runtime(), s.Self(), func(future.Future[[]future.Future[containerizer.Termination]]) {
+		s.Clock().Cancel(grace)
+		s.Terminate()
+	}))
 }
 
 func (s *Slave) liveExecutors() int {
 	return s.countExecutors(func(e *executor) bool { return e.state != executorTerminated })
 }
 
-// Finalize stops the update worker and completes Done.
+// Finalize completes Done.
 func (s *Slave) Finalize() {
-	close(s.updates)
 	s.done.Set(future.Nothing{})
 }

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/containerizer/cgroups"
+	"github.com/gomesos/gomesos/internal/wallclock"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
@@ -27,7 +28,7 @@ func TestMemoryHogFailsUnderCgroupsMem(t *testing.T) {
 	root := fmt.Sprintf("gomesos-test-%d-%s", os.Getpid(), t.Name())
 	t.Cleanup(func() {
 		for _, sub := range []string{cgroups.CPU, cgroups.CPUAcct, cgroups.Memory, cgroups.Freezer} {
-			_ = cgroups.Remove(sub, root)
+			_ = cgroups.Remove(sub, root, wallclock.Sleep)
 		}
 	})
 	c.StartSlave(slaveResources, func(cfg *slave.Config) {

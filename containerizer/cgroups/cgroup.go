@@ -50,7 +50,7 @@ func Exists(subsystem, cgroup string) (bool, error) {
 // reports busy just after its last process exited is retried a few times.
 // A cgroup that does not exist is not an error, so Remove is idempotent.
 // The root of a hierarchy is never removed.
-func Remove(subsystem, cgroup string) error {
+func Remove(subsystem, cgroup string, pause Pause) error {
 	m, err := hierarchy(subsystem)
 	if err != nil {
 		return err
@@ -64,7 +64,7 @@ func Remove(subsystem, cgroup string) error {
 	}
 	// descendants lists parents before children; remove in reverse.
 	for _, d := range slices.Backward(all) {
-		if err := rmdir(d); err != nil {
+		if err := rmdir(d, pause); err != nil {
 			return err
 		}
 	}
@@ -78,7 +78,7 @@ func isRoot(cgroup string) bool {
 
 // rmdir removes one cgroup directory, retrying a bounded number of times
 // while the kernel reports it busy.
-func rmdir(d string) error {
+func rmdir(d string, pause Pause) error {
 	var err error
 	for attempt := range busyRetries {
 		err = unix.Rmdir(d)
@@ -88,7 +88,7 @@ func rmdir(d string) error {
 		if !errors.Is(err, unix.EBUSY) {
 			break
 		}
-		backoff(attempt)
+		backoff(attempt, pause)
 	}
 	return fmt.Errorf("cgroups: remove %s: %w", d, err)
 }
@@ -97,13 +97,18 @@ func rmdir(d string) error {
 // backoff's schedule it allows a little under five seconds in total.
 const busyRetries = 60
 
-// backoff waits before retry attempt+1: 1ms doubling to a 100ms cap.
-func backoff(attempt int) {
-	d := time.Millisecond << min(attempt, 7)
-	// wall-clock: the kernel gives no event for a cgroup becoming empty or
-	// a freezer state settling in cgroups v1, so callers poll at this OS
-	// boundary with a short, bounded backoff.
-	time.Sleep(min(d, 100*time.Millisecond)) // wall-clock: bounded poll of cgroup state
+// Pause waits between the attempts of a bounded poll of kernel state. In
+// cgroups v1 the kernel gives no event for a cgroup becoming empty or a
+// freezer state settling, so callers poll; the caller supplies the wait
+// (real time at the OS edge, see internal/wallclock). A nil Pause retries
+// at once.
+type Pause func(time.Duration)
+
+// backoff pauses before retry attempt+1: 1ms doubling to a 100ms cap.
+func backoff(attempt int, pause Pause) {
+	if pause != nil {
+		pause(min(time.Millisecond<<min(attempt, 7), 100*time.Millisecond))
+	}
 }
 
 // descendants returns d and every directory below it, parents before

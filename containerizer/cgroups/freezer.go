@@ -32,7 +32,7 @@ func FreezerState(cgroup string) (string, error) {
 // again after a short backoff, a bounded number of times; then Freeze
 // fails, and the cgroup may be left partly frozen (Thaw undoes it). It
 // refuses to freeze a cgroup holding the calling process.
-func Freeze(cgroup string) error {
+func Freeze(cgroup string, pause Pause) error {
 	m, err := hierarchy(Freezer)
 	if err != nil {
 		return err
@@ -40,22 +40,22 @@ func Freeze(cgroup string) error {
 	if err := refuseSelf(Freezer, cgroup); err != nil {
 		return err
 	}
-	return setFreezer(dir(m.point, cgroup), Frozen)
+	return setFreezer(dir(m.point, cgroup), Frozen, pause)
 }
 
 // Thaw resumes the processes of cgroup and its nested cgroups (unless a
 // nested cgroup was frozen by itself) and returns once freezer.state reads
 // THAWED.
-func Thaw(cgroup string) error {
+func Thaw(cgroup string, pause Pause) error {
 	m, err := hierarchy(Freezer)
 	if err != nil {
 		return err
 	}
-	return setFreezer(dir(m.point, cgroup), Thawed)
+	return setFreezer(dir(m.point, cgroup), Thawed, pause)
 }
 
 // setFreezer writes state to d's freezer.state until it reads back so.
-func setFreezer(d, state string) error {
+func setFreezer(d, state string, pause Pause) error {
 	file := filepath.Join(d, "freezer.state")
 	got := ""
 	for attempt := range busyRetries {
@@ -69,7 +69,7 @@ func setFreezer(d, state string) error {
 		if got = strings.TrimSpace(s); got == state {
 			return nil
 		}
-		backoff(attempt)
+		backoff(attempt, pause)
 	}
 	return fmt.Errorf("cgroups: %s still reads %s after %d attempts to set %s", file, got, busyRetries, state)
 }
@@ -97,7 +97,7 @@ func refuseSelf(subsystem, cgroup string) error {
 // without it, re-signalling each round. Elsewhere each round signals the
 // processes still listed. Kill refuses the root cgroup and any cgroup
 // holding the calling process; a missing cgroup is not an error.
-func Kill(subsystem, cgroup string) error {
+func Kill(subsystem, cgroup string, pause Pause) error {
 	m, err := hierarchy(subsystem)
 	if err != nil {
 		return err
@@ -111,7 +111,7 @@ func Kill(subsystem, cgroup string) error {
 	top := dir(m.point, cgroup)
 	freezer := m.has(Freezer)
 	if freezer {
-		if err := setFreezer(top, Frozen); err != nil {
+		if err := setFreezer(top, Frozen, pause); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
 			}
@@ -140,12 +140,12 @@ func Kill(subsystem, cgroup string) error {
 			// its parent is): a nested cgroup frozen by itself stays
 			// frozen when only its parent thaws.
 			for _, d := range cgs {
-				if err := setFreezer(d, Thawed); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				if err := setFreezer(d, Thawed, pause); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					return err
 				}
 			}
 		}
-		backoff(attempt)
+		backoff(attempt, pause)
 	}
 	return fmt.Errorf("cgroups: %d processes still in %s after SIGKILL: %v", len(pids), top, pids)
 }
@@ -171,9 +171,9 @@ func pidsIn(dirs []string) ([]int, error) {
 // KillAll destroys cgroup in subsystem's hierarchy: Kill, then Remove of
 // the cgroup and every cgroup nested in it. With the freezer subsystem it
 // is the freezer launcher's destroy.
-func KillAll(subsystem, cgroup string) error {
-	if err := Kill(subsystem, cgroup); err != nil {
+func KillAll(subsystem, cgroup string, pause Pause) error {
+	if err := Kill(subsystem, cgroup, pause); err != nil {
 		return err
 	}
-	return Remove(subsystem, cgroup)
+	return Remove(subsystem, cgroup, pause)
 }

@@ -36,10 +36,14 @@ const killRounds = 64
 // process that cannot stop (in uninterruptible sleep) is signalled
 // anyway.
 //
+// pause waits between rescans while members are still stopping: the
+// kernel gives no event for it, so the caller supplies real time at the
+// OS edge (see internal/wallclock); nil rescans at once.
+//
 // It refuses roots 0 and 1 (that would be everything) and fails with
 // ErrNotFound when no process of the tree exists. Processes that exit
 // meanwhile are not errors.
-func KillTree(root int, sig syscall.Signal) ([]int, error) {
+func KillTree(root int, sig syscall.Signal, pause func(time.Duration)) ([]int, error) {
 	if root <= 1 {
 		return nil, fmt.Errorf("procstat: refusing to kill the tree of pid %d", root)
 	}
@@ -69,11 +73,10 @@ func KillTree(root int, sig syscall.Signal) ([]int, error) {
 			settled = true
 			break
 		}
-		if fresh == 0 {
-			// wall-clock: a process handles SIGSTOP only once it is
-			// scheduled, which on a loaded machine can take a while, and
-			// the kernel gives no event for it; wait a little, bounded.
-			time.Sleep(min(time.Millisecond<<min(round, 6), 50*time.Millisecond)) // wall-clock: waiting for SIGSTOP to land
+		if fresh == 0 && pause != nil {
+			// A process handles SIGSTOP only once it is scheduled, which
+			// on a loaded machine can take a while: wait a little, bounded.
+			pause(min(time.Millisecond<<min(round, 6), 50*time.Millisecond))
 		}
 	}
 	if len(order) == 0 {

@@ -202,6 +202,11 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	defer rt.Close()
+	cz, err := slave.MesosContainerizer(rt, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	cfg.Containerizer = cz
 	s := slave.New(cfg)
 	pid, err := slave.Spawn(rt, s)
 	if err != nil {

@@ -63,6 +63,12 @@ func (c *Cluster) SpawnSlave(work, res string, mod func(*slave.Config)) (*slave.
 	}
 	c.T.Cleanup(func() {
 		s.Stop()
+		// The executors' shutdown grace period runs on the paused clock.
+		grace := cfg.ExecutorShutdownGracePeriod
+		if grace <= 0 {
+			grace = 5 * time.Second
+		}
+		c.RT.Clock().Advance(grace)
 		if !process.Await(c.RT, s.Done(), 30*time.Second) { // wall-clock: executors are OS processes
 			c.T.Error("slave did not stop")
 		}
