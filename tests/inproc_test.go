@@ -14,6 +14,7 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
@@ -58,7 +59,7 @@ func runInprocTask(t *testing.T, seed uint64) uint64 {
 	defer rt.Close()
 	rt.Clock().Pause()
 	r := inprocRun{t: t, rt: rt}
-	expect := process.Expect(t, rt)
+	expect := processtest.Expect(t, rt)
 
 	mpid, err := master.Spawn(rt, master.New(master.Config{}))
 	if err != nil {
@@ -73,7 +74,7 @@ func runInprocTask(t *testing.T, seed uint64) uint64 {
 		Master: mpid, Resources: "cpus:2;mem:1024;disk:1024;ports:[31000-32000]",
 		WorkDir: t.TempDir(), LauncherDir: "/nonexistent", Containerizer: cz,
 	})
-	registered := process.FutureProtobuf[*messages.SlaveRegisteredMessage](expect, mpid, process.Any)
+	registered := processtest.FutureProtobuf[*messages.SlaveRegisteredMessage](expect, mpid, process.Any)
 	if _, err := slave.Spawn(rt, s); err != nil {
 		t.Fatal(err)
 	}

@@ -204,7 +204,7 @@ func (c *Containerizer) Usage(id string) future.Future[*mesos.ResourceStatistics
 		if c.cfg.Statistics != nil {
 			st = proto.Clone(c.cfg.Statistics).(*mesos.ResourceStatistics)
 		}
-		st.Timestamp = proto.Float64(float64(c.Clock().Now().UnixNano()) / 1e9)
+		st.Timestamp = proto.Float64(mesos.Timestamp(c.Clock().Now()))
 		if cpus := ct.resources.Scalar("cpus"); cpus > 0 {
 			st.CpusLimit = proto.Float64(cpus)
 		}

@@ -239,7 +239,7 @@ func TestUsageIsFixedAndStampedWithTheClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := float64(f.rt.Clock().Now().UnixNano()) / 1e9
+	now := mesos.Timestamp(f.rt.Clock().Now())
 	if st.GetTimestamp() != now || st.GetCpusUserTimeSecs() != 1.5 || st.GetMemRssBytes() != 1<<20 ||
 		st.GetCpusLimit() != 1 || st.GetMemLimitBytes() != 128<<20 {
 		t.Fatalf("usage %v (now %v)", st, now)
