@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gomesos/gomesos/auth/acls"
+	"github.com/gomesos/gomesos/detector"
+	"github.com/gomesos/gomesos/master/registrar"
 	"github.com/gomesos/gomesos/process/metrics"
 )
 
@@ -51,18 +53,28 @@ type Config struct {
 	// Authorizer, when set, checks the register_frameworks, run_tasks and
 	// shutdown_frameworks ACLs (--acls); nil allows everything.
 	Authorizer *acls.Authorizer
-	// Registry persists the admitted slaves (--registry=replicated_log);
-	// nil keeps them in memory only (--registry=in_memory).
-	Registry RegistryStore
+	// Registry persists the admitted slaves (--registry=replicated_log:
+	// registrar.File, or detector.Registry with ZooKeeper); nil keeps
+	// them in memory only (--registry=in_memory).
+	Registry registrar.Storage
+	// RegistryStoreTimeout (20 s) bounds the retries of a failing
+	// registry store; past it the master exits
+	// (--registry_store_timeout).
+	RegistryStoreTimeout time.Duration
 	// SlaveReregisterTimeout (10 min, also the minimum) is how long a new
 	// leading master waits for the registry's slaves to re-register;
 	// RecoverySlaveRemovalLimit (1 = 100%) is the largest fraction of them
 	// it will then remove.
 	SlaveReregisterTimeout    time.Duration
 	RecoverySlaveRemovalLimit float64
-	// Standby starts the master without leading: it drops messages until
-	// Elect (a ZooKeeper contender calls it once elected).
-	Standby bool
+	// Contender, when set, enters the master into an election (ZooKeeper,
+	// or an in-memory detector.Group): it drops messages until elected,
+	// and exits when its leadership or candidacy is lost. Nil: the master
+	// leads at once (standalone).
+	Contender detector.Contender
+	// Detector, when set, tells a standby master who leads, for /state and
+	// /redirect.
+	Detector detector.Detector
 	// WebUI, if set, is served at / and /static/ (the web UI).
 	WebUI http.Handler
 }
@@ -86,6 +98,9 @@ func (c *Config) Defaults() {
 	}
 	if c.SlaveReregisterTimeout < DefaultSlaveReregisterTimeout {
 		c.SlaveReregisterTimeout = DefaultSlaveReregisterTimeout
+	}
+	if c.RegistryStoreTimeout <= 0 {
+		c.RegistryStoreTimeout = registrar.DefaultStoreTimeout
 	}
 	if c.RecoverySlaveRemovalLimit <= 0 || c.RecoverySlaveRemovalLimit > 1 {
 		c.RecoverySlaveRemovalLimit = 1

@@ -50,14 +50,14 @@ func (f *framework) role() string {
 // used returns the resources of the framework's live tasks and executors.
 func (f *framework) used() resources.Resources {
 	var total resources.Resources
-	for _, t := range f.tasks {
-		if !mesos.IsTerminal(t.GetState()) {
+	for _, id := range sortedKeys(f.tasks) {
+		if t := f.tasks[id]; !mesos.IsTerminal(t.GetState()) {
 			total = total.Plus(resources.FromProto(t.GetResources()))
 		}
 	}
-	for _, es := range f.executors {
-		for _, e := range es {
-			total = total.Plus(resources.FromProto(e.GetResources()))
+	for _, sid := range sortedKeys(f.executors) {
+		for _, eid := range sortedKeys(f.executors[sid]) {
+			total = total.Plus(resources.FromProto(f.executors[sid][eid].GetResources()))
 		}
 	}
 	return total
@@ -81,7 +81,7 @@ func (m *Master) subscribe(from process.UPID, info *mesos.FrameworkInfo, force b
 	id := info.GetId().GetValue()
 	if id == "" {
 		// A retry from a pid that already registered gets its id again.
-		for _, f := range m.frameworks {
+		for _, f := range m.sortedFrameworks() {
 			if f.pid == from && f.connected {
 				m.send(from, &messages.FrameworkRegisteredMessage{FrameworkId: f.frameworkID(), MasterInfo: m.info})
 				return
@@ -205,9 +205,10 @@ func (m *Master) addFramework(info *mesos.FrameworkInfo, pid process.UPID) *fram
 	m.Link(pid)
 	// Tasks that re-registered slaves already reported for it.
 	used := make(map[string]resources.Resources)
-	for _, s := range m.slaves {
+	for _, s := range m.sortedSlaves() {
 		if ts := s.tasks[f.id]; ts != nil {
-			for tid, t := range ts {
+			for _, tid := range sortedKeys(ts) {
+				t := ts[tid]
 				f.tasks[tid] = t
 				used[s.id] = used[s.id].Plus(resources.FromProto(t.GetResources()))
 			}
@@ -231,7 +232,7 @@ func (m *Master) reconnectFramework(f *framework) {
 
 // broadcastFrameworkPID tells every slave the framework's current pid.
 func (m *Master) broadcastFrameworkPID(f *framework) {
-	for _, s := range m.slaves {
+	for _, s := range m.sortedSlaves() {
 		if s.connected {
 			m.send(s.pid, &messages.UpdateFrameworkMessage{FrameworkId: f.frameworkID(), Pid: proto.String(f.pid.String())})
 		}
@@ -294,20 +295,21 @@ func (m *Master) removeFramework(f *framework) {
 		m.Runtime().TerminateAfterQueued(f.pid)
 	}
 	m.deactivateFramework(f)
-	for _, s := range m.slaves {
+	for _, s := range m.sortedSlaves() {
 		if len(s.tasks[f.id]) > 0 || len(s.executors[f.id]) > 0 {
 			m.send(s.pid, &messages.ShutdownFrameworkMessage{FrameworkId: f.frameworkID()})
 		}
-		for _, t := range s.tasks[f.id] {
-			s.used = s.used.Minus(resources.FromProto(t.GetResources()))
+		for _, tid := range sortedKeys(s.tasks[f.id]) {
+			s.used = s.used.Minus(resources.FromProto(s.tasks[f.id][tid].GetResources()))
 		}
-		for _, e := range s.executors[f.id] {
-			s.used = s.used.Minus(resources.FromProto(e.GetResources()))
+		for _, eid := range sortedKeys(s.executors[f.id]) {
+			s.used = s.used.Minus(resources.FromProto(s.executors[f.id][eid].GetResources()))
 		}
 		delete(s.tasks, f.id)
 		delete(s.executors, f.id)
 	}
-	for _, t := range f.tasks {
+	for _, id := range sortedKeys(f.tasks) {
+		t := f.tasks[id]
 		if !mesos.IsTerminal(t.GetState()) {
 			t.State = mesos.TaskState_TASK_KILLED.Enum()
 			m.metrics.countTaskState(mesos.TaskState_TASK_KILLED)

@@ -3,6 +3,8 @@ package master
 import (
 	"sort"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
@@ -79,8 +81,8 @@ func (m *Master) installHandlers() {
 	handle(m, nil, m.call)
 
 	handle(m, c.authenticate.Inc, m.authenticate)
-	handle(m, c.registerSlave.Inc, m.registerSlave)
-	handle(m, c.reregisterSlave.Inc, m.reregisterSlave)
+	handle(m, c.registerSlave.Inc, whenRecovered(m, m.registerSlave))
+	handle(m, c.reregisterSlave.Inc, whenRecovered(m, m.reregisterSlave))
 	handle(m, c.unregisterSlave.Inc, m.unregisterSlave)
 	handle(m, c.statusUpdate.Inc, m.statusUpdate)
 	handle(m, nil, m.executorToFramework)
@@ -156,7 +158,7 @@ func (m *Master) call(from process.UPID, call *schedulerpb.Call) {
 
 // Exited handles a broken link: a framework's scheduler or a slave.
 func (m *Master) Exited(pid process.UPID) {
-	for _, f := range m.frameworks {
+	for _, f := range m.sortedFrameworks() {
 		if f.pid == pid && f.connected {
 			m.disconnectFramework(f)
 		}
@@ -169,3 +171,15 @@ func (m *Master) Exited(pid process.UPID) {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// whenRecovered drops a slave's message until the registry is recovered
+// (the slave retries): the registry's slaves must be known first.
+func whenRecovered[T proto.Message](m *Master, handler func(from process.UPID, msg T)) func(process.UPID, T) {
+	return func(from process.UPID, msg T) {
+		if !m.registryReady {
+			m.log.Info("dropping a slave's message until the registry is recovered", "from", from.String())
+			return
+		}
+		handler(from, msg)
+	}
+}

@@ -2,7 +2,6 @@ package master
 
 import (
 	"net/http"
-	"sort"
 	"strconv"
 
 	"github.com/gomesos/gomesos/mesos"
@@ -317,15 +316,6 @@ func (m *Master) rolesJSON() jsonObj {
 		out = append(out, jsonObj{"name": name, "weight": w, "frameworks": nonNil(ri.frameworks), "resources": ri.used.ToJSONMap()})
 	}
 	return jsonObj{"roles": out}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func nonNil(s []string) []string {

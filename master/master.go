@@ -14,9 +14,11 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/master/allocator"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
 )
 
 // ID is the process id of the master; its UPID is master@ip:port.
@@ -45,6 +47,7 @@ type Master struct {
 
 	slaves        map[string]*slave
 	slavesByPID   map[process.UPID]*slave
+	registering   map[process.UPID]bool // slaves whose admission is under way
 	removedSlaves map[string]bool
 	removals      *rateLimiter
 
@@ -65,8 +68,14 @@ type Master struct {
 	authenticating map[process.UPID]process.UPID
 	// registrar persists the admitted slaves; recovered are the registry's
 	// slaves not yet re-registered after an election.
-	registrar *registrar
-	recovered map[string]*mesos.SlaveInfo
+	registrar     *registryClient
+	registryReady bool // the registry is recovered: slaves may register
+	recovered     map[string]*mesos.SlaveInfo
+
+	// exitErr is why the master ended itself (lost leadership, registry
+	// failure); done completes when the process has stopped.
+	exitErr error
+	done    *future.Promise[future.Nothing]
 }
 
 // New returns a master with the given configuration; Spawn starts it.
@@ -78,12 +87,14 @@ func New(cfg Config) *Master {
 		removedFrameworks: make(map[string]bool),
 		slaves:            make(map[string]*slave),
 		slavesByPID:       make(map[process.UPID]*slave),
+		registering:       make(map[process.UPID]bool),
 		removedSlaves:     make(map[string]bool),
 		offers:            make(map[string]*offer),
 		httpSchedulers:    make(map[process.UPID]bool),
 		authenticated:     make(map[process.UPID]string),
 		authenticating:    make(map[process.UPID]process.UPID),
 		recovered:         make(map[string]*mesos.SlaveInfo),
+		done:              future.NewPromise[future.Nothing](),
 	}
 }
 
@@ -113,38 +124,85 @@ func Spawn(rt *process.Runtime, m *Master) (process.UPID, error) {
 	return pid, nil
 }
 
-// Initialize installs the handlers and, standalone, becomes the leader.
+// Initialize installs the handlers, starts the registrar and enters the
+// election: without a Contender the master leads at once.
 func (m *Master) Initialize() {
 	m.log = m.Runtime().Logger().With("component", "master")
 	m.start = m.Clock().Now()
 	m.id = newUUID(m.Runtime())
 	m.info = masterInfo(m.id, m.Self(), m.cfg.Hostname, m.cfg.Version)
 	m.metrics = newMasterMetrics(m)
-	m.registrar = newRegistrar(m, m.cfg.Registry)
+	if err := m.startRegistrar(); err != nil {
+		m.exit(fmt.Errorf("cannot start the registrar: %w", err))
+		return
+	}
 	m.installHandlers()
 	m.installRoutes()
 	m.installAPI()
-	if !m.cfg.Standby {
-		m.elect()
+	if m.cfg.Detector != nil {
+		m.detect(nil)
 	}
+	if m.cfg.Contender == nil {
+		m.elect()
+		return
+	}
+	m.cfg.Contender.Contend(m.Info()).OnAny(process.Defer1(m.Runtime(), m.Self(), m.contended))
 }
 
-// Elect makes a standby master the leader (once elected in ZooKeeper).
-func (m *Master) Elect() {
-	process.Run(m.Runtime(), m.Self(), func() {
-		if !m.leader {
-			m.elect()
+// contended continues the election: elected, or the candidacy is lost.
+func (m *Master) contended(f future.Future[detector.Lost]) {
+	lost, err := f.Get()
+	if err != nil {
+		m.exit(fmt.Errorf("lost the candidacy before being elected: %w", err))
+		return
+	}
+	lost.OnAny(process.Defer1(m.Runtime(), m.Self(), m.leadershipLost))
+	m.elect()
+}
+
+// leadershipLost ends a leader whose leadership ended: lost, it exits
+// with the reason (Mesos's master aborts, for its supervisor to restart
+// it as a standby); withdrawn by its owner, it stops.
+func (m *Master) leadershipLost(f future.Future[future.Nothing]) {
+	if err := f.Err(); err != nil {
+		m.exit(fmt.Errorf("lost leadership: %w", err))
+		return
+	}
+	m.log.Info("leadership withdrawn; stopping")
+	m.Terminate()
+}
+
+// detect follows the leader the detector reports, for /state's `leader`
+// and /redirect on a standby master.
+func (m *Master) detect(previous *mesos.MasterInfo) {
+	m.cfg.Detector.Detect(previous).OnReady(process.Defer1(m.Runtime(), m.Self(), func(leader *mesos.MasterInfo) {
+		if leader == nil {
+			m.log.Info("no leading master detected")
+		} else {
+			m.log.Info("leading master detected", "pid", leader.GetPid(), "id", leader.GetId())
 		}
-	})
+		m.detected = leader
+		m.detect(leader)
+	}))
 }
 
-// SetLeader records the leading master a detector found, for /state's
-// `leader` and /redirect on a standby master (nil: no leader known).
-func (m *Master) SetLeader(info *mesos.MasterInfo) {
-	process.Run(m.Runtime(), m.Self(), func() { m.detected = info })
+// exit ends the master with a reason: it logs it, stops the process and
+// fails Done with it. The daemon exits non-zero on it.
+func (m *Master) exit(err error) {
+	if m.exitErr != nil {
+		return
+	}
+	m.exitErr = err
+	m.log.Error("master exiting", "reason", err.Error())
+	m.Terminate()
 }
 
-// elect makes this master the leader (standalone mode has no contenders).
+// Done completes when the master has stopped: ready after Terminate,
+// failed with the reason when it ended itself (lost leadership, a
+// registry it cannot store).
+func (m *Master) Done() future.Future[future.Nothing] { return m.done.Future() }
+
+// elect makes this master the leader.
 func (m *Master) elect() {
 	m.leader = true
 	m.elected = m.Clock().Now()
@@ -255,13 +313,22 @@ func (m *Master) TaskCount() int {
 
 // Finalize stops the processes the master started.
 func (m *Master) Finalize() {
-	m.registrar.close()
+	defer func() {
+		if m.exitErr != nil {
+			m.done.Fail(m.exitErr)
+		} else {
+			m.done.Set(future.Nothing{})
+		}
+	}()
+	if m.registrar != nil {
+		m.registrar.close()
+	}
 	rt := m.Runtime()
 	rt.Terminate(rt.UPID("api"))
 	if m.allocPID.IsValid() {
 		rt.Terminate(m.allocPID)
 	}
-	for _, s := range m.slaves {
+	for _, s := range m.sortedSlaves() {
 		if s.observer != nil {
 			rt.Terminate(s.observer.Self())
 		}

@@ -74,10 +74,9 @@ func (m *Master) offer(fid string, decisions []allocDecision) {
 			s:   s,
 			res: d.res,
 		}
-		for eid := range s.executors[fid] {
+		for _, eid := range sortedKeys(s.executors[fid]) {
 			o.o.ExecutorIds = append(o.o.ExecutorIds, &mesos.ExecutorID{Value: proto.String(eid)})
 		}
-		sort.Slice(o.o.ExecutorIds, func(i, j int) bool { return o.o.ExecutorIds[i].GetValue() < o.o.ExecutorIds[j].GetValue() })
 		m.offers[o.id()] = o
 		f.offers[o.id()] = o
 		s.offers[o.id()] = o

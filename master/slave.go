@@ -85,15 +85,19 @@ func (m *Master) registerSlave(from process.UPID, msg *messages.RegisterSlaveMes
 		}
 		m.removeSlave(s, "a new slave registered at the same address")
 	}
+	if m.registering[from] {
+		return // a retry while the registry admits it
+	}
 	info := proto.Clone(msg.GetSlave()).(*mesos.SlaveInfo)
 	info.Id = m.newSlaveID()
-	s := m.addSlave(info, from, msg.GetVersion())
-	admitted := m.registrar.admit(info)
-	m.allocSlave(s)
-	m.metrics.slaveRegistrations.Inc()
-	m.log.Info("registered slave", "slave", s.id, "pid", from.String(), "resources", s.total.String())
-	// The slave hears of its id once the registry holds it.
-	m.after(admitted, func() {
+	m.registering[from] = true
+	// The slave is added, and hears of its id, once the registry holds it.
+	m.afterAdmitted(m.registrar.admit(info), func() {
+		delete(m.registering, from)
+		s := m.addSlave(info, from, msg.GetVersion())
+		m.allocSlave(s)
+		m.metrics.slaveRegistrations.Inc()
+		m.log.Info("registered slave", "slave", s.id, "pid", from.String(), "resources", s.total.String())
 		m.send(from, &messages.SlaveRegisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
 	})
 }
@@ -128,16 +132,16 @@ func (m *Master) addSlave(info *mesos.SlaveInfo, pid process.UPID, version strin
 // allocSlave hands s to the allocator with what is in use on it.
 func (m *Master) allocSlave(s *slave) {
 	used := make(map[string]resources.Resources)
-	for fid, ts := range s.tasks {
-		for _, t := range ts {
-			if !mesos.IsTerminal(t.GetState()) {
+	for _, fid := range sortedKeys(s.tasks) {
+		for _, tid := range sortedKeys(s.tasks[fid]) {
+			if t := s.tasks[fid][tid]; !mesos.IsTerminal(t.GetState()) {
 				used[fid] = used[fid].Plus(resources.FromProto(t.GetResources()))
 			}
 		}
 	}
-	for fid, es := range s.executors {
-		for _, e := range es {
-			used[fid] = used[fid].Plus(resources.FromProto(e.GetResources()))
+	for _, fid := range sortedKeys(s.executors) {
+		for _, eid := range sortedKeys(s.executors[fid]) {
+			used[fid] = used[fid].Plus(resources.FromProto(s.executors[fid][eid].GetResources()))
 		}
 	}
 	m.alloc.AddSlave(s.id, s.info.GetHostname(), s.total, used)
@@ -179,7 +183,7 @@ func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 			s.observer.reconnected()
 		}
 		m.log.Info("slave re-registered", "slave", s.id, "pid", from.String())
-		m.after(admitted, func() {
+		m.afterAdmitted(admitted, func() {
 			m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Reconciliations: reconciliations, Connection: m.connection()})
 		})
 		m.updateSlaveFrameworks(s)
@@ -207,7 +211,7 @@ func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 	}
 	m.allocSlave(s)
 	m.log.Info("readmitted slave", "slave", s.id, "pid", from.String(), "tasks", len(msg.GetTasks()))
-	m.after(admitted, func() {
+	m.afterAdmitted(admitted, func() {
 		m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
 	})
 	m.updateSlaveFrameworks(s)
@@ -216,7 +220,7 @@ func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 // updateSlaveFrameworks tells a (re)registered slave the current pids of
 // the frameworks that have tasks there.
 func (m *Master) updateSlaveFrameworks(s *slave) {
-	for fid := range s.tasks {
+	for _, fid := range sortedKeys(s.tasks) {
 		if f := m.frameworks[fid]; f != nil {
 			m.send(s.pid, &messages.UpdateFrameworkMessage{FrameworkId: f.frameworkID(), Pid: proto.String(f.pid.String())})
 		}
@@ -236,10 +240,10 @@ func (m *Master) reconcileSlave(s *slave, msg *messages.ReregisterSlaveMessage) 
 		}
 	}
 	var out []*messages.ReconcileTasksMessage
-	for fid, ts := range s.tasks {
+	for _, fid := range sortedKeys(s.tasks) {
 		var statuses []*mesos.TaskStatus
-		for tid, t := range ts {
-			if !reported[tid] && !mesos.IsTerminal(t.GetState()) {
+		for _, tid := range sortedKeys(s.tasks[fid]) {
+			if t := s.tasks[fid][tid]; !reported[tid] && !mesos.IsTerminal(t.GetState()) {
 				statuses = append(statuses, &mesos.TaskStatus{TaskId: t.GetTaskId(), State: t.State, SlaveId: s.slaveID()})
 			}
 		}
@@ -279,9 +283,10 @@ func (m *Master) disconnectSlave(s *slave) {
 func (m *Master) removeSlave(s *slave, reason string) {
 	m.log.Info("removing slave", "slave", s.id, "pid", s.pid.String(), "reason", reason)
 	m.rescindSlaveOffers(s)
-	for fid, ts := range s.tasks {
+	for _, fid := range sortedKeys(s.tasks) {
 		f := m.frameworks[fid]
-		for tid, t := range ts {
+		for _, tid := range sortedKeys(s.tasks[fid]) {
+			t := s.tasks[fid][tid]
 			if !mesos.IsTerminal(t.GetState()) {
 				t.State = mesos.TaskState_TASK_LOST.Enum()
 				m.metrics.countTaskState(mesos.TaskState_TASK_LOST)
@@ -303,7 +308,7 @@ func (m *Master) removeSlave(s *slave, reason string) {
 			delete(f.executors, s.id)
 		}
 	}
-	for _, f := range m.frameworks {
+	for _, f := range m.sortedFrameworks() {
 		if f.connected {
 			m.send(f.pid, &messages.LostSlaveMessage{SlaveId: s.slaveID()})
 		}

@@ -210,7 +210,7 @@ func (m *Master) slavesInTransition() bool {
 	if len(m.recovered) > 0 {
 		return true // recovered from the registry, not yet back
 	}
-	for _, s := range m.slaves {
+	for _, s := range m.sortedSlaves() {
 		if !s.connected {
 			return true
 		}

@@ -18,10 +18,12 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/auth/crammd5"
+	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
 )
 
 // Scheduler receives the driver's callbacks, as Mesos's scheduler API.
@@ -61,6 +63,11 @@ type Options struct {
 	// each master before subscribing; its principal becomes the
 	// FrameworkInfo's principal when that has none.
 	Credential *mesos.Credential
+	// Detector, when set, tells the driver which master leads (ZooKeeper,
+	// or an in-memory detector.Group in a simulation): it subscribes with
+	// each new leader, as after MasterDetected. NewDriver's master may then
+	// be zero.
+	Detector detector.Detector
 }
 
 // Driver connects a Scheduler to a master.
@@ -149,6 +156,29 @@ func (d *Driver) Initialize() {
 		d.Link(d.master)
 		d.subscribe()
 	}
+	if d.opts.Detector != nil {
+		d.detect(nil)
+	}
+}
+
+// detect follows the detector: each leader it reports after previous
+// continues on the driver's process.
+func (d *Driver) detect(previous *mesos.MasterInfo) {
+	d.opts.Detector.Detect(previous).OnReady(process.Defer1(d.rt, d.Self(), func(leader *mesos.MasterInfo) {
+		if !d.running() {
+			return
+		}
+		switch pid, err := process.ParseUPID(leader.GetPid()); {
+		case leader == nil:
+			d.masterDetected(process.UPID{}, false)
+		case err != nil:
+			d.log.Error("bad pid of the detected master", "pid", leader.GetPid(), "err", err)
+			d.masterDetected(process.UPID{}, false)
+		default:
+			d.masterDetected(pid, true)
+		}
+		d.detect(leader)
+	}))
 }
 
 // MasterDetected switches the driver to a new leading master (from a
@@ -156,25 +186,27 @@ func (d *Driver) Initialize() {
 // disconnected (Disconnected is called) and subscribes again with the new
 // master; a zero master in NewDriver waits for this.
 func (d *Driver) MasterDetected(pid process.UPID, ok bool) {
-	process.Run(d.rt, d.Self(), func() {
-		if ok && pid == d.master {
-			return
-		}
-		d.log.Info("new leading master detected", "master", pid.String(), "leader", ok)
-		if d.connected {
-			d.connected = false
-			d.sched.Disconnected(d)
-		}
-		d.Clock().Cancel(d.retry)
-		if !ok {
-			d.master = process.UPID{}
-			return
-		}
-		d.master = pid
-		d.backoff = d.opts.BackoffFactor
-		d.Link(pid)
-		d.subscribe()
-	})
+	process.Run(d.rt, d.Self(), func() { d.masterDetected(pid, ok) })
+}
+
+func (d *Driver) masterDetected(pid process.UPID, ok bool) {
+	if ok && pid == d.master {
+		return
+	}
+	d.log.Info("new leading master detected", "master", pid.String(), "leader", ok)
+	if d.connected {
+		d.connected = false
+		d.sched.Disconnected(d)
+	}
+	d.Clock().Cancel(d.retry)
+	if !ok {
+		d.master = process.UPID{}
+		return
+	}
+	d.master = pid
+	d.backoff = d.opts.BackoffFactor
+	d.Link(pid)
+	d.subscribe()
 }
 
 // subscribe sends SUBSCRIBE and schedules a retry with backoff until the
@@ -220,26 +252,24 @@ func (d *Driver) authenticate(c *mesos.Credential) {
 	d.authenticating = true
 	master := d.master
 	f := crammd5.Authenticate(d.rt, master, d.Self(), c.GetPrincipal(), c.GetSecret())
-	go func() {
+	f.OnAny(process.Defer1(d.rt, d.Self(), func(f future.Future[bool]) {
 		ok, err := f.Get()
-		process.Run(d.rt, d.Self(), func() {
-			d.authenticating = false
-			if master != d.master || !d.running() {
-				return
-			}
-			switch {
-			case err != nil:
-				d.log.Warn("authentication failed; retrying", "err", err)
-				d.retry = d.Delay(time.Duration(d.rt.RandFloat()*float64(d.backoff)), d.subscribe)
-			case !ok:
-				d.sched.Error(d, "Master refused authentication")
-				d.abortLocal()
-			default:
-				d.authenticated = master
-				d.subscribe()
-			}
-		})
-	}()
+		d.authenticating = false
+		if master != d.master || !d.running() {
+			return
+		}
+		switch {
+		case err != nil:
+			d.log.Warn("authentication failed; retrying", "err", err)
+			d.retry = d.Delay(time.Duration(d.rt.RandFloat()*float64(d.backoff)), d.subscribe)
+		case !ok:
+			d.sched.Error(d, "Master refused authentication")
+			d.abortLocal()
+		default:
+			d.authenticated = master
+			d.subscribe()
+		}
+	}))
 }
 
 func (d *Driver) sendCall(call *schedulerpb.Call) {

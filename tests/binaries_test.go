@@ -123,6 +123,29 @@ func (p *daemonProc) line(t *testing.T, s string) string {
 	}
 }
 
+// linesAnyOrder waits for a line with each of want, in any order.
+func (p *daemonProc) linesAnyOrder(t *testing.T, want ...string) {
+	t.Helper()
+	deadline := time.After(60 * time.Second) // wall-clock: bounds a wait on another process
+	missing := append([]string(nil), want...)
+	for len(missing) > 0 {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				t.Fatalf("process exited before printing %q", missing)
+			}
+			for i, w := range missing {
+				if strings.Contains(l, w) {
+					missing = append(missing[:i], missing[i+1:]...)
+					break
+				}
+			}
+		case <-deadline:
+			t.Fatalf("no lines with %q within 60s", missing)
+		}
+	}
+}
+
 // exitCode waits for the process to exit.
 func (p *daemonProc) exitCode(t *testing.T) int {
 	t.Helper()
@@ -389,12 +412,13 @@ func TestBinariesMasterFailoverOnZooKeeper(t *testing.T) {
 	// framework follow it.
 	m1.signal(syscall.SIGKILL)
 	m2.line(t, "elected as the leading master")
-	m2.line(t, "recovered slaves from the registry") // kept in ZooKeeper
+	// The registry (kept in ZooKeeper) is recovered while the framework
+	// may already re-register: either order.
+	m2.linesAnyOrder(t, "recovered slaves from the registry", "re-registered unknown framework")
 	if l := s.line(t, "new leading master detected"); !strings.Contains(l, pid2) {
 		t.Fatalf("slave detected %q, want %s", l, pid2)
 	}
 	s.line(t, "re-registered with the master")
-	m2.line(t, "re-registered unknown framework")
 	if err := os.WriteFile(filepath.Join(sandboxOf(t, work, "ha"), "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}

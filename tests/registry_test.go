@@ -8,6 +8,7 @@ import (
 	pb "google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/master"
+	"github.com/gomesos/gomesos/master/registrar"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process/processtest"
@@ -20,7 +21,7 @@ import (
 // framework is told the slave is lost, and the slave is shut down if it
 // talks again; reconciliation stays silent about it meanwhile.
 func TestRegistryRecoveredSlaveMustComeBack(t *testing.T) {
-	store := master.FileRegistry{Path: filepath.Join(t.TempDir(), "registry")}
+	store := registrar.File{Path: filepath.Join(t.TempDir(), "registry")}
 	c := cluster.Start(t, cluster.Options{Master: master.Config{Registry: store}})
 	fs := c.StartFakeSlave(slaveResources)
 	slaveID := cluster.Await(c, fs.Registered())
@@ -57,7 +58,7 @@ func TestRegistryRecoveredSlaveMustComeBack(t *testing.T) {
 	// finishes writing it.
 	c.RT.Terminate(c.MasterPID)
 	c.RT.Wait(c.MasterPID)
-	reg, err := store.Load()
+	reg, err := store.Load().Get()
 	if err != nil || len(reg.GetSlaves().GetSlaves()) != 0 {
 		t.Fatalf("registry after the removal: %v %v", reg, err)
 	}

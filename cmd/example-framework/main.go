@@ -69,7 +69,7 @@ func main() {
 	}
 	// With ZooKeeper, the driver follows whichever master leads.
 	if where.ZK != nil {
-		stop, err := where.Follow(slog.Default(), d.MasterDetected)
+		stop, err := where.Follow(rt.Clock(), slog.Default(), d.MasterDetected)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "example-framework:", err)
 			os.Exit(1)

@@ -92,7 +92,7 @@ func run(args, environ []string) int {
 		return fail(err)
 	}
 	if where.ZK != nil {
-		stop, err := where.Follow(log, d.MasterDetected)
+		stop, err := where.Follow(rt.Clock(), log, d.MasterDetected)
 		if err != nil {
 			return fail(err)
 		}

@@ -57,20 +57,18 @@ func run(args, environ []string) int {
 		return 1
 	}
 	defer rt.Close()
+	stop, err := mf.Elect(rt, &cfg, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mesos-master:", err)
+		return 1
+	}
+	defer stop()
 	m := master.New(cfg)
 	pid, err := master.Spawn(rt, m)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mesos-master:", err)
 		return 1
 	}
-	stop, err := mf.Contend(m, log, os.Exit)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "mesos-master:", err)
-		return 1
-	}
-	defer stop()
 	log.Info("master started", "pid", pid.String(), "webui", "http://"+rt.Addr().String()+"/")
-	sig := <-daemon.Signals()
-	log.Info("shutting down", "signal", sig.String())
-	return 0
+	return daemon.WaitMaster(m, log)
 }

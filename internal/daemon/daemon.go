@@ -21,6 +21,7 @@ import (
 	"github.com/gomesos/gomesos/flags"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
 )
 
 // Logging is the logging flags of a daemon.
@@ -149,18 +150,21 @@ func ParseMaster(s string) (Master, error) {
 }
 
 // Follow reports the master to fn: at once for a fixed pid, and on every
-// leader change for ZooKeeper (ok false while there is no leader). The
-// returned function stops following.
-func (m Master) Follow(log *slog.Logger, fn func(pid process.UPID, ok bool)) (func(), error) {
+// leader change for ZooKeeper (ok false while there is no leader), from
+// the ZooKeeper client's goroutine: fn should post to a process, as
+// Slave.MasterDetected and Driver.MasterDetected do. The client's retries
+// wait on timers (the runtime's Clock). The returned function stops
+// following.
+func (m Master) Follow(timers future.Timers, log *slog.Logger, fn func(pid process.UPID, ok bool)) (func(), error) {
 	if m.ZK == nil {
 		fn(m.PID, true)
 		return func() {}, nil
 	}
-	c, err := detector.Connect(*m.ZK, 0, log)
+	c, err := detector.Connect(*m.ZK, detector.Options{Timers: timers, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	c.Detect(func(info *mesos.MasterInfo) {
+	stop := detector.Follow(c.Detector(), func(info *mesos.MasterInfo) {
 		if info == nil {
 			log.Warn("no leading master in ZooKeeper")
 			fn(process.UPID{}, false)
@@ -174,7 +178,10 @@ func (m Master) Follow(log *slog.Logger, fn func(pid process.UPID, ok bool)) (fu
 		}
 		fn(pid, true)
 	})
-	return c.Close, nil
+	return func() {
+		stop()
+		c.Close()
+	}, nil
 }
 
 // String is the master as given.

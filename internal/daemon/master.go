@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gomesos/gomesos/auth/acls"
@@ -16,6 +15,7 @@ import (
 	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/flags"
 	"github.com/gomesos/gomesos/master"
+	"github.com/gomesos/gomesos/master/registrar"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/webui"
 )
@@ -46,6 +46,7 @@ type MasterFlags struct {
 	Authorizers            string
 	SlaveReregisterTimeout time.Duration
 	RecoveryRemovalLimit   string
+	RegistryStoreTimeout   time.Duration
 }
 
 // Register defines the master flags.
@@ -53,6 +54,7 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.OptString(&m.Hostname, "hostname", "Host name the master advertises (default: its IP).")
 	fs.OptString(&m.WorkDir, "work_dir", "Directory for the registry (required with --registry=replicated_log).")
 	fs.String(&m.Registry, "registry", "replicated_log", "Registry persistence: in_memory, or replicated_log (kept in ZooKeeper with --zk, else in --work_dir).")
+	fs.Duration(&m.RegistryStoreTimeout, "registry_store_timeout", registrar.DefaultStoreTimeout, "How long a failing registry store is retried before the master exits (it does not admit slaves it cannot persist).")
 	fs.Uint(&m.Quorum, "quorum", 1, "Size of the replicated log quorum (accepted; the registry is in memory).")
 	fs.OptString(&m.ZK, "zk", "ZooKeeper URL for leader election among several masters: zk://[user:pass@]host:port[,...]/path (or file://).")
 	fs.Duration(&m.ZKSessionTimeout, "zk_session_timeout", 10*time.Second, "ZooKeeper session timeout.")
@@ -87,25 +89,23 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		}
 		zkURL = &u
 	}
-	var store master.RegistryStore
+	var store registrar.Storage
 	switch m.Registry {
 	case "in_memory":
 	case "replicated_log":
 		switch {
 		case zkURL != nil:
-			// The masters of a ZooKeeper group share the registry there.
-			c, err := detector.Connect(*zkURL, m.ZKSessionTimeout, log)
-			if err != nil {
-				return cfg, fmt.Errorf("--registry: %w", err)
-			}
-			store = c.Registry()
+			// Elect puts the registry in ZooKeeper.
 		case m.WorkDir != "":
-			store = master.FileRegistry{Path: filepath.Join(m.WorkDir, "registry")}
+			store = registrar.File{Path: filepath.Join(m.WorkDir, "registry")}
 		default:
 			return cfg, fmt.Errorf("--work_dir is required with --registry=replicated_log (or use --registry=in_memory)")
 		}
 	default:
 		return cfg, fmt.Errorf("--registry=%s: want in_memory or replicated_log", m.Registry)
+	}
+	if m.RegistryStoreTimeout <= 0 {
+		return cfg, fmt.Errorf("--registry_store_timeout=%v: want a positive duration", m.RegistryStoreTimeout)
 	}
 	limit, err := strconv.ParseFloat(strings.TrimSuffix(m.RecoveryRemovalLimit, "%"), 64)
 	if err != nil || limit < 0 || limit > 100 || !strings.HasSuffix(m.RecoveryRemovalLimit, "%") {
@@ -115,8 +115,9 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		Hostname: m.Hostname, Cluster: m.Cluster, AllocationInterval: m.AllocationInterval,
 		OfferTimeout: m.OfferTimeout, SlavePingTimeout: m.SlavePingTimeout,
 		MaxSlavePingTimeouts: int(m.MaxSlavePingTimeouts), SlaveRemovalRateLimit: m.SlaveRemovalRateLimit,
-		Allocator: m.Allocator, WorkDir: m.WorkDir, Flags: fs.Values(), Standby: zkURL != nil,
-		Registry: store, SlaveReregisterTimeout: m.SlaveReregisterTimeout, RecoverySlaveRemovalLimit: limit / 100,
+		Allocator: m.Allocator, WorkDir: m.WorkDir, Flags: fs.Values(),
+		Registry: store, RegistryStoreTimeout: m.RegistryStoreTimeout,
+		SlaveReregisterTimeout: m.SlaveReregisterTimeout, RecoverySlaveRemovalLimit: limit / 100,
 	}
 	if m.Authenticators != "crammd5" {
 		return cfg, fmt.Errorf("--authenticators=%s: only crammd5 is built", m.Authenticators)
@@ -171,11 +172,12 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 	return cfg, nil
 }
 
-// Contend runs the master's candidacy in ZooKeeper (with --zk): the master
-// leads once elected, standby masters report the leader in /state, and
-// losing the ZooKeeper session ends the process (as Mesos masters abort,
-// for a supervisor to restart them). Without --zk it does nothing.
-func (m *MasterFlags) Contend(ms *master.Master, log *slog.Logger, exit func(code int)) (func(), error) {
+// Elect connects to ZooKeeper (with --zk) and puts the election there:
+// cfg gets the group's contender and detector, and with
+// --registry=replicated_log the group's registry znode. The client's
+// retries wait on rt's Clock. Without --zk it does nothing (the master
+// leads at once). The returned function closes the session.
+func (m *MasterFlags) Elect(rt *process.Runtime, cfg *master.Config, log *slog.Logger) (func(), error) {
 	if m.ZK == "" {
 		return func() {}, nil
 	}
@@ -183,41 +185,37 @@ func (m *MasterFlags) Contend(ms *master.Master, log *slog.Logger, exit func(cod
 	if err != nil {
 		return nil, fmt.Errorf("--zk: %w", err)
 	}
-	c, err := detector.Connect(u, m.ZKSessionTimeout, log)
+	c, err := detector.Connect(u, detector.Options{SessionTimeout: m.ZKSessionTimeout, Timers: rt.Clock(), Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--zk: %w", err)
 	}
-	info, err := process.Dispatch(ms.Runtime(), ms.Self(), ms.Info).Get()
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("master info: %w", err)
+	cfg.Contender = c.Contender()
+	cfg.Detector = c.Detector()
+	if m.Registry == "replicated_log" {
+		// The masters of a ZooKeeper group share the registry there.
+		cfg.Registry = c.Registry()
 	}
-	ct, err := c.Contend(info)
-	if err != nil {
-		c.Close()
-		return nil, err
+	return c.Close, nil
+}
+
+// WaitMaster waits until a signal stops the master (exit code 0) or the
+// master ends itself (lost leadership, a registry it cannot store: exit
+// code 1, with the reason on stderr), as Mesos masters abort for their
+// supervisor to restart them.
+func WaitMaster(ms *master.Master, log *slog.Logger) int {
+	done := ms.Done()
+	select {
+	case sig := <-Signals():
+		log.Info("shutting down", "signal", sig.String())
+		return 0
+	case <-done.Done():
 	}
-	c.Detect(ms.SetLeader)
-	var stopping atomic.Bool
-	stop := func() {
-		stopping.Store(true)
-		c.Close()
+	if err := done.Err(); err != nil {
+		log.Error("master exited", "reason", err.Error())
+		fmt.Fprintln(os.Stderr, "mesos-master:", err)
+		return 1
 	}
-	go func() {
-		select {
-		case <-ct.Elected:
-			log.Info("elected in ZooKeeper", "node", ct.Node)
-			ms.Elect()
-		case <-ct.Lost:
-		}
-		<-ct.Lost
-		if stopping.Load() {
-			return
-		}
-		log.Error("lost the ZooKeeper session or node; exiting for a supervisor to restart the master")
-		exit(1)
-	}()
-	return stop, nil
+	return 0
 }
 
 // readValueOrFile reads a flag value that is either a path (absolute, as

@@ -214,7 +214,7 @@ func SlaveMain(program string, args, environ []string) int {
 	}
 	log.Info("slave started", "pid", pid.String(), "master", master.String(), "work_dir", cfg.WorkDir)
 	if master.ZK != nil {
-		stop, err := master.Follow(log, s.MasterDetected)
+		stop, err := master.Follow(rt.Clock(), log, s.MasterDetected)
 		if err != nil {
 			return fail(err)
 		}

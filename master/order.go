@@ -1,0 +1,34 @@
+package master
+
+import (
+	"cmp"
+	"maps"
+	"slices"
+)
+
+// The master iterates its maps in key order wherever the order could
+// reach messages, logs or state (a simulation's run must be a function of
+// its seed); these helpers give that order.
+
+// sortedKeys returns m's keys in ascending order.
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// sortedFrameworks returns the registered frameworks by id.
+func (m *Master) sortedFrameworks() []*framework {
+	out := make([]*framework, 0, len(m.frameworks))
+	for _, id := range sortedKeys(m.frameworks) {
+		out = append(out, m.frameworks[id])
+	}
+	return out
+}
+
+// sortedSlaves returns the registered slaves by id.
+func (m *Master) sortedSlaves() []*slave {
+	out := make([]*slave, 0, len(m.slaves))
+	for _, id := range sortedKeys(m.slaves) {
+		out = append(out, m.slaves[id])
+	}
+	return out
+}
