@@ -16,6 +16,7 @@ import (
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
@@ -82,7 +83,7 @@ func TestRegistryStoreFailureEndsTheMaster(t *testing.T) {
 	storage := &failingStorage{}
 	c := cluster.Start(t, cluster.Options{Master: master.Config{Registry: storage, RegistryStoreTimeout: 20 * time.Second}})
 	storage.broken.Store(true)
-	registered := process.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
+	registered := processtest.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
 	fs := c.StartFakeSlave(slaveResources)
 	c.Advance(19 * time.Second)
 	cluster.AssertPending(c, registered)
@@ -149,7 +150,7 @@ func TestInMemoryElectionFailsOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _, _ = d.Abort() })
-	reg := process.FutureProtobuf[*messages.FrameworkRegisteredMessage](m2.Expect, m2.MasterPID, d.Self())
+	reg := processtest.FutureProtobuf[*messages.FrameworkRegisteredMessage](m2.Expect, m2.MasterPID, d.Self())
 	if m := cluster.Await(m2, reg); m.GetMasterInfo().GetId() != m2.Master.Info().GetId() {
 		t.Fatalf("registered with %v", m.GetMasterInfo())
 	}
