@@ -82,7 +82,7 @@ type Config struct {
 	// Pause waits between the attempts of the bounded polls of kernel
 	// state that have no event to wait on (a freezer state settling, a
 	// cgroup emptying, a process tree stopping). It must pause in real
-	// time: pass wallclock.Sleep (package internal/wallclock) outside
+	// time: pass walltime.Sleep (package process/walltime) outside
 	// tests. Nil retries at once.
 	Pause  func(time.Duration)
 	Logger *slog.Logger

@@ -14,9 +14,9 @@ import (
 	"github.com/gomesos/gomesos/containerizer/cgroups"
 	"github.com/gomesos/gomesos/containerizer/fetcher"
 	"github.com/gomesos/gomesos/containerizer/procstat"
-	"github.com/gomesos/gomesos/internal/wallclock"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/process/walltime"
 	"github.com/gomesos/gomesos/resources"
 )
 
@@ -29,7 +29,7 @@ func newTestContainerizer(t *testing.T, isolation string) *Mesos {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewMesos(Config{Isolation: isolation, CgroupsRoot: testRoot(t), Fetcher: f, Now: fixedNow, Pause: wallclock.Sleep})
+	c, err := NewMesos(Config{Isolation: isolation, CgroupsRoot: testRoot(t), Fetcher: f, Now: fixedNow, Pause: walltime.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func testRoot(t *testing.T) string {
 	root := fmt.Sprintf("gomesos-test-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-"))
 	t.Cleanup(func() {
 		for _, sub := range []string{cgroups.CPU, cgroups.CPUAcct, cgroups.Memory, cgroups.Freezer} {
-			_ = cgroups.Remove(sub, root, wallclock.Sleep)
+			_ = cgroups.Remove(sub, root, walltime.Sleep)
 		}
 	})
 	return root
@@ -206,7 +206,7 @@ func TestCgroupsMemoryLimitEndsContainer(t *testing.T) {
 func TestCgroupsUsageAndOrphanCleanup(t *testing.T) {
 	requireCgroups(t)
 	root := testRoot(t)
-	c1, err := NewMesos(Config{Isolation: "cgroups/cpu,cgroups/mem", CgroupsRoot: root, Now: fixedNow, Pause: wallclock.Sleep})
+	c1, err := NewMesos(Config{Isolation: "cgroups/cpu,cgroups/mem", CgroupsRoot: root, Now: fixedNow, Pause: walltime.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestCgroupsUsageAndOrphanCleanup(t *testing.T) {
 		t.Fatalf("cpu.shares %d, want 512", shares)
 	}
 	// A new containerizer that was not told about o1 destroys it.
-	c2, err := NewMesos(Config{Isolation: "cgroups/cpu,cgroups/mem", CgroupsRoot: root, Now: fixedNow, Pause: wallclock.Sleep})
+	c2, err := NewMesos(Config{Isolation: "cgroups/cpu,cgroups/mem", CgroupsRoot: root, Now: fixedNow, Pause: walltime.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/gomesos/gomesos/containerizer"
 	"github.com/gomesos/gomesos/containerizer/fetcher"
-	"github.com/gomesos/gomesos/internal/wallclock"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/walltime"
 )
 
 // MesosContainerizer builds the Mesos containerizer the slave flags in cfg
@@ -38,7 +38,7 @@ func MesosContainerizer(rt *process.Runtime, cfg Config) (*containerizer.Mesos, 
 		Now: rt.Clock().Now,
 		// The kernel polls of cgroups and process trees pace themselves
 		// in real time: the kernel does not follow a paused Clock.
-		Pause: wallclock.Sleep,
+		Pause: walltime.Sleep,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("slave: %w", err)

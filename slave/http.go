@@ -185,9 +185,7 @@ func (m *monitor) statistics() future.Future[*process.Response] {
 			for _, e := range f.executors {
 				if e.state == executorRunning || e.state == executorRegistering {
 					entries = append(entries, usageEntry{ExecutorID: e.id, ExecutorName: e.info.GetName(), FrameworkID: f.id, Source: e.info.GetSource(), container: e.containerID})
-					// TODO(issue 11): count this future (runtime
-					// counted-future API) so that Settle waits for it.
-					samples = append(samples, s.cz.Usage(e.containerID))
+					samples = append(samples, process.Count(s.Runtime(), s.cz.Usage(e.containerID)))
 				}
 			}
 		}

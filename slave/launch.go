@@ -105,9 +105,8 @@ func (s *Slave) launch(f *framework, e *executor) {
 			s.destroyExecutor(e, mesos.TaskStatus_REASON_EXECUTOR_REGISTRATION_TIMEOUT)
 		}
 	})
-	// TODO(issue 11): count this future (runtime counted-future API) so
-	// that Settle waits for the launch.
-	s.cz.Launch(spec).OnAny(process.Defer1(s.Runtime(), s.Self(), func(l future.Future[int]) {
+	// Counted: Settle waits for the launch (not for the executor's life).
+	process.Count(s.Runtime(), s.cz.Launch(spec)).OnAny(process.Defer1(s.Runtime(), s.Self(), func(l future.Future[int]) {
 		pid, err := l.Get()
 		s.launched(f, e, pid, err)
 	}))
@@ -152,9 +151,7 @@ func (s *Slave) waitContainer(fid string, e *executor) {
 
 // destroyContainer destroys a container; a failure is logged.
 func (s *Slave) destroyContainer(id string) {
-	// TODO(issue 11): count this future (runtime counted-future API) so
-	// that Settle waits for the destroy.
-	s.cz.Destroy(id).OnFailed(process.Defer1(s.Runtime(), s.Self(), func(err error) {
+	process.Count(s.Runtime(), s.cz.Destroy(id)).OnFailed(process.Defer1(s.Runtime(), s.Self(), func(err error) {
 		s.log.Warn("cannot destroy the container", "container", id, "err", err)
 	}))
 }

@@ -88,9 +88,7 @@ func (s *Slave) recover() {
 		}
 		s.frameworks[fid] = f
 	}
-	// TODO(issue 11): count this future (runtime counted-future API) so
-	// that Settle waits for the containerizer's recovery.
-	s.cz.Recover(known).OnAny(process.Defer1(s.Runtime(), s.Self(), func(f future.Future[map[string]bool]) {
+	process.Count(s.Runtime(), s.cz.Recover(known)).OnAny(process.Defer1(s.Runtime(), s.Self(), func(f future.Future[map[string]bool]) {
 		alive, err := f.Get()
 		s.recovered2(alive, err)
 	}))

@@ -13,8 +13,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/containerizer/cgroups"
-	"github.com/gomesos/gomesos/internal/wallclock"
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/process/walltime"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/tests/cluster"
@@ -28,7 +28,7 @@ func TestMemoryHogFailsUnderCgroupsMem(t *testing.T) {
 	root := fmt.Sprintf("gomesos-test-%d-%s", os.Getpid(), t.Name())
 	t.Cleanup(func() {
 		for _, sub := range []string{cgroups.CPU, cgroups.CPUAcct, cgroups.Memory, cgroups.Freezer} {
-			_ = cgroups.Remove(sub, root, wallclock.Sleep)
+			_ = cgroups.Remove(sub, root, walltime.Sleep)
 		}
 	})
 	c.StartSlave(slaveResources, func(cfg *slave.Config) {

@@ -100,7 +100,7 @@ const busyRetries = 60
 // Pause waits between the attempts of a bounded poll of kernel state. In
 // cgroups v1 the kernel gives no event for a cgroup becoming empty or a
 // freezer state settling, so callers poll; the caller supplies the wait
-// (real time at the OS edge, see internal/wallclock). A nil Pause retries
+// (real time at the OS edge, see process/walltime). A nil Pause retries
 // at once.
 type Pause func(time.Duration)
 

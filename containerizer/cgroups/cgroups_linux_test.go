@@ -18,8 +18,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomesos/gomesos/internal/wallclock"
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/process/walltime"
 )
 
 // helperEnv selects a helper mode when the test binary re-executes itself
@@ -214,7 +214,7 @@ func newCgroups(t *testing.T, subsystems ...string) map[string]string {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() {
-			if err := KillAll(s, cg, wallclock.Sleep); err != nil {
+			if err := KillAll(s, cg, walltime.Sleep); err != nil {
 				t.Errorf("cleanup: %v", err)
 			}
 		})
@@ -327,13 +327,13 @@ func TestContainerLifecycle(t *testing.T) {
 	}
 
 	// Freezer.
-	if err := Freeze(cgs[Freezer], wallclock.Sleep); err != nil {
+	if err := Freeze(cgs[Freezer], walltime.Sleep); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := FreezerState(cgs[Freezer]); err != nil || s != Frozen {
 		t.Fatalf("state after Freeze = %q, %v", s, err)
 	}
-	if err := Thaw(cgs[Freezer], wallclock.Sleep); err != nil {
+	if err := Thaw(cgs[Freezer], walltime.Sleep); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := FreezerState(cgs[Freezer]); err != nil || s != Thawed {
@@ -347,14 +347,14 @@ func TestContainerLifecycle(t *testing.T) {
 	}
 
 	// Destroy.
-	if err := KillAll(Freezer, cgs[Freezer], wallclock.Sleep); err != nil {
+	if err := KillAll(Freezer, cgs[Freezer], walltime.Sleep); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.wait(t); !killedBy(err, syscall.SIGKILL) {
 		t.Fatalf("helper exit = %v; want SIGKILL", err)
 	}
 	for s, cg := range cgs {
-		if err := KillAll(s, cg, wallclock.Sleep); err != nil {
+		if err := KillAll(s, cg, walltime.Sleep); err != nil {
 			t.Fatal(err)
 		}
 		if ok, err := Exists(s, cg); err != nil || ok {
@@ -362,7 +362,7 @@ func TestContainerLifecycle(t *testing.T) {
 		}
 	}
 	// Idempotent.
-	if err := KillAll(Freezer, cgs[Freezer], wallclock.Sleep); err != nil {
+	if err := KillAll(Freezer, cgs[Freezer], walltime.Sleep); err != nil {
 		t.Fatalf("second KillAll: %v", err)
 	}
 }
@@ -382,10 +382,10 @@ func TestKillAllNested(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A nested cgroup frozen on its own must be thawed too.
-	if err := Freeze(b, wallclock.Sleep); err != nil {
+	if err := Freeze(b, walltime.Sleep); err != nil {
 		t.Fatal(err)
 	}
-	if err := KillAll(Freezer, top, wallclock.Sleep); err != nil {
+	if err := KillAll(Freezer, top, walltime.Sleep); err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range []*child{h1, h2} {
@@ -400,7 +400,7 @@ func TestKillAllNested(t *testing.T) {
 
 func TestKillRefusesOwnCgroup(t *testing.T) {
 	needCgroups(t)
-	if err := Kill(Freezer, "", wallclock.Sleep); err == nil {
+	if err := Kill(Freezer, "", walltime.Sleep); err == nil {
 		t.Error("Kill of the root cgroup succeeded")
 	}
 	self, err := Self(Memory)
@@ -408,11 +408,11 @@ func TestKillRefusesOwnCgroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	if self != "" {
-		if err := Kill(Memory, self, wallclock.Sleep); err == nil {
+		if err := Kill(Memory, self, walltime.Sleep); err == nil {
 			t.Error("Kill of this process's own cgroup succeeded")
 		}
 	}
-	if err := Remove(Memory, "/", wallclock.Sleep); err == nil {
+	if err := Remove(Memory, "/", walltime.Sleep); err == nil {
 		t.Error("Remove of the root cgroup succeeded")
 	}
 }
@@ -460,7 +460,7 @@ func TestOOMListenRemovedCgroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Remove(Memory, cg, wallclock.Sleep); err != nil {
+	if err := Remove(Memory, cg, walltime.Sleep); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -478,7 +478,7 @@ func TestKillWithoutFreezer(t *testing.T) {
 	if err := Assign(Memory, cg, h.pid()); err != nil {
 		t.Fatal(err)
 	}
-	if err := KillAll(Memory, cg, wallclock.Sleep); err != nil {
+	if err := KillAll(Memory, cg, walltime.Sleep); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.wait(t); !killedBy(err, syscall.SIGKILL) {

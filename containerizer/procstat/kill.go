@@ -38,7 +38,7 @@ const killRounds = 64
 //
 // pause waits between rescans while members are still stopping: the
 // kernel gives no event for it, so the caller supplies real time at the
-// OS edge (see internal/wallclock); nil rescans at once.
+// OS edge (see process/walltime); nil rescans at once.
 //
 // It refuses roots 0 and 1 (that would be everything) and fails with
 // ErrNotFound when no process of the tree exists. Processes that exit

@@ -17,8 +17,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/gomesos/gomesos/internal/wallclock"
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/process/walltime"
 )
 
 // helperEnv makes the re-executed test binary a busy helper process.
@@ -242,7 +242,7 @@ func TestTree(t *testing.T) {
 	if len(pids) != 3 || pids[0] != p.pid() {
 		t.Fatalf("Tree(%d) = %v; want the shell and two children", p.pid(), pids)
 	}
-	killed, err := KillTree(p.pid(), syscall.SIGKILL, wallclock.Sleep)
+	killed, err := KillTree(p.pid(), syscall.SIGKILL, walltime.Sleep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestUsage(t *testing.T) {
 	if _, err := Usage(nil); err != nil {
 		t.Fatalf("Usage(nil) = %v", err)
 	}
-	if _, err := KillTree(p.pid(), syscall.SIGKILL, wallclock.Sleep); err != nil {
+	if _, err := KillTree(p.pid(), syscall.SIGKILL, walltime.Sleep); err != nil {
 		t.Fatal(err)
 	}
 	p.wait(t)
@@ -301,7 +301,7 @@ func TestKillTreeCatchableSignal(t *testing.T) {
 	if l := p.line(t); l != "ready" {
 		t.Fatalf("got %q", l)
 	}
-	pids, err := KillTree(p.pid(), syscall.SIGTERM, wallclock.Sleep)
+	pids, err := KillTree(p.pid(), syscall.SIGTERM, walltime.Sleep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestKillTreeSession(t *testing.T) {
 	if slices.Contains(tree, orphan) {
 		t.Fatalf("orphan %d is still in the tree %v", orphan, tree)
 	}
-	pids, err := KillTree(p.pid(), syscall.SIGKILL, wallclock.Sleep)
+	pids, err := KillTree(p.pid(), syscall.SIGKILL, walltime.Sleep)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,12 +354,12 @@ func TestKillTreeSession(t *testing.T) {
 
 func TestKillTreeRefusals(t *testing.T) {
 	for _, root := range []int{-1, 0, 1} {
-		if _, err := KillTree(root, 0, wallclock.Sleep); err == nil {
+		if _, err := KillTree(root, 0, walltime.Sleep); err == nil {
 			t.Errorf("KillTree(%d) succeeded", root)
 		}
 	}
 	// A pid beyond pid_max never exists.
-	if _, err := KillTree(1<<30, syscall.SIGKILL, wallclock.Sleep); !errors.Is(err, ErrNotFound) {
+	if _, err := KillTree(1<<30, syscall.SIGKILL, walltime.Sleep); !errors.Is(err, ErrNotFound) {
 		t.Errorf("KillTree(missing) = %v", err)
 	}
 }

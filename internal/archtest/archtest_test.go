@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,7 +34,15 @@ var wallTime = map[string]bool{
 // future to return (a blocking system call), and completes a promise or
 // closes a channel; none posts back into a process. Keyed by
 // "dir/file.go:func".
-var goroutineEdges = map[string]string{}
+var goroutineEdges = map[string]string{
+	"containerizer/containerizer.go:osEdge":          "the Mesos containerizer's blocking kernel work (fork/exec, waitpid, cgroups); it completes the futures it returned",
+	"containerizer/cgroups/oom_linux.go:OOMListen":   "a blocking read of the cgroup's OOM eventfd; it closes a channel",
+	"detector/zookeeper.go:Connect":                  "the ZooKeeper client's session events; they complete futures",
+	"detector/zookeeper.go:zkContender.Contend":      "ZooKeeper calls block; the candidacy completes its futures",
+	"detector/zookeeper.go:Client.Detector":          "ZooKeeper watches block; detections complete futures",
+	"executor/command.go:CommandExecutor.LaunchTask": "waitpid of the task's command in the command executor's own OS process; it reports through the driver's public, goroutine-safe API as any executor does",
+	"executor/run.go:RunCommandExecutor":             "the mesos-executor binary's main waits for its driver to end",
+}
 
 // wallTimeEdges are the only functions in component packages allowed to
 // read wall time, keyed like goroutineEdges.
@@ -241,6 +250,35 @@ func TestNoWallTimeInComponents(t *testing.T) {
 			t.Errorf("wallTimeEdges lists %s, which no longer reads wall time: remove it", k)
 		}
 	}
+}
+
+// wallTimeDirs are the packages outside the components that may read wall
+// time: the engine, the real side of the Clock, Future.Await's real-time
+// bound, the binaries and benchmarks, and test harnesses that drive
+// programs outside our runtime (mesos-go peers, a ZooKeeper JVM).
+var wallTimeDirs = []string{"actor", "process/walltime", "process/future", "cmd", "tests", "internal/mesosgo", "internal/zktest"}
+
+// TestWallTimeOnlyAtEdges extends the component rule to the whole tree:
+// everything else takes time from process.Clock.
+func TestWallTimeOnlyAtEdges(t *testing.T) {
+	var bad []string
+	for _, f := range sources(t) {
+		if isComponent(f.dir) || slices.ContainsFunc(wallTimeDirs, func(d string) bool { return f.dir == d || strings.HasPrefix(f.dir, d+"/") }) {
+			continue // components: TestNoWallTimeInComponents
+		}
+		name := importName(f.ast, "time")
+		if name == "" {
+			continue
+		}
+		inFuncs(f.ast, func(fn string, n ast.Node) {
+			if sel, ok := n.(*ast.SelectorExpr); ok && wallTime[sel.Sel.Name] {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == name {
+					bad = append(bad, fmt.Sprintf("%s: time.%s in %s", f.pos(sel.Pos()), sel.Sel.Name, fn))
+				}
+			}
+		})
+	}
+	report(t, "wall time read outside the runtime's edges (use process.Clock, or process/walltime at a true OS edge)", bad)
 }
 
 func TestNoGoroutinesInComponents(t *testing.T) {

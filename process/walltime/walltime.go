@@ -29,3 +29,14 @@ func (c Clock) After(d time.Duration) (ch <-chan struct{}, stop func()) {
 	cancel := c.AfterFunc(d, func() { close(done) })
 	return done, func() { cancel() }
 }
+
+// Sleep pauses the calling goroutine for d of real time. Only the OS
+// edge of the Mesos containerizer calls it, to pace short, bounded polls
+// of kernel state that has no event to wait on (a cgroups v1 freezer
+// state settling, a cgroup emptying, a process tree reaching SIGSTOP):
+// the kernel moves in real time, so a paused Clock cannot pace them.
+// Those polls run on the containerizer's own goroutines, never on an
+// actor; components pass Sleep along as a pause function and never call it.
+func Sleep(d time.Duration) {
+	time.Sleep(d) // wall-clock: pacing a bounded poll of kernel state
+}
