@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -24,6 +25,10 @@ var ErrIDTaken = errors.New("process id already taken")
 // ErrTerminated fails the future of a dispatch whose target process is gone
 // or terminated before running it.
 var ErrTerminated = errors.New("process terminated")
+
+// DeterministicEpoch is the time at which the clock of a deterministic
+// runtime starts, paused: 2026-01-01 00:00:00 UTC.
+var DeterministicEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Options configure a Runtime. The zero value reads the LIBPROCESS_*
 // environment and listens on a random port of every interface.
@@ -39,7 +44,8 @@ type Options struct {
 	// and UPIDs carry the Advertise (else Bind) address as given.
 	NoNetwork bool
 	// Deterministic runs every mailbox on a seeded single-threaded queue
-	// that Settle (or Step) drives, so a run is a function of Seed.
+	// that Settle (or Step) drives, so a run is a function of Seed; its
+	// clock starts paused at DeterministicEpoch.
 	Deterministic bool
 	// Seed seeds the deterministic dispatcher.
 	Seed uint64
@@ -115,6 +121,12 @@ func New(opts Options) (*Runtime, error) {
 		metrics:     metrics.NewRegistry(),
 	}
 	rt.clock = newClock(rt)
+	if opts.Deterministic {
+		// A deterministic run must not depend on when it runs: its clock
+		// starts paused at a fixed time, so time stamps in messages
+		// (and so the trace) are a function of the seed alone.
+		rt.clock.paused, rt.clock.virtual = true, DeterministicEpoch
+	}
 	seed := opts.Seed
 	if !opts.Deterministic && seed == 0 {
 		seed = rand.Uint64()
