@@ -2,17 +2,10 @@ package slave
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"os/user"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -134,9 +127,8 @@ type monitor struct {
 }
 
 var (
-	attachMu  sync.Mutex
-	monitors  = map[*process.Runtime]bool{}
-	fileRoots = map[*process.Runtime]*filesProcess{}
+	attachMu sync.Mutex
+	monitors = map[*process.Runtime]bool{}
 )
 
 func attachMonitor(rt *process.Runtime, s *Slave) {
@@ -244,210 +236,4 @@ func protoJSON(m protoreflect.Message) jsonObj {
 		return true
 	})
 	return out
-}
-
-// filesProcess serves /files/browse, /files/read and /files/download
-// for paths under the work directories of the runtime's slaves.
-type filesProcess struct {
-	process.Process
-	mu    sync.Mutex
-	roots []string
-}
-
-func attachFiles(rt *process.Runtime, workDir string) {
-	attachMu.Lock()
-	defer attachMu.Unlock()
-	fp := fileRoots[rt]
-	if fp == nil {
-		fp = &filesProcess{}
-		if _, err := rt.Spawn(fp, "files"); err != nil {
-			return
-		}
-		fileRoots[rt] = fp
-	}
-	abs, err := filepath.Abs(workDir)
-	if err != nil {
-		return
-	}
-	fp.mu.Lock()
-	fp.roots = append(fp.roots, abs)
-	fp.mu.Unlock()
-}
-
-// Initialize installs the file routes.
-func (fp *filesProcess) Initialize() {
-	fp.Route("/browse", "Lists a sandbox directory: ?path=", process.Handler(http.HandlerFunc(fp.browse)))
-	fp.Route("/browse.json", "Lists a sandbox directory: ?path=", process.Handler(http.HandlerFunc(fp.browse)))
-	fp.Route("/read", "Reads part of a file: ?path=&offset=&length=", process.Handler(http.HandlerFunc(fp.read)))
-	fp.Route("/read.json", "Reads part of a file: ?path=&offset=&length=", process.Handler(http.HandlerFunc(fp.read)))
-	fp.Route("/download", "Downloads a file: ?path=", process.Handler(http.HandlerFunc(fp.download)))
-	fp.Route("/download.json", "Downloads a file: ?path=", process.Handler(http.HandlerFunc(fp.download)))
-}
-
-// Finalize forgets the runtime's file server.
-func (fp *filesProcess) Finalize() {
-	attachMu.Lock()
-	delete(fileRoots, fp.Runtime())
-	attachMu.Unlock()
-}
-
-// resolve checks that path is under an attached work directory.
-func (fp *filesProcess) resolve(w http.ResponseWriter, r *http.Request) (string, bool) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	p := r.URL.Query().Get("path")
-	if p == "" {
-		http.Error(w, "Expecting 'path=value' in query.", http.StatusBadRequest)
-		return "", false
-	}
-	clean := filepath.Clean(p)
-	real, err := filepath.EvalSymlinks(clean)
-	if err != nil {
-		http.Error(w, "No such file or directory: "+p, http.StatusNotFound)
-		return "", false
-	}
-	fp.mu.Lock()
-	defer fp.mu.Unlock()
-	for _, root := range fp.roots {
-		rroot, err := filepath.EvalSymlinks(root)
-		if err != nil {
-			continue
-		}
-		if real == rroot || strings.HasPrefix(real, rroot+string(filepath.Separator)) {
-			return real, true
-		}
-	}
-	http.Error(w, "No such file or directory: "+p, http.StatusNotFound)
-	return "", false
-}
-
-func fileJSON(path string, fi os.FileInfo) jsonObj {
-	o := jsonObj{"path": path, "size": fi.Size(), "mode": fi.Mode().String(), "mtime": fi.ModTime().Unix(), "nlink": 1}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		o["nlink"], o["uid"], o["gid"] = st.Nlink, userName(st.Uid), groupName(st.Gid)
-	}
-	return o
-}
-
-// userName and groupName name an owner as `ls -l` does (the number when
-// the id has no name).
-func userName(uid uint32) string {
-	id := strconv.Itoa(int(uid))
-	if u, err := user.LookupId(id); err == nil {
-		return u.Username
-	}
-	return id
-}
-
-func groupName(gid uint32) string {
-	id := strconv.Itoa(int(gid))
-	if g, err := user.LookupGroupId(id); err == nil {
-		return g.Name
-	}
-	return id
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func (fp *filesProcess) browse(w http.ResponseWriter, r *http.Request) {
-	dir, ok := fp.resolve(w, r)
-	if !ok {
-		return
-	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		http.Error(w, "Cannot browse "+r.URL.Query().Get("path")+": "+err.Error(), http.StatusNotFound)
-		return
-	}
-	base := r.URL.Query().Get("path")
-	out := []jsonObj{}
-	for _, e := range ents {
-		fi, err := e.Info()
-		if err != nil {
-			continue
-		}
-		out = append(out, fileJSON(filepath.Join(base, e.Name()), fi))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i]["path"].(string) < out[j]["path"].(string) })
-	writeJSON(w, out)
-}
-
-func (fp *filesProcess) read(w http.ResponseWriter, r *http.Request) {
-	path, ok := fp.resolve(w, r)
-	if !ok {
-		return
-	}
-	q := r.URL.Query()
-	offset, length := int64(-1), int64(-1)
-	var err error
-	if v := q.Get("offset"); v != "" {
-		if offset, err = strconv.ParseInt(v, 10, 64); err != nil {
-			http.Error(w, "Failed to parse offset: "+v, http.StatusBadRequest)
-			return
-		}
-	}
-	if v := q.Get("length"); v != "" {
-		if length, err = strconv.ParseInt(v, 10, 64); err != nil || length < -1 {
-			http.Error(w, "Failed to parse length: "+v, http.StatusBadRequest)
-			return
-		}
-	}
-	f, fi, ok := openFile(w, path, "read")
-	if !ok {
-		return
-	}
-	defer f.Close()
-	size := fi.Size()
-	if offset == -1 {
-		writeJSON(w, jsonObj{"offset": size, "data": ""})
-		return
-	}
-	if offset > size {
-		offset = size
-	}
-	const pageSize = 16 * 4096
-	if length == -1 || length > pageSize {
-		length = pageSize
-	}
-	buf := make([]byte, length)
-	n, err := f.ReadAt(buf, offset)
-	if err != nil && err != io.EOF {
-		http.Error(w, fmt.Sprintf("Failed to read file: %v", err), http.StatusInternalServerError)
-		return
-	}
-	writeJSON(w, jsonObj{"offset": offset, "data": string(buf[:n])})
-}
-
-// openFile opens a regular file for /files/read or /files/download,
-// answering 404 (missing) or 400 (a directory) itself.
-func openFile(w http.ResponseWriter, path, verb string) (*os.File, os.FileInfo, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		http.Error(w, "Failed to open file: "+err.Error(), http.StatusNotFound)
-		return nil, nil, false
-	}
-	fi, err := f.Stat()
-	if err != nil || fi.IsDir() {
-		f.Close()
-		http.Error(w, "Cannot "+verb+" a directory", http.StatusBadRequest)
-		return nil, nil, false
-	}
-	return f, fi, true
-}
-
-func (fp *filesProcess) download(w http.ResponseWriter, r *http.Request) {
-	path, ok := fp.resolve(w, r)
-	if !ok {
-		return
-	}
-	f, _, ok := openFile(w, path, "download")
-	if !ok {
-		return
-	}
-	defer f.Close()
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(filepath.Base(path)))
-	_, _ = io.Copy(w, f)
 }

@@ -208,6 +208,9 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	log.Info("slave started", "pid", pid.String(), "master", master.String(), "work_dir", cfg.WorkDir)
+	if logging.Dir != "" {
+		slave.AttachLog(rt, logging.File(program))
+	}
 	if master.ZK != nil {
 		stop, err := master.Follow(log, s.MasterDetected)
 		if err != nil {
