@@ -187,7 +187,7 @@ func (d *Decoder) readBody(req *Request) error {
 		}
 		body, err := readBody(d.r, n, nil)
 		if err != nil {
-			return malformed("truncated body: %v", err)
+			return fmt.Errorf("%w: truncated body: %w", ErrMalformed, err)
 		}
 		req.Body = body
 	}
@@ -258,7 +258,7 @@ func (d *Decoder) readChunked(req *Request) error {
 			}
 		}
 		if body, err = readBody(d.r, size, body); err != nil {
-			return malformed("truncated chunk: %v", err)
+			return fmt.Errorf("%w: truncated chunk: %w", ErrMalformed, err)
 		}
 		crlf := 2
 		b, err := d.r.Peek(1)
