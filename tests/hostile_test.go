@@ -14,6 +14,12 @@ import (
 	"testing"
 	"time"
 
+	pb "google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/master"
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
@@ -211,4 +217,59 @@ func TestHostileFilesBadOffsets(t *testing.T) {
 	if want := fmt.Sprintf(`{"data":"ell","offset":%d}`, 1); code != 200 || strings.TrimSpace(string(body)) != want {
 		t.Errorf("read: %d %s, want %s", code, body, want)
 	}
+}
+
+// A slave that restarts close to its ping timeout (4 of 5 pings missed)
+// and re-registers starts with a clean record: it is not removed at the
+// next ping.
+func TestHostileReregistrationResetsMissedPings(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{})
+	fs := c.StartFakeSlave(slaveResources)
+	id := cluster.Await(c, fs.Registered())
+	process.DropProtobufs[*messages.PongSlaveMessage](c.Expect, fs.Self(), process.Any)
+	for i := 0; i < 5; i++ { // 4 pings missed: the next would remove it
+		c.Advance(15 * time.Second)
+	}
+	shutdown := process.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, fs.Self())
+	reregistered := process.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, fs.Self())
+	info := pb.Clone(fs.Info).(*mesos.SlaveInfo)
+	info.Id = id
+	if err := c.RT.Send(fs.Self(), c.MasterPID, &messages.ReregisterSlaveMessage{Slave: info}); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Await(c, reregistered)
+	c.Advance(15 * time.Second)
+	c.Advance(15 * time.Second)
+	cluster.AssertPending(c, shutdown)
+}
+
+// Re-registration with a slave id the master never issued and the
+// registry does not hold, or one that would be a path, is refused with a
+// ShutdownMessage.
+func TestHostileReregistrationWithForgedSlaveID(t *testing.T) {
+	store := master.FileRegistry{Path: filepath.Join(t.TempDir(), "registry")}
+	c := cluster.Start(t, cluster.Options{Master: master.Config{Registry: store}})
+	real := c.StartFakeSlave(slaveResources)
+	id := cluster.Await(c, real.Registered()).GetValue()
+	masterID := id[:strings.LastIndex(id, "-S")]
+	for _, forged := range []string{"../../etc", "a/b", masterID + "-S99", "0f0f0f0f-1111-4222-8333-444444444444-S0"} {
+		fake := c.StartFakeSlave(slaveResources)
+		shutdown := process.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, fake.Self())
+		info := pb.Clone(fake.Info).(*mesos.SlaveInfo)
+		info.Id = &mesos.SlaveID{Value: pb.String(forged)}
+		if err := c.RT.Send(fake.Self(), c.MasterPID, &messages.ReregisterSlaveMessage{Slave: info}); err != nil {
+			t.Fatal(err)
+		}
+		if m := cluster.Await(c, shutdown); !strings.Contains(m.GetMessage(), "unknown id") {
+			t.Errorf("%s: shutdown %q", forged, m.GetMessage())
+		}
+	}
+	// The real one re-registers fine.
+	again := process.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, real.Self())
+	info := pb.Clone(real.Info).(*mesos.SlaveInfo)
+	info.Id = &mesos.SlaveID{Value: pb.String(id)}
+	if err := c.RT.Send(real.Self(), c.MasterPID, &messages.ReregisterSlaveMessage{Slave: info}); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Await(c, again)
 }
