@@ -92,6 +92,8 @@ func (a *Address) Register(fs *flags.FlagSet, def uint) {
 	fs.Uint(&a.Port, "port", def, "Port to listen on.")
 	fs.OptString(&a.AdvertiseIP, "advertise_ip", "IP address advertised to reach this daemon (behind NAT).")
 	fs.Uint(&a.AdvertisePort, "advertise_port", 0, "Port advertised to reach this daemon (0: the bound port).")
+	fs.Check("port", flags.AtMost(&a.Port, 65535))
+	fs.Check("advertise_port", flags.AtMost(&a.AdvertisePort, 65535))
 }
 
 // Options returns the runtime options for the address flags.
