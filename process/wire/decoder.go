@@ -52,13 +52,14 @@ type Decoder struct {
 	maxBodyBytes   int64
 	local          upid.UPID // receiver address of decoded messages
 	resolve        upid.Resolver
-	headerDone     func()
+	headerDone     func(bodyLen int64)
 }
 
 // OnHeader sets a function called each time a request's header has been
-// read, before its body (the server moves from its header deadline to its
-// body deadline there).
-func (d *Decoder) OnHeader(f func()) { d.headerDone = f }
+// read, before its body, with the declared body length (-1: chunked or
+// unknown). The server moves from its header deadline to its body
+// deadline there.
+func (d *Decoder) OnHeader(f func(bodyLen int64)) { d.headerDone = f }
 
 // SetResolver sets how host names in sender UPIDs are resolved (default:
 // the system resolver). Tests and fuzzing use one that needs no DNS.
@@ -124,7 +125,15 @@ func (d *Decoder) Next() (*Request, error) {
 		req.Header.Add(textproto.CanonicalMIMEHeaderKey(name), strings.TrimSpace(value))
 	}
 	if d.headerDone != nil {
-		d.headerDone()
+		n := int64(0)
+		if req.Header.Get("Transfer-Encoding") != "" {
+			n = -1
+		} else if cl := req.Header.Get("Content-Length"); cl != "" {
+			if n, err = strconv.ParseInt(cl, 10, 64); err != nil {
+				n = -1
+			}
+		}
+		d.headerDone(n)
 	}
 	if proto == "HTTP/1.0" {
 		req.Close = !strings.EqualFold(req.Header.Get("Connection"), "keep-alive")

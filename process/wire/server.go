@@ -36,24 +36,19 @@ func (t *Transport) serve(c net.Conn) {
 	br := bufio.NewReaderSize(c, 64<<10)
 	bw := bufio.NewWriterSize(c, 16<<10)
 	dec := NewDecoder(br, t.opts.MaxHeaderBytes, t.opts.MaxBodyBytes, t.local)
-	dec.OnHeader(func() { t.deadline(c, t.opts.ReadBodyTimeout) })
+	var dl deadline
+	dec.OnHeader(func(n int64) {
+		if n < 0 || n > int64(br.Buffered()) { // the body is still to come
+			dl.set(c, t.opts.ReadBodyTimeout)
+		}
+	})
 	carriedMessages := false
 	for {
-		if br.Buffered() == 0 {
-			idle := t.opts.InboundIdleTimeout
-			if carriedMessages {
-				idle = t.opts.LinkIdleTimeout
-			}
-			t.deadline(c, idle)
-			if _, err := br.Peek(1); err != nil {
-				if isTimeout(err) {
-					t.log.Debug("closing idle inbound connection", "peer", c.RemoteAddr().String())
-				}
-				_ = bw.Flush()
-				return
-			}
+		if br.Buffered() == 0 && !t.awaitRequest(c, br, &dl, carriedMessages) {
+			_ = bw.Flush()
+			return
 		}
-		t.deadline(c, t.opts.ReadHeaderTimeout)
+		dl.set(c, t.opts.ReadHeaderTimeout)
 		req, err := dec.Next()
 		if err != nil {
 			switch {
@@ -73,24 +68,27 @@ func (t *Transport) serve(c net.Conn) {
 			case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed):
 				t.log.Debug("inbound connection ended", "peer", c.RemoteAddr().String(), "err", err)
 			}
-			t.deadline(c, time.Second) // for the answer above, if any
+			dl.set(c, time.Second) // for the answer above, if any
 			_ = bw.Flush()
 			return
 		}
-		_ = c.SetReadDeadline(time.Time{})
 		if m := req.Message; m != nil {
+			// Delivery does not block: the header deadline may stay.
 			carriedMessages = true
 			if t.recv.Deliver(m) {
 				_, _ = bw.Write(accepted)
 			} else {
 				_, _ = bw.Write(notFound)
 			}
-		} else if streamed, ok := t.serveHTTP(ctx, c, br, bw, req); streamed || !ok {
-			// A streamed response ends the connection: the peer may not
-			// have read all of it, and a watcher read its side meanwhile.
-			// So does a handler that panicked.
-			_ = bw.Flush()
-			return
+		} else {
+			dl.set(c, 0) // a handler may take long, a stream longer
+			if streamed, ok := t.serveHTTP(ctx, c, br, bw, req); streamed || !ok {
+				// A streamed response ends the connection: the peer may
+				// not have read all of it, and a watcher read its side
+				// meanwhile. So does a handler that panicked.
+				_ = bw.Flush()
+				return
+			}
 		}
 		if req.Close {
 			_ = bw.Flush()
@@ -106,13 +104,56 @@ func (t *Transport) serve(c net.Conn) {
 	}
 }
 
-// deadline sets c's read deadline d from now; d <= 0 clears it.
-func (t *Transport) deadline(c net.Conn, d time.Duration) {
+// awaitRequest waits for the first byte of the next request, up to the
+// idle timeout. A connection without one (a link that carried messages,
+// by default) waits on under the header deadline, re-armed each time it
+// passes, so that a busy link does not move its deadline per message.
+func (t *Transport) awaitRequest(c net.Conn, br *bufio.Reader, dl *deadline, carriedMessages bool) bool {
+	idle := t.opts.InboundIdleTimeout
+	if carriedMessages {
+		idle = t.opts.LinkIdleTimeout
+	}
+	for {
+		if idle > 0 {
+			dl.set(c, idle)
+		} else {
+			dl.set(c, t.opts.ReadHeaderTimeout)
+		}
+		_, err := br.Peek(1)
+		switch {
+		case err == nil:
+			return true
+		case isTimeout(err) && idle <= 0:
+			continue
+		case isTimeout(err):
+			t.log.Debug("closing idle inbound connection", "peer", c.RemoteAddr().String())
+		}
+		return false
+	}
+}
+
+// deadline tracks a connection's read deadline so that it is moved only
+// when it changes by more than deadlineSlack: a stream of messages then
+// costs no deadline update per message.
+type deadline struct{ at time.Time }
+
+const deadlineSlack = time.Second
+
+// set makes c's read deadline d from now; d <= 0 clears it.
+func (dl *deadline) set(c net.Conn, d time.Duration) {
 	if d <= 0 {
-		_ = c.SetReadDeadline(time.Time{})
+		if !dl.at.IsZero() {
+			dl.at = time.Time{}
+			_ = c.SetReadDeadline(dl.at)
+		}
 		return
 	}
-	_ = c.SetReadDeadline(time.Now().Add(d)) // wall clock: a socket deadline at the OS edge
+	at := time.Now().Add(d) // wall clock: a socket deadline at the OS edge
+	if !dl.at.IsZero() && dl.at.Before(at) && at.Sub(dl.at) < deadlineSlack && d > 2*deadlineSlack {
+		return // close enough: the deadline set a moment ago stands
+	}
+	dl.at = at
+	_ = c.SetReadDeadline(at)
 }
 
 func isTimeout(err error) bool {
