@@ -91,6 +91,7 @@ type flag struct {
 	optional bool   // left out of Values until set
 	builtin  bool   // --help and --version: command line only, not in Values
 	set      bool
+	checks   []func() error // run after each value is set
 }
 
 func (f *flag) isBool() bool {
@@ -188,7 +189,8 @@ func (fs *FlagSet) Float64(p *float64, name string, def float64, help string) {
 }
 
 // Duration defines a duration flag bound to p, which is set to def now.
-// Values are read with ParseDuration and shown with FormatDuration.
+// Values are read with ParseDuration and shown with FormatDuration; a
+// negative value is refused (no daemon flag takes one).
 func (fs *FlagSet) Duration(p *time.Duration, name string, def time.Duration, help string) {
 	*p = def
 	fs.define(&flag{name: name, help: help, value: durationValue{p}, def: FormatDuration(def)})
@@ -208,6 +210,57 @@ func (fs *FlagSet) Var(value Value, name, help string) {
 		panic(fmt.Sprintf("flags: nil Value for flag --%s", name))
 	}
 	fs.define(&flag{name: name, help: help, value: value, def: value.String()})
+}
+
+// Check adds a check to the flag name, run after each value given for it
+// (command line, environment or Set); an error refuses the value, naming
+// the flag. See Positive, AtMost and Between for common checks.
+func (fs *FlagSet) Check(name string, check func() error) {
+	f := fs.flags[name]
+	if f == nil {
+		panic(fmt.Sprintf("flags: check of undefined flag --%s", name))
+	}
+	f.checks = append(f.checks, check)
+}
+
+// Positive checks that a duration flag is more than zero.
+func Positive(p *time.Duration) func() error {
+	return func() error {
+		if *p <= 0 {
+			return fmt.Errorf("must be positive, got %s", FormatDuration(*p))
+		}
+		return nil
+	}
+}
+
+// AtMost checks that an unsigned flag is at most max.
+func AtMost(p *uint, max uint) func() error {
+	return func() error {
+		if *p > max {
+			return fmt.Errorf("must be at most %d, got %d", max, *p)
+		}
+		return nil
+	}
+}
+
+// AtLeast checks that an unsigned flag is at least min.
+func AtLeast(p *uint, min uint) func() error {
+	return func() error {
+		if *p < min {
+			return fmt.Errorf("must be at least %d, got %d", min, *p)
+		}
+		return nil
+	}
+}
+
+// Between checks that a floating-point flag is within [lo, hi].
+func Between(p *float64, lo, hi float64) func() error {
+	return func() error {
+		if *p < lo || *p > hi {
+			return fmt.Errorf("must be between %g and %g, got %g", lo, hi, *p)
+		}
+		return nil
+	}
 }
 
 // IsSet reports whether the flag name was given, on the command line, in
@@ -377,6 +430,11 @@ func (fs *FlagSet) apply(f *flag, value, env string) error {
 	}
 	if err := f.value.Set(text); err != nil {
 		return fmt.Errorf("invalid value %q for flag --%s%s: %w", value, f.name, from, err)
+	}
+	for _, check := range f.checks {
+		if err := check(); err != nil {
+			return fmt.Errorf("invalid value %q for flag --%s%s: %w", value, f.name, from, err)
+		}
 	}
 	f.set = true
 	return nil

@@ -307,6 +307,9 @@ func (v durationValue) Set(s string) error {
 	if err != nil {
 		return err
 	}
+	if d < 0 {
+		return fmt.Errorf("duration %q: must not be negative", s)
+	}
 	*v.p = d
 	return nil
 }

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -161,6 +162,11 @@ func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 		m.send(from, &messages.ShutdownMessage{Message: proto.String("Agent attempted to re-register after removal")})
 		return
 	}
+	if reason := m.unknownSlaveID(id); reason != "" {
+		m.log.Warn("refusing re-registration", "slave", id, "from", from.String(), "reason", reason)
+		m.send(from, &messages.ShutdownMessage{Message: proto.String("Agent attempted to re-register with an unknown id: " + reason)})
+		return
+	}
 	m.metrics.slaveReregistrations.Inc()
 	delete(m.recovered, id)
 	admitted := m.registrar.admit(info)
@@ -215,6 +221,32 @@ func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 		m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
 	})
 	m.updateSlaveFrameworks(s)
+}
+
+// unknownSlaveID says why a re-registering slave's id is refused, or ""
+// when it is acceptable: ids are made of safe characters only (they name
+// directories on the slave), and the master or its registry must know
+// them. Without a durable registry, an id from another master (one that
+// failed over) is readmitted, as Mesos does with a non-strict registry.
+func (m *Master) unknownSlaveID(id string) string {
+	if len(id) > 256 || id == "." || id == ".." {
+		return "malformed id"
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return "id holds characters other than letters, digits, '-', '_' and '.'"
+		}
+	}
+	if m.slaves[id] != nil || m.recovered[id] != nil || m.registrar.has(id) {
+		return ""
+	}
+	if strings.HasPrefix(id, m.id+"-") {
+		return "this master never issued the id"
+	}
+	if m.cfg.Registry != nil {
+		return "the registry does not hold the id"
+	}
+	return ""
 }
 
 // updateSlaveFrameworks tells a (re)registered slave the current pids of
@@ -381,6 +413,10 @@ func (o *observer) reconnected() {
 	process.Run(o.Runtime(), o.Self(), func() {
 		o.slave = pid
 		o.connected = true
+		// A re-registered slave starts with a clean record: pings it
+		// missed before do not count against it.
+		o.pinged = false
+		o.misses = 0
 	})
 }
 

@@ -3,9 +3,12 @@ package process
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -91,6 +94,12 @@ func Handler(h http.Handler) RouteHandler {
 	return func(r *http.Request) future.Future[*Response] {
 		pr := future.NewPromise[*Response]()
 		go func() {
+			defer func() {
+				if v := recover(); v != nil {
+					slog.Error("http handler panicked", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+					pr.Associate(Status(http.StatusInternalServerError, "internal error"))
+				}
+			}()
 			rec := &recorder{header: http.Header{}, status: http.StatusOK}
 			h.ServeHTTP(rec, r)
 			pr.Set(&Response{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()})
@@ -121,7 +130,7 @@ func (p *Process) handleHTTP(e *httpEvent) {
 	path := e.path
 	for {
 		if r, ok := p.routes[path]; ok {
-			e.promise.Associate(r.handler(e.req))
+			e.promise.Associate(p.callRoute(r.handler, e))
 			return
 		}
 		if path == "/" || path == "" {
@@ -135,6 +144,18 @@ func (p *Process) handleHTTP(e *httpEvent) {
 		}
 	}
 	e.promise.Associate(Status(http.StatusNotFound, "no route "+e.path+" on process "+p.self.ID))
+}
+
+// callRoute runs a route handler; a panic in it ends only the request
+// (500), not the process.
+func (p *Process) callRoute(h RouteHandler, e *httpEvent) (f future.Future[*Response]) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.rt.logger.Error("http route panicked", "process", p.self.ID, "path", e.req.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			f = Status(http.StatusInternalServerError, "internal error")
+		}
+	}()
+	return h(e.req)
 }
 
 // ServeHTTP routes a plain HTTP request to the process named by the first
@@ -199,13 +220,24 @@ func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		flush()
-		if err := resp.Stream(w, flush); err != nil {
+		if err := rt.stream(resp, w, flush); err != nil {
 			rt.logger.Debug("http stream ended", "path", r.URL.Path, "err", err)
 		}
 		return
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(resp.Body)
+}
+
+// stream runs a response's Stream; a panic in it ends only the stream.
+func (rt *Runtime) stream(resp *Response, w io.Writer, flush func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			rt.logger.Error("http stream panicked", "panic", v, "stack", string(debug.Stack()))
+			err = fmt.Errorf("stream panicked: %v", v)
+		}
+	}()
+	return resp.Stream(w, flush)
 }
 
 // splitPath splits "/id/rest" into the percent-decoded id and "/rest".

@@ -39,6 +39,7 @@ var figures = []figure{
 	{"allocator", allocatorGrid},
 	{"launch", launchLatency},
 	{"recovery", recoveryTime},
+	{"flood", flood},
 }
 
 func main() {

@@ -53,6 +53,7 @@ func run(args, environ []string) int {
 	fs.String(&lf.resources, "resources", "cpus:2;mem:2048;disk:4096;ports:[31000-32000]", "Resources of each slave.")
 	fs.String(&lf.isolation, "isolation", "posix/cpu,posix/mem", "Isolators of the slaves.")
 	fs.Duration(&lf.allocationInterval, "allocation_interval", time.Second, "Interval between allocation batches.")
+	fs.Check("allocation_interval", flags.Positive(&lf.allocationInterval))
 	fs.Duration(&lf.offerTimeout, "offer_timeout", 0, "Rescind offers not answered within this time (0: never).")
 	fs.String(&lf.cluster, "cluster", "local", "Cluster name shown in the web UI.")
 	lf.logging.Register(fs)

@@ -38,6 +38,9 @@ func (l *Logging) Register(fs *flags.FlagSet) {
 	fs.Bool(&l.Quiet, "quiet", false, "Do not log to stderr.")
 }
 
+// File is the log file of program under --log_dir.
+func (l *Logging) File(program string) string { return filepath.Join(l.Dir, program+".log") }
+
 // Logger builds the daemon's logger and makes it slog's default. The
 // returned function closes the log file.
 func (l *Logging) Logger(program string) (*slog.Logger, func(), error) {
@@ -63,7 +66,7 @@ func (l *Logging) Logger(program string) (*slog.Logger, func(), error) {
 		if err := os.MkdirAll(l.Dir, 0o755); err != nil {
 			return nil, nil, fmt.Errorf("--log_dir: %w", err)
 		}
-		f, err := os.OpenFile(filepath.Join(l.Dir, program+".log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(l.File(program), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--log_dir: %w", err)
 		}
@@ -90,6 +93,8 @@ func (a *Address) Register(fs *flags.FlagSet, def uint) {
 	fs.Uint(&a.Port, "port", def, "Port to listen on.")
 	fs.OptString(&a.AdvertiseIP, "advertise_ip", "IP address advertised to reach this daemon (behind NAT).")
 	fs.Uint(&a.AdvertisePort, "advertise_port", 0, "Port advertised to reach this daemon (0: the bound port).")
+	fs.Check("port", flags.AtMost(&a.Port, 65535))
+	fs.Check("advertise_port", flags.AtMost(&a.AdvertisePort, 65535))
 }
 
 // Options returns the runtime options for the address flags.

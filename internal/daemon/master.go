@@ -76,6 +76,12 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.OptString(&m.ACLs, "acls", "ACLs (register_frameworks, run_tasks, shutdown_frameworks) as JSON, or a path (or file://) holding them.")
 	fs.String(&m.Authorizers, "authorizers", "local", "Authorizer (local).")
 	fs.OptString(&m.WebUIDir, "webui_dir", "Serve the web UI from this directory instead of the embedded assets.")
+	fs.Check("allocation_interval", flags.Positive(&m.AllocationInterval))
+	fs.Check("zk_session_timeout", flags.Positive(&m.ZKSessionTimeout))
+	fs.Check("slave_ping_timeout", flags.Positive(&m.SlavePingTimeout))
+	fs.Check("slave_reregister_timeout", flags.Positive(&m.SlaveReregisterTimeout))
+	fs.Check("max_slave_ping_timeouts", flags.AtLeast(&m.MaxSlavePingTimeouts, 1))
+	fs.Check("quorum", flags.AtLeast(&m.Quorum, 1))
 }
 
 // Config validates the flags and returns the master configuration.

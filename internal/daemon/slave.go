@@ -75,6 +75,11 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.OptString(&s.Credential, "credential", "Path (or file://) of this slave's credential: `principal secret` or JSON {\"principal\":..,\"secret\":..}; the slave authenticates before registering.")
 	fs.String(&s.Authenticatee, "authenticatee", "crammd5", "Authentication mechanism (crammd5).")
 	fs.Bool(&s.SwitchUser, "switch_user", true, "Run executors as the framework's user (when the slave runs as root).")
+	fs.Check("recovery_timeout", flags.Positive(&s.RecoveryTimeout))
+	fs.Check("executor_registration_timeout", flags.Positive(&s.ExecutorRegistrationTimeout))
+	fs.Check("executor_reregistration_timeout", flags.Positive(&s.ExecutorReregistrationTimeout))
+	fs.Check("disk_watch_interval", flags.Positive(&s.DiskWatchInterval))
+	fs.Check("gc_disk_headroom", flags.Between(&s.GCDiskHeadroom, 0, 1))
 }
 
 // Config returns the slave configuration for master.
@@ -213,6 +218,9 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	log.Info("slave started", "pid", pid.String(), "master", master.String(), "work_dir", cfg.WorkDir)
+	if logging.Dir != "" {
+		slave.AttachLog(rt, logging.File(program))
+	}
 	if master.ZK != nil {
 		stop, err := master.Follow(rt.Clock(), log, s.MasterDetected)
 		if err != nil {

@@ -24,6 +24,13 @@ const (
 // ErrMalformed wraps every decoding error caused by the peer's bytes.
 var ErrMalformed = errors.New("malformed request")
 
+// ErrBodyTooLarge and ErrHeaderTooLarge wrap (besides ErrMalformed) a
+// request over the decoder's limits; the server answers 413 and 431.
+var (
+	ErrBodyTooLarge   = errors.New("request body too large")
+	ErrHeaderTooLarge = errors.New("request header too large")
+)
+
 // Request is one decoded request: a libprocess message (Message set) or
 // a plain HTTP request for a route.
 type Request struct {
@@ -45,7 +52,14 @@ type Decoder struct {
 	maxBodyBytes   int64
 	local          upid.UPID // receiver address of decoded messages
 	resolve        upid.Resolver
+	headerDone     func(bodyLen int64)
 }
+
+// OnHeader sets a function called each time a request's header has been
+// read, before its body, with the declared body length (-1: chunked or
+// unknown). The server moves from its header deadline to its body
+// deadline there.
+func (d *Decoder) OnHeader(f func(bodyLen int64)) { d.headerDone = f }
 
 // SetResolver sets how host names in sender UPIDs are resolved (default:
 // the system resolver). Tests and fuzzing use one that needs no DNS.
@@ -110,6 +124,17 @@ func (d *Decoder) Next() (*Request, error) {
 		}
 		req.Header.Add(textproto.CanonicalMIMEHeaderKey(name), strings.TrimSpace(value))
 	}
+	if d.headerDone != nil {
+		n := int64(0)
+		if req.Header.Get("Transfer-Encoding") != "" {
+			n = -1
+		} else if cl := req.Header.Get("Content-Length"); cl != "" {
+			if n, err = strconv.ParseInt(cl, 10, 64); err != nil {
+				n = -1
+			}
+		}
+		d.headerDone(n)
+	}
 	if proto == "HTTP/1.0" {
 		req.Close = !strings.EqualFold(req.Header.Get("Connection"), "keep-alive")
 	} else {
@@ -131,7 +156,7 @@ func (d *Decoder) readLine(budget *int) (string, error) {
 		chunk, err := d.r.ReadSlice('\n')
 		*budget -= len(chunk)
 		if *budget < 0 {
-			return "", malformed("header larger than %d bytes", d.maxHeaderBytes)
+			return "", fmt.Errorf("%w: %w: over %d bytes", ErrMalformed, ErrHeaderTooLarge, d.maxHeaderBytes)
 		}
 		buf = append(buf, chunk...)
 		if err == nil {
@@ -167,14 +192,42 @@ func (d *Decoder) readBody(req *Request) error {
 			return malformed("bad Content-Length %q", req.Header.Get("Content-Length"))
 		}
 		if n > d.maxBodyBytes {
-			return malformed("body of %d bytes over the limit of %d", n, d.maxBodyBytes)
+			return tooLarge("body of %d bytes over the limit of %d", n, d.maxBodyBytes)
 		}
-		req.Body = make([]byte, n)
-		if _, err := io.ReadFull(d.r, req.Body); err != nil {
-			return malformed("truncated body: %v", err)
+		body, err := readBody(d.r, n, nil)
+		if err != nil {
+			return fmt.Errorf("%w: truncated body: %w", ErrMalformed, err)
 		}
+		req.Body = body
 	}
 	return nil
+}
+
+func tooLarge(format string, args ...any) error {
+	return fmt.Errorf("%w: %w: %s", ErrMalformed, ErrBodyTooLarge, fmt.Sprintf(format, args...))
+}
+
+// bodyStep is how much of a body is allocated ahead of the bytes that
+// arrive: a declared size costs nothing until the peer sends it.
+const bodyStep = 64 << 10
+
+// readBody appends n bytes from r to buf, growing it as the bytes arrive.
+func readBody(r io.Reader, n int64, buf []byte) ([]byte, error) {
+	for n > 0 {
+		step := min(n, bodyStep)
+		if free := int64(cap(buf) - len(buf)); free < step {
+			grown := make([]byte, len(buf), int64(len(buf))+max(step, int64(len(buf))))
+			copy(grown, buf)
+			buf = grown
+		}
+		start := len(buf)
+		buf = buf[:start+int(step)]
+		if _, err := io.ReadFull(r, buf[start:]); err != nil {
+			return nil, err
+		}
+		n -= step
+	}
+	return buf, nil
 }
 
 func (d *Decoder) readChunked(req *Request) error {
@@ -194,7 +247,7 @@ func (d *Decoder) readChunked(req *Request) error {
 			return malformed("bad chunk size %q", truncate(line))
 		}
 		if int64(len(body))+size > d.maxBodyBytes {
-			return malformed("chunked body over the limit of %d bytes", d.maxBodyBytes)
+			return tooLarge("chunked body over the limit of %d bytes", d.maxBodyBytes)
 		}
 		if size == 0 {
 			// Trailers, up to the blank line.
@@ -213,10 +266,8 @@ func (d *Decoder) readChunked(req *Request) error {
 				}
 			}
 		}
-		start := len(body)
-		body = append(body, make([]byte, size)...)
-		if _, err := io.ReadFull(d.r, body[start:]); err != nil {
-			return malformed("truncated chunk: %v", err)
+		if body, err = readBody(d.r, size, body); err != nil {
+			return fmt.Errorf("%w: truncated chunk: %w", ErrMalformed, err)
 		}
 		crlf := 2
 		b, err := d.r.Peek(1)

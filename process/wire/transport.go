@@ -8,7 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gomesos/gomesos/process/upid"
@@ -41,6 +44,33 @@ type Options struct {
 	MaxBodyBytes   int64         // default 64 MiB; a larger declared size closes the connection
 	IdleTimeout    time.Duration // an unlinked outbound connection with nothing queued closes after this; default 5 s
 	DialTimeout    time.Duration // default 10 s
+
+	// Limits of inbound connections; these are socket deadlines (the OS
+	// edge), not Clock timers. Zero takes the LIBPROCESS_* environment
+	// variable named, else the default.
+
+	// MaxConnections caps the open inbound connections; more are closed
+	// as soon as they are accepted. LIBPROCESS_MAX_CONNECTIONS; default
+	// 10,000; negative: no cap.
+	MaxConnections int
+	// ReadHeaderTimeout bounds the time from a request's first byte to the
+	// end of its header (slow headers are a flood). LIBPROCESS_READ_HEADER_TIMEOUT;
+	// default 30 s.
+	ReadHeaderTimeout time.Duration
+	// ReadBodyTimeout bounds reading a request's body once its header is
+	// in. LIBPROCESS_READ_BODY_TIMEOUT; default 5 minutes.
+	ReadBodyTimeout time.Duration
+	// InboundIdleTimeout closes an inbound connection that has waited this
+	// long for its next request and has never carried a libprocess message
+	// (an HTTP client, or a socket opened and left). LIBPROCESS_IDLE_TIMEOUT;
+	// default 5 minutes.
+	InboundIdleTimeout time.Duration
+	// LinkIdleTimeout is the same for a connection that has carried
+	// libprocess messages: its peer may use it as a link, and closing it
+	// tells the peer we exited (an executor whose tasks run quietly for
+	// hours would shut down). LIBPROCESS_LINK_IDLE_TIMEOUT; default and
+	// zero: never; negative: never.
+	LinkIdleTimeout time.Duration
 	// OnExited is called once when a linked (persistent) outbound
 	// connection fails to connect, errors, or reaches EOF.
 	OnExited func(from upid.UPID, to netip.AddrPort)
@@ -79,6 +109,79 @@ type Transport struct {
 	conns   map[connKey]*outConn
 	inbound map[net.Conn]struct{}
 	closed  bool
+
+	refused   atomic.Int64 // inbound connections closed over the cap
+	acceptLog throttle     // accept errors
+	refuseLog throttle     // connections refused over the cap
+}
+
+// Default limits of inbound connections.
+const (
+	DefaultMaxConnections     = 10000
+	DefaultReadHeaderTimeout  = 30 * time.Second
+	DefaultReadBodyTimeout    = 5 * time.Minute
+	DefaultInboundIdleTimeout = 5 * time.Minute
+)
+
+// limitDefaults fills the zero inbound limits from the environment
+// (getenv) or the defaults.
+func (o *Options) limitDefaults(getenv func(string) string) {
+	if o.MaxConnections == 0 {
+		o.MaxConnections = DefaultMaxConnections
+		if n, err := strconv.Atoi(getenv("LIBPROCESS_MAX_CONNECTIONS")); err == nil && n != 0 {
+			o.MaxConnections = n
+		}
+	}
+	dur := func(d *time.Duration, env string, def time.Duration) {
+		if *d != 0 {
+			return
+		}
+		*d = def
+		if v, err := time.ParseDuration(getenv(env)); err == nil && v != 0 {
+			*d = v
+		}
+	}
+	dur(&o.ReadHeaderTimeout, "LIBPROCESS_READ_HEADER_TIMEOUT", DefaultReadHeaderTimeout)
+	dur(&o.ReadBodyTimeout, "LIBPROCESS_READ_BODY_TIMEOUT", DefaultReadBodyTimeout)
+	dur(&o.InboundIdleTimeout, "LIBPROCESS_IDLE_TIMEOUT", DefaultInboundIdleTimeout)
+	dur(&o.LinkIdleTimeout, "LIBPROCESS_LINK_IDLE_TIMEOUT", -1)
+}
+
+// throttle lets a repeated log line through at most once a second, with
+// the number of occurrences since the last one.
+type throttle struct {
+	mu    sync.Mutex
+	last  time.Time
+	count int
+}
+
+// note counts one occurrence and returns how many to report, or 0 when
+// the line is held back.
+func (th *throttle) note() int {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	th.count++
+	now := time.Now() // wall clock: the OS edge, not a component's time
+	if now.Sub(th.last) < time.Second {
+		return 0
+	}
+	n := th.count
+	th.last, th.count = now, 0
+	return n
+}
+
+// Stats are counters of the listening port.
+type Stats struct {
+	Inbound int   // open inbound connections
+	Refused int64 // inbound connections closed over MaxConnections
+}
+
+// Stats returns the port's counters.
+func (t *Transport) Stats() Stats {
+	t.mu.Lock()
+	n := len(t.inbound)
+	t.mu.Unlock()
+	return Stats{Inbound: n, Refused: t.refused.Load()}
 }
 
 type connKey struct {
@@ -101,6 +204,7 @@ func Listen(bind, advertise netip.AddrPort, recv Receiver, opts Options) (*Trans
 	if opts.Clock == nil {
 		opts.Clock = walltime.Clock{}
 	}
+	opts.limitDefaults(os.Getenv)
 	ln, err := net.Listen("tcp4", bind.String())
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", bind, err)
@@ -158,22 +262,51 @@ func (t *Transport) Close() error {
 	return err
 }
 
+// accept takes inbound connections. Accept errors (such as running out
+// of file descriptors) back off, 5 ms doubling to 1 s as net/http does,
+// and are logged at most once a second; connections over MaxConnections
+// are closed at once.
 func (t *Transport) accept() {
 	defer t.wg.Done()
+	var delay time.Duration
 	for {
 		c, err := t.ln.Accept()
 		if err != nil {
-			if t.ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				t.log.Warn("accept failed", "err", err)
-				continue
+			if t.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			if delay == 0 {
+				delay = 5 * time.Millisecond
+			} else if delay *= 2; delay > time.Second {
+				delay = time.Second
+			}
+			if n := t.acceptLog.note(); n > 0 {
+				t.log.Warn("accept failed; backing off", "err", err, "failures", n, "retry_in", delay)
+			}
+			timer := time.NewTimer(delay) // wall clock: the OS edge
+			select {
+			case <-t.ctx.Done():
+				timer.Stop()
+				return
+			case <-timer.C:
+			}
+			continue
 		}
+		delay = 0
 		t.mu.Lock()
 		if t.closed {
 			t.mu.Unlock()
 			_ = c.Close()
 			return
+		}
+		if max := t.opts.MaxConnections; max > 0 && len(t.inbound) >= max {
+			t.mu.Unlock()
+			_ = c.Close()
+			t.refused.Add(1)
+			if n := t.refuseLog.note(); n > 0 {
+				t.log.Warn("too many inbound connections; closing new ones", "max", max, "refused", n)
+			}
+			continue
 		}
 		t.inbound[c] = struct{}{}
 		t.wg.Add(1)

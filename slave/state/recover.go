@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -20,6 +21,9 @@ type Slave struct {
 	Frameworks map[string]*Framework
 	// Errors counts the problems skipped (non-strict recovery).
 	Errors []error
+	// Truncated lists the append-only files whose partial trailing
+	// record (a crash in mid-write) recovery cut off.
+	Truncated []string
 }
 
 // Framework is a recovered framework.
@@ -70,9 +74,11 @@ func (t *Task) Pending() []*messages.StatusUpdate {
 }
 
 // Recover reads the state the last slave checkpointed under paths. It
-// returns nil (and no error) when there is none. With strict, any
-// unreadable or torn checkpoint is an error; otherwise it is skipped and
-// listed in Slave.Errors.
+// returns nil (and no error) when there is none. A partial trailing
+// record of an append-only file (a crash in mid-append) is truncated
+// away and logged, in either mode. With strict, any other unreadable or
+// corrupt checkpoint is an error naming the file; otherwise it is skipped
+// and listed in Slave.Errors.
 func Recover(paths Paths, strict bool) (*Slave, error) {
 	target, err := os.Readlink(paths.LatestSlave())
 	if errors.Is(err, fs.ErrNotExist) {
@@ -117,7 +123,7 @@ func Recover(paths Paths, strict bool) (*Slave, error) {
 			return nil, fmt.Errorf("recover: %w", err)
 		}
 		for _, eid := range eids {
-			e, err := recoverExecutor(paths, sid, fid, eid, fail)
+			e, err := recoverExecutor(s, paths, sid, fid, eid, fail)
 			if err != nil {
 				return nil, err
 			}
@@ -130,7 +136,7 @@ func Recover(paths Paths, strict bool) (*Slave, error) {
 	return s, nil
 }
 
-func recoverExecutor(paths Paths, sid, fid, eid string, fail func(error) error) (*Executor, error) {
+func recoverExecutor(s *Slave, paths Paths, sid, fid, eid string, fail func(error) error) (*Executor, error) {
 	e := &Executor{ID: eid, Runs: make(map[string]*Run)}
 	var err error
 	if e.Info, err = ReadMessage(paths.ExecutorInfo(sid, fid, eid), func() *mesos.ExecutorInfo { return new(mesos.ExecutorInfo) }); err != nil {
@@ -169,6 +175,17 @@ func recoverExecutor(paths Paths, sid, fid, eid string, fail func(error) error) 
 				continue
 			}
 			records, err := ReadMessages(paths.TaskUpdates(sid, fid, eid, cid, tid), func() *messages.StatusUpdateRecord { return new(messages.StatusUpdateRecord) })
+			var torn *TornError
+			if errors.As(err, &torn) {
+				// A crash in mid-append: drop the partial record, as
+				// Mesos does, even in strict mode.
+				err = RepairTorn(torn)
+				if err == nil {
+					slog.Warn("truncated a partial trailing record of a checkpoint (a crash in mid-write)",
+						"file", torn.Path, "kept_bytes", torn.Whole, "dropped_bytes", torn.Size-torn.Whole)
+					s.Truncated = append(s.Truncated, torn.Path)
+				}
+			}
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				if e := fail(err); e != nil {
 					return nil, e

@@ -20,15 +20,14 @@
 // size, then the message), as Mesos writes them. Single-message files are
 // replaced atomically (write, fsync, rename); update files are appended
 // to and fsynced per record, so a crash loses at most a torn last record,
-// which recovery drops (and counts as an error under --strict).
+// which recovery truncates away (also under --strict) and logs; any other
+// damage is an error naming the file.
 package state
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -201,49 +200,121 @@ func AppendMessage(path string, m proto.Message) error {
 	return nil
 }
 
-// ErrTruncated reports a torn last record (a crash in mid-write).
+// ErrTruncated reports a torn last record (a crash in mid-append).
 var ErrTruncated = errors.New("truncated record")
 
+// ErrCorrupt reports a checkpoint that is not a torn append: a record
+// that does not decode, or a file that should hold one record and holds
+// another number.
+var ErrCorrupt = errors.New("corrupt checkpoint")
+
+// TornError is a partial trailing record in an append-only file: the
+// first Whole bytes of the file hold whole records, the Size-Whole bytes
+// after them are what a crash left of the next one. It matches
+// ErrTruncated.
+type TornError struct {
+	Path        string
+	Whole, Size int64
+}
+
+func (e *TornError) Error() string {
+	return fmt.Sprintf("read checkpoint %s: %v: %d bytes after the last whole record (at %d)", e.Path, ErrTruncated, e.Size-e.Whole, e.Whole)
+}
+
+// Is makes a TornError match ErrTruncated.
+func (e *TornError) Is(target error) bool { return target == ErrTruncated }
+
+// corruptError names the file, what is wrong and what the operator can
+// do about it.
+func corruptError(path, what string, err error) error {
+	return fmt.Errorf("read checkpoint %s: %s: %w: %w (remove the file, or the directory of the run it belongs to, to recover without it)", path, what, ErrCorrupt, err)
+}
+
+// SplitRecords splits data into length-prefixed records (a 4-byte
+// little-endian size, then that many bytes). whole is the length of the
+// prefix of data the records fill; whole < len(data) means a partial
+// trailing record (a size, or a body, cut short), which is left out. The
+// records alias data; nothing is allocated for a declared size.
+func SplitRecords(data []byte) (records [][]byte, whole int) {
+	for {
+		rest := data[whole:]
+		if len(rest) < 4 {
+			return records, whole
+		}
+		size := binary.LittleEndian.Uint32(rest)
+		if uint64(size) > uint64(len(rest)-4) {
+			return records, whole
+		}
+		records = append(records, rest[4:4+int(size)])
+		whole += 4 + int(size)
+	}
+}
+
+// DecodeMessages decodes the records of data with newMsg. A partial
+// trailing record gives the messages before it and a *TornError (whose
+// Whole says where to truncate); a record that does not decode gives an
+// error matching ErrCorrupt. path only names the file in errors.
+func DecodeMessages[T proto.Message](path string, data []byte, newMsg func() T) ([]T, error) {
+	records, whole := SplitRecords(data)
+	out := make([]T, 0, len(records))
+	for i, rec := range records {
+		m := newMsg()
+		if err := proto.Unmarshal(rec, m); err != nil {
+			return out, corruptError(path, fmt.Sprintf("record %d (of %d bytes) does not decode", i, len(rec)), err)
+		}
+		out = append(out, m)
+	}
+	if whole < len(data) {
+		return out, &TornError{Path: path, Whole: int64(whole), Size: int64(len(data))}
+	}
+	return out, nil
+}
+
 // ReadMessages reads every record of path, decoding each with newMsg. A
-// torn last record is dropped and reported with ErrTruncated alongside
-// the records read before it.
+// torn last record is dropped and reported with a *TornError (matching
+// ErrTruncated) alongside the records read before it.
 func ReadMessages[T proto.Message](path string, newMsg func() T) ([]T, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
-	var out []T
-	r := bytes.NewReader(data)
-	for r.Len() > 0 {
-		var size uint32
-		if err := binary.Read(r, binary.LittleEndian, &size); err != nil {
-			return out, fmt.Errorf("read checkpoint %s: %w", path, ErrTruncated)
-		}
-		if int64(size) > int64(r.Len()) {
-			return out, fmt.Errorf("read checkpoint %s: %w", path, ErrTruncated)
-		}
-		buf := make([]byte, size)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return out, fmt.Errorf("read checkpoint %s: %w", path, err)
-		}
-		m := newMsg()
-		if err := proto.Unmarshal(buf, m); err != nil {
-			return out, fmt.Errorf("read checkpoint %s: record %d: %w", path, len(out), err)
-		}
-		out = append(out, m)
+	return DecodeMessages(path, data, newMsg)
+}
+
+// RepairTorn truncates the file of a torn append to its whole records.
+func RepairTorn(torn *TornError) error {
+	f, err := os.OpenFile(torn.Path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("truncate torn checkpoint %s: %w", torn.Path, err)
 	}
-	return out, nil
+	err = f.Truncate(torn.Whole)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("truncate torn checkpoint %s: %w", torn.Path, err)
+	}
+	return nil
 }
 
 // ReadMessage reads a single-record file.
 func ReadMessage[T proto.Message](path string, newMsg func() T) (T, error) {
 	var zero T
 	ms, err := ReadMessages(path, newMsg)
+	var torn *TornError
+	if errors.As(err, &torn) {
+		// Single-record files are replaced atomically: a partial record
+		// is not a crash in mid-append.
+		return zero, corruptError(path, "partial record", err)
+	}
 	if err != nil {
 		return zero, err
 	}
 	if len(ms) != 1 {
-		return zero, fmt.Errorf("read checkpoint %s: %d records, want 1", path, len(ms))
+		return zero, corruptError(path, fmt.Sprintf("%d records, want 1", len(ms)), errors.New("wrong record count"))
 	}
 	return ms[0], nil
 }

@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -70,13 +71,44 @@ func TestCheckpointAndRecover(t *testing.T) {
 		t.Fatalf("pending: %v", pending)
 	}
 
-	// A torn last record: strict recovery fails, non-strict keeps the rest.
+	// A torn last record (a crash in mid-append): strict recovery
+	// truncates it away and goes on.
+	whole, err := os.Stat(up)
+	must(err)
 	fh, err := os.OpenFile(up, os.O_WRONLY|os.O_APPEND, 0)
 	must(err)
 	_, _ = fh.Write([]byte{200, 0, 0, 0, 1, 2})
 	must(fh.Close())
-	if _, err := Recover(p, true); !errors.Is(err, ErrTruncated) {
+	s, err = Recover(p, true)
+	if err != nil {
 		t.Fatalf("strict recovery of a torn record: %v", err)
+	}
+	if len(s.Truncated) != 1 || s.Truncated[0] != up || len(s.Frameworks["f"].Executors["e"].Runs["c1"].Tasks["t"].Pending()) != 1 {
+		t.Fatalf("after the torn record: truncated %v, errors %v", s.Truncated, s.Errors)
+	}
+	if fi, err := os.Stat(up); err != nil || fi.Size() != whole.Size() {
+		t.Fatalf("task.updates not truncated to its whole records: %v %v, want %d bytes", fi.Size(), err, whole.Size())
+	}
+	// A torn size (fewer than 4 bytes) too.
+	fh, err = os.OpenFile(up, os.O_WRONLY|os.O_APPEND, 0)
+	must(err)
+	_, _ = fh.Write([]byte{7, 0})
+	must(fh.Close())
+	if _, err := Recover(p, true); err != nil {
+		t.Fatalf("strict recovery of a torn size: %v", err)
+	}
+	if fi, _ := os.Stat(up); fi.Size() != whole.Size() {
+		t.Fatalf("task.updates is %d bytes, want %d", fi.Size(), whole.Size())
+	}
+
+	// A whole record that does not decode is corruption: strict recovery
+	// fails naming the file, non-strict keeps the rest.
+	data, err := os.ReadFile(up)
+	must(err)
+	must(os.WriteFile(up, append(data, 3, 0, 0, 0, 0xff, 0xff, 0xff), 0o644))
+	_, err = Recover(p, true)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), up) || !strings.Contains(err.Error(), "remove") {
+		t.Fatalf("strict recovery of a corrupt record: %v", err)
 	}
 	s, err = Recover(p, false)
 	must(err)

@@ -1,0 +1,391 @@
+package slave
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/gomesos/gomesos/process"
+)
+
+// LogPath is the virtual path under which /files serves the slave's own
+// log file (as Mesos attaches it).
+const LogPath = "/slave/log"
+
+// sandboxDepth is the number of path elements of an executor run's
+// sandbox below the work directory:
+// slaves/<s>/frameworks/<f>/executors/<e>/runs/<c>.
+const sandboxDepth = 8
+
+// filesProcess serves /files/browse, /files/read and /files/download for
+// the executor sandboxes under the work directories of the runtime's
+// slaves, and for the slave's log file. Every path is resolved inside its
+// sandbox with os.Root, so neither `..` nor a symbolic link (even one
+// swapped in while the request runs) leads out of it; only regular files
+// are read, and they are opened without blocking so that a FIFO cannot
+// hold a request (or a thread).
+type filesProcess struct {
+	process.Process
+	mu       sync.Mutex
+	workDirs []string
+	logFile  string
+}
+
+var fileServers = map[*process.Runtime]*filesProcess{}
+
+// filesOf returns the runtime's file server, spawning it on first use.
+func filesOf(rt *process.Runtime) *filesProcess {
+	attachMu.Lock()
+	defer attachMu.Unlock()
+	fp := fileServers[rt]
+	if fp == nil {
+		fp = &filesProcess{}
+		if _, err := rt.Spawn(fp, "files"); err != nil {
+			return nil
+		}
+		fileServers[rt] = fp
+	}
+	return fp
+}
+
+// attachFiles exposes the executor sandboxes under workDir.
+func attachFiles(rt *process.Runtime, workDir string) {
+	fp := filesOf(rt)
+	if fp == nil {
+		return
+	}
+	abs, err := filepath.Abs(workDir)
+	if err != nil {
+		return
+	}
+	fp.mu.Lock()
+	fp.workDirs = append(fp.workDirs, abs)
+	fp.mu.Unlock()
+}
+
+// AttachLog serves the slave's log file at /files/read?path=/slave/log
+// (and download), as Mesos does when it logs to a file.
+func AttachLog(rt *process.Runtime, path string) {
+	fp := filesOf(rt)
+	if fp == nil {
+		return
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return
+	}
+	fp.mu.Lock()
+	fp.logFile = abs
+	fp.mu.Unlock()
+}
+
+// Initialize installs the file routes.
+func (fp *filesProcess) Initialize() {
+	fp.Route("/browse", "Lists a sandbox directory: ?path=", process.Handler(http.HandlerFunc(fp.browse)))
+	fp.Route("/browse.json", "Lists a sandbox directory: ?path=", process.Handler(http.HandlerFunc(fp.browse)))
+	fp.Route("/read", "Reads part of a file: ?path=&offset=&length=", process.Handler(http.HandlerFunc(fp.read)))
+	fp.Route("/read.json", "Reads part of a file: ?path=&offset=&length=", process.Handler(http.HandlerFunc(fp.read)))
+	fp.Route("/download", "Downloads a file: ?path=", process.Handler(http.HandlerFunc(fp.download)))
+	fp.Route("/download.json", "Downloads a file: ?path=", process.Handler(http.HandlerFunc(fp.download)))
+}
+
+// Finalize forgets the runtime's file server.
+func (fp *filesProcess) Finalize() {
+	attachMu.Lock()
+	delete(fileServers, fp.Runtime())
+	attachMu.Unlock()
+}
+
+// errNotFound answers 404 for paths outside what /files exposes, without
+// telling whether they exist.
+var errNotFound = errors.New("no such file or directory")
+
+// splitSandbox splits an absolute, clean path into the sandbox (relative
+// to the work directory) that holds it and the path inside that sandbox.
+// It reports false unless p lies in an executor run's sandbox under
+// workDir.
+func splitSandbox(workDir, p string) (sandbox, inside string, ok bool) {
+	rel, err := filepath.Rel(workDir, p)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", "", false
+	}
+	parts := strings.Split(rel, "/")
+	if len(parts) < sandboxDepth || parts[0] != "slaves" || parts[2] != "frameworks" || parts[4] != "executors" || parts[6] != "runs" {
+		return "", "", false
+	}
+	for _, part := range parts[:sandboxDepth] {
+		if part == "" || part == "." || part == ".." {
+			return "", "", false
+		}
+	}
+	inside = "."
+	if len(parts) > sandboxDepth {
+		inside = filepath.Join(parts[sandboxDepth:]...)
+	}
+	return filepath.Join(parts[:sandboxDepth]...), inside, true
+}
+
+// target is what a /files path names: a path inside a sandbox opened as
+// an os.Root, or the slave's log file (root nil).
+type target struct {
+	root   *os.Root
+	inside string
+	log    string
+}
+
+func (t *target) close() {
+	if t.root != nil {
+		_ = t.root.Close()
+	}
+}
+
+// open opens the target for reading without following anything out of
+// its sandbox, and without blocking on a FIFO or a device.
+func (t *target) open(flag int) (*os.File, error) {
+	if t.root == nil {
+		return os.OpenFile(t.log, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|flag, 0)
+	}
+	return t.root.OpenFile(t.inside, os.O_RDONLY|syscall.O_NONBLOCK|flag, 0)
+}
+
+// lstat describes a name inside the target directory.
+func (t *target) lstat(name string) (os.FileInfo, error) {
+	if t.root == nil {
+		return nil, errNotFound
+	}
+	return t.root.Lstat(filepath.Join(t.inside, name))
+}
+
+// resolve maps the query's path to a target, answering 400 or 404 itself
+// when it names nothing /files exposes.
+func (fp *filesProcess) resolve(w http.ResponseWriter, r *http.Request) (*target, bool) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	p := r.URL.Query().Get("path")
+	if p == "" {
+		http.Error(w, "Expecting 'path=value' in query.", http.StatusBadRequest)
+		return nil, false
+	}
+	if strings.IndexByte(p, 0) >= 0 {
+		http.Error(w, "Invalid path", http.StatusBadRequest)
+		return nil, false
+	}
+	clean := filepath.Clean("/" + p)
+	fp.mu.Lock()
+	workDirs, logFile := fp.workDirs, fp.logFile
+	fp.mu.Unlock()
+	if clean == LogPath && logFile != "" {
+		return &target{log: logFile}, true
+	}
+	for _, wd := range workDirs {
+		sandbox, inside, ok := splitSandbox(wd, clean)
+		if !ok {
+			continue
+		}
+		top, err := os.OpenRoot(wd)
+		if err != nil {
+			continue
+		}
+		root, err := top.OpenRoot(sandbox)
+		_ = top.Close()
+		if err != nil {
+			continue
+		}
+		return &target{root: root, inside: inside}, true
+	}
+	http.Error(w, "No such file or directory: "+p, http.StatusNotFound)
+	return nil, false
+}
+
+func fileJSON(path string, fi os.FileInfo) jsonObj {
+	o := jsonObj{"path": path, "size": fi.Size(), "mode": fi.Mode().String(), "mtime": fi.ModTime().Unix(), "nlink": 1}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		o["nlink"], o["uid"], o["gid"] = st.Nlink, userName(st.Uid), groupName(st.Gid)
+	}
+	return o
+}
+
+// userName and groupName name an owner as `ls -l` does (the number when
+// the id has no name).
+func userName(uid uint32) string {
+	id := strconv.Itoa(int(uid))
+	if u, err := user.LookupId(id); err == nil {
+		return u.Username
+	}
+	return id
+}
+
+func groupName(gid uint32) string {
+	id := strconv.Itoa(int(gid))
+	if g, err := user.LookupGroupId(id); err == nil {
+		return g.Name
+	}
+	return id
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (fp *filesProcess) browse(w http.ResponseWriter, r *http.Request) {
+	t, ok := fp.resolve(w, r)
+	if !ok {
+		return
+	}
+	defer t.close()
+	base := r.URL.Query().Get("path")
+	if t.root == nil {
+		http.Error(w, "Cannot browse a file: "+base, http.StatusBadRequest)
+		return
+	}
+	dir, err := t.open(syscall.O_DIRECTORY)
+	if err != nil {
+		http.Error(w, "Cannot browse "+base+": "+openError(err), http.StatusNotFound)
+		return
+	}
+	names, err := dir.Readdirnames(-1)
+	dir.Close()
+	if err != nil {
+		http.Error(w, "Cannot browse "+base+": "+err.Error(), http.StatusNotFound)
+		return
+	}
+	out := []jsonObj{}
+	for _, name := range names {
+		fi, err := t.lstat(name)
+		if err != nil {
+			continue
+		}
+		out = append(out, fileJSON(filepath.Join(base, name), fi))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i]["path"].(string) < out[j]["path"].(string) })
+	writeJSON(w, out)
+}
+
+// openError says why an open failed without echoing host paths.
+func openError(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	case errors.Is(err, syscall.ENOTDIR):
+		return "not a directory"
+	}
+	return "not accessible"
+}
+
+// parseOffset reads a non-negative offset or length, or -1 (Mesos's
+// "unset"); absent gives -1.
+func parseOffset(q string) (int64, bool) {
+	if q == "" {
+		return -1, true
+	}
+	n, err := strconv.ParseInt(q, 10, 64)
+	if err != nil || n < -1 {
+		return 0, false
+	}
+	return n, true
+}
+
+func (fp *filesProcess) read(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	offset, ok := parseOffset(q.Get("offset"))
+	if !ok {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		http.Error(w, "Failed to parse offset: "+q.Get("offset"), http.StatusBadRequest)
+		return
+	}
+	length, ok := parseOffset(q.Get("length"))
+	if !ok {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		http.Error(w, "Failed to parse length: "+q.Get("length"), http.StatusBadRequest)
+		return
+	}
+	t, ok := fp.resolve(w, r)
+	if !ok {
+		return
+	}
+	defer t.close()
+	f, fi, ok := openFile(w, t, "read")
+	if !ok {
+		return
+	}
+	defer f.Close()
+	size := fi.Size()
+	if offset == -1 {
+		writeJSON(w, jsonObj{"offset": size, "data": ""})
+		return
+	}
+	if offset > size {
+		offset = size
+	}
+	const pageSize = 16 * 4096
+	if length == -1 || length > pageSize {
+		length = pageSize
+	}
+	buf := make([]byte, length)
+	n, err := f.ReadAt(buf, offset)
+	if err != nil && err != io.EOF {
+		http.Error(w, fmt.Sprintf("Failed to read file: %v", err), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, jsonObj{"offset": offset, "data": string(buf[:n])})
+}
+
+// openFile opens a regular file for /files/read or /files/download,
+// answering 404 (missing) or 400 (a directory, FIFO, device or socket)
+// itself.
+func openFile(w http.ResponseWriter, t *target, verb string) (*os.File, os.FileInfo, bool) {
+	f, err := t.open(0)
+	if err != nil {
+		http.Error(w, "Failed to open file: "+openError(err), http.StatusNotFound)
+		return nil, nil, false
+	}
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		f.Close()
+		http.Error(w, "Failed to open file: "+openError(err), http.StatusNotFound)
+		return nil, nil, false
+	case fi.IsDir():
+		f.Close()
+		http.Error(w, "Cannot "+verb+" a directory", http.StatusBadRequest)
+		return nil, nil, false
+	case !fi.Mode().IsRegular():
+		f.Close()
+		http.Error(w, "Cannot "+verb+" a file that is not a regular file", http.StatusBadRequest)
+		return nil, nil, false
+	}
+	return f, fi, true
+}
+
+func (fp *filesProcess) download(w http.ResponseWriter, r *http.Request) {
+	t, ok := fp.resolve(w, r)
+	if !ok {
+		return
+	}
+	defer t.close()
+	f, _, ok := openFile(w, t, "download")
+	if !ok {
+		return
+	}
+	defer f.Close()
+	name := filepath.Base(t.inside)
+	if t.root == nil {
+		name = filepath.Base(t.log)
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(name))
+	_, _ = io.Copy(w, f)
+}

@@ -1,0 +1,277 @@
+package tests
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	pb "google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/master"
+	"github.com/gomesos/gomesos/master/registrar"
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/processtest"
+	"github.com/gomesos/gomesos/slave"
+	"github.com/gomesos/gomesos/tests/cluster"
+)
+
+// fakeSandbox makes an executor run's sandbox under a slave's work
+// directory, as the slave lays them out.
+func fakeSandbox(t *testing.T, work string) string {
+	t.Helper()
+	dir := filepath.Join(work, "slaves", "S0", "frameworks", "F0", "executors", "E0", "runs", "C0")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// filesQuery is a /files request for path with extra query parameters.
+func filesQuery(verb, path, extra string) string {
+	q := "/files/" + verb + "?path=" + url.QueryEscape(path)
+	if extra != "" {
+		q += "&" + extra
+	}
+	return q
+}
+
+// A task that swaps a directory of its sandbox for a symbolic link to a
+// directory outside (while requests run) never gets /files to serve what
+// is outside.
+func TestHostileFilesSymlinkSwapNeverLeaks(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	_, _, work := startSlave(t, c)
+	sandbox := fakeSandbox(t, work)
+	sub := filepath.Join(sandbox, "sub")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "f"), []byte("public"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	secret := t.TempDir()
+	if err := os.WriteFile(filepath.Join(secret, "f"), []byte("SECRET-CONTENT"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the task: swap sub for a link to secret and back
+		defer wg.Done()
+		real := filepath.Join(sandbox, "sub.real")
+		for !stop.Load() {
+			if err := os.Rename(sub, real); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := os.Symlink(secret, sub); err != nil {
+				t.Error(err)
+				return
+			}
+			_ = os.Remove(sub)
+			if err := os.Rename(real, sub); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+
+	base := "http://" + c.RT.Addr().String()
+	var served, leaked atomic.Int64
+	deadline := time.Now().Add(2 * time.Second) // wall-clock: bounding a race loop
+	var clients sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		clients.Add(1)
+		go func() {
+			defer clients.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for n := 0; time.Now().Before(deadline); n++ { // wall-clock: bounding a race loop
+				verb, extra := "read", "offset=0"
+				switch n % 3 {
+				case 1:
+					verb, extra = "download", ""
+				case 2:
+					verb, extra = "browse", ""
+				}
+				p := filepath.Join(sub, "f")
+				if verb == "browse" {
+					p = sub
+				}
+				resp, err := client.Get(base + filesQuery(verb, p, extra))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				// The secret file is the only one of 14 bytes.
+				if strings.Contains(string(body), "SECRET") || strings.Contains(string(body), `"size":14`) {
+					leaked.Add(1)
+				}
+				if resp.StatusCode == 200 {
+					served.Add(1)
+				}
+			}
+		}()
+	}
+	clients.Wait()
+	stop.Store(true)
+	wg.Wait()
+	if leaked.Load() != 0 {
+		t.Fatalf("%d responses leaked the file outside the sandbox", leaked.Load())
+	}
+	if served.Load() == 0 {
+		t.Fatal("no request was served while the sandbox changed")
+	}
+	t.Logf("%d requests served, none leaked", served.Load())
+}
+
+// A FIFO in a sandbox is refused at once instead of blocking the request
+// (and a thread) on its open.
+func TestHostileFilesFIFORefused(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	_, _, work := startSlave(t, c)
+	sandbox := fakeSandbox(t, work)
+	fifo := filepath.Join(sandbox, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{filesQuery("read", fifo, "offset=0"), filesQuery("download", fifo, "")} {
+		if code, body := get(t, c, q); code != http.StatusBadRequest {
+			t.Errorf("%s: %d %s, want 400", q, code, body)
+		}
+	}
+	if code, body := get(t, c, filesQuery("browse", sandbox, "")); code != 200 || !strings.Contains(string(body), "fifo") {
+		t.Errorf("browse of the sandbox: %d %s", code, body)
+	}
+}
+
+// Only executor sandboxes (and the slave's log) are exposed: not the
+// checkpoints in meta/, not the work directory, not a `..` out of a
+// sandbox.
+func TestHostileFilesOnlySandboxes(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	_, _, work := startSlave(t, c)
+	sandbox := fakeSandbox(t, work)
+	if err := os.WriteFile(filepath.Join(sandbox, "stdout"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	meta := filepath.Join(work, "meta")
+	info := globNoLatest(filepath.Join(meta, "slaves", "*", "slave.info"))
+	if len(info) != 1 {
+		t.Fatalf("slave.info: %v", info)
+	}
+	for _, q := range []string{
+		filesQuery("browse", meta, ""),
+		filesQuery("browse", work, ""),
+		filesQuery("browse", filepath.Join(work, "slaves"), ""),
+		filesQuery("browse", filepath.Join(sandbox, ".."), ""),
+		filesQuery("read", info[0], "offset=0"),
+		filesQuery("download", info[0], ""),
+		filesQuery("read", filepath.Join(sandbox, "..", "..", "..", "..", "..", "..", "..", "..", "meta", "boot_id"), "offset=0"),
+		filesQuery("read", "/etc/passwd", "offset=0"),
+	} {
+		if code, body := get(t, c, q); code != http.StatusNotFound {
+			t.Errorf("%s: %d %s, want 404", q, code, body)
+		}
+	}
+	if code, body := get(t, c, filesQuery("read", filepath.Join(sandbox, "stdout"), "offset=0")); code != 200 || !strings.Contains(string(body), "hello") {
+		t.Errorf("read in the sandbox: %d %s", code, body)
+	}
+	// The slave's log file, when it has one, at /slave/log.
+	logFile := filepath.Join(t.TempDir(), "mesos-slave.log")
+	if err := os.WriteFile(logFile, []byte("a log line"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	slave.AttachLog(c.RT, logFile)
+	if code, body := get(t, c, filesQuery("read", slave.LogPath, "offset=0")); code != 200 || !strings.Contains(string(body), "a log line") {
+		t.Errorf("read of the slave's log: %d %s", code, body)
+	}
+}
+
+// offset and length must be numbers, at least -1.
+func TestHostileFilesBadOffsets(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	_, _, work := startSlave(t, c)
+	sandbox := fakeSandbox(t, work)
+	f := filepath.Join(sandbox, "stdout")
+	if err := os.WriteFile(f, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range []string{"offset=-5", "offset=x", "offset=1e3", "offset=0&length=-7", "offset=0&length=ten", "offset=99999999999999999999"} {
+		if code, body := get(t, c, filesQuery("read", f, extra)); code != http.StatusBadRequest {
+			t.Errorf("%s: %d %s, want 400", extra, code, body)
+		}
+	}
+	code, body := get(t, c, filesQuery("read", f, "offset=1&length=3"))
+	if want := fmt.Sprintf(`{"data":"ell","offset":%d}`, 1); code != 200 || strings.TrimSpace(string(body)) != want {
+		t.Errorf("read: %d %s, want %s", code, body, want)
+	}
+}
+
+// A slave that restarts close to its ping timeout (4 of 5 pings missed)
+// and re-registers starts with a clean record: it is not removed at the
+// next ping.
+func TestHostileReregistrationResetsMissedPings(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{})
+	fs := c.StartFakeSlave(slaveResources)
+	id := cluster.Await(c, fs.Registered())
+	processtest.DropProtobufs[*messages.PongSlaveMessage](c.Expect, fs.Self(), process.Any)
+	for i := 0; i < 5; i++ { // 4 pings missed: the next would remove it
+		c.Advance(15 * time.Second)
+	}
+	shutdown := processtest.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, fs.Self())
+	reregistered := processtest.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, fs.Self())
+	info := pb.Clone(fs.Info).(*mesos.SlaveInfo)
+	info.Id = id
+	if err := c.RT.Send(fs.Self(), c.MasterPID, &messages.ReregisterSlaveMessage{Slave: info}); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Await(c, reregistered)
+	c.Advance(15 * time.Second)
+	c.Advance(15 * time.Second)
+	cluster.AssertPending(c, shutdown)
+}
+
+// Re-registration with a slave id the master never issued and the
+// registry does not hold, or one that would be a path, is refused with a
+// ShutdownMessage.
+func TestHostileReregistrationWithForgedSlaveID(t *testing.T) {
+	store := registrar.File{Path: filepath.Join(t.TempDir(), "registry")}
+	c := cluster.Start(t, cluster.Options{Master: master.Config{Registry: store}})
+	real := c.StartFakeSlave(slaveResources)
+	id := cluster.Await(c, real.Registered()).GetValue()
+	masterID := id[:strings.LastIndex(id, "-S")]
+	for _, forged := range []string{"../../etc", "a/b", masterID + "-S99", "0f0f0f0f-1111-4222-8333-444444444444-S0"} {
+		fake := c.StartFakeSlave(slaveResources)
+		shutdown := processtest.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, fake.Self())
+		info := pb.Clone(fake.Info).(*mesos.SlaveInfo)
+		info.Id = &mesos.SlaveID{Value: pb.String(forged)}
+		if err := c.RT.Send(fake.Self(), c.MasterPID, &messages.ReregisterSlaveMessage{Slave: info}); err != nil {
+			t.Fatal(err)
+		}
+		if m := cluster.Await(c, shutdown); !strings.Contains(m.GetMessage(), "unknown id") {
+			t.Errorf("%s: shutdown %q", forged, m.GetMessage())
+		}
+	}
+	// The real one re-registers fine.
+	again := processtest.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, real.Self())
+	info := pb.Clone(real.Info).(*mesos.SlaveInfo)
+	info.Id = &mesos.SlaveID{Value: pb.String(id)}
+	if err := c.RT.Send(real.Self(), c.MasterPID, &messages.ReregisterSlaveMessage{Slave: info}); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Await(c, again)
+}
