@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"runtime/debug"
 	"time"
+
+	"github.com/gomesos/gomesos/process/walltime"
 )
 
 var (
@@ -148,7 +150,7 @@ func (dl *deadline) set(c net.Conn, d time.Duration) {
 		}
 		return
 	}
-	at := time.Now().Add(d) // wall clock: a socket deadline at the OS edge
+	at := walltime.Clock{}.Now().Add(d) // a socket deadline: the OS edge
 	if !dl.at.IsZero() && dl.at.Before(at) && at.Sub(dl.at) < deadlineSlack && d > 2*deadlineSlack {
 		return // close enough: the deadline set a moment ago stands
 	}

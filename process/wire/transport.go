@@ -161,7 +161,7 @@ func (th *throttle) note() int {
 	th.mu.Lock()
 	defer th.mu.Unlock()
 	th.count++
-	now := time.Now() // wall clock: the OS edge, not a component's time
+	now := walltime.Clock{}.Now() // the OS edge, not a component's time
 	if now.Sub(th.last) < time.Second {
 		return 0
 	}
@@ -283,12 +283,12 @@ func (t *Transport) accept() {
 			if n := t.acceptLog.note(); n > 0 {
 				t.log.Warn("accept failed; backing off", "err", err, "failures", n, "retry_in", delay)
 			}
-			timer := time.NewTimer(delay) // wall clock: the OS edge
+			wait, stop := walltime.Clock{}.After(delay) // accept backoff: the OS edge
 			select {
 			case <-t.ctx.Done():
-				timer.Stop()
+				stop()
 				return
-			case <-timer.C:
+			case <-wait:
 			}
 			continue
 		}
