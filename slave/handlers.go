@@ -100,7 +100,7 @@ func (s *Slave) installHandlers() {
 	process.Install(&s.Process, func(from process.UPID, m *messages.ShutdownMessage) {
 		if s.fromMaster(from) {
 			s.log.Info("shut down by the master", "message", m.GetMessage())
-			for _, f := range s.frameworks {
+			for _, f := range inIDOrder(s.frameworks) {
 				s.shutdownFramework(f, "slave shut down by the master")
 			}
 			s.terminateWhenDrained()
@@ -240,7 +240,7 @@ func (s *Slave) recordUpdate(u *messages.StatusUpdate) bool {
 	u.SlaveId = s.info.Id
 	var owner *executor
 	if f := s.frameworks[u.GetFrameworkId().GetValue()]; f != nil {
-		for _, e := range f.executors {
+		for _, e := range inIDOrder(f.executors) {
 			if e.tasks[st.GetTaskId().GetValue()] != nil {
 				owner = e
 			}
@@ -269,7 +269,7 @@ func (s *Slave) killTask(m *messages.KillTaskMessage) {
 		return
 	}
 	tid := m.GetTaskId().GetValue()
-	for _, e := range f.executors {
+	for _, e := range inIDOrder(f.executors) {
 		for i, t := range e.queued {
 			if t.GetTaskId().GetValue() == tid {
 				e.queued = append(e.queued[:i], e.queued[i+1:]...)
@@ -325,7 +325,7 @@ func (s *Slave) generateUpdate(fid string, e *executor, taskID *mesos.TaskID, st
 // only within a framework).
 func (s *Slave) task(fid, tid string) *mesos.Task {
 	if f := s.frameworks[fid]; f != nil {
-		for _, e := range f.executors {
+		for _, e := range inIDOrder(f.executors) {
 			if t := e.tasks[tid]; t != nil {
 				return t
 			}
@@ -339,7 +339,7 @@ func (s *Slave) taskDone(u *messages.StatusUpdate) {
 	tid := u.GetStatus().GetTaskId().GetValue()
 	fid := u.GetFrameworkId().GetValue()
 	if f := s.frameworks[fid]; f != nil {
-		for _, e := range f.executors {
+		for _, e := range inIDOrder(f.executors) {
 			if t := e.tasks[tid]; t != nil {
 				delete(e.tasks, tid)
 				e.completed = appendBounded(e.completed, t, 200)

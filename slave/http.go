@@ -54,7 +54,7 @@ func (s *Slave) taskJSON(fid string, t *mesos.Task) jsonObj {
 
 func (s *Slave) executorJSON(fid string, e *executor) jsonObj {
 	tasks, queued, completed := []jsonObj{}, []jsonObj{}, []jsonObj{}
-	for _, t := range e.tasks {
+	for _, t := range inIDOrder(e.tasks) {
 		tasks = append(tasks, s.taskJSON(fid, t))
 	}
 	for _, t := range e.queued {
@@ -73,7 +73,7 @@ func (s *Slave) executorJSON(fid string, e *executor) jsonObj {
 
 func (s *Slave) frameworkJSON(f *framework) jsonObj {
 	executors, completed := []jsonObj{}, []jsonObj{}
-	for _, e := range f.executors {
+	for _, e := range inIDOrder(f.executors) {
 		executors = append(executors, s.executorJSON(f.id, e))
 	}
 	for _, e := range f.completed {
@@ -88,7 +88,7 @@ func (s *Slave) frameworkJSON(f *framework) jsonObj {
 
 func (s *Slave) stateJSON() jsonObj {
 	frameworks, completed := []jsonObj{}, []jsonObj{}
-	for _, f := range s.frameworks {
+	for _, f := range inIDOrder(s.frameworks) {
 		frameworks = append(frameworks, s.frameworkJSON(f))
 	}
 	for _, f := range s.completed {
@@ -172,8 +172,8 @@ func (m *monitor) statistics() future.Future[*process.Response] {
 	list := process.DispatchF(m.Runtime(), s.Self(), func() future.Future[[]usageEntry] {
 		var entries []usageEntry
 		var samples []future.Future[*mesos.ResourceStatistics]
-		for _, f := range s.frameworks {
-			for _, e := range f.executors {
+		for _, f := range inIDOrder(s.frameworks) {
+			for _, e := range inIDOrder(f.executors) {
 				if e.state == executorRunning || e.state == executorRegistering {
 					entries = append(entries, usageEntry{ExecutorID: e.id, ExecutorName: e.info.GetName(), FrameworkID: f.id, Source: e.info.GetSource(), container: e.containerID})
 					samples = append(samples, process.Count(s.Runtime(), s.cz.Usage(e.containerID)))

@@ -170,7 +170,7 @@ func (s *Slave) executorResources(e *executor) resources.Resources {
 		extra, _ := resources.Parse(fmt.Sprintf("cpus:%g;mem:%d", commandExecutorCPUs, commandExecutorMem), "*")
 		res = res.Plus(extra)
 	}
-	for _, t := range e.tasks {
+	for _, t := range inIDOrder(e.tasks) {
 		if !mesos.IsTerminal(t.GetState()) {
 			res = res.Plus(resources.FromProto(t.GetResources()))
 		}
@@ -263,7 +263,7 @@ func (s *Slave) executorExited(fid string, e *executor, term containerizer.Termi
 			reason = mesos.TaskStatus_REASON_COMMAND_EXECUTOR_FAILED
 		}
 	}
-	for _, t := range e.tasks {
+	for _, t := range inIDOrder(e.tasks) {
 		if !mesos.IsTerminal(t.GetState()) {
 			s.generateUpdate(fid, e, t.GetTaskId(), taskState, reason, msg)
 		}
@@ -346,7 +346,7 @@ func (s *Slave) destroyExecutor(e *executor, reason mesos.TaskStatus_Reason) {
 // containers after the grace period.
 func (s *Slave) shutdownFramework(f *framework, why string) {
 	s.log.Info("shutting down framework", "framework", f.id, "why", why)
-	for _, e := range f.executors {
+	for _, e := range inIDOrder(f.executors) {
 		s.shutdownExecutor(f, e)
 	}
 }

@@ -90,8 +90,8 @@ func (s *Slave) initMetrics() {
 
 func (s *Slave) countExecutors(pred func(*executor) bool) int {
 	n := 0
-	for _, f := range s.frameworks {
-		for _, e := range f.executors {
+	for _, f := range inIDOrder(s.frameworks) {
+		for _, e := range inIDOrder(f.executors) {
 			if pred(e) {
 				n++
 			}
@@ -102,9 +102,9 @@ func (s *Slave) countExecutors(pred func(*executor) bool) int {
 
 func (s *Slave) countTasks(state mesos.TaskState) int {
 	n := 0
-	for _, f := range s.frameworks {
-		for _, e := range f.executors {
-			for _, t := range e.tasks {
+	for _, f := range inIDOrder(s.frameworks) {
+		for _, e := range inIDOrder(f.executors) {
+			for _, t := range inIDOrder(e.tasks) {
 				if t.GetState() == state {
 					n++
 				}
@@ -119,9 +119,9 @@ func (s *Slave) total() resources.Resources { return resources.FromProto(s.info.
 // used is the resources of the slave's unfinished tasks.
 func (s *Slave) used() resources.Resources {
 	var used resources.Resources
-	for _, f := range s.frameworks {
-		for _, e := range f.executors {
-			for _, t := range e.tasks {
+	for _, f := range inIDOrder(s.frameworks) {
+		for _, e := range inIDOrder(f.executors) {
+			for _, t := range inIDOrder(e.tasks) {
 				if !mesos.IsTerminal(t.GetState()) {
 					used = used.Plus(resources.FromProto(t.GetResources()))
 				}

@@ -101,8 +101,8 @@ func (s *Slave) recovered2(alive map[string]bool, err error) {
 	if err != nil {
 		s.log.Error("containerizer recovery failed", "err", err)
 	}
-	for _, f := range s.frameworks {
-		for _, e := range f.executors {
+	for _, f := range inIDOrder(s.frameworks) {
+		for _, e := range inIDOrder(f.executors) {
 			switch {
 			case !alive[e.containerID]:
 				s.log.Info("executor did not survive; its tasks are lost", "executor", e.id, "framework", f.id)
@@ -160,8 +160,8 @@ func (s *Slave) reconnectDone() {
 		return
 	}
 	s.recovering = false
-	for _, f := range s.frameworks {
-		for _, e := range f.executors {
+	for _, f := range inIDOrder(s.frameworks) {
+		for _, e := range inIDOrder(f.executors) {
 			if e.state == executorRegistering {
 				s.log.Info("executor did not re-register in time; destroying it", "executor", e.id, "timeout", s.cfg.ExecutorReregistrationTimeout)
 				s.destroyExecutor(e, mesos.TaskStatus_REASON_EXECUTOR_REREGISTRATION_TIMEOUT)
@@ -208,8 +208,8 @@ func (s *Slave) reregisterExecutor(from process.UPID, m *messages.ReregisterExec
 		}
 	}
 	// Tasks checkpointed but never received by the executor.
-	for tid, t := range e.tasks {
-		if !reported[tid] && t.GetState() == mesos.TaskState_TASK_STAGING {
+	for _, t := range inIDOrder(e.tasks) {
+		if tid := t.GetTaskId().GetValue(); !reported[tid] && t.GetState() == mesos.TaskState_TASK_STAGING {
 			s.log.Info("task was never delivered to the executor; it is lost", "task", tid)
 			s.generateUpdate(f.id, e, t.GetTaskId(), mesos.TaskState_TASK_LOST, mesos.TaskStatus_REASON_SLAVE_RESTARTED, "Task was not received by the executor before the slave restarted")
 		}

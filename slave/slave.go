@@ -17,6 +17,8 @@ package slave
 import (
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -373,13 +375,13 @@ func (s *Slave) register() {
 		s.send(s.cfg.Master, &messages.RegisterSlaveMessage{Slave: s.info, Version: proto.String("1.0.0")})
 	} else {
 		re := &messages.ReregisterSlaveMessage{Slave: s.info, Version: proto.String("1.0.0")}
-		for _, f := range s.frameworks {
+		for _, f := range inIDOrder(s.frameworks) {
 			re.Frameworks = append(re.Frameworks, f.info)
-			for _, e := range f.executors {
+			for _, e := range inIDOrder(f.executors) {
 				if !e.command {
 					re.ExecutorInfos = append(re.ExecutorInfos, e.info)
 				}
-				for _, t := range e.tasks {
+				for _, t := range inIDOrder(e.tasks) {
 					re.Tasks = append(re.Tasks, s.taskWithUpdateState(t))
 				}
 			}
@@ -490,7 +492,7 @@ func (s *Slave) Exited(pid process.UPID) {
 // master is told the slave is leaving (UnregisterSlaveMessage).
 func (s *Slave) Stop() {
 	process.Run(s.Runtime(), s.Self(), func() {
-		for _, f := range s.frameworks {
+		for _, f := range inIDOrder(s.frameworks) {
 			s.shutdownFramework(f, "slave shutting down")
 		}
 		if s.info.Id != nil {
@@ -511,8 +513,8 @@ func (s *Slave) Detach() {
 // end, destroys the containers still there, then terminates.
 func (s *Slave) terminateWhenDrained() {
 	var ids []string
-	for _, f := range s.frameworks {
-		for _, e := range f.executors {
+	for _, f := range inIDOrder(s.frameworks) {
+		for _, e := range inIDOrder(f.executors) {
 			if e.state != executorTerminated && e.containerID != "" {
 				ids = append(ids, e.containerID)
 			}
@@ -542,4 +544,15 @@ func (s *Slave) liveExecutors() int {
 // Finalize completes Done.
 func (s *Slave) Finalize() {
 	s.done.Set(future.Nothing{})
+}
+
+// inIDOrder returns m's values in the order of their keys: the slave walks
+// its frameworks, executors and tasks in id order wherever the walk sends
+// messages, writes logs or state, so that a run is the same every time.
+func inIDOrder[V any](m map[string]V) []V {
+	out := make([]V, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
+	}
+	return out
 }

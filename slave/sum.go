@@ -43,7 +43,7 @@ func (s *Slave) streamFor(fid, tid string) *stream {
 	if st == nil {
 		st = &stream{Stream: statusupdate.New(fid, tid)}
 		if f := s.frameworks[fid]; f != nil {
-			for _, e := range f.executors {
+			for _, e := range inIDOrder(f.executors) {
 				if e.tasks[tid] != nil && e.checkpoint {
 					st.path = s.paths.TaskUpdates(s.info.GetId().GetValue(), fid, e.id, e.containerID, tid)
 				}
