@@ -17,6 +17,7 @@ import (
 
 	"github.com/gomesos/gomesos/actor"
 	"github.com/gomesos/gomesos/process/metrics"
+	"github.com/gomesos/gomesos/process/wire"
 )
 
 // ErrIDTaken is returned by Spawn when a live process already has the id.
@@ -89,6 +90,8 @@ type Runtime struct {
 	droppedUnknown  *metrics.Counter
 	droppedBadBody  *metrics.Counter
 	droppedDecoding *metrics.Counter
+	droppedForged   *metrics.Counter
+	forgedLog       wire.LogThrottle
 
 	randMu sync.Mutex
 	rand   *rand.Rand
@@ -152,6 +155,7 @@ func New(opts Options) (*Runtime, error) {
 	rt.droppedUnknown = rt.mustCounter("libprocess/dropped_messages_unknown_name")
 	rt.droppedBadBody = rt.mustCounter("libprocess/dropped_messages_malformed")
 	rt.droppedDecoding = rt.mustCounter("libprocess/dropped_connections_malformed")
+	rt.droppedForged = rt.mustCounter("libprocess/dropped_messages_forged_sender")
 
 	bind, advIP, advPort, err := addresses(opts)
 	if err != nil {

@@ -2,7 +2,9 @@ package process
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
+	"sync"
 
 	"github.com/gomesos/gomesos/process/wire"
 )
@@ -12,12 +14,63 @@ type receiver struct{ *Runtime }
 
 // Deliver hands an inbound message to its local process. A message from
 // another runtime of this OS process stops counting as in flight on the
-// wire once it is posted (or found to have no receiver).
+// wire once it is posted (or found to have no receiver). A message whose
+// claimed sender does not live at the address its connection comes from
+// (see senderAt) is dropped, counted and logged, and the peer is answered
+// as if it had been delivered.
 func (r receiver) Deliver(m *wire.Message) bool {
-	ok := r.deliver(Message{Name: m.Name, From: m.From, To: m.To, Body: m.Body})
-	wireArrived(m.From, m.To.Addr)
+	defer wireArrived(m.From, m.To.Addr)
+	if m.Peer.IsValid() && m.From.Addr.IsValid() && !senderAt(m.From.Addr.Addr(), m.Peer, localAddr) {
+		r.droppedForged.Inc()
+		if n := r.forgedLog.Note(); n > 0 {
+			r.logger.Warn("dropping messages whose sender does not match their connection's address",
+				"name", m.Name, "from", m.From.String(), "peer", m.Peer.String(), "count", n)
+		}
+		return true
+	}
+	return r.deliver(Message{Name: m.Name, From: m.From, To: m.To, Body: m.Body})
+}
+
+// senderAt reports whether a message claiming a sender at IP claimed may
+// come over a connection from peer: the same address, or both addresses
+// of this host (a process here may advertise its host's address and still
+// reach us over loopback, or the other way round). It binds a pid to the
+// network address it is reached from, so that a peer elsewhere cannot
+// speak as the master or a framework by copying its pid into
+// Libprocess-From. It does not stop a process on the claimed host itself,
+// nor anyone who can spoof source addresses; TLS with certificates naming
+// the host (not built yet) closes that.
+func senderAt(claimed, peer netip.Addr, local func(netip.Addr) bool) bool {
+	claimed, peer = claimed.Unmap(), peer.Unmap()
+	if claimed == peer {
+		return true
+	}
+	return local(claimed) && local(peer)
+}
+
+// localAddr reports whether ip is an address of this host: loopback or
+// one of its interfaces' addresses (read once).
+func localAddr(ip netip.Addr) bool {
+	if ip.IsLoopback() || ip.IsUnspecified() {
+		return true
+	}
+	_, ok := hostAddrs()[ip]
 	return ok
 }
+
+var hostAddrs = sync.OnceValue(func() map[netip.Addr]struct{} {
+	out := map[netip.Addr]struct{}{}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return out
+	}
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out[p.Addr().Unmap()] = struct{}{}
+		}
+	}
+	return out
+})
 
 // listen opens the runtime's port. The advertised address is advIP and
 // advPort where set, else the bound ones; a bound "any" IP advertises the

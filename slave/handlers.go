@@ -34,6 +34,12 @@ func (s *Slave) installHandlers() {
 		}
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.PingSlaveMessage) {
+		// Pings come from the master's slave observer, a process of the
+		// master's runtime: anything else is ignored.
+		if from.Addr != s.cfg.Master.Addr {
+			s.log.Debug("ignoring a ping not from the master's runtime", "from", from.String())
+			return
+		}
 		s.send(from, &messages.PongSlaveMessage{})
 		if !s.registered {
 			return

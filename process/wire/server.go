@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"time"
@@ -45,6 +46,10 @@ func (t *Transport) serve(c net.Conn) {
 		}
 	})
 	carriedMessages := false
+	var peer netip.Addr
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		peer = ap.Addr().Unmap()
+	}
 	for {
 		if br.Buffered() == 0 && !t.awaitRequest(c, br, &dl, carriedMessages) {
 			_ = bw.Flush()
@@ -77,6 +82,7 @@ func (t *Transport) serve(c net.Conn) {
 		if m := req.Message; m != nil {
 			// Delivery does not block: the header deadline may stay.
 			carriedMessages = true
+			m.Peer = peer
 			if t.recv.Deliver(m) {
 				_, _ = bw.Write(accepted)
 			} else {

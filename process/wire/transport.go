@@ -24,6 +24,9 @@ type Message struct {
 	To   upid.UPID // receiver; inbound, its address is the transport's own
 	Name string    // the message name; may contain '/'
 	Body []byte
+	// Peer is the address the message's connection comes from (inbound
+	// only): the receiver checks that the sender it claims lives there.
+	Peer netip.Addr
 }
 
 // Receiver gets what arrives on the listening port.
@@ -111,8 +114,8 @@ type Transport struct {
 	closed  bool
 
 	refused   atomic.Int64 // inbound connections closed over the cap
-	acceptLog throttle     // accept errors
-	refuseLog throttle     // connections refused over the cap
+	acceptLog LogThrottle  // accept errors
+	refuseLog LogThrottle  // connections refused over the cap
 }
 
 // Default limits of inbound connections.
@@ -147,17 +150,17 @@ func (o *Options) limitDefaults(getenv func(string) string) {
 	dur(&o.LinkIdleTimeout, "LIBPROCESS_LINK_IDLE_TIMEOUT", -1)
 }
 
-// throttle lets a repeated log line through at most once a second, with
+// LogThrottle lets a repeated log line through at most once a second, with
 // the number of occurrences since the last one.
-type throttle struct {
+type LogThrottle struct {
 	mu    sync.Mutex
 	last  time.Time
 	count int
 }
 
-// note counts one occurrence and returns how many to report, or 0 when
+// Note counts one occurrence and returns how many to report, or 0 when
 // the line is held back.
-func (th *throttle) note() int {
+func (th *LogThrottle) Note() int {
 	th.mu.Lock()
 	defer th.mu.Unlock()
 	th.count++
@@ -280,7 +283,7 @@ func (t *Transport) accept() {
 			} else if delay *= 2; delay > time.Second {
 				delay = time.Second
 			}
-			if n := t.acceptLog.note(); n > 0 {
+			if n := t.acceptLog.Note(); n > 0 {
 				t.log.Warn("accept failed; backing off", "err", err, "failures", n, "retry_in", delay)
 			}
 			wait, stop := walltime.Clock{}.After(delay) // accept backoff: the OS edge
@@ -303,7 +306,7 @@ func (t *Transport) accept() {
 			t.mu.Unlock()
 			_ = c.Close()
 			t.refused.Add(1)
-			if n := t.refuseLog.note(); n > 0 {
+			if n := t.refuseLog.Note(); n > 0 {
 				t.log.Warn("too many inbound connections; closing new ones", "max", max, "refused", n)
 			}
 			continue
