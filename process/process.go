@@ -1,8 +1,11 @@
 package process
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -283,7 +286,9 @@ func (s *shell) Stopping() {
 	p.linkers = nil
 	p.linkMu.Unlock()
 	defer func() {
-		for l := range linkers {
+		// In pid order, so that a deterministic run does not depend on
+		// the map's order.
+		for _, l := range slices.SortedFunc(maps.Keys(linkers), func(a, b *Process) int { return cmp.Compare(a.self.String(), b.self.String()) }) {
 			l.ref.Post(&exitedEvent{pid: p.self})
 		}
 	}()

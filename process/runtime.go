@@ -1,13 +1,16 @@
 package process
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -462,7 +465,7 @@ func (rt *Runtime) onExited(from UPID, addr netip.AddrPort) {
 	if p == nil {
 		return
 	}
-	for pid := range pids {
+	for _, pid := range slices.SortedFunc(maps.Keys(pids), func(a, b UPID) int { return cmp.Compare(a.String(), b.String()) }) {
 		p.ref.Post(&exitedEvent{pid: pid})
 	}
 }
