@@ -254,6 +254,9 @@ func (s *Slave) recordUpdate(u *messages.StatusUpdate) bool {
 	}
 	if owner != nil {
 		t := owner.tasks[st.GetTaskId().GetValue()]
+		if !mesos.IsTerminal(t.GetState()) && owner.command && st.GetState() == mesos.TaskState_TASK_FAILED {
+			s.holdForTermination(owner, s.streamFor(u.GetFrameworkId().GetValue(), st.GetTaskId().GetValue()))
+		}
 		if !mesos.IsTerminal(t.GetState()) {
 			t.State = st.State
 			t.Statuses = append(t.Statuses, st)

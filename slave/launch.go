@@ -268,6 +268,7 @@ func (s *Slave) executorExited(fid string, e *executor, term containerizer.Termi
 			s.generateUpdate(fid, e, t.GetTaskId(), taskState, reason, msg)
 		}
 	}
+	s.releaseHeld(e, &term)
 	e.queued = nil
 	if !e.command && s.info.Id != nil {
 		s.send(s.cfg.Master, &messages.ExitedExecutorMessage{

@@ -160,7 +160,8 @@ func (s executorState) String() string {
 type executor struct {
 	id          string
 	info        *mesos.ExecutorInfo
-	command     bool // the command executor
+	command     bool      // the command executor
+	held        []*stream // failed tasks' streams waiting for the container's end
 	containerID string
 	pid         process.UPID // the executor's libprocess pid once registered
 	forked      int          // its OS pid (0 when not an OS process)

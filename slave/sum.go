@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/containerizer"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
@@ -28,6 +29,10 @@ type stream struct {
 	*statusupdate.Stream
 	path  string // task.updates, or "" when not checkpointing
 	timer *process.Timer
+	// held keeps the stream from forwarding: a command executor's failed
+	// task waits for its container's end, whose limitation (such as the
+	// memory limit) is the real reason (see holdForTermination).
+	held bool
 }
 
 // streamOf returns the stream of a framework's task, nil if there is none.
@@ -104,7 +109,7 @@ func (s *Slave) forward(st *stream) {
 // send1 sends head (if any) to the master and arms the timer that resends
 // it when due.
 func (s *Slave) send1(st *stream, head *messages.StatusUpdate) {
-	if head == nil {
+	if head == nil || st.held {
 		return
 	}
 	head.LatestState = head.GetStatus().State
@@ -120,6 +125,42 @@ func (s *Slave) send1(st *stream, head *messages.StatusUpdate) {
 				s.send1(st, st.Retry(s.Clock().Now()))
 			}
 		})
+	}
+}
+
+// holdForTermination keeps a command executor's TASK_FAILED from the
+// master until its container has ended (or the executor shutdown grace
+// period has passed): when the kernel kills a task for going over its
+// memory limit, the command executor sees only a killed command and may
+// report before the containerizer reports the limitation; the update then
+// goes out with the limitation's reason and message, as if the slave had
+// failed the task itself. The update is checkpointed and acknowledged to
+// the executor meanwhile, so the executor can end.
+func (s *Slave) holdForTermination(e *executor, st *stream) {
+	if e.state == executorTerminated || st.held {
+		return
+	}
+	st.held = true
+	e.held = append(e.held, st)
+	s.Delay(s.cfg.ExecutorShutdownGracePeriod, func() { s.releaseHeld(e, nil) })
+}
+
+// releaseHeld forwards the updates e's container end held back, with the
+// limitation of term (if any) as their reason.
+func (s *Slave) releaseHeld(e *executor, term *containerizer.Termination) {
+	held := e.held
+	e.held = nil
+	for _, st := range held {
+		st.held = false
+		for _, u := range st.Pending() {
+			if term != nil && term.Limited && u.GetStatus().GetState() == mesos.TaskState_TASK_FAILED {
+				u.Status.Reason = term.Reason.Enum()
+				u.Status.Message = proto.String(term.Message)
+			}
+		}
+		if s.registered {
+			s.forward(st)
+		}
 	}
 }
 
