@@ -2,10 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
-	"net/netip"
-	"os"
 	"testing"
 	"time"
 
@@ -39,14 +35,9 @@ type twoSlaveRun struct {
 // dropped and five ping intervals pass in ONE Advance), and reconciles.
 // It checks each step and returns the runtime's trace hash.
 func lostSlaveScenario(t *testing.T, seed uint64) uint64 {
-	rt, err := process.New(process.Options{
-		Deterministic: true, Seed: seed, NoNetwork: true, Bind: netip.MustParseAddrPort("127.0.0.1:5050"),
-		Logger: slog.New(slog.NewTextHandler(debugOut(), nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt := deterministicRuntime(t, seed)
 	defer rt.Close()
+	var err error
 	r := twoSlaveRun{inprocRun: inprocRun{t: t, rt: rt}, expect: processtest.Expect(t, rt), sched: cluster.NewScheduler()}
 
 	if r.master, err = master.Spawn(rt, master.New(master.Config{})); err != nil {
@@ -169,11 +160,4 @@ func TestSameSeedSameTrace(t *testing.T) {
 		t.Fatalf("%d seeds gave %d distinct traces, want at least %d", seeds, len(distinct), want)
 	}
 	t.Logf("%d seeds gave %d distinct traces", seeds, len(distinct))
-}
-
-func debugOut() io.Writer {
-	if os.Getenv("GOMESOS_TEST_LOG") != "" {
-		return os.Stderr
-	}
-	return io.Discard
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -40,6 +41,25 @@ func await[T any](r inprocRun, f future.Future[T]) T {
 	return v
 }
 
+// deterministicRuntime is a runtime with no network whose mailboxes run
+// on one queue seeded by seed, its clock paused at the fixed epoch.
+// GOMESOS_TEST_LOG=1 shows its log.
+func deterministicRuntime(t *testing.T, seed uint64) *process.Runtime {
+	t.Helper()
+	var out io.Writer = io.Discard
+	if os.Getenv("GOMESOS_TEST_LOG") != "" {
+		out = os.Stderr
+	}
+	rt, err := process.New(process.Options{
+		Deterministic: true, Seed: seed, NoNetwork: true, Bind: netip.MustParseAddrPort("127.0.0.1:5050"),
+		Logger: slog.New(slog.NewTextHandler(out, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt
+}
+
 func (r inprocRun) advance(d time.Duration) {
 	r.rt.Clock().Settle()
 	r.rt.Clock().Advance(d)
@@ -49,15 +69,8 @@ func (r inprocRun) advance(d time.Duration) {
 // runInprocTask registers a framework, runs a command task on the
 // in-process containerizer, kills it, and returns the runtime's trace.
 func runInprocTask(t *testing.T, seed uint64) uint64 {
-	rt, err := process.New(process.Options{
-		Deterministic: true, Seed: seed, NoNetwork: true, Bind: netip.MustParseAddrPort("127.0.0.1:5050"),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt := deterministicRuntime(t, seed)
 	defer rt.Close()
-	rt.Clock().Pause()
 	r := inprocRun{t: t, rt: rt}
 	expect := processtest.Expect(t, rt)
 

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/internal/atomicfile"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process/future"
 )
@@ -90,26 +90,8 @@ func (f File) store(r *messages.Registry) error {
 	if err != nil {
 		return fmt.Errorf("registry %s: %w", f.Path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
-		return fmt.Errorf("registry %s: %w", f.Path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.Path), ".registry.tmp*")
-	if err != nil {
-		return fmt.Errorf("registry %s: %w", f.Path, err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), f.Path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("registry %s: %w", f.Path, err)
+	if err := atomicfile.Write(f.Path, b); err != nil {
+		return fmt.Errorf("registry: %w", err)
 	}
 	return nil
 }
