@@ -49,7 +49,7 @@ func lostSlaveScenario(t *testing.T, seed uint64) uint64 {
 	defer rt.Close()
 	r := twoSlaveRun{inprocRun: inprocRun{t: t, rt: rt}, expect: processtest.Expect(t, rt), sched: cluster.NewScheduler()}
 
-	if r.master, err = master.Spawn(rt, master.New(master.Config{})); err != nil {
+	if r.master, err = master.New(master.Config{}).Start(rt); err != nil {
 		t.Fatal(err)
 	}
 	for i := range r.slaves {

@@ -61,7 +61,7 @@ func runInprocTask(t *testing.T, seed uint64) uint64 {
 	r := inprocRun{t: t, rt: rt}
 	expect := processtest.Expect(t, rt)
 
-	mpid, err := master.Spawn(rt, master.New(master.Config{}))
+	mpid, err := master.New(master.Config{}).Start(rt)
 	if err != nil {
 		t.Fatal(err)
 	}

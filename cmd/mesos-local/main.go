@@ -105,10 +105,10 @@ func (lf *localFlags) run(fs *flags.FlagSet) error {
 		return err
 	}
 	defer rt.Close()
-	pid, err := master.Spawn(rt, master.New(master.Config{
+	pid, err := master.New(master.Config{
 		AllocationInterval: lf.allocationInterval, OfferTimeout: lf.offerTimeout, Cluster: lf.cluster,
 		Flags: fs.Values(), WebUI: webui.Handler(),
-	}))
+	}).Start(rt)
 	if err != nil {
 		return err
 	}
