@@ -62,7 +62,7 @@ func lostSlaveScenario(t *testing.T, seed uint64) uint64 {
 			Master: r.master, Resources: "cpus:2;mem:1024;disk:1024;ports:[31000-32000]",
 			WorkDir: t.TempDir(), LauncherDir: "/nonexistent", Containerizer: cz,
 		})
-		if r.slaves[i], err = slave.Spawn(rt, s); err != nil {
+		if r.slaves[i], err = s.Start(rt); err != nil {
 			t.Fatal(err)
 		}
 		r.advance(time.Second) // the registration backoff

@@ -75,7 +75,7 @@ func runInprocTask(t *testing.T, seed uint64) uint64 {
 		WorkDir: t.TempDir(), LauncherDir: "/nonexistent", Containerizer: cz,
 	})
 	registered := processtest.FutureProtobuf[*messages.SlaveRegisteredMessage](expect, mpid, process.Any)
-	if _, err := slave.Spawn(rt, s); err != nil {
+	if _, err := s.Start(rt); err != nil {
 		t.Fatal(err)
 	}
 	r.advance(time.Second) // the registration backoff

@@ -119,7 +119,7 @@ func (lf *localFlags) run(fs *flags.FlagSet) error {
 			LauncherDir: launcher, Isolation: lf.isolation, Strict: true,
 			FetcherCacheDir: filepath.Join(work, "fetch"),
 		})
-		if _, err := slave.Spawn(rt, s); err != nil {
+		if _, err := s.Start(rt); err != nil {
 			return err
 		}
 		slaves = append(slaves, s)
