@@ -209,8 +209,13 @@ func (m *master) exit(err error) {
 	m.Terminate()
 }
 
-// Stop ends the master; Done completes once it has stopped.
-func (h *Master) Stop() { h.m.Terminate() }
+// Stop ends the master; Done completes once it has stopped. Stop before
+// Start does nothing.
+func (h *Master) Stop() {
+	if pid := h.m.Self(); pid.IsValid() {
+		h.m.Runtime().Terminate(pid)
+	}
+}
 
 // PID returns the master's process id (valid once started).
 func (h *Master) PID() process.UPID { return h.m.Self() }

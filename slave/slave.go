@@ -507,6 +507,9 @@ func (s *slave) Exited(pid process.UPID) {
 // master is told the slave is leaving (UnregisterSlaveMessage).
 func (h *Slave) Stop() {
 	s := h.s
+	if !s.Self().IsValid() {
+		return // never started
+	}
 	process.Run(s.Runtime(), s.Self(), func() {
 		for _, f := range s.frameworks {
 			s.shutdownFramework(f, "slave shutting down")
@@ -523,6 +526,9 @@ func (h *Slave) Stop() {
 // work directory recovers them (used by restarts for upgrades, and tests).
 func (h *Slave) Detach() {
 	s := h.s
+	if !s.Self().IsValid() {
+		return // never started
+	}
 	process.Run(s.Runtime(), s.Self(), func() { s.Terminate() })
 }
 
