@@ -50,7 +50,7 @@ func update(d *Driver, id *mesos.TaskID, state mesos.TaskState, msg string) {
 		st.Message = proto.String(msg)
 	}
 	if _, err := d.SendStatusUpdate(st); err != nil {
-		d.log.Error("cannot send status update", "err", err)
+		d.d.log.Error("cannot send status update", "err", err)
 	}
 }
 
@@ -177,4 +177,6 @@ func (c *CommandExecutor) Shutdown(d *Driver) {
 }
 
 // Error implements Executor.
-func (c *CommandExecutor) Error(d *Driver, msg string) { d.log.Error("executor error", "message", msg) }
+func (c *CommandExecutor) Error(d *Driver, msg string) {
+	d.d.log.Error("executor error", "message", msg)
+}

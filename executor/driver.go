@@ -87,9 +87,17 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 	return e, nil
 }
 
-// Driver connects an Executor to its slave.
+// Driver connects an Executor to its slave. Its methods are the
+// executor's API; the driver's process behind it is its own.
 type Driver struct {
+	d *driver
+}
+
+// driver is the driver's process.
+type driver struct {
 	process.Process
+
+	h *Driver // the handle given to the Executor's callbacks
 
 	rt   *process.Runtime
 	exec Executor
@@ -111,7 +119,8 @@ type Driver struct {
 
 // NewDriver returns a driver for exec on runtime rt.
 func NewDriver(rt *process.Runtime, exec Executor, env Env) *Driver {
-	return &Driver{
+	d := &driver{
+		h:       &Driver{},
 		rt:      rt,
 		exec:    exec,
 		env:     env,
@@ -122,10 +131,24 @@ func NewDriver(rt *process.Runtime, exec Executor, env Env) *Driver {
 		streams: make(map[string]*statusupdate.Stream),
 		tasks:   make(map[string]*mesos.TaskInfo),
 	}
+	d.h.d = d
+	return d.h
 }
 
+// PID returns the driver's process id (valid once started).
+func (h *Driver) PID() process.UPID { return h.d.Self() }
+
+// Delay runs fn on the driver's process (where the Executor's callbacks
+// run) after d on the runtime's clock; Cancel stops it.
+func (h *Driver) Delay(d time.Duration, fn func()) *process.Timer { return h.d.Delay(d, fn) }
+
+// Cancel stops a timer from Delay; a nil or fired timer is ignored.
+func (h *Driver) Cancel(t *process.Timer) { h.d.Clock().Cancel(t) }
+
 // Start spawns the driver's process, which registers with the slave.
-func (d *Driver) Start() (mesos.Status, error) {
+func (h *Driver) Start() (mesos.Status, error) { return h.d.Start() }
+
+func (d *driver) Start() (mesos.Status, error) {
 	d.mu.Lock()
 	if d.status != mesos.Status_DRIVER_NOT_STARTED {
 		st := d.status
@@ -142,7 +165,9 @@ func (d *Driver) Start() (mesos.Status, error) {
 }
 
 // Run starts the driver and waits until it stops.
-func (d *Driver) Run() (mesos.Status, error) {
+func (h *Driver) Run() (mesos.Status, error) { return h.d.Run() }
+
+func (d *driver) Run() (mesos.Status, error) {
 	if st, err := d.Start(); err != nil {
 		return st, err
 	}
@@ -150,14 +175,16 @@ func (d *Driver) Run() (mesos.Status, error) {
 }
 
 // Join waits until the driver is stopped or aborted.
-func (d *Driver) Join() mesos.Status {
+func (h *Driver) Join() mesos.Status { return h.d.Join() }
+
+func (d *driver) Join() mesos.Status {
 	<-d.done
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.status
 }
 
-func (d *Driver) finish(st mesos.Status) {
+func (d *driver) finish(st mesos.Status) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.status == mesos.Status_DRIVER_STOPPED || d.status == mesos.Status_DRIVER_ABORTED {
@@ -167,14 +194,16 @@ func (d *Driver) finish(st mesos.Status) {
 	close(d.done)
 }
 
-func (d *Driver) running() bool {
+func (d *driver) running() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.status == mesos.Status_DRIVER_RUNNING
 }
 
 // Stop stops the driver.
-func (d *Driver) Stop() (mesos.Status, error) {
+func (h *Driver) Stop() (mesos.Status, error) { return h.d.Stop() }
+
+func (d *driver) Stop() (mesos.Status, error) {
 	if !d.running() {
 		return d.Join(), nil
 	}
@@ -186,7 +215,9 @@ func (d *Driver) Stop() (mesos.Status, error) {
 }
 
 // Abort stops the driver without waiting for anything.
-func (d *Driver) Abort() (mesos.Status, error) {
+func (h *Driver) Abort() (mesos.Status, error) { return h.d.Abort() }
+
+func (d *driver) Abort() (mesos.Status, error) {
 	process.Run(d.rt, d.Self(), func() {
 		d.finish(mesos.Status_DRIVER_ABORTED)
 		d.Terminate()
@@ -194,30 +225,30 @@ func (d *Driver) Abort() (mesos.Status, error) {
 	return mesos.Status_DRIVER_ABORTED, nil
 }
 
-func (d *Driver) frameworkID() *mesos.FrameworkID {
+func (d *driver) frameworkID() *mesos.FrameworkID {
 	return &mesos.FrameworkID{Value: proto.String(d.env.FrameworkID)}
 }
 
-func (d *Driver) executorID() *mesos.ExecutorID {
+func (d *driver) executorID() *mesos.ExecutorID {
 	return &mesos.ExecutorID{Value: proto.String(d.env.ExecutorID)}
 }
 
-func (d *Driver) slaveID() *mesos.SlaveID { return &mesos.SlaveID{Value: proto.String(d.env.SlaveID)} }
+func (d *driver) slaveID() *mesos.SlaveID { return &mesos.SlaveID{Value: proto.String(d.env.SlaveID)} }
 
-func (d *Driver) send(msg proto.Message) {
+func (d *driver) send(msg proto.Message) {
 	if err := d.Send(d.slave, msg); err != nil {
 		d.log.Error("cannot send to the slave", "err", err)
 	}
 }
 
 // Initialize installs the handlers and registers with the slave.
-func (d *Driver) Initialize() {
+func (d *driver) Initialize() {
 	process.Install(&d.Process, func(from process.UPID, m *messages.ExecutorRegisteredMessage) {
 		if !d.running() {
 			return
 		}
 		d.connected = true
-		d.exec.Registered(d, m.GetExecutorInfo(), m.GetFrameworkInfo(), m.GetSlaveInfo())
+		d.exec.Registered(d.h, m.GetExecutorInfo(), m.GetFrameworkInfo(), m.GetSlaveInfo())
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.ExecutorReregisteredMessage) {
 		if !d.running() {
@@ -225,7 +256,7 @@ func (d *Driver) Initialize() {
 		}
 		d.connected = true
 		d.Clock().Cancel(d.recovering)
-		d.exec.Reregistered(d, m.GetSlaveInfo())
+		d.exec.Reregistered(d.h, m.GetSlaveInfo())
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.ReconnectExecutorMessage) {
 		if !d.running() {
@@ -254,11 +285,11 @@ func (d *Driver) Initialize() {
 			return
 		}
 		d.tasks[t.GetTaskId().GetValue()] = t
-		d.exec.LaunchTask(d, t)
+		d.exec.LaunchTask(d.h, t)
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.KillTaskMessage) {
 		if d.running() {
-			d.exec.KillTask(d, m.GetTaskId())
+			d.exec.KillTask(d.h, m.GetTaskId())
 		}
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.StatusUpdateAcknowledgementMessage) {
@@ -266,12 +297,12 @@ func (d *Driver) Initialize() {
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.FrameworkToExecutorMessage) {
 		if d.running() {
-			d.exec.FrameworkMessage(d, m.GetData())
+			d.exec.FrameworkMessage(d.h, m.GetData())
 		}
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.ShutdownExecutorMessage) {
 		if d.running() {
-			d.exec.Shutdown(d)
+			d.exec.Shutdown(d.h)
 			d.finish(mesos.Status_DRIVER_STOPPED)
 			d.Terminate()
 		}
@@ -283,15 +314,15 @@ func (d *Driver) Initialize() {
 // Exited is the broken link to the slave: without checkpointing the
 // executor shuts down; with it, it waits the recovery timeout for the
 // slave to come back (ReconnectExecutorMessage).
-func (d *Driver) Exited(pid process.UPID) {
+func (d *driver) Exited(pid process.UPID) {
 	if pid != d.slave || !d.running() {
 		return
 	}
 	d.connected = false
-	d.exec.Disconnected(d)
+	d.exec.Disconnected(d.h)
 	if !d.env.Checkpoint {
 		d.log.Info("slave exited; shutting down (no checkpointing)")
-		d.exec.Shutdown(d)
+		d.exec.Shutdown(d.h)
 		d.finish(mesos.Status_DRIVER_ABORTED)
 		d.Terminate()
 		return
@@ -299,7 +330,7 @@ func (d *Driver) Exited(pid process.UPID) {
 	d.recovering = d.Delay(d.env.RecoveryTimeout, func() {
 		if !d.connected {
 			d.log.Info("slave did not come back within the recovery timeout; shutting down", "timeout", d.env.RecoveryTimeout)
-			d.exec.Shutdown(d)
+			d.exec.Shutdown(d.h)
 			d.finish(mesos.Status_DRIVER_ABORTED)
 			d.Terminate()
 		}
@@ -308,7 +339,11 @@ func (d *Driver) Exited(pid process.UPID) {
 
 // SendStatusUpdate sends a task's status to the slave, which acknowledges
 // it; the driver keeps it until then. TASK_STAGING is refused.
-func (d *Driver) SendStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error) {
+func (h *Driver) SendStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error) {
+	return h.d.SendStatusUpdate(status)
+}
+
+func (d *driver) SendStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error) {
 	if status.GetState() == mesos.TaskState_TASK_STAGING {
 		return mesos.Status_DRIVER_RUNNING, errors.New("executor may not send TASK_STAGING")
 	}
@@ -357,7 +392,11 @@ func (d *Driver) SendStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error
 }
 
 // SendFrameworkMessage sends data to the executor's scheduler.
-func (d *Driver) SendFrameworkMessage(data []byte) (mesos.Status, error) {
+func (h *Driver) SendFrameworkMessage(data []byte) (mesos.Status, error) {
+	return h.d.SendFrameworkMessage(data)
+}
+
+func (d *driver) SendFrameworkMessage(data []byte) (mesos.Status, error) {
 	if !d.running() {
 		return mesos.Status_DRIVER_NOT_STARTED, errors.New("executor driver is not running")
 	}
@@ -369,7 +408,9 @@ func (d *Driver) SendFrameworkMessage(data []byte) (mesos.Status, error) {
 
 // Drained returns a future completed once no sent update awaits an
 // acknowledgement (at once if none does).
-func (d *Driver) Drained() future.Future[future.Nothing] {
+func (h *Driver) Drained() future.Future[future.Nothing] { return h.d.Drained() }
+
+func (d *driver) Drained() future.Future[future.Nothing] {
 	return process.DispatchF(d.rt, d.Self(), func() future.Future[future.Nothing] {
 		p := future.NewPromise[future.Nothing]()
 		d.drained = append(d.drained, p)
@@ -380,7 +421,7 @@ func (d *Driver) Drained() future.Future[future.Nothing] {
 
 // acknowledged takes the slave's acknowledgement of a task's update; the
 // acknowledgement of its terminal update ends the task.
-func (d *Driver) acknowledged(tid string, uuid []byte) {
+func (d *driver) acknowledged(tid string, uuid []byte) {
 	st := d.streams[tid]
 	if st == nil {
 		return
@@ -402,7 +443,7 @@ func (d *Driver) acknowledged(tid string, uuid []byte) {
 }
 
 // unacknowledged is how many sent updates await an acknowledgement.
-func (d *Driver) unacknowledged() int {
+func (d *driver) unacknowledged() int {
 	n := 0
 	for _, st := range d.streams {
 		n += st.Len()
@@ -410,7 +451,7 @@ func (d *Driver) unacknowledged() int {
 	return n
 }
 
-func (d *Driver) checkDrained() {
+func (d *driver) checkDrained() {
 	if d.unacknowledged() > 0 {
 		return
 	}
@@ -421,7 +462,9 @@ func (d *Driver) checkDrained() {
 }
 
 // Unacknowledged returns how many updates await acknowledgement.
-func (d *Driver) Unacknowledged() int {
+func (h *Driver) Unacknowledged() int { return h.d.Unacknowledged() }
+
+func (d *driver) Unacknowledged() int {
 	f := process.Dispatch(d.rt, d.Self(), d.unacknowledged)
 	n, _ := f.Get()
 	return n

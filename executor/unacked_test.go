@@ -77,7 +77,7 @@ func TestExecutorDriverResendsUnacknowledgedUpdatesInOrder(t *testing.T) {
 			t.Fatalf("update without uuid, timestamp or framework: %v", u)
 		}
 	}
-	exec := d.Self()
+	exec := d.PID()
 	slave.ack(exec, slave.updates[0]) // a RUNNING
 	slave.ack(exec, slave.updates[3]) // b FINISHED: not b's head, ignored
 	slave.ack(exec, slave.updates[2]) // a FINISHED: a is done

@@ -18,7 +18,7 @@ import (
 // messages may post calls too: mesos-go 0.0.6's AcceptOffers posts a Call
 // with neither Libprocess-From nor Mesos-Stream-Id, which a 0.25 master
 // accepts, so those are matched by the call's framework_id.
-func (m *Master) installAPI() {
+func (m *master) installAPI() {
 	// The route lives on a process named "api" so that the path is
 	// /api/v1/scheduler; it hands the call to the master.
 	api := &apiProcess{m: m}
@@ -29,7 +29,7 @@ func (m *Master) installAPI() {
 
 type apiProcess struct {
 	process.Process
-	m       *Master
+	m       *master
 	streams sync.Map // stand-in pid → *httpScheduler
 }
 

@@ -12,7 +12,7 @@ import (
 
 // authenticate starts a CRAM-MD5 session for the pid an authenticatee
 // names; a new attempt for a pid replaces the one in progress.
-func (m *Master) authenticate(from process.UPID, msg *messages.AuthenticateMessage) {
+func (m *master) authenticate(from process.UPID, msg *messages.AuthenticateMessage) {
 	subject, err := process.ParseUPID(msg.GetPid())
 	if err != nil {
 		m.log.Warn("authentication for a bad pid", "pid", msg.GetPid(), "from", from.String())
@@ -44,7 +44,7 @@ func (m *Master) authenticate(from process.UPID, msg *messages.AuthenticateMessa
 
 // frameworkAuthError says why a framework at from may not subscribe with
 // principal, or "".
-func (m *Master) frameworkAuthError(from process.UPID, principal string) string {
+func (m *master) frameworkAuthError(from process.UPID, principal string) string {
 	if m.httpSchedulers[from] {
 		return "" // HTTP frameworks: HTTP authentication is not built
 	}
@@ -60,7 +60,7 @@ func (m *Master) frameworkAuthError(from process.UPID, principal string) string 
 
 // frameworkAuthzError says why info may not register (register_frameworks
 // ACL), or "".
-func (m *Master) frameworkAuthzError(info *mesos.FrameworkInfo) string {
+func (m *master) frameworkAuthzError(info *mesos.FrameworkInfo) string {
 	role := info.GetRole()
 	if role == "" {
 		role = "*"
@@ -74,7 +74,7 @@ func (m *Master) frameworkAuthzError(info *mesos.FrameworkInfo) string {
 // httpCaller authenticates an operator's HTTP request with Basic auth
 // against the credentials: the principal ("" without credentials), or
 // ok false when the credentials are configured and do not match.
-func (m *Master) httpCaller(r *http.Request) (string, bool) {
+func (m *master) httpCaller(r *http.Request) (string, bool) {
 	user, pass, given := r.BasicAuth()
 	if len(m.cfg.Credentials) == 0 {
 		return user, true

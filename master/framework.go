@@ -65,7 +65,7 @@ func (f *framework) used() resources.Resources {
 
 // subscribe handles a (re)subscription from pid: the legacy
 // Register/ReregisterFrameworkMessage and Call SUBSCRIBE all land here.
-func (m *Master) subscribe(from process.UPID, info *mesos.FrameworkInfo, force bool) {
+func (m *master) subscribe(from process.UPID, info *mesos.FrameworkInfo, force bool) {
 	if err := m.validateFrameworkInfo(info); err != "" {
 		m.frameworkError(from, err)
 		return
@@ -139,7 +139,7 @@ func (m *Master) subscribe(from process.UPID, info *mesos.FrameworkInfo, force b
 }
 
 // validateFrameworkInfo returns why info is refused, or "".
-func (m *Master) validateFrameworkInfo(info *mesos.FrameworkInfo) string {
+func (m *master) validateFrameworkInfo(info *mesos.FrameworkInfo) string {
 	role := info.GetRole()
 	if role == "" {
 		role = "*"
@@ -188,7 +188,7 @@ func mergeFrameworkInfo(old, new *mesos.FrameworkInfo) *mesos.FrameworkInfo {
 	return merged
 }
 
-func (m *Master) addFramework(info *mesos.FrameworkInfo, pid process.UPID) *framework {
+func (m *master) addFramework(info *mesos.FrameworkInfo, pid process.UPID) *framework {
 	now := m.Clock().Now()
 	f := &framework{
 		id:         info.GetId().GetValue(),
@@ -221,7 +221,7 @@ func (m *Master) addFramework(info *mesos.FrameworkInfo, pid process.UPID) *fram
 	return f
 }
 
-func (m *Master) reconnectFramework(f *framework) {
+func (m *master) reconnectFramework(f *framework) {
 	f.connected = true
 	f.active = true
 	f.generation++
@@ -231,7 +231,7 @@ func (m *Master) reconnectFramework(f *framework) {
 }
 
 // broadcastFrameworkPID tells every slave the framework's current pid.
-func (m *Master) broadcastFrameworkPID(f *framework) {
+func (m *master) broadcastFrameworkPID(f *framework) {
 	for _, s := range m.sortedSlaves() {
 		if s.connected {
 			m.send(s.pid, &messages.UpdateFrameworkMessage{FrameworkId: f.frameworkID(), Pid: proto.String(f.pid.String())})
@@ -239,13 +239,13 @@ func (m *Master) broadcastFrameworkPID(f *framework) {
 	}
 }
 
-func (m *Master) frameworkError(to process.UPID, msg string) {
+func (m *master) frameworkError(to process.UPID, msg string) {
 	m.log.Info("refusing framework", "pid", to.String(), "reason", msg)
 	m.send(to, &messages.FrameworkErrorMessage{Message: proto.String(msg)})
 }
 
 // frameworkFrom returns the framework with id if from is its current pid.
-func (m *Master) frameworkFrom(from process.UPID, id string) *framework {
+func (m *master) frameworkFrom(from process.UPID, id string) *framework {
 	f := m.frameworks[id]
 	if f == nil {
 		m.log.Debug("message from unknown framework", "framework", id, "from", from.String())
@@ -259,7 +259,7 @@ func (m *Master) frameworkFrom(from process.UPID, id string) *framework {
 }
 
 // deactivateFramework stops offers to f and takes back its offers.
-func (m *Master) deactivateFramework(f *framework) {
+func (m *master) deactivateFramework(f *framework) {
 	if !f.active {
 		return
 	}
@@ -271,7 +271,7 @@ func (m *Master) deactivateFramework(f *framework) {
 // disconnectFramework handles a broken link to f's scheduler: offers go
 // back, and the framework is removed unless it resubscribes within its
 // failover timeout.
-func (m *Master) disconnectFramework(f *framework) {
+func (m *master) disconnectFramework(f *framework) {
 	m.log.Info("framework disconnected", "framework", f.id, "pid", f.pid.String())
 	f.connected = false
 	m.deactivateFramework(f)
@@ -287,7 +287,7 @@ func (m *Master) disconnectFramework(f *framework) {
 
 // removeFramework tears f down: its executors and tasks are shut down on
 // every slave, its offers withdrawn, and its id is never accepted again.
-func (m *Master) removeFramework(f *framework) {
+func (m *master) removeFramework(f *framework) {
 	m.log.Info("removing framework", "framework", f.id)
 	if m.httpSchedulers[f.pid] {
 		// An HTTP framework's stream ends with it.

@@ -11,7 +11,7 @@ import (
 	"github.com/gomesos/gomesos/process"
 )
 
-func (m *Master) installHandlers() {
+func (m *master) installHandlers() {
 	c := m.metrics
 	handle(m, c.registerFramework.Inc, func(from process.UPID, msg *messages.RegisterFrameworkMessage) {
 		info := msg.GetFramework()
@@ -94,7 +94,7 @@ func (m *Master) installHandlers() {
 
 // call handles mesos.scheduler.Call, the message the C++ driver (0.25 and
 // later) sends for everything.
-func (m *Master) call(from process.UPID, call *schedulerpb.Call) {
+func (m *master) call(from process.UPID, call *schedulerpb.Call) {
 	c := m.metrics
 	if call.GetType() == schedulerpb.Call_SUBSCRIBE {
 		c.registerFramework.Inc()
@@ -157,7 +157,7 @@ func (m *Master) call(from process.UPID, call *schedulerpb.Call) {
 }
 
 // Exited handles a broken link: a framework's scheduler or a slave.
-func (m *Master) Exited(pid process.UPID) {
+func (m *master) Exited(pid process.UPID) {
 	for _, f := range m.sortedFrameworks() {
 		if f.pid == pid && f.connected {
 			m.disconnectFramework(f)
@@ -174,7 +174,7 @@ func sortStrings(s []string) { sort.Strings(s) }
 
 // whenRecovered drops a slave's message until the registry is recovered
 // (the slave retries): the registry's slaves must be known first.
-func whenRecovered[T proto.Message](m *Master, handler func(from process.UPID, msg T)) func(process.UPID, T) {
+func whenRecovered[T proto.Message](m *master, handler func(from process.UPID, msg T)) func(process.UPID, T) {
 	return func(from process.UPID, msg T) {
 		if !m.registryReady {
 			m.log.Info("dropping a slave's message until the registry is recovered", "from", from.String())

@@ -10,7 +10,7 @@ import (
 	"github.com/gomesos/gomesos/resources"
 )
 
-func (m *Master) installRoutes() {
+func (m *master) installRoutes() {
 	state := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.stateJSON()) }
 	m.Route("/state", "Information about the state of the master.", state)
 	m.Route("/state.json", "Information about the state of the master.", state)
@@ -43,7 +43,7 @@ func (m *Master) installRoutes() {
 	}
 }
 
-func (m *Master) teardownHTTP(r *http.Request) future.Future[*process.Response] {
+func (m *master) teardownHTTP(r *http.Request) future.Future[*process.Response] {
 	if r.Method != http.MethodPost {
 		return process.Status(http.StatusMethodNotAllowed, "Expecting POST")
 	}
@@ -73,7 +73,7 @@ func (m *Master) teardownHTTP(r *http.Request) future.Future[*process.Response] 
 
 type jsonObj = map[string]any
 
-func (m *Master) stateJSON() jsonObj {
+func (m *master) stateJSON() jsonObj {
 	slaves := make([]jsonObj, 0, len(m.slaves))
 	for _, id := range sortedKeys(m.slaves) {
 		slaves = append(slaves, m.slaveJSON(m.slaves[id]))
@@ -121,7 +121,7 @@ func (m *Master) stateJSON() jsonObj {
 	return state
 }
 
-func (m *Master) slaveJSON(s *slave) jsonObj {
+func (m *master) slaveJSON(s *slave) jsonObj {
 	attrs := jsonObj{}
 	for _, a := range s.info.GetAttributes() {
 		attrs[a.GetName()] = attributeValue(a)
@@ -154,7 +154,7 @@ func attributeValue(a *mesos.Attribute) any {
 	return nil
 }
 
-func (m *Master) frameworkJSON(f *framework) jsonObj {
+func (m *master) frameworkJSON(f *framework) jsonObj {
 	tasks := make([]jsonObj, 0, len(f.tasks))
 	for _, id := range sortedTaskIDs(f.tasks) {
 		tasks = append(tasks, taskJSON(f.tasks[id]))
@@ -257,7 +257,7 @@ func labelsJSON(l *mesos.Labels) []jsonObj {
 	return out
 }
 
-func (m *Master) tasksJSON(r *http.Request) jsonObj {
+func (m *master) tasksJSON(r *http.Request) jsonObj {
 	limit, offset := 100, 0
 	if v, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && v >= 0 {
 		limit = v
@@ -287,7 +287,7 @@ func (m *Master) tasksJSON(r *http.Request) jsonObj {
 	return jsonObj{"tasks": out}
 }
 
-func (m *Master) rolesJSON() jsonObj {
+func (m *master) rolesJSON() jsonObj {
 	type roleInfo struct {
 		frameworks []string
 		used       resources.Resources

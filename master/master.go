@@ -24,9 +24,15 @@ import (
 // ID is the process id of the master; its UPID is master@ip:port.
 const ID = "master"
 
-// Master is the master process. Create it with New and spawn it with
-// Spawn; everything it holds is touched only by its own handlers.
+// Master is a Mesos master. Create it with New, run it with Start and end
+// it with Stop; its state lives in a process of its own and is touched only
+// by that process's handlers.
 type Master struct {
+	m *master
+}
+
+// master is the master's process: it holds all the state.
+type master struct {
 	process.Process
 
 	cfg    Config
@@ -78,10 +84,15 @@ type Master struct {
 	done    *future.Promise[future.Nothing]
 }
 
-// New returns a master with the given configuration; Spawn starts it.
+// New returns a master with the given configuration; Start runs it.
 func New(cfg Config) *Master {
+	return &Master{m: newMaster(cfg)}
+}
+
+// newMaster returns the master's process, not yet spawned.
+func newMaster(cfg Config) *master {
 	cfg.Defaults()
-	return &Master{
+	return &master{
 		cfg:               cfg,
 		frameworks:        make(map[string]*framework),
 		removedFrameworks: make(map[string]bool),
@@ -98,9 +109,10 @@ func New(cfg Config) *Master {
 	}
 }
 
-// Spawn starts m on rt as the process "master" and makes it the runtime's
-// HTTP delegate, so that /state reaches /master/state.
-func Spawn(rt *process.Runtime, m *Master) (process.UPID, error) {
+// Start runs the master on rt as the process "master" and makes it the
+// runtime's HTTP delegate, so that /state reaches /master/state.
+func (h *Master) Start(rt *process.Runtime) (process.UPID, error) {
+	m := h.m
 	alloc, err := allocator.New(m.cfg.Allocator, allocator.Options{
 		Roles:   m.cfg.Roles,
 		Weights: m.cfg.Weights,
@@ -126,7 +138,7 @@ func Spawn(rt *process.Runtime, m *Master) (process.UPID, error) {
 
 // Initialize installs the handlers, starts the registrar and enters the
 // election: without a Contender the master leads at once.
-func (m *Master) Initialize() {
+func (m *master) Initialize() {
 	m.log = m.Runtime().Logger().With("component", "master")
 	m.start = m.Clock().Now()
 	m.id = newUUID(m.Runtime())
@@ -146,11 +158,11 @@ func (m *Master) Initialize() {
 		m.elect()
 		return
 	}
-	m.cfg.Contender.Contend(m.Info()).OnAny(process.Defer1(m.Runtime(), m.Self(), m.contended))
+	m.cfg.Contender.Contend(m.infoCopy()).OnAny(process.Defer1(m.Runtime(), m.Self(), m.contended))
 }
 
 // contended continues the election: elected, or the candidacy is lost.
-func (m *Master) contended(f future.Future[detector.Lost]) {
+func (m *master) contended(f future.Future[detector.Lost]) {
 	lost, err := f.Get()
 	if err != nil {
 		m.exit(fmt.Errorf("lost the candidacy before being elected: %w", err))
@@ -163,7 +175,7 @@ func (m *Master) contended(f future.Future[detector.Lost]) {
 // leadershipLost ends a leader whose leadership ended: lost, it exits
 // with the reason (Mesos's master aborts, for its supervisor to restart
 // it as a standby); withdrawn by its owner, it stops.
-func (m *Master) leadershipLost(f future.Future[future.Nothing]) {
+func (m *master) leadershipLost(f future.Future[future.Nothing]) {
 	if err := f.Err(); err != nil {
 		m.exit(fmt.Errorf("lost leadership: %w", err))
 		return
@@ -174,7 +186,7 @@ func (m *Master) leadershipLost(f future.Future[future.Nothing]) {
 
 // detect follows the leader the detector reports, for /state's `leader`
 // and /redirect on a standby master.
-func (m *Master) detect(previous *mesos.MasterInfo) {
+func (m *master) detect(previous *mesos.MasterInfo) {
 	m.cfg.Detector.Detect(previous).OnReady(process.Defer1(m.Runtime(), m.Self(), func(leader *mesos.MasterInfo) {
 		if leader == nil {
 			m.log.Info("no leading master detected")
@@ -188,7 +200,7 @@ func (m *Master) detect(previous *mesos.MasterInfo) {
 
 // exit ends the master with a reason: it logs it, stops the process and
 // fails Done with it. The daemon exits non-zero on it.
-func (m *Master) exit(err error) {
+func (m *master) exit(err error) {
 	if m.exitErr != nil {
 		return
 	}
@@ -197,13 +209,24 @@ func (m *Master) exit(err error) {
 	m.Terminate()
 }
 
-// Done completes when the master has stopped: ready after Terminate,
-// failed with the reason when it ended itself (lost leadership, a
-// registry it cannot store).
-func (m *Master) Done() future.Future[future.Nothing] { return m.done.Future() }
+// Stop ends the master; Done completes once it has stopped. Stop before
+// Start does nothing.
+func (h *Master) Stop() {
+	if pid := h.m.Self(); pid.IsValid() {
+		h.m.Runtime().Terminate(pid)
+	}
+}
+
+// PID returns the master's process id (valid once started).
+func (h *Master) PID() process.UPID { return h.m.Self() }
+
+// Done completes when the master has stopped: ready after Stop, failed
+// with the reason when it ended itself (lost leadership, a registry it
+// cannot store).
+func (h *Master) Done() future.Future[future.Nothing] { return h.m.done.Future() }
 
 // elect makes this master the leader.
-func (m *Master) elect() {
+func (m *master) elect() {
 	m.leader = true
 	m.elected = m.Clock().Now()
 	m.log.Info("elected as the leading master", "pid", m.Self().String(), "id", m.id)
@@ -218,11 +241,14 @@ func (m *Master) elect() {
 }
 
 // Info returns a copy of the MasterInfo this master publishes.
-func (m *Master) Info() *mesos.MasterInfo { return proto.Clone(m.info).(*mesos.MasterInfo) }
+func (h *Master) Info() *mesos.MasterInfo { return h.m.infoCopy() }
+
+// infoCopy returns a copy of m.info.
+func (m *master) infoCopy() *mesos.MasterInfo { return proto.Clone(m.info).(*mesos.MasterInfo) }
 
 // handle installs handler for messages of type T, dropping (and counting)
 // every message until the master is elected.
-func handle[T proto.Message](m *Master, counter func(), handler func(from process.UPID, msg T)) {
+func handle[T proto.Message](m *master, counter func(), handler func(from process.UPID, msg T)) {
 	process.Install(&m.Process, func(from process.UPID, msg T) {
 		if !m.leader {
 			m.metrics.droppedMessages.Inc()
@@ -236,32 +262,32 @@ func handle[T proto.Message](m *Master, counter func(), handler func(from proces
 }
 
 // send sends msg from the master, logging (never panicking on) failures.
-func (m *Master) send(to process.UPID, msg proto.Message) {
+func (m *master) send(to process.UPID, msg proto.Message) {
 	if err := m.Send(to, msg); err != nil {
 		m.log.Error("cannot send message", "to", to.String(), "err", err)
 	}
 }
 
-func (m *Master) newFrameworkID() *mesos.FrameworkID {
+func (m *master) newFrameworkID() *mesos.FrameworkID {
 	id := fmt.Sprintf("%s-%04d", m.id, m.nextFramework)
 	m.nextFramework++
 	return &mesos.FrameworkID{Value: proto.String(id)}
 }
 
-func (m *Master) newSlaveID() *mesos.SlaveID {
+func (m *master) newSlaveID() *mesos.SlaveID {
 	id := fmt.Sprintf("%s-S%d", m.id, m.nextSlave)
 	m.nextSlave++
 	return &mesos.SlaveID{Value: proto.String(id)}
 }
 
-func (m *Master) newOfferID() *mesos.OfferID {
+func (m *master) newOfferID() *mesos.OfferID {
 	id := fmt.Sprintf("%s-O%d", m.id, m.nextOffer)
 	m.nextOffer++
 	return &mesos.OfferID{Value: proto.String(id)}
 }
 
 // nowSeconds is the Clock's time as Mesos timestamps (seconds).
-func (m *Master) nowSeconds() float64 {
+func (m *master) nowSeconds() float64 {
 	return mesos.Timestamp(m.Clock().Now())
 }
 
@@ -296,7 +322,8 @@ func newUUID(rt *process.Runtime) string {
 
 // TaskCount returns how many tasks the master holds (for tests, from
 // outside the process: it dispatches and waits).
-func (m *Master) TaskCount() int {
+func (h *Master) TaskCount() int {
+	m := h.m
 	f := process.Dispatch(m.Runtime(), m.Self(), func() int {
 		n := 0
 		for _, fw := range m.frameworks {
@@ -312,7 +339,7 @@ func (m *Master) TaskCount() int {
 }
 
 // Finalize stops the processes the master started.
-func (m *Master) Finalize() {
+func (m *master) Finalize() {
 	defer func() {
 		if m.exitErr != nil {
 			m.done.Fail(m.exitErr)

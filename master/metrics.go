@@ -23,7 +23,7 @@ type masterMetrics struct {
 	tasks                                                   map[mesos.TaskState]*metrics.Counter
 }
 
-func newMasterMetrics(m *Master) *masterMetrics {
+func newMasterMetrics(m *master) *masterMetrics {
 	reg := m.Runtime().Metrics()
 	counter := func(name string) *metrics.Counter {
 		c, err := reg.NewCounter("master/" + name)
@@ -127,7 +127,7 @@ func (c *masterMetrics) countTaskState(state mesos.TaskState) {
 	}
 }
 
-func (m *Master) countTasks(state mesos.TaskState) int {
+func (m *master) countTasks(state mesos.TaskState) int {
 	n := 0
 	for _, f := range m.frameworks {
 		for _, t := range f.tasks {
@@ -139,7 +139,7 @@ func (m *Master) countTasks(state mesos.TaskState) int {
 	return n
 }
 
-func (m *Master) countSlaves(pred func(*slave) bool) int {
+func (m *master) countSlaves(pred func(*slave) bool) int {
 	n := 0
 	for _, s := range m.slaves {
 		if pred(s) {
@@ -149,7 +149,7 @@ func (m *Master) countSlaves(pred func(*slave) bool) int {
 	return n
 }
 
-func (m *Master) countFrameworks(pred func(*framework) bool) int {
+func (m *master) countFrameworks(pred func(*framework) bool) int {
 	n := 0
 	for _, f := range m.frameworks {
 		if pred(f) {
@@ -160,7 +160,7 @@ func (m *Master) countFrameworks(pred func(*framework) bool) int {
 }
 
 // scalarTotals sums a scalar over the slaves: total and used.
-func (m *Master) scalarTotals(name string) (total, used float64) {
+func (m *master) scalarTotals(name string) (total, used float64) {
 	for _, s := range m.slaves {
 		total += s.total.Scalar(name)
 		used += s.used.Scalar(name)

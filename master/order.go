@@ -16,7 +16,7 @@ func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 }
 
 // sortedFrameworks returns the registered frameworks by id.
-func (m *Master) sortedFrameworks() []*framework {
+func (m *master) sortedFrameworks() []*framework {
 	out := make([]*framework, 0, len(m.frameworks))
 	for _, id := range sortedKeys(m.frameworks) {
 		out = append(out, m.frameworks[id])
@@ -25,7 +25,7 @@ func (m *Master) sortedFrameworks() []*framework {
 }
 
 // sortedSlaves returns the registered slaves by id.
-func (m *Master) sortedSlaves() []*slave {
+func (m *master) sortedSlaves() []*slave {
 	out := make([]*slave, 0, len(m.slaves))
 	for _, id := range sortedKeys(m.slaves) {
 		out = append(out, m.slaves[id])

@@ -15,14 +15,14 @@ import (
 // the operations and remembers which slave ids the registry holds (as
 // applied by this master), so handlers can ask without waiting.
 type registryClient struct {
-	m    *Master
+	m    *master
 	proc *registrar.Registrar
 	ids  map[string]bool
 }
 
 // startRegistrar spawns the registrar over the configured storage (in
 // memory without one).
-func (m *Master) startRegistrar() error {
+func (m *master) startRegistrar() error {
 	var storage registrar.Storage = &registrar.Memory{}
 	if m.cfg.Registry != nil {
 		storage = m.cfg.Registry
@@ -71,13 +71,13 @@ func (r *registryClient) close() {
 // registryFailed ends the master: it cannot persist what it admits, and
 // must not answer slaves as if it had (Mesos's master exits the same way
 // for its supervisor to restart it).
-func (m *Master) registryFailed(err error) {
+func (m *master) registryFailed(err error) {
 	m.exit(fmt.Errorf("the registry cannot be stored: %w", err))
 }
 
 // afterAdmitted runs fn on the master once the registry holds a slave
 // (admitted is ready); a failure ends the master instead.
-func (m *Master) afterAdmitted(admitted future.Future[bool], fn func()) {
+func (m *master) afterAdmitted(admitted future.Future[bool], fn func()) {
 	admitted.OnReady(process.Defer1(m.Runtime(), m.Self(), func(bool) { fn() }))
 }
 
@@ -85,13 +85,13 @@ func (m *Master) afterAdmitted(admitted future.Future[bool], fn func()) {
 // re-registered within SlaveReregisterTimeout are removed (frameworks get
 // slaveLost; the slave is shut down if it comes back), unless that would
 // remove more than RecoverySlaveRemovalLimit of them.
-func (m *Master) recoverSlaves() {
+func (m *master) recoverSlaves() {
 	m.registrar.recover(m.info).OnReady(process.Defer1(m.Runtime(), m.Self(), m.registryRecovered))
 }
 
 // registryRecovered takes the recovered registry's slaves as expected
 // back; slave (re-)registrations are handled from now on.
-func (m *Master) registryRecovered(reg *messages.Registry) {
+func (m *master) registryRecovered(reg *messages.Registry) {
 	m.registryReady = true
 	slaves := reg.GetSlaves().GetSlaves()
 	for _, s := range slaves {

@@ -65,7 +65,7 @@ func (s *slave) addExecutor(fid string, e *mesos.ExecutorInfo) bool {
 
 // slaveAuthenticated refuses (ShutdownMessage) a slave that must have
 // authenticated and has not.
-func (m *Master) slaveAuthenticated(from process.UPID) bool {
+func (m *master) slaveAuthenticated(from process.UPID) bool {
 	if _, ok := m.authenticated[from]; m.cfg.AuthenticateSlaves && !ok {
 		m.log.Warn("refusing an unauthenticated slave", "pid", from.String())
 		m.send(from, &messages.ShutdownMessage{Message: proto.String("Agent is not authenticated")})
@@ -74,7 +74,7 @@ func (m *Master) slaveAuthenticated(from process.UPID) bool {
 	return true
 }
 
-func (m *Master) registerSlave(from process.UPID, msg *messages.RegisterSlaveMessage) {
+func (m *master) registerSlave(from process.UPID, msg *messages.RegisterSlaveMessage) {
 	if !m.slaveAuthenticated(from) {
 		return
 	}
@@ -103,12 +103,12 @@ func (m *Master) registerSlave(from process.UPID, msg *messages.RegisterSlaveMes
 	})
 }
 
-func (m *Master) connection() *messages.MasterSlaveConnection {
+func (m *master) connection() *messages.MasterSlaveConnection {
 	total := m.cfg.SlavePingTimeout.Seconds() * float64(m.cfg.MaxSlavePingTimeouts)
 	return &messages.MasterSlaveConnection{TotalPingTimeoutSeconds: proto.Float64(total)}
 }
 
-func (m *Master) addSlave(info *mesos.SlaveInfo, pid process.UPID, version string) *slave {
+func (m *master) addSlave(info *mesos.SlaveInfo, pid process.UPID, version string) *slave {
 	now := m.Clock().Now()
 	s := &slave{
 		id:         info.GetId().GetValue(),
@@ -131,7 +131,7 @@ func (m *Master) addSlave(info *mesos.SlaveInfo, pid process.UPID, version strin
 }
 
 // allocSlave hands s to the allocator with what is in use on it.
-func (m *Master) allocSlave(s *slave) {
+func (m *master) allocSlave(s *slave) {
 	used := make(map[string]resources.Resources)
 	for _, fid := range sortedKeys(s.tasks) {
 		for _, tid := range sortedKeys(s.tasks[fid]) {
@@ -148,7 +148,7 @@ func (m *Master) allocSlave(s *slave) {
 	m.alloc.AddSlave(s.id, s.info.GetHostname(), s.total, used)
 }
 
-func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlaveMessage) {
+func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlaveMessage) {
 	if !m.slaveAuthenticated(from) {
 		return
 	}
@@ -228,7 +228,7 @@ func (m *Master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 // directories on the slave), and the master or its registry must know
 // them. Without a durable registry, an id from another master (one that
 // failed over) is readmitted, as Mesos does with a non-strict registry.
-func (m *Master) unknownSlaveID(id string) string {
+func (m *master) unknownSlaveID(id string) string {
 	if len(id) > 256 || id == "." || id == ".." {
 		return "malformed id"
 	}
@@ -251,7 +251,7 @@ func (m *Master) unknownSlaveID(id string) string {
 
 // updateSlaveFrameworks tells a (re)registered slave the current pids of
 // the frameworks that have tasks there.
-func (m *Master) updateSlaveFrameworks(s *slave) {
+func (m *master) updateSlaveFrameworks(s *slave) {
 	for _, fid := range sortedKeys(s.tasks) {
 		if f := m.frameworks[fid]; f != nil {
 			m.send(s.pid, &messages.UpdateFrameworkMessage{FrameworkId: f.frameworkID(), Pid: proto.String(f.pid.String())})
@@ -262,7 +262,7 @@ func (m *Master) updateSlaveFrameworks(s *slave) {
 // reconcileSlave compares what a re-registering slave reports with what the
 // master holds: tasks the slave does not know are listed for it to report
 // lost; tasks of removed frameworks are shut down.
-func (m *Master) reconcileSlave(s *slave, msg *messages.ReregisterSlaveMessage) []*messages.ReconcileTasksMessage {
+func (m *master) reconcileSlave(s *slave, msg *messages.ReregisterSlaveMessage) []*messages.ReconcileTasksMessage {
 	reported := make(map[string]bool)
 	for _, t := range msg.GetTasks() {
 		reported[t.GetTaskId().GetValue()] = true
@@ -286,7 +286,7 @@ func (m *Master) reconcileSlave(s *slave, msg *messages.ReregisterSlaveMessage) 
 	return out
 }
 
-func (m *Master) unregisterSlave(from process.UPID, msg *messages.UnregisterSlaveMessage) {
+func (m *master) unregisterSlave(from process.UPID, msg *messages.UnregisterSlaveMessage) {
 	s := m.slaves[msg.GetSlaveId().GetValue()]
 	if s == nil || s.pid != from {
 		return
@@ -296,7 +296,7 @@ func (m *Master) unregisterSlave(from process.UPID, msg *messages.UnregisterSlav
 
 // disconnectSlave handles a broken link to a slave: no more offers from
 // it; the health checks decide whether it is removed.
-func (m *Master) disconnectSlave(s *slave) {
+func (m *master) disconnectSlave(s *slave) {
 	if !s.connected {
 		return // a restarted slave keeps its pid: duplicate exits happen
 	}
@@ -312,7 +312,7 @@ func (m *Master) disconnectSlave(s *slave) {
 // removeSlave removes s: its tasks become TASK_LOST, frameworks are told
 // the slave is lost, offers on it are rescinded, and its id is never
 // accepted again.
-func (m *Master) removeSlave(s *slave, reason string) {
+func (m *master) removeSlave(s *slave, reason string) {
 	m.log.Info("removing slave", "slave", s.id, "pid", s.pid.String(), "reason", reason)
 	m.rescindSlaveOffers(s)
 	for _, fid := range sortedKeys(s.tasks) {
@@ -361,7 +361,7 @@ func (m *Master) removeSlave(s *slave, reason string) {
 // observer is the `slave-observer(N)` process that pings one slave.
 type observer struct {
 	process.Process
-	m       *Master // only touched through dispatch to the master
+	m       *master // only touched through dispatch to the master
 	master  process.UPID
 	slaveID string
 	slave   process.UPID
@@ -374,7 +374,7 @@ type observer struct {
 	timer     *process.Timer
 }
 
-func (m *Master) startObserver(s *slave) {
+func (m *master) startObserver(s *slave) {
 	o := &observer{
 		m:         m,
 		master:    m.Self(),
@@ -439,7 +439,7 @@ func (o *observer) Finalize() { o.Clock().Cancel(o.timer) }
 
 // slaveUnhealthy schedules the removal of a slave that missed too many
 // pings, subject to the removal rate limit.
-func (m *Master) slaveUnhealthy(id string) {
+func (m *master) slaveUnhealthy(id string) {
 	s := m.slaves[id]
 	if s == nil || s.shutdownScheduled {
 		return
@@ -458,7 +458,7 @@ func (m *Master) slaveUnhealthy(id string) {
 }
 
 // slaveHealthy cancels a scheduled removal after a pong.
-func (m *Master) slaveHealthy(id string) {
+func (m *master) slaveHealthy(id string) {
 	if s := m.slaves[id]; s != nil && s.shutdownScheduled {
 		s.shutdownScheduled = false
 		m.metrics.slaveShutdownsCanceled.Inc()
@@ -473,7 +473,7 @@ type rateLimiter struct {
 	waiting int
 }
 
-func (r *rateLimiter) acquire(m *Master, fn func()) {
+func (r *rateLimiter) acquire(m *master, fn func()) {
 	if r == nil {
 		fn()
 		return

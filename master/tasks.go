@@ -13,7 +13,7 @@ import (
 
 // forwardUpdate sends a status update to f. pid is the UPID awaiting the
 // acknowledgement (the slave), empty for master-generated updates.
-func (m *Master) forwardUpdate(f *framework, u *messages.StatusUpdate, pid process.UPID) {
+func (m *master) forwardUpdate(f *framework, u *messages.StatusUpdate, pid process.UPID) {
 	if !f.connected {
 		return
 	}
@@ -27,7 +27,7 @@ func (m *Master) forwardUpdate(f *framework, u *messages.StatusUpdate, pid proce
 // statusUpdate handles an update from a slave: it is forwarded to the
 // framework (with the slave's pid, so the driver acknowledges), and the
 // task's state follows it.
-func (m *Master) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessage) {
+func (m *master) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessage) {
 	u := msg.GetUpdate()
 	sid := u.GetSlaveId().GetValue()
 	if m.removedSlaves[sid] {
@@ -80,7 +80,7 @@ func (m *Master) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessa
 
 // updateTask moves t to state, recording the status; resources of a task
 // that became terminal go back to the allocator at once.
-func (m *Master) updateTask(s *slave, f *framework, t *mesos.Task, latest mesos.TaskState, status *mesos.TaskStatus) {
+func (m *master) updateTask(s *slave, f *framework, t *mesos.Task, latest mesos.TaskState, status *mesos.TaskStatus) {
 	wasTerminal := mesos.IsTerminal(t.GetState())
 	t.StatusUpdateState = status.State
 	t.StatusUpdateUuid = status.Uuid
@@ -103,7 +103,7 @@ func (m *Master) updateTask(s *slave, f *framework, t *mesos.Task, latest mesos.
 }
 
 // removeTask forgets a terminal task.
-func (m *Master) removeTask(s *slave, f *framework, t *mesos.Task) {
+func (m *master) removeTask(s *slave, f *framework, t *mesos.Task) {
 	tid := t.GetTaskId().GetValue()
 	delete(f.tasks, tid)
 	if s != nil {
@@ -114,7 +114,7 @@ func (m *Master) removeTask(s *slave, f *framework, t *mesos.Task) {
 
 // acknowledge forwards an acknowledgement to the slave and, when it
 // acknowledges the terminal update of a task, removes the task.
-func (m *Master) acknowledge(f *framework, slaveID *mesos.SlaveID, taskID *mesos.TaskID, uuid []byte) {
+func (m *master) acknowledge(f *framework, slaveID *mesos.SlaveID, taskID *mesos.TaskID, uuid []byte) {
 	s := m.slaves[slaveID.GetValue()]
 	if s == nil || !s.connected {
 		m.log.Info("acknowledgement for an unknown or disconnected slave dropped", "slave", slaveID.GetValue())
@@ -135,7 +135,7 @@ func (m *Master) acknowledge(f *framework, slaveID *mesos.SlaveID, taskID *mesos
 
 // kill forwards a kill to the slave running the task; an unknown task is
 // answered as an explicit reconciliation of it.
-func (m *Master) kill(f *framework, taskID *mesos.TaskID, slaveID *mesos.SlaveID, policy *mesos.KillPolicy) {
+func (m *master) kill(f *framework, taskID *mesos.TaskID, slaveID *mesos.SlaveID, policy *mesos.KillPolicy) {
 	t := f.tasks[taskID.GetValue()]
 	if t == nil {
 		m.reconcile(f, []*mesos.TaskStatus{{TaskId: taskID, SlaveId: slaveID, State: mesos.TaskState_TASK_STAGING.Enum()}})
@@ -151,7 +151,7 @@ func (m *Master) kill(f *framework, taskID *mesos.TaskID, slaveID *mesos.SlaveID
 
 // reconcile answers explicit (statuses given) or implicit reconciliation
 // with master-generated updates: no uuid, never acknowledged.
-func (m *Master) reconcile(f *framework, statuses []*mesos.TaskStatus) {
+func (m *master) reconcile(f *framework, statuses []*mesos.TaskStatus) {
 	send := func(taskID *mesos.TaskID, slaveID *mesos.SlaveID, executorID *mesos.ExecutorID, state mesos.TaskState, message string, healthy *bool) {
 		u := m.masterUpdate(f, taskID, slaveID, executorID, state, mesos.TaskStatus_REASON_RECONCILIATION, message, healthy)
 		m.forwardUpdate(f, u, process.UPID{})
@@ -206,7 +206,7 @@ func (m *Master) reconcile(f *framework, statuses []*mesos.TaskStatus) {
 
 // slavesInTransition reports whether any known slave is disconnected
 // (it may still come back with tasks).
-func (m *Master) slavesInTransition() bool {
+func (m *master) slavesInTransition() bool {
 	if len(m.recovered) > 0 {
 		return true // recovered from the registry, not yet back
 	}
@@ -228,7 +228,7 @@ func sortedTaskIDs(tasks map[string]*mesos.Task) []string {
 }
 
 // frameworkToExecutor relays a scheduler's message to the slave.
-func (m *Master) frameworkToExecutor(f *framework, msg *messages.FrameworkToExecutorMessage) {
+func (m *master) frameworkToExecutor(f *framework, msg *messages.FrameworkToExecutorMessage) {
 	s := m.slaves[msg.GetSlaveId().GetValue()]
 	if s == nil || !s.connected {
 		m.metrics.invalidFrameworkToExecutor.Inc()
@@ -239,7 +239,7 @@ func (m *Master) frameworkToExecutor(f *framework, msg *messages.FrameworkToExec
 }
 
 // executorToFramework relays an executor's message to its scheduler.
-func (m *Master) executorToFramework(from process.UPID, msg *messages.ExecutorToFrameworkMessage) {
+func (m *master) executorToFramework(from process.UPID, msg *messages.ExecutorToFrameworkMessage) {
 	f := m.frameworks[msg.GetFrameworkId().GetValue()]
 	if f == nil || !f.connected {
 		return
@@ -248,7 +248,7 @@ func (m *Master) executorToFramework(from process.UPID, msg *messages.ExecutorTo
 }
 
 // exitedExecutor forgets the executor and tells its framework.
-func (m *Master) exitedExecutor(from process.UPID, msg *messages.ExitedExecutorMessage) {
+func (m *master) exitedExecutor(from process.UPID, msg *messages.ExitedExecutorMessage) {
 	sid := msg.GetSlaveId().GetValue()
 	if m.removedSlaves[sid] {
 		m.send(from, &messages.ShutdownMessage{Message: proto.String("Executor exited message from unknown agent")})

@@ -70,9 +70,17 @@ type Options struct {
 	Detector detector.Detector
 }
 
-// Driver connects a Scheduler to a master.
+// Driver connects a Scheduler to a master. Its methods are the framework's
+// API; the driver's process behind it is its own.
 type Driver struct {
+	d *driver
+}
+
+// driver is the driver's process, `scheduler(N)`.
+type driver struct {
 	process.Process
+
+	h *Driver // the handle given to the Scheduler's callbacks
 
 	rt     *process.Runtime
 	sched  Scheduler
@@ -105,7 +113,8 @@ func NewDriver(rt *process.Runtime, sched Scheduler, info *mesos.FrameworkInfo, 
 	if opts.ID == "" {
 		opts.ID = rt.GenerateID("scheduler")
 	}
-	d := &Driver{
+	d := &driver{
+		h:         &Driver{},
 		rt:        rt,
 		sched:     sched,
 		info:      proto.Clone(info).(*mesos.FrameworkInfo),
@@ -120,11 +129,14 @@ func NewDriver(rt *process.Runtime, sched Scheduler, info *mesos.FrameworkInfo, 
 	if c := opts.Credential; c != nil && d.info.GetPrincipal() == "" {
 		d.info.Principal = proto.String(c.GetPrincipal())
 	}
-	return d
+	d.h.d = d
+	return d.h
 }
 
 // Start spawns the driver's process and starts registering.
-func (d *Driver) Start() (mesos.Status, error) {
+func (h *Driver) Start() (mesos.Status, error) { return h.d.Start() }
+
+func (d *driver) Start() (mesos.Status, error) {
 	d.mu.Lock()
 	if d.status != mesos.Status_DRIVER_NOT_STARTED {
 		st := d.status
@@ -141,7 +153,7 @@ func (d *Driver) Start() (mesos.Status, error) {
 }
 
 // Initialize installs the handlers and sends the first subscription.
-func (d *Driver) Initialize() {
+func (d *driver) Initialize() {
 	process.Install(&d.Process, d.registered)
 	process.Install(&d.Process, d.reregistered)
 	process.Install(&d.Process, d.resourceOffers)
@@ -163,7 +175,7 @@ func (d *Driver) Initialize() {
 
 // detect follows the detector: each leader it reports after previous
 // continues on the driver's process.
-func (d *Driver) detect(previous *mesos.MasterInfo) {
+func (d *driver) detect(previous *mesos.MasterInfo) {
 	d.opts.Detector.Detect(previous).OnReady(process.Defer1(d.rt, d.Self(), func(leader *mesos.MasterInfo) {
 		if !d.running() {
 			return
@@ -185,18 +197,20 @@ func (d *Driver) detect(previous *mesos.MasterInfo) {
 // ZooKeeper detector; ok false: no leader for now). A connected driver is
 // disconnected (Disconnected is called) and subscribes again with the new
 // master; a zero master in NewDriver waits for this.
-func (d *Driver) MasterDetected(pid process.UPID, ok bool) {
+func (h *Driver) MasterDetected(pid process.UPID, ok bool) { h.d.MasterDetected(pid, ok) }
+
+func (d *driver) MasterDetected(pid process.UPID, ok bool) {
 	process.Run(d.rt, d.Self(), func() { d.masterDetected(pid, ok) })
 }
 
-func (d *Driver) masterDetected(pid process.UPID, ok bool) {
+func (d *driver) masterDetected(pid process.UPID, ok bool) {
 	if ok && pid == d.master {
 		return
 	}
 	d.log.Info("new leading master detected", "master", pid.String(), "leader", ok)
 	if d.connected {
 		d.connected = false
-		d.sched.Disconnected(d)
+		d.sched.Disconnected(d.h)
 	}
 	d.Clock().Cancel(d.retry)
 	if !ok {
@@ -212,7 +226,7 @@ func (d *Driver) masterDetected(pid process.UPID, ok bool) {
 // subscribe sends SUBSCRIBE and schedules a retry with backoff until the
 // master answers: a random delay in [0, backoff], backoff doubling up to
 // 60 s and failover_timeout/10.
-func (d *Driver) subscribe() {
+func (d *driver) subscribe() {
 	if d.connected || !d.running() || !d.master.IsValid() {
 		return
 	}
@@ -245,7 +259,7 @@ func (d *Driver) subscribe() {
 // authenticate authenticates with the current master, then subscribes;
 // a refused credential is an error that aborts the driver, a failed
 // attempt is retried with the registration backoff.
-func (d *Driver) authenticate(c *mesos.Credential) {
+func (d *driver) authenticate(c *mesos.Credential) {
 	if d.authenticating {
 		return
 	}
@@ -263,7 +277,7 @@ func (d *Driver) authenticate(c *mesos.Credential) {
 			d.log.Warn("authentication failed; retrying", "err", err)
 			d.retry = d.Delay(time.Duration(d.rt.RandFloat()*float64(d.backoff)), d.subscribe)
 		case !ok:
-			d.sched.Error(d, "Master refused authentication")
+			d.sched.Error(d.h, "Master refused authentication")
 			d.abortLocal()
 		default:
 			d.authenticated = master
@@ -272,13 +286,13 @@ func (d *Driver) authenticate(c *mesos.Credential) {
 	}))
 }
 
-func (d *Driver) sendCall(call *schedulerpb.Call) {
+func (d *driver) sendCall(call *schedulerpb.Call) {
 	if err := d.Send(d.master, call); err != nil {
 		d.log.Error("cannot send call", "type", call.GetType().String(), "err", err)
 	}
 }
 
-func (d *Driver) fromMaster(from process.UPID) bool {
+func (d *driver) fromMaster(from process.UPID) bool {
 	if from != d.master {
 		d.log.Debug("ignoring message not from the master", "from", from.String())
 		return false
@@ -286,7 +300,7 @@ func (d *Driver) fromMaster(from process.UPID) bool {
 	return true
 }
 
-func (d *Driver) registered(from process.UPID, msg *messages.FrameworkRegisteredMessage) {
+func (d *driver) registered(from process.UPID, msg *messages.FrameworkRegisteredMessage) {
 	if !d.fromMaster(from) || d.connected || !d.running() {
 		return
 	}
@@ -294,20 +308,20 @@ func (d *Driver) registered(from process.UPID, msg *messages.FrameworkRegistered
 	d.failover = false
 	d.Clock().Cancel(d.retry)
 	d.info.Id = msg.GetFrameworkId()
-	d.sched.Registered(d, msg.GetFrameworkId(), msg.GetMasterInfo())
+	d.sched.Registered(d.h, msg.GetFrameworkId(), msg.GetMasterInfo())
 }
 
-func (d *Driver) reregistered(from process.UPID, msg *messages.FrameworkReregisteredMessage) {
+func (d *driver) reregistered(from process.UPID, msg *messages.FrameworkReregisteredMessage) {
 	if !d.fromMaster(from) || d.connected || !d.running() {
 		return
 	}
 	d.connected = true
 	d.failover = false
 	d.Clock().Cancel(d.retry)
-	d.sched.Reregistered(d, msg.GetMasterInfo())
+	d.sched.Reregistered(d.h, msg.GetMasterInfo())
 }
 
-func (d *Driver) resourceOffers(from process.UPID, msg *messages.ResourceOffersMessage) {
+func (d *driver) resourceOffers(from process.UPID, msg *messages.ResourceOffersMessage) {
 	if !d.fromMaster(from) || !d.connected || !d.running() {
 		return
 	}
@@ -320,17 +334,17 @@ func (d *Driver) resourceOffers(from process.UPID, msg *messages.ResourceOffersM
 			d.slavePIDs[o.GetSlaveId().GetValue()] = pid
 		}
 	}
-	d.sched.ResourceOffers(d, msg.GetOffers())
+	d.sched.ResourceOffers(d.h, msg.GetOffers())
 }
 
-func (d *Driver) rescinded(from process.UPID, msg *messages.RescindResourceOfferMessage) {
+func (d *driver) rescinded(from process.UPID, msg *messages.RescindResourceOfferMessage) {
 	if !d.fromMaster(from) || !d.connected || !d.running() {
 		return
 	}
-	d.sched.OfferRescinded(d, msg.GetOfferId())
+	d.sched.OfferRescinded(d.h, msg.GetOfferId())
 }
 
-func (d *Driver) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessage) {
+func (d *driver) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessage) {
 	if !d.fromMaster(from) || !d.connected || !d.running() {
 		return
 	}
@@ -345,13 +359,13 @@ func (d *Driver) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessa
 	} else {
 		status.Uuid = nil
 	}
-	d.sched.StatusUpdate(d, status)
+	d.sched.StatusUpdate(d.h, status)
 	if ackable && !d.opts.ExplicitAcknowledgements && d.running() {
 		d.acknowledge(status)
 	}
 }
 
-func (d *Driver) acknowledge(status *mesos.TaskStatus) {
+func (d *driver) acknowledge(status *mesos.TaskStatus) {
 	if len(status.GetUuid()) == 0 {
 		return
 	}
@@ -362,45 +376,45 @@ func (d *Driver) acknowledge(status *mesos.TaskStatus) {
 	})
 }
 
-func (d *Driver) lostSlave(from process.UPID, msg *messages.LostSlaveMessage) {
+func (d *driver) lostSlave(from process.UPID, msg *messages.LostSlaveMessage) {
 	if !d.fromMaster(from) || !d.connected || !d.running() {
 		return
 	}
 	delete(d.slavePIDs, msg.GetSlaveId().GetValue())
-	d.sched.SlaveLost(d, msg.GetSlaveId())
+	d.sched.SlaveLost(d.h, msg.GetSlaveId())
 }
 
-func (d *Driver) exitedExecutor(from process.UPID, msg *messages.ExitedExecutorMessage) {
+func (d *driver) exitedExecutor(from process.UPID, msg *messages.ExitedExecutorMessage) {
 	if !d.fromMaster(from) || !d.connected || !d.running() {
 		return
 	}
-	d.sched.ExecutorLost(d, msg.GetExecutorId(), msg.GetSlaveId(), int(msg.GetStatus()))
+	d.sched.ExecutorLost(d.h, msg.GetExecutorId(), msg.GetSlaveId(), int(msg.GetStatus()))
 }
 
-func (d *Driver) executorMessage(_ process.UPID, msg *messages.ExecutorToFrameworkMessage) {
+func (d *driver) executorMessage(_ process.UPID, msg *messages.ExecutorToFrameworkMessage) {
 	if !d.running() {
 		return
 	}
-	d.sched.FrameworkMessage(d, msg.GetExecutorId(), msg.GetSlaveId(), msg.GetData())
+	d.sched.FrameworkMessage(d.h, msg.GetExecutorId(), msg.GetSlaveId(), msg.GetData())
 }
 
-func (d *Driver) frameworkError(_ process.UPID, msg *messages.FrameworkErrorMessage) {
+func (d *driver) frameworkError(_ process.UPID, msg *messages.FrameworkErrorMessage) {
 	if !d.running() {
 		return
 	}
-	d.sched.Error(d, msg.GetMessage())
+	d.sched.Error(d.h, msg.GetMessage())
 	d.abortLocal()
 }
 
 // Exited is the broken link to the master: the driver is disconnected
 // and registers again with backoff.
-func (d *Driver) Exited(pid process.UPID) {
+func (d *driver) Exited(pid process.UPID) {
 	if pid != d.master || !d.running() {
 		return
 	}
 	if d.connected {
 		d.connected = false
-		d.sched.Disconnected(d)
+		d.sched.Disconnected(d.h)
 	}
 	d.authenticated = process.UPID{} // authenticate again with the master
 	d.failover = d.info.GetId().GetValue() != ""
@@ -409,13 +423,13 @@ func (d *Driver) Exited(pid process.UPID) {
 	d.retry = d.Delay(time.Duration(d.rt.RandFloat()*float64(d.backoff)), d.subscribe)
 }
 
-func (d *Driver) running() bool {
+func (d *driver) running() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.status == mesos.Status_DRIVER_RUNNING
 }
 
-func (d *Driver) setStatus(s mesos.Status) bool {
+func (d *driver) setStatus(s mesos.Status) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.status != mesos.Status_DRIVER_RUNNING && d.status != mesos.Status_DRIVER_NOT_STARTED {
@@ -426,14 +440,14 @@ func (d *Driver) setStatus(s mesos.Status) bool {
 	return true
 }
 
-func (d *Driver) abortLocal() {
+func (d *driver) abortLocal() {
 	if d.setStatus(mesos.Status_DRIVER_ABORTED) {
 		d.Clock().Cancel(d.retry)
 	}
 }
 
 // do runs fn on the driver's process if the driver is running.
-func (d *Driver) do(fn func()) (mesos.Status, error) {
+func (d *driver) do(fn func()) (mesos.Status, error) {
 	d.mu.Lock()
 	st := d.status
 	d.mu.Unlock()
@@ -447,7 +461,9 @@ func (d *Driver) do(fn func()) (mesos.Status, error) {
 // Stop stops the driver. Without failover the framework is torn down
 // (its tasks killed); with failover it stays registered for a new
 // scheduler instance to take over within its failover timeout.
-func (d *Driver) Stop(failover bool) (mesos.Status, error) {
+func (h *Driver) Stop(failover bool) (mesos.Status, error) { return h.d.Stop(failover) }
+
+func (d *driver) Stop(failover bool) (mesos.Status, error) {
 	st, err := d.do(func() {
 		if !failover && d.info.GetId() != nil {
 			d.sendCall(&schedulerpb.Call{FrameworkId: d.info.GetId(), Type: schedulerpb.Call_TEARDOWN.Enum()})
@@ -464,7 +480,9 @@ func (d *Driver) Stop(failover bool) (mesos.Status, error) {
 
 // Abort stops the driver without telling the master; the framework
 // stays registered until its failover timeout.
-func (d *Driver) Abort() (mesos.Status, error) {
+func (h *Driver) Abort() (mesos.Status, error) { return h.d.Abort() }
+
+func (d *driver) Abort() (mesos.Status, error) {
 	st, err := d.do(func() {
 		d.abortLocal()
 		d.Terminate()
@@ -476,7 +494,9 @@ func (d *Driver) Abort() (mesos.Status, error) {
 }
 
 // Join blocks until the driver is stopped or aborted and returns how.
-func (d *Driver) Join() mesos.Status {
+func (h *Driver) Join() mesos.Status { return h.d.Join() }
+
+func (d *driver) Join() mesos.Status {
 	<-d.done
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -484,7 +504,9 @@ func (d *Driver) Join() mesos.Status {
 }
 
 // Run starts the driver and joins it.
-func (d *Driver) Run() (mesos.Status, error) {
+func (h *Driver) Run() (mesos.Status, error) { return h.d.Run() }
+
+func (d *driver) Run() (mesos.Status, error) {
 	if st, err := d.Start(); err != nil {
 		return st, err
 	}
@@ -493,13 +515,21 @@ func (d *Driver) Run() (mesos.Status, error) {
 
 // LaunchTasks launches tasks on the given offers, as ACCEPT with one
 // LAUNCH operation; the rest of the offers is declined with filters.
-func (d *Driver) LaunchTasks(offerIDs []*mesos.OfferID, tasks []*mesos.TaskInfo, filters *mesos.Filters) (mesos.Status, error) {
+func (h *Driver) LaunchTasks(offerIDs []*mesos.OfferID, tasks []*mesos.TaskInfo, filters *mesos.Filters) (mesos.Status, error) {
+	return h.d.LaunchTasks(offerIDs, tasks, filters)
+}
+
+func (d *driver) LaunchTasks(offerIDs []*mesos.OfferID, tasks []*mesos.TaskInfo, filters *mesos.Filters) (mesos.Status, error) {
 	op := &mesos.Offer_Operation{Type: mesos.Offer_Operation_LAUNCH.Enum(), Launch: &mesos.Offer_Operation_Launch{TaskInfos: tasks}}
 	return d.AcceptOffers(offerIDs, []*mesos.Offer_Operation{op}, filters)
 }
 
 // AcceptOffers applies operations to the offers.
-func (d *Driver) AcceptOffers(offerIDs []*mesos.OfferID, ops []*mesos.Offer_Operation, filters *mesos.Filters) (mesos.Status, error) {
+func (h *Driver) AcceptOffers(offerIDs []*mesos.OfferID, ops []*mesos.Offer_Operation, filters *mesos.Filters) (mesos.Status, error) {
+	return h.d.AcceptOffers(offerIDs, ops, filters)
+}
+
+func (d *driver) AcceptOffers(offerIDs []*mesos.OfferID, ops []*mesos.Offer_Operation, filters *mesos.Filters) (mesos.Status, error) {
 	call := &schedulerpb.Call{
 		Type:   schedulerpb.Call_ACCEPT.Enum(),
 		Accept: &schedulerpb.Call_Accept{OfferIds: offerIDs, Operations: ops, Filters: filters},
@@ -519,10 +549,10 @@ func (d *Driver) AcceptOffers(offerIDs []*mesos.OfferID, ops []*mesos.Offer_Oper
 
 // lostTasks tells the scheduler that tasks it tried to launch while
 // disconnected are lost, as the Mesos driver does.
-func (d *Driver) lostTasks(ops []*mesos.Offer_Operation, why string) {
+func (d *driver) lostTasks(ops []*mesos.Offer_Operation, why string) {
 	for _, op := range ops {
 		for _, t := range op.GetLaunch().GetTaskInfos() {
-			d.sched.StatusUpdate(d, &mesos.TaskStatus{
+			d.sched.StatusUpdate(d.h, &mesos.TaskStatus{
 				TaskId:    t.GetTaskId(),
 				State:     mesos.TaskState_TASK_LOST.Enum(),
 				Message:   proto.String(why),
@@ -536,7 +566,11 @@ func (d *Driver) lostTasks(ops []*mesos.Offer_Operation, why string) {
 
 // DeclineOffer declines an offer; its resources are not offered to this
 // framework again for filters.refuse_seconds (default 5 s).
-func (d *Driver) DeclineOffer(id *mesos.OfferID, filters *mesos.Filters) (mesos.Status, error) {
+func (h *Driver) DeclineOffer(id *mesos.OfferID, filters *mesos.Filters) (mesos.Status, error) {
+	return h.d.DeclineOffer(id, filters)
+}
+
+func (d *driver) DeclineOffer(id *mesos.OfferID, filters *mesos.Filters) (mesos.Status, error) {
 	return d.do(func() {
 		if !d.connected {
 			return
@@ -550,16 +584,20 @@ func (d *Driver) DeclineOffer(id *mesos.OfferID, filters *mesos.Filters) (mesos.
 }
 
 // ReviveOffers removes all filters set by this framework.
-func (d *Driver) ReviveOffers() (mesos.Status, error) {
+func (h *Driver) ReviveOffers() (mesos.Status, error) { return h.d.ReviveOffers() }
+
+func (d *driver) ReviveOffers() (mesos.Status, error) {
 	return d.simpleCall(schedulerpb.Call_REVIVE)
 }
 
 // SuppressOffers stops offers to this framework until ReviveOffers.
-func (d *Driver) SuppressOffers() (mesos.Status, error) {
+func (h *Driver) SuppressOffers() (mesos.Status, error) { return h.d.SuppressOffers() }
+
+func (d *driver) SuppressOffers() (mesos.Status, error) {
 	return d.simpleCall(schedulerpb.Call_SUPPRESS)
 }
 
-func (d *Driver) simpleCall(t schedulerpb.Call_Type) (mesos.Status, error) {
+func (d *driver) simpleCall(t schedulerpb.Call_Type) (mesos.Status, error) {
 	return d.do(func() {
 		if d.connected {
 			d.sendCall(&schedulerpb.Call{FrameworkId: d.info.GetId(), Type: t.Enum()})
@@ -568,7 +606,9 @@ func (d *Driver) simpleCall(t schedulerpb.Call_Type) (mesos.Status, error) {
 }
 
 // KillTask asks for a task to be killed.
-func (d *Driver) KillTask(id *mesos.TaskID) (mesos.Status, error) {
+func (h *Driver) KillTask(id *mesos.TaskID) (mesos.Status, error) { return h.d.KillTask(id) }
+
+func (d *driver) KillTask(id *mesos.TaskID) (mesos.Status, error) {
 	return d.do(func() {
 		if d.connected {
 			d.sendCall(&schedulerpb.Call{FrameworkId: d.info.GetId(), Type: schedulerpb.Call_KILL.Enum(), Kill: &schedulerpb.Call_Kill{TaskId: id}})
@@ -578,7 +618,11 @@ func (d *Driver) KillTask(id *mesos.TaskID) (mesos.Status, error) {
 
 // ReconcileTasks asks for the latest state of the given tasks, or of all
 // the framework's tasks when statuses is empty.
-func (d *Driver) ReconcileTasks(statuses []*mesos.TaskStatus) (mesos.Status, error) {
+func (h *Driver) ReconcileTasks(statuses []*mesos.TaskStatus) (mesos.Status, error) {
+	return h.d.ReconcileTasks(statuses)
+}
+
+func (d *driver) ReconcileTasks(statuses []*mesos.TaskStatus) (mesos.Status, error) {
 	rec := &schedulerpb.Call_Reconcile{}
 	for _, s := range statuses {
 		if s.GetTaskId() == nil {
@@ -595,7 +639,11 @@ func (d *Driver) ReconcileTasks(statuses []*mesos.TaskStatus) (mesos.Status, err
 
 // SendFrameworkMessage sends data to an executor: straight to its slave
 // when the driver knows the slave's pid from an offer, else via the master.
-func (d *Driver) SendFrameworkMessage(executor *mesos.ExecutorID, slave *mesos.SlaveID, data []byte) (mesos.Status, error) {
+func (h *Driver) SendFrameworkMessage(executor *mesos.ExecutorID, slave *mesos.SlaveID, data []byte) (mesos.Status, error) {
+	return h.d.SendFrameworkMessage(executor, slave, data)
+}
+
+func (d *driver) SendFrameworkMessage(executor *mesos.ExecutorID, slave *mesos.SlaveID, data []byte) (mesos.Status, error) {
 	return d.do(func() {
 		if !d.connected {
 			return
@@ -616,7 +664,11 @@ func (d *Driver) SendFrameworkMessage(executor *mesos.ExecutorID, slave *mesos.S
 
 // AcknowledgeStatusUpdate acknowledges an update when the driver was made
 // with ExplicitAcknowledgements.
-func (d *Driver) AcknowledgeStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error) {
+func (h *Driver) AcknowledgeStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error) {
+	return h.d.AcknowledgeStatusUpdate(status)
+}
+
+func (d *driver) AcknowledgeStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error) {
 	if !d.opts.ExplicitAcknowledgements {
 		return mesos.Status_DRIVER_RUNNING, fmt.Errorf("acknowledge: the driver acknowledges implicitly")
 	}
@@ -632,7 +684,12 @@ func (d *Driver) AcknowledgeStatusUpdate(status *mesos.TaskStatus) (mesos.Status
 
 // FrameworkID returns the framework id once registered (on the driver's
 // process; from elsewhere use it from the Registered callback).
-func (d *Driver) FrameworkID() *mesos.FrameworkID { return d.info.GetId() }
+func (h *Driver) FrameworkID() *mesos.FrameworkID { return h.d.FrameworkID() }
+
+// PID returns the driver's process id (valid once started).
+func (h *Driver) PID() process.UPID { return h.d.Self() }
+
+func (d *driver) FrameworkID() *mesos.FrameworkID { return d.info.GetId() }
 
 // checkInitialized rejects calls missing required fields at the call
 // site, as gogo-based drivers do.

@@ -13,7 +13,7 @@ import (
 func appendRecord(path string, m proto.Message) error { return state.AppendMessage(path, m) }
 
 // checkpointFramework writes the framework's info and pid.
-func (s *Slave) checkpointFramework(f *framework) error {
+func (s *slave) checkpointFramework(f *framework) error {
 	sid := s.info.GetId().GetValue()
 	if err := state.WriteMessage(s.paths.FrameworkInfo(sid, f.id), f.info); err != nil {
 		return fmt.Errorf("checkpoint framework %s: %w", f.id, err)
@@ -28,7 +28,7 @@ func (s *Slave) checkpointFramework(f *framework) error {
 
 // checkpointExecutor writes the executor's info and points runs/latest
 // at its new run.
-func (s *Slave) checkpointExecutor(f *framework, e *executor) error {
+func (s *slave) checkpointExecutor(f *framework, e *executor) error {
 	sid := s.info.GetId().GetValue()
 	if err := state.WriteMessage(s.paths.ExecutorInfo(sid, f.id, e.id), e.info); err != nil {
 		return fmt.Errorf("checkpoint executor %s: %w", e.id, err)
@@ -40,7 +40,7 @@ func (s *Slave) checkpointExecutor(f *framework, e *executor) error {
 }
 
 // checkpointTask writes the task of a checkpointing executor.
-func (s *Slave) checkpointTask(fid string, e *executor, t *mesos.Task) error {
+func (s *slave) checkpointTask(fid string, e *executor, t *mesos.Task) error {
 	if !e.checkpoint {
 		return nil
 	}

@@ -48,7 +48,7 @@ func MesosContainerizer(rt *process.Runtime, cfg Config) (*containerizer.Mesos, 
 
 // isolation names the containerizer's isolators, for /state (empty for a
 // containerizer without any).
-func (s *Slave) isolation() string {
+func (s *slave) isolation() string {
 	if iso, ok := s.cz.(interface{ Isolators() []string }); ok {
 		return strings.Join(iso.Isolators(), ",")
 	}

@@ -15,7 +15,7 @@ import (
 // the allowed age becomes gc_delay × max(0, 1 − gc_disk_headroom − usage)
 // (usage of the work directory's file system, 0..1), as in Mesos.
 type collector struct {
-	s       *Slave
+	s       *slave
 	entries map[string]*gcEntry
 	watch   *process.Timer
 	// diskUsage reads the work directory's file system usage; tests
@@ -29,7 +29,7 @@ type gcEntry struct {
 	timer     *process.Timer
 }
 
-func newCollector(s *Slave) *collector {
+func newCollector(s *slave) *collector {
 	c := &collector{s: s, entries: make(map[string]*gcEntry), diskUsage: func() (float64, error) { return diskUsage(s.cfg.WorkDir) }}
 	c.armWatch()
 	return c

@@ -22,11 +22,12 @@ func TestGCShortensDelayWhenTheDiskFills(t *testing.T) {
 	rt.Clock().Pause()
 	master, _ := process.ParseUPID("master@127.0.0.1:5050")
 	work := t.TempDir()
-	s := New(Config{Master: master, WorkDir: work, Resources: "cpus:1;mem:64;disk:64;ports:[1-2]",
+	h := New(Config{Master: master, WorkDir: work, Resources: "cpus:1;mem:64;disk:64;ports:[1-2]",
 		GCDelay: time.Hour, DiskWatchInterval: time.Minute, FetcherCacheDir: t.TempDir()})
-	if _, err := Spawn(rt, s); err != nil {
+	if _, err := h.Start(rt); err != nil {
 		t.Fatal(err)
 	}
+	s := h.s
 	dir := filepath.Join(work, "old-sandbox")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

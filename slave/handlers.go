@@ -9,7 +9,7 @@ import (
 	"github.com/gomesos/gomesos/slave/state"
 )
 
-func (s *Slave) fromMaster(from process.UPID) bool {
+func (s *slave) fromMaster(from process.UPID) bool {
 	if from != s.cfg.Master {
 		s.log.Debug("ignoring a message not from the master", "from", from.String())
 		return false
@@ -17,7 +17,7 @@ func (s *Slave) fromMaster(from process.UPID) bool {
 	return true
 }
 
-func (s *Slave) installHandlers() {
+func (s *slave) installHandlers() {
 	process.Install(&s.Process, func(from process.UPID, m *messages.SlaveRegisteredMessage) {
 		if s.fromMaster(from) {
 			s.log.Info("registered with the master", "slave", m.GetSlaveId().GetValue())
@@ -116,7 +116,7 @@ func (s *Slave) installHandlers() {
 
 // runTask queues t on its executor (launching it if needed); a registered
 // executor gets the task at once, exactly once.
-func (s *Slave) runTask(from process.UPID, m *messages.RunTaskMessage) {
+func (s *slave) runTask(from process.UPID, m *messages.RunTaskMessage) {
 	if !s.fromMaster(from) {
 		return
 	}
@@ -168,7 +168,7 @@ func (s *Slave) runTask(from process.UPID, m *messages.RunTaskMessage) {
 	}
 }
 
-func (s *Slave) lookupExecutor(fid, eid string) (*framework, *executor) {
+func (s *slave) lookupExecutor(fid, eid string) (*framework, *executor) {
 	f := s.frameworks[fid]
 	if f == nil {
 		return nil, nil
@@ -176,7 +176,7 @@ func (s *Slave) lookupExecutor(fid, eid string) (*framework, *executor) {
 	return f, f.executors[eid]
 }
 
-func (s *Slave) registerExecutor(from process.UPID, m *messages.RegisterExecutorMessage) {
+func (s *slave) registerExecutor(from process.UPID, m *messages.RegisterExecutorMessage) {
 	f, e := s.lookupExecutor(m.GetFrameworkId().GetValue(), m.GetExecutorId().GetValue())
 	if e == nil || e.pid.IsValid() || (e.state != executorLaunching && e.state != executorRegistering) {
 		s.log.Warn("unexpected executor registration; shutting it down", "executor", m.GetExecutorId().GetValue(), "from", from.String())
@@ -201,7 +201,7 @@ func (s *Slave) registerExecutor(from process.UPID, m *messages.RegisterExecutor
 }
 
 // sendQueued gives a registered executor its queued tasks, once each.
-func (s *Slave) sendQueued(f *framework, e *executor) {
+func (s *slave) sendQueued(f *framework, e *executor) {
 	for _, t := range e.queued {
 		s.send(e.pid, &messages.RunTaskMessage{FrameworkId: f.info.Id, Framework: f.info, Pid: proto.String(f.pid.String()), Task: t})
 	}
@@ -211,7 +211,7 @@ func (s *Slave) sendQueued(f *framework, e *executor) {
 // executorUpdate completes an executor's update (uuid, source, executor
 // and slave ids), hands it to the status update manager (which
 // checkpoints it), then acknowledges it to the executor.
-func (s *Slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessage) {
+func (s *slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessage) {
 	u := proto.Clone(m.GetUpdate()).(*messages.StatusUpdate)
 	st := u.GetStatus()
 	if len(u.GetUuid()) == 0 || st.GetState() == mesos.TaskState_TASK_STAGING {
@@ -235,7 +235,7 @@ func (s *Slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessag
 // recordUpdate fills in an executor's update, moves its task to the new
 // state and gives it to the status update manager; false if it could not
 // be checkpointed.
-func (s *Slave) recordUpdate(u *messages.StatusUpdate) bool {
+func (s *slave) recordUpdate(u *messages.StatusUpdate) bool {
 	st := u.GetStatus()
 	st.Uuid = u.Uuid
 	st.Source = mesos.TaskStatus_SOURCE_EXECUTOR.Enum()
@@ -271,7 +271,7 @@ func (s *Slave) recordUpdate(u *messages.StatusUpdate) bool {
 
 // killTask forwards a kill to the task's executor; a task still queued
 // (executor not registered) is killed here.
-func (s *Slave) killTask(m *messages.KillTaskMessage) {
+func (s *slave) killTask(m *messages.KillTaskMessage) {
 	f := s.frameworks[m.GetFrameworkId().GetValue()]
 	if f == nil {
 		s.log.Warn("cannot kill a task of an unknown framework", "framework", m.GetFrameworkId().GetValue())
@@ -308,7 +308,7 @@ func allTerminal(ts map[string]*mesos.Task) bool {
 }
 
 // generateUpdate makes a reliable update of the slave's own (SOURCE_SLAVE).
-func (s *Slave) generateUpdate(fid string, e *executor, taskID *mesos.TaskID, st mesos.TaskState, reason mesos.TaskStatus_Reason, msg string) {
+func (s *slave) generateUpdate(fid string, e *executor, taskID *mesos.TaskID, st mesos.TaskState, reason mesos.TaskStatus_Reason, msg string) {
 	uuid := mesos.NewUUID(s.Runtime().RandBytes)
 	now := proto.Float64(mesos.Timestamp(s.Clock().Now()))
 	status := &mesos.TaskStatus{
@@ -332,7 +332,7 @@ func (s *Slave) generateUpdate(fid string, e *executor, taskID *mesos.TaskID, st
 
 // task finds a task of a framework the slave runs (task ids are unique
 // only within a framework).
-func (s *Slave) task(fid, tid string) *mesos.Task {
+func (s *slave) task(fid, tid string) *mesos.Task {
 	if f := s.frameworks[fid]; f != nil {
 		for _, e := range inIDOrder(f.executors) {
 			if t := e.tasks[tid]; t != nil {
@@ -344,7 +344,7 @@ func (s *Slave) task(fid, tid string) *mesos.Task {
 }
 
 // taskDone forgets a task whose terminal update was acknowledged.
-func (s *Slave) taskDone(u *messages.StatusUpdate) {
+func (s *slave) taskDone(u *messages.StatusUpdate) {
 	tid := u.GetStatus().GetTaskId().GetValue()
 	fid := u.GetFrameworkId().GetValue()
 	if f := s.frameworks[fid]; f != nil {
@@ -361,7 +361,7 @@ func (s *Slave) taskDone(u *messages.StatusUpdate) {
 
 // reconcileWithMaster answers the master's list of tasks it thinks run
 // here but that the slave did not report: they are lost.
-func (s *Slave) reconcileWithMaster(r *messages.ReconcileTasksMessage) {
+func (s *slave) reconcileWithMaster(r *messages.ReconcileTasksMessage) {
 	for _, st := range r.GetStatuses() {
 		if s.task(r.GetFrameworkId().GetValue(), st.GetTaskId().GetValue()) == nil {
 			s.generateUpdate(r.GetFrameworkId().GetValue(), nil, st.GetTaskId(), mesos.TaskState_TASK_LOST, mesos.TaskStatus_REASON_SLAVE_RESTARTED, "Task is unknown to the slave")

@@ -27,7 +27,7 @@ func cors(f future.Future[*process.Response]) future.Future[*process.Response] {
 	})
 }
 
-func (s *Slave) installRoutes() {
+func (s *slave) installRoutes() {
 	st := func(*http.Request) future.Future[*process.Response] {
 		return cors(process.JSON(s.stateJSON()))
 	}
@@ -40,7 +40,7 @@ func (s *Slave) installRoutes() {
 	attachMonitor(s.Runtime(), s)
 }
 
-func (s *Slave) taskJSON(fid string, t *mesos.Task) jsonObj {
+func (s *slave) taskJSON(fid string, t *mesos.Task) jsonObj {
 	statuses := []jsonObj{}
 	for _, st := range t.GetStatuses() {
 		statuses = append(statuses, jsonObj{"state": st.GetState().String(), "timestamp": st.GetTimestamp()})
@@ -52,7 +52,7 @@ func (s *Slave) taskJSON(fid string, t *mesos.Task) jsonObj {
 	}
 }
 
-func (s *Slave) executorJSON(fid string, e *executor) jsonObj {
+func (s *slave) executorJSON(fid string, e *executor) jsonObj {
 	tasks, queued, completed := []jsonObj{}, []jsonObj{}, []jsonObj{}
 	for _, t := range inIDOrder(e.tasks) {
 		tasks = append(tasks, s.taskJSON(fid, t))
@@ -71,7 +71,7 @@ func (s *Slave) executorJSON(fid string, e *executor) jsonObj {
 	}
 }
 
-func (s *Slave) frameworkJSON(f *framework) jsonObj {
+func (s *slave) frameworkJSON(f *framework) jsonObj {
 	executors, completed := []jsonObj{}, []jsonObj{}
 	for _, e := range inIDOrder(f.executors) {
 		executors = append(executors, s.executorJSON(f.id, e))
@@ -86,7 +86,7 @@ func (s *Slave) frameworkJSON(f *framework) jsonObj {
 	}
 }
 
-func (s *Slave) stateJSON() jsonObj {
+func (s *slave) stateJSON() jsonObj {
 	frameworks, completed := []jsonObj{}, []jsonObj{}
 	for _, f := range inIDOrder(s.frameworks) {
 		frameworks = append(frameworks, s.frameworkJSON(f))
@@ -122,7 +122,7 @@ func (s *Slave) stateJSON() jsonObj {
 // runtime (one slave per OS process, as in Mesos).
 type monitor struct {
 	process.Process
-	slave *Slave
+	slave *slave
 }
 
 var (
@@ -130,7 +130,7 @@ var (
 	monitors = map[*process.Runtime]bool{}
 )
 
-func attachMonitor(rt *process.Runtime, s *Slave) {
+func attachMonitor(rt *process.Runtime, s *slave) {
 	attachMu.Lock()
 	defer attachMu.Unlock()
 	if monitors[rt] {

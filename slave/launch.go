@@ -26,12 +26,12 @@ const (
 )
 
 // newContainerID returns a random UUID in its text form.
-func (s *Slave) newContainerID() string {
+func (s *slave) newContainerID() string {
 	return mesos.NewUUID(s.Runtime().RandBytes).String()
 }
 
 // commandExecutorInfo is the ExecutorInfo of the command executor for t.
-func (s *Slave) commandExecutorInfo(fid string, t *mesos.TaskInfo) *mesos.ExecutorInfo {
+func (s *slave) commandExecutorInfo(fid string, t *mesos.TaskInfo) *mesos.ExecutorInfo {
 	path := filepath.Join(s.cfg.LauncherDir, "mesos-executor")
 	return &mesos.ExecutorInfo{
 		ExecutorId:  &mesos.ExecutorID{Value: proto.String(t.GetTaskId().GetValue())},
@@ -48,7 +48,7 @@ func (s *Slave) commandExecutorInfo(fid string, t *mesos.TaskInfo) *mesos.Execut
 
 // executorFor returns the executor that runs t, creating it (not yet
 // launched; isNew says so) when needed.
-func (s *Slave) executorFor(f *framework, t *mesos.TaskInfo) (e *executor, isNew bool) {
+func (s *slave) executorFor(f *framework, t *mesos.TaskInfo) (e *executor, isNew bool) {
 	info := t.GetExecutor()
 	command := info == nil
 	if command {
@@ -77,7 +77,7 @@ func (s *Slave) executorFor(f *framework, t *mesos.TaskInfo) (e *executor, isNew
 
 // launch creates the executor's sandbox and starts its container; the
 // result comes back to launched through the slave's mailbox.
-func (s *Slave) launch(f *framework, e *executor) {
+func (s *slave) launch(f *framework, e *executor) {
 	sid := s.info.GetId().GetValue()
 	e.state = executorLaunching
 	if err := os.MkdirAll(e.dir, 0o755); err != nil {
@@ -114,7 +114,7 @@ func (s *Slave) launch(f *framework, e *executor) {
 
 // launched records a started container (or a failed launch) and waits
 // for its end.
-func (s *Slave) launched(f *framework, e *executor, pid int, err error) {
+func (s *slave) launched(f *framework, e *executor, pid int, err error) {
 	if err != nil {
 		s.launchFailed(f, e, err)
 		return
@@ -139,7 +139,7 @@ func (s *Slave) launched(f *framework, e *executor, pid int, err error) {
 
 // waitContainer hands the container's termination to executorExited. The
 // wait is not counted for Settle: a container may run for ever.
-func (s *Slave) waitContainer(fid string, e *executor) {
+func (s *slave) waitContainer(fid string, e *executor) {
 	s.cz.Wait(e.containerID).OnAny(process.Defer1(s.Runtime(), s.Self(), func(w future.Future[containerizer.Termination]) {
 		term, err := w.Get()
 		if err != nil {
@@ -150,13 +150,13 @@ func (s *Slave) waitContainer(fid string, e *executor) {
 }
 
 // destroyContainer destroys a container; a failure is logged.
-func (s *Slave) destroyContainer(id string) {
+func (s *slave) destroyContainer(id string) {
 	process.Count(s.Runtime(), s.cz.Destroy(id)).OnFailed(process.Defer1(s.Runtime(), s.Self(), func(err error) {
 		s.log.Warn("cannot destroy the container", "container", id, "err", err)
 	}))
 }
 
-func (s *Slave) launchFailed(f *framework, e *executor, err error) {
+func (s *slave) launchFailed(f *framework, e *executor, err error) {
 	s.log.Error("cannot launch executor", "executor", e.id, "framework", f.id, "err", err)
 	e.reason, e.reasonSet = mesos.TaskStatus_REASON_CONTAINER_LAUNCH_FAILED, true
 	s.executorExited(f.id, e, containerizer.Termination{Status: -1, Message: "Failed to launch container: " + err.Error()})
@@ -164,7 +164,7 @@ func (s *Slave) launchFailed(f *framework, e *executor, err error) {
 
 // executorResources are the container's resources: the executor's own
 // plus those of its unfinished tasks.
-func (s *Slave) executorResources(e *executor) resources.Resources {
+func (s *slave) executorResources(e *executor) resources.Resources {
 	res := resources.FromProto(e.info.GetResources())
 	if e.command {
 		extra, _ := resources.Parse(fmt.Sprintf("cpus:%g;mem:%d", commandExecutorCPUs, commandExecutorMem), "*")
@@ -184,7 +184,7 @@ func (s *Slave) executorResources(e *executor) resources.Resources {
 }
 
 // updateContainer tells the containerizer the executor's new resources.
-func (s *Slave) updateContainer(e *executor) {
+func (s *slave) updateContainer(e *executor) {
 	if e.state == executorLaunching || e.state == executorTerminated || !e.launched {
 		return
 	}
@@ -197,7 +197,7 @@ func (s *Slave) updateContainer(e *executor) {
 }
 
 // executorEnv is the environment of an executor (see flows.md §7).
-func (s *Slave) executorEnv(f *framework, e *executor) []string {
+func (s *slave) executorEnv(f *framework, e *executor) []string {
 	env := []string{
 		"PATH=" + envOr("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
 		"MESOS_FRAMEWORK_ID=" + f.id,
@@ -237,7 +237,7 @@ func envOr(k, def string) string {
 // executorExited ends the executor's unfinished tasks and tells the
 // master. Tasks of the command executor, or of a container that broke a
 // limit, fail (TASK_FAILED); others are lost (TASK_LOST).
-func (s *Slave) executorExited(fid string, e *executor, term containerizer.Termination) {
+func (s *slave) executorExited(fid string, e *executor, term containerizer.Termination) {
 	if e.state == executorTerminated {
 		return
 	}
@@ -294,7 +294,7 @@ func (s *Slave) executorExited(fid string, e *executor, term containerizer.Termi
 
 // maybeCompleteExecutor moves a terminated executor whose tasks are all
 // done to the completed list and schedules its directories for GC.
-func (s *Slave) maybeCompleteExecutor(fid string, e *executor) {
+func (s *slave) maybeCompleteExecutor(fid string, e *executor) {
 	if e.state != executorTerminated || len(e.tasks) > 0 {
 		return
 	}
@@ -329,7 +329,7 @@ func appendBounded[T any](list []T, v T, max int) []T {
 
 // destroyExecutor destroys an executor's container; its tasks end when
 // the container does (executorExited).
-func (s *Slave) destroyExecutor(e *executor, reason mesos.TaskStatus_Reason) {
+func (s *slave) destroyExecutor(e *executor, reason mesos.TaskStatus_Reason) {
 	if e.state == executorTerminated {
 		return
 	}
@@ -345,14 +345,14 @@ func (s *Slave) destroyExecutor(e *executor, reason mesos.TaskStatus_Reason) {
 
 // shutdownFramework asks its executors to shut down and destroys their
 // containers after the grace period.
-func (s *Slave) shutdownFramework(f *framework, why string) {
+func (s *slave) shutdownFramework(f *framework, why string) {
 	s.log.Info("shutting down framework", "framework", f.id, "why", why)
 	for _, e := range inIDOrder(f.executors) {
 		s.shutdownExecutor(f, e)
 	}
 }
 
-func (s *Slave) shutdownExecutor(f *framework, e *executor) {
+func (s *slave) shutdownExecutor(f *framework, e *executor) {
 	if e.state == executorTerminated {
 		return
 	}

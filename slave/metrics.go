@@ -16,7 +16,7 @@ type slaveMetrics struct {
 	tasks                          map[mesos.TaskState]*metrics.Counter
 }
 
-func (s *Slave) initMetrics() {
+func (s *slave) initMetrics() {
 	reg := s.Runtime().Metrics()
 	if _, err := reg.NewCounter("slave/valid_status_updates"); err != nil {
 		reg = metrics.NewRegistry() // another slave in this runtime owns the names
@@ -88,7 +88,7 @@ func (s *Slave) initMetrics() {
 	}
 }
 
-func (s *Slave) countExecutors(pred func(*executor) bool) int {
+func (s *slave) countExecutors(pred func(*executor) bool) int {
 	n := 0
 	for _, f := range inIDOrder(s.frameworks) {
 		for _, e := range inIDOrder(f.executors) {
@@ -100,7 +100,7 @@ func (s *Slave) countExecutors(pred func(*executor) bool) int {
 	return n
 }
 
-func (s *Slave) countTasks(state mesos.TaskState) int {
+func (s *slave) countTasks(state mesos.TaskState) int {
 	n := 0
 	for _, f := range inIDOrder(s.frameworks) {
 		for _, e := range inIDOrder(f.executors) {
@@ -114,10 +114,10 @@ func (s *Slave) countTasks(state mesos.TaskState) int {
 	return n
 }
 
-func (s *Slave) total() resources.Resources { return resources.FromProto(s.info.GetResources()) }
+func (s *slave) total() resources.Resources { return resources.FromProto(s.info.GetResources()) }
 
 // used is the resources of the slave's unfinished tasks.
-func (s *Slave) used() resources.Resources {
+func (s *slave) used() resources.Resources {
 	var used resources.Resources
 	for _, f := range inIDOrder(s.frameworks) {
 		for _, e := range inIDOrder(f.executors) {

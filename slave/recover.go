@@ -16,7 +16,7 @@ import (
 // recover rebuilds the frameworks, executors, tasks and update streams of
 // the checkpointed state, asks the containerizer which executors still
 // run, and then (recovered) reconnects or cleans them up.
-func (s *Slave) recover() {
+func (s *slave) recover() {
 	rs := s.recovered
 	if rs == nil {
 		if s.cfg.Recover == "cleanup" {
@@ -97,7 +97,7 @@ func (s *Slave) recover() {
 // recovered2 acts on which executors survived: --recover=cleanup destroys
 // them and ends the slave; reconnect sends them ReconnectExecutorMessage
 // and waits --executor_reregistration_timeout before registering.
-func (s *Slave) recovered2(alive map[string]bool, err error) {
+func (s *slave) recovered2(alive map[string]bool, err error) {
 	if err != nil {
 		s.log.Error("containerizer recovery failed", "err", err)
 	}
@@ -130,7 +130,7 @@ func (s *Slave) recovered2(alive map[string]bool, err error) {
 
 // cleanupThenExit waits for every recovered executor to end, removes the
 // `latest` link (so the next start is a new slave) and terminates.
-func (s *Slave) cleanupThenExit() {
+func (s *slave) cleanupThenExit() {
 	if s.liveExecutors() > 0 {
 		return // called again as each executor ends
 	}
@@ -143,7 +143,7 @@ func (s *Slave) cleanupThenExit() {
 
 // checkReconnected ends the reconnect phase early once every recovered
 // executor has re-registered (or ended).
-func (s *Slave) checkReconnected() {
+func (s *slave) checkReconnected() {
 	if !s.recovering {
 		return
 	}
@@ -155,7 +155,7 @@ func (s *Slave) checkReconnected() {
 
 // reconnectDone destroys executors that did not re-register and starts
 // registering with the master.
-func (s *Slave) reconnectDone() {
+func (s *slave) reconnectDone() {
 	if !s.recovering {
 		return
 	}
@@ -175,7 +175,7 @@ func (s *Slave) reconnectDone() {
 // reregisterExecutor takes back an executor after a slave restart: the
 // tasks and unacknowledged updates it reports are merged in, tasks it never
 // received are sent, and it is told the slave is back.
-func (s *Slave) reregisterExecutor(from process.UPID, m *messages.ReregisterExecutorMessage) {
+func (s *slave) reregisterExecutor(from process.UPID, m *messages.ReregisterExecutorMessage) {
 	f, e := s.lookupExecutor(m.GetFrameworkId().GetValue(), m.GetExecutorId().GetValue())
 	if e == nil || e.state != executorRegistering || !s.recovering {
 		s.log.Warn("unexpected executor re-registration; shutting it down", "executor", m.GetExecutorId().GetValue(), "from", from.String())

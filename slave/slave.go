@@ -100,8 +100,14 @@ const (
 	StatusUpdateRetryMax = statusupdate.RetryMax
 )
 
-// Slave is the slave process, `slave(N)`.
+// Slave is a Mesos slave (agent). Create it with New, run it with Start and
+// end it with Stop (or Detach); its state lives in its process `slave(N)`.
 type Slave struct {
+	s *slave
+}
+
+// slave is the slave's process: it holds all the state.
+type slave struct {
 	process.Process
 
 	cfg   Config
@@ -177,8 +183,13 @@ type executor struct {
 	checkpoint  bool
 }
 
-// New returns a slave; Spawn starts it.
+// New returns a slave with the given configuration; Start runs it.
 func New(cfg Config) *Slave {
+	return &Slave{s: newSlave(cfg)}
+}
+
+// newSlave returns the slave's process, not yet spawned.
+func newSlave(cfg Config) *slave {
 	if cfg.RegistrationBackoffFactor <= 0 {
 		cfg.RegistrationBackoffFactor = time.Second
 	}
@@ -206,16 +217,17 @@ func New(cfg Config) *Slave {
 	if cfg.Recover == "" {
 		cfg.Recover = "reconnect"
 	}
-	return &Slave{
+	return &slave{
 		cfg: cfg, frameworks: make(map[string]*framework), streams: make(map[streamKey]*stream),
 		done: future.NewPromise[future.Nothing](), paths: state.Paths{WorkDir: cfg.WorkDir},
 	}
 }
 
-// Spawn reads the checkpointed state (if any), builds the containerizer
-// and starts the slave on rt as `slave(N)`. Bad flags and, with strict
+// Start reads the checkpointed state (if any), builds the containerizer
+// and runs the slave on rt as `slave(N)`. Bad flags and, with strict
 // recovery, unreadable checkpoints are errors.
-func Spawn(rt *process.Runtime, s *Slave) (process.UPID, error) {
+func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
+	s := h.s
 	if s.cfg.WorkDir == "" {
 		return process.UPID{}, fmt.Errorf("slave: --work_dir is required")
 	}
@@ -289,7 +301,7 @@ func compatible(old, cur *mesos.SlaveInfo) error {
 }
 
 // Initialize installs the handlers, recovers, then registers.
-func (s *Slave) Initialize() {
+func (s *slave) Initialize() {
 	s.log = s.Runtime().Logger().With("component", "slave", "pid", s.Self().String())
 	s.start = s.Clock().Now()
 	s.initMetrics()
@@ -301,12 +313,16 @@ func (s *Slave) Initialize() {
 
 // Done is ready once the slave has terminated (e.g. after --recover=cleanup
 // or a ShutdownMessage from the master).
-func (s *Slave) Done() future.Future[future.Nothing] { return s.done.Future() }
+func (h *Slave) Done() future.Future[future.Nothing] { return h.s.done.Future() }
+
+// PID returns the slave's process id (valid once started).
+func (h *Slave) PID() process.UPID { return h.s.Self() }
 
 // ExecutorTerminated is ready once the executor (of the framework) has
 // terminated and the slave has ended its tasks; for tests and tools that
 // must know when the slave saw an executor go.
-func (s *Slave) ExecutorTerminated(frameworkID, executorID string) future.Future[future.Nothing] {
+func (h *Slave) ExecutorTerminated(frameworkID, executorID string) future.Future[future.Nothing] {
+	s := h.s
 	return process.DispatchF(s.Runtime(), s.Self(), func() future.Future[future.Nothing] {
 		if f := s.frameworks[frameworkID]; f != nil {
 			if e := f.executors[executorID]; e != nil && e.state != executorTerminated {
@@ -326,7 +342,8 @@ func (s *Slave) ExecutorTerminated(frameworkID, executorID string) future.Future
 // MasterDetected switches the slave to a new leading master (from a
 // ZooKeeper detector; ok false: no leader for now). The slave registers
 // (again) with it; status updates wait until it has.
-func (s *Slave) MasterDetected(pid process.UPID, ok bool) {
+func (h *Slave) MasterDetected(pid process.UPID, ok bool) {
+	s := h.s
 	process.Run(s.Runtime(), s.Self(), func() {
 		if ok && pid == s.cfg.Master {
 			return
@@ -348,7 +365,7 @@ func (s *Slave) MasterDetected(pid process.UPID, ok bool) {
 
 // startRegistering begins (re-)registration with the master (once one is
 // known).
-func (s *Slave) startRegistering() {
+func (s *slave) startRegistering() {
 	if !s.cfg.Master.IsValid() {
 		s.log.Info("waiting for a leading master to be detected")
 		return
@@ -358,13 +375,13 @@ func (s *Slave) startRegistering() {
 	s.retry = s.Delay(s.randomDelay(s.backoff), s.register)
 }
 
-func (s *Slave) randomDelay(max time.Duration) time.Duration {
+func (s *slave) randomDelay(max time.Duration) time.Duration {
 	return time.Duration(s.Runtime().RandFloat() * float64(max))
 }
 
 // register sends (Re)RegisterSlaveMessage and schedules a retry; with a
 // credential it authenticates with the master first.
-func (s *Slave) register() {
+func (s *slave) register() {
 	if s.registered || !s.cfg.Master.IsValid() {
 		return
 	}
@@ -395,7 +412,7 @@ func (s *Slave) register() {
 
 // taskWithUpdateState fills status_update_state/uuid from the head of the
 // task's stream, as the master answers reconciliation with them.
-func (s *Slave) taskWithUpdateState(t *mesos.Task) *mesos.Task {
+func (s *slave) taskWithUpdateState(t *mesos.Task) *mesos.Task {
 	st := s.streamOf(t.GetFrameworkId().GetValue(), t.GetTaskId().GetValue())
 	if st == nil || st.Head() == nil {
 		return t
@@ -410,7 +427,7 @@ func (s *Slave) taskWithUpdateState(t *mesos.Task) *mesos.Task {
 // authenticate authenticates with the current master, then registers. A
 // refused credential ends the slave, as in Mesos; a failed attempt is
 // retried with the registration backoff.
-func (s *Slave) authenticate(c *mesos.Credential) {
+func (s *slave) authenticate(c *mesos.Credential) {
 	if s.authenticating {
 		return
 	}
@@ -437,13 +454,13 @@ func (s *Slave) authenticate(c *mesos.Credential) {
 	}))
 }
 
-func (s *Slave) send(to process.UPID, msg proto.Message) {
+func (s *slave) send(to process.UPID, msg proto.Message) {
 	if err := s.Send(to, msg); err != nil {
 		s.log.Error("cannot send", "to", to.String(), "err", err)
 	}
 }
 
-func (s *Slave) registeredWith(id *mesos.SlaveID, conn *messages.MasterSlaveConnection) {
+func (s *slave) registeredWith(id *mesos.SlaveID, conn *messages.MasterSlaveConnection) {
 	if s.info.Id == nil {
 		s.info.Id = id
 		// The slave info is checkpointed once the master gave an id.
@@ -464,7 +481,7 @@ func (s *Slave) registeredWith(id *mesos.SlaveID, conn *messages.MasterSlaveConn
 }
 
 // armPingTimer re-detects the master when pings stop.
-func (s *Slave) armPingTimer() {
+func (s *slave) armPingTimer() {
 	s.Clock().Cancel(s.pingTimer)
 	s.pingTimer = s.Delay(s.pingLimit, func() {
 		s.log.Info("no ping from the master; registering again", "timeout", s.pingLimit)
@@ -472,7 +489,7 @@ func (s *Slave) armPingTimer() {
 	})
 }
 
-func (s *Slave) disconnected() {
+func (s *slave) disconnected() {
 	s.registered = false
 	s.authenticated = process.UPID{} // authenticate again
 	s.Clock().Cancel(s.pingTimer)
@@ -482,7 +499,7 @@ func (s *Slave) disconnected() {
 
 // Exited handles broken links: the master (register again) or an
 // executor (its process exit is handled when the container ends).
-func (s *Slave) Exited(pid process.UPID) {
+func (s *slave) Exited(pid process.UPID) {
 	if pid == s.cfg.Master && s.registered {
 		s.log.Info("master link broke; registering again")
 		s.disconnected()
@@ -491,7 +508,11 @@ func (s *Slave) Exited(pid process.UPID) {
 
 // Stop shuts the slave down cleanly: executors are shut down and the
 // master is told the slave is leaving (UnregisterSlaveMessage).
-func (s *Slave) Stop() {
+func (h *Slave) Stop() {
+	s := h.s
+	if !s.Self().IsValid() {
+		return // never started
+	}
 	process.Run(s.Runtime(), s.Self(), func() {
 		for _, f := range inIDOrder(s.frameworks) {
 			s.shutdownFramework(f, "slave shutting down")
@@ -506,13 +527,17 @@ func (s *Slave) Stop() {
 // Detach ends the slave process as if it had crashed: executors keep
 // running, checkpoints stay, nothing is sent. A slave restarted on the same
 // work directory recovers them (used by restarts for upgrades, and tests).
-func (s *Slave) Detach() {
+func (h *Slave) Detach() {
+	s := h.s
+	if !s.Self().IsValid() {
+		return // never started
+	}
 	process.Run(s.Runtime(), s.Self(), func() { s.Terminate() })
 }
 
 // terminateWhenDrained gives executors the shutdown grace period to
 // end, destroys the containers still there, then terminates.
-func (s *Slave) terminateWhenDrained() {
+func (s *slave) terminateWhenDrained() {
 	var ids []string
 	for _, f := range inIDOrder(s.frameworks) {
 		for _, e := range inIDOrder(f.executors) {
@@ -538,12 +563,12 @@ func (s *Slave) terminateWhenDrained() {
 	}))
 }
 
-func (s *Slave) liveExecutors() int {
+func (s *slave) liveExecutors() int {
 	return s.countExecutors(func(e *executor) bool { return e.state != executorTerminated })
 }
 
 // Finalize completes Done.
-func (s *Slave) Finalize() {
+func (s *slave) Finalize() {
 	s.done.Set(future.Nothing{})
 }
 

@@ -36,13 +36,13 @@ type stream struct {
 }
 
 // streamOf returns the stream of a framework's task, nil if there is none.
-func (s *Slave) streamOf(fid, tid string) *stream {
+func (s *slave) streamOf(fid, tid string) *stream {
 	return s.streams[streamKey{fid, tid}]
 }
 
 // streamFor returns the stream of a framework's task, creating it (with
 // its checkpoint path, if the task's executor checkpoints).
-func (s *Slave) streamFor(fid, tid string) *stream {
+func (s *slave) streamFor(fid, tid string) *stream {
 	key := streamKey{fid, tid}
 	st := s.streams[key]
 	if st == nil {
@@ -76,7 +76,7 @@ func (st *stream) checkpoint(c statusupdate.Change) error {
 // (same uuid) is dropped. It returns false when the checkpoint failed (the
 // executor is then not acknowledged and will resend). The head goes out
 // at once when the slave is registered.
-func (s *Slave) update(u *messages.StatusUpdate) bool {
+func (s *slave) update(u *messages.StatusUpdate) bool {
 	fid, tid := u.GetFrameworkId().GetValue(), u.GetStatus().GetTaskId().GetValue()
 	st := s.streamFor(fid, tid)
 	c, err := st.Update(u)
@@ -102,13 +102,13 @@ func (s *Slave) update(u *messages.StatusUpdate) bool {
 
 // forward sends the head of st to the master, starting its resend
 // schedule afresh.
-func (s *Slave) forward(st *stream) {
+func (s *slave) forward(st *stream) {
 	s.send1(st, st.Forward(s.Clock().Now()))
 }
 
 // send1 sends head (if any) to the master and arms the timer that resends
 // it when due.
-func (s *Slave) send1(st *stream, head *messages.StatusUpdate) {
+func (s *slave) send1(st *stream, head *messages.StatusUpdate) {
 	if head == nil || st.held {
 		return
 	}
@@ -136,7 +136,7 @@ func (s *Slave) send1(st *stream, head *messages.StatusUpdate) {
 // goes out with the limitation's reason and message, as if the slave had
 // failed the task itself. The update is checkpointed and acknowledged to
 // the executor meanwhile, so the executor can end.
-func (s *Slave) holdForTermination(e *executor, st *stream) {
+func (s *slave) holdForTermination(e *executor, st *stream) {
 	if e.state == executorTerminated || st.held {
 		return
 	}
@@ -147,7 +147,7 @@ func (s *Slave) holdForTermination(e *executor, st *stream) {
 
 // releaseHeld forwards the updates e's container end held back, with the
 // limitation of term (if any) as their reason.
-func (s *Slave) releaseHeld(e *executor, term *containerizer.Termination) {
+func (s *slave) releaseHeld(e *executor, term *containerizer.Termination) {
 	held := e.held
 	e.held = nil
 	for _, st := range held {
@@ -166,7 +166,7 @@ func (s *Slave) releaseHeld(e *executor, term *containerizer.Termination) {
 
 // resumeStreams resends every stream's head after (re)registration, in
 // task order.
-func (s *Slave) resumeStreams() {
+func (s *slave) resumeStreams() {
 	keys := make([]streamKey, 0, len(s.streams))
 	for k := range s.streams {
 		keys = append(keys, k)
@@ -183,7 +183,7 @@ func (s *Slave) resumeStreams() {
 // update: if it is the head's, it is checkpointed and popped and the next
 // update goes out; once the terminal update is acknowledged the task is
 // done.
-func (s *Slave) acknowledge(fid, tid string, uuid []byte) {
+func (s *slave) acknowledge(fid, tid string, uuid []byte) {
 	st := s.streamOf(fid, tid)
 	if st == nil {
 		s.log.Warn("status update acknowledgement for an unknown stream", "framework", fid, "task", tid, "uuid", mesos.UUIDString(uuid))

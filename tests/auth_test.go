@@ -56,7 +56,7 @@ func TestFrameworkAuthentication(t *testing.T) {
 	if _, err := d2.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if msg := cluster.Await(c, notAuthed); msg != "Framework at "+d2.Self().String()+" is not authenticated" {
+	if msg := cluster.Await(c, notAuthed); msg != "Framework at "+d2.PID().String()+" is not authenticated" {
 		t.Fatalf("unauthenticated framework: %q", msg)
 	}
 

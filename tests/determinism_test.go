@@ -40,7 +40,7 @@ func lostSlaveScenario(t *testing.T, seed uint64) uint64 {
 	var err error
 	r := twoSlaveRun{inprocRun: inprocRun{t: t, rt: rt}, expect: processtest.Expect(t, rt), sched: cluster.NewScheduler()}
 
-	if r.master, err = master.Spawn(rt, master.New(master.Config{})); err != nil {
+	if r.master, err = master.New(master.Config{}).Start(rt); err != nil {
 		t.Fatal(err)
 	}
 	for i := range r.slaves {
@@ -53,7 +53,7 @@ func lostSlaveScenario(t *testing.T, seed uint64) uint64 {
 			Master: r.master, Resources: "cpus:2;mem:1024;disk:1024;ports:[31000-32000]",
 			WorkDir: t.TempDir(), LauncherDir: "/nonexistent", Containerizer: cz,
 		})
-		if r.slaves[i], err = slave.Spawn(rt, s); err != nil {
+		if r.slaves[i], err = s.Start(rt); err != nil {
 			t.Fatal(err)
 		}
 		r.advance(time.Second) // the registration backoff

@@ -150,7 +150,7 @@ func TestInMemoryElectionFailsOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _, _ = d.Abort() })
-	reg := processtest.FutureProtobuf[*messages.FrameworkRegisteredMessage](m2.Expect, m2.MasterPID, d.Self())
+	reg := processtest.FutureProtobuf[*messages.FrameworkRegisteredMessage](m2.Expect, m2.MasterPID, d.PID())
 	if m := cluster.Await(m2, reg); m.GetMasterInfo().GetId() != m2.Master.Info().GetId() {
 		t.Fatalf("registered with %v", m.GetMasterInfo())
 	}

@@ -74,7 +74,7 @@ func runInprocTask(t *testing.T, seed uint64) uint64 {
 	r := inprocRun{t: t, rt: rt}
 	expect := processtest.Expect(t, rt)
 
-	mpid, err := master.Spawn(rt, master.New(master.Config{}))
+	mpid, err := master.New(master.Config{}).Start(rt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func runInprocTask(t *testing.T, seed uint64) uint64 {
 		WorkDir: t.TempDir(), LauncherDir: "/nonexistent", Containerizer: cz,
 	})
 	registered := processtest.FutureProtobuf[*messages.SlaveRegisteredMessage](expect, mpid, process.Any)
-	if _, err := slave.Spawn(rt, s); err != nil {
+	if _, err := s.Start(rt); err != nil {
 		t.Fatal(err)
 	}
 	r.advance(time.Second) // the registration backoff

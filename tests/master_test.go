@@ -90,7 +90,7 @@ func TestOffersAndLaunch(t *testing.T) {
 	if _, err := d.LaunchTasks([]*mesos.OfferID{got[0].GetId()}, []*mesos.TaskInfo{task("t1", got[0], "cpus:1;mem:128")}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if rt := cluster.Await(c, runTask); rt.GetTask().GetTaskId().GetValue() != "t1" || rt.GetPid() != d.Self().String() {
+	if rt := cluster.Await(c, runTask); rt.GetTask().GetTaskId().GetValue() != "t1" || rt.GetPid() != d.PID().String() {
 		t.Fatalf("RunTaskMessage %v", rt)
 	}
 	if st := cluster.Await(c, running); st.GetState() != mesos.TaskState_TASK_RUNNING {
@@ -257,7 +257,7 @@ func TestStatusUpdateReliability(t *testing.T) {
 	// The master forwards only once the slave sends the update.
 	update := s.NextUpdate()
 	cluster.AssertPending(c, update)
-	forwarded := processtest.FutureProtobuf[*messages.StatusUpdateMessage](c.Expect, c.MasterPID, d.Self())
+	forwarded := processtest.FutureProtobuf[*messages.StatusUpdateMessage](c.Expect, c.MasterPID, d.PID())
 	// The scheduler's acknowledgement of this first delivery is lost on
 	// its way to the slave.
 	dropped := processtest.DropProtobuf[*messages.StatusUpdateAcknowledgementMessage](c.Expect, c.MasterPID, slave.Self())
@@ -364,7 +364,7 @@ func TestFrameworkFailoverWithinTimeout(t *testing.T) {
 
 	// The scheduler goes away without a word (as mesos-go's Stop(true)).
 	_, _ = d.Abort()
-	c.RT.Terminate(d.Self())
+	c.RT.Terminate(d.PID())
 	c.Settle()
 	c.Advance(30 * time.Second)
 
@@ -395,7 +395,7 @@ func TestFrameworkRemovedAfterFailoverTimeout(t *testing.T) {
 
 	shutdown := processtest.FutureProtobuf[*messages.ShutdownFrameworkMessage](c.Expect, c.MasterPID, slave.Self())
 	_, _ = d.Abort()
-	c.RT.Terminate(d.Self())
+	c.RT.Terminate(d.PID())
 	c.Advance(59 * time.Second)
 	cluster.AssertPending(c, shutdown)
 	c.Advance(time.Second)

@@ -32,7 +32,7 @@ func TestRegistryRecoveredSlaveMustComeBack(t *testing.T) {
 	c.RT.Wait(c.MasterPID)
 	registered := sched.NextRegistered() // the new master did not know it
 	m2 := master.New(master.Config{Registry: store})
-	if _, err := master.Spawn(c.RT, m2); err != nil {
+	if _, err := m2.Start(c.RT); err != nil {
 		t.Fatal(err)
 	}
 	c.Advance(2 * time.Second) // the driver's backoff

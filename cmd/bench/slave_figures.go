@@ -127,7 +127,7 @@ func (b *slaveBench) spawnSlave() (*slave.Slave, error) {
 		RegistrationBackoffFactor: time.Millisecond, ExecutorReregistrationTimeout: 30 * time.Second,
 		FetcherCacheDir: filepath.Join(b.work, "fetch"),
 	})
-	if _, err := slave.Spawn(b.rt, s); err != nil {
+	if _, err := s.Start(b.rt); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -105,10 +105,10 @@ func (lf *localFlags) run(fs *flags.FlagSet) error {
 		return err
 	}
 	defer rt.Close()
-	pid, err := master.Spawn(rt, master.New(master.Config{
+	pid, err := master.New(master.Config{
 		AllocationInterval: lf.allocationInterval, OfferTimeout: lf.offerTimeout, Cluster: lf.cluster,
 		Flags: fs.Values(), WebUI: webui.Handler(),
-	}))
+	}).Start(rt)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (lf *localFlags) run(fs *flags.FlagSet) error {
 			LauncherDir: launcher, Isolation: lf.isolation, Strict: true,
 			FetcherCacheDir: filepath.Join(work, "fetch"),
 		})
-		if _, err := slave.Spawn(rt, s); err != nil {
+		if _, err := s.Start(rt); err != nil {
 			return err
 		}
 		slaves = append(slaves, s)

@@ -64,7 +64,7 @@ func run(args, environ []string) int {
 	}
 	defer stop()
 	m := master.New(cfg)
-	pid, err := master.Spawn(rt, m)
+	pid, err := m.Start(rt)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mesos-master:", err)
 		return 1

@@ -65,7 +65,7 @@ func (x *TaskExecutor) end(d *executor.Driver, id *mesos.TaskID, state mesos.Tas
 	if !ok {
 		return
 	}
-	d.Clock().Cancel(timer)
+	d.Cancel(timer)
 	delete(x.running, id.GetValue())
 	update(d, id, state, msg)
 	if len(x.running) == 0 {
@@ -83,7 +83,7 @@ func (x *TaskExecutor) FrameworkMessage(*executor.Driver, []byte) {}
 // Shutdown stops the tasks' timers; the driver stops after it.
 func (x *TaskExecutor) Shutdown(d *executor.Driver) {
 	for id, timer := range x.running {
-		d.Clock().Cancel(timer)
+		d.Cancel(timer)
 		delete(x.running, id)
 	}
 }

@@ -107,7 +107,7 @@ func (c *Containerizer) Launch(spec containerizer.LaunchSpec) future.Future[int]
 			return future.Failed[int](fmt.Errorf("launch %s: %w", spec.ContainerID, err))
 		}
 		ct := &container{
-			id: spec.ContainerID, driver: d, pid: d.Self(), resources: spec.Resources,
+			id: spec.ContainerID, driver: d, pid: d.PID(), resources: spec.Resources,
 			term: future.NewPromise[containerizer.Termination](),
 		}
 		c.containers[ct.id] = ct

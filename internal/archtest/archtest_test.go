@@ -307,3 +307,49 @@ func TestNoGoroutinesInComponents(t *testing.T) {
 		}
 	}
 }
+
+// componentHandles are the exported types through which other packages use
+// a component, keyed by package dir: they hide the component's process, so
+// their API is the component's own methods, never the process's Send, Link
+// or Terminate.
+var componentHandles = map[string]string{
+	"master":    "Master",
+	"slave":     "Slave",
+	"scheduler": "Driver",
+	"executor":  "Driver",
+}
+
+func TestComponentsHideTheirProcess(t *testing.T) {
+	var bad []string
+	found := make(map[string]bool)
+	for _, f := range sources(t) {
+		name, ok := componentHandles[f.dir]
+		if !ok {
+			continue
+		}
+		ast.Inspect(f.ast, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok || ts.Name.Name != name {
+				return true
+			}
+			found[f.dir] = true
+			st, ok := ts.Type.(*ast.StructType)
+			if !ok {
+				bad = append(bad, f.pos(ts.Pos())+": "+f.dir+"."+name+" is not a struct")
+				return false
+			}
+			for _, fld := range st.Fields.List {
+				if len(fld.Names) == 0 {
+					bad = append(bad, f.pos(fld.Pos())+": "+f.dir+"."+name+" embeds a field")
+				}
+			}
+			return false
+		})
+	}
+	for dir, name := range componentHandles {
+		if !found[dir] {
+			bad = append(bad, dir+"."+name+" not found")
+		}
+	}
+	report(t, "a component's exported type embeds a field (keep the process in an unexported field; forward the component's own methods)", bad)
+}

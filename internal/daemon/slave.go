@@ -213,7 +213,7 @@ func SlaveMain(program string, args, environ []string) int {
 	}
 	cfg.Containerizer = cz
 	s := slave.New(cfg)
-	pid, err := slave.Spawn(rt, s)
+	pid, err := s.Start(rt)
 	if err != nil {
 		return fail(err)
 	}

@@ -66,7 +66,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	t.Cleanup(rt.Close)
 	rt.Clock().Pause()
 	m := master.New(opts.Master)
-	pid, err := master.Spawn(rt, m)
+	pid, err := m.Start(rt)
 	if err != nil {
 		t.Fatalf("start master: %v", err)
 	}

@@ -57,7 +57,7 @@ func (c *Cluster) SpawnSlave(work, res string, mod func(*slave.Config)) (*slave.
 		mod(&cfg)
 	}
 	s := slave.New(cfg)
-	pid, err := slave.Spawn(c.RT, s)
+	pid, err := s.Start(c.RT)
 	if err != nil {
 		c.T.Fatal(err)
 	}
