@@ -302,7 +302,7 @@ func (m *master) removeFramework(f *framework) {
 		for _, tid := range sortedKeys(s.tasks[f.id]) {
 			// A terminal task (its update not yet acknowledged) gave
 			// its resources back when it ended.
-			if t := s.tasks[f.id][tid]; !mesos.IsTerminal(t.GetState()) {
+			if t := s.tasks[f.id][tid]; !mesos.IsTerminal(t.GetState()) || mutationFreeTerminalTwice {
 				s.used = s.used.Minus(resources.FromProto(t.GetResources()))
 			}
 		}
