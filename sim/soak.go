@@ -104,3 +104,42 @@ func Soak(cfg Config, first uint64, n int, parallel int, o GenOptions, twice boo
 	wg.Wait()
 	return failure, runErr
 }
+
+// SoakSeeds checks the given seeds on parallel goroutines (once each) and
+// returns a failing result, or nil.
+func SoakSeeds(cfg Config, seeds []uint64, parallel int, o GenOptions, stats *SoakStats) (*Result, error) {
+	var (
+		next    atomic.Int64
+		mu      sync.Mutex
+		failure *Result
+		runErr  error
+		wg      sync.WaitGroup
+	)
+	for range max(parallel, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(seeds)) {
+					return
+				}
+				res, err := CheckSeed(cfg, seeds[i], o, false)
+				stats.Seeds.Add(1)
+				stats.Events.Add(int64(res.Events))
+				stats.Deliveries.Add(int64(res.Delivered))
+				mu.Lock()
+				if err != nil && runErr == nil {
+					runErr = err
+				}
+				if res.Violation != nil && failure == nil {
+					r := res
+					failure = &r
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return failure, runErr
+}
