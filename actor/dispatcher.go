@@ -70,6 +70,11 @@ type Deterministic struct {
 	runs  uint64
 	trace uint64
 	ready chan struct{} // gets a token whenever a run is queued
+	// scoped dispatchers are driven only by their own WaitIdle, never by
+	// WaitAllIdle, so that several simulations run side by side in one
+	// OS process without stepping each other's queues.
+	scoped  bool
+	observe func(kind, from, to, name string, body []byte)
 }
 
 // NewDeterministic returns a deterministic dispatcher seeded with seed.
@@ -81,6 +86,46 @@ func NewDeterministic(seed uint64) *Deterministic {
 	}
 	return d
 }
+
+// NewScopedDeterministic returns a deterministic dispatcher that lives
+// apart from the rest of the program: WaitAllIdle neither runs its queue
+// nor waits for the systems on it. Drive it with WaitIdle. A simulation
+// whose runtimes reach nothing outside themselves uses one, so that
+// simulations can run in parallel goroutines.
+func NewScopedDeterministic(seed uint64) *Deterministic {
+	d := NewDeterministic(seed)
+	d.scoped = true
+	return d
+}
+
+// Observe makes fn see every delivery recorded into the trace (see
+// Record), on the goroutine that records it; nil stops it. Set it before
+// the run starts.
+func (d *Deterministic) Observe(fn func(kind, from, to, name string, body []byte)) {
+	d.mu.Lock()
+	d.observe = fn
+	d.mu.Unlock()
+}
+
+// WaitIdle runs the queue on the calling goroutine until it is empty and
+// no system on this dispatcher has a counted event or hold in flight. It
+// sleeps only while the queue is empty and something outside the
+// dispatcher is still under way.
+func (d *Deterministic) WaitIdle() {
+	for {
+		if d.RunUntilIdle() > 0 {
+			continue
+		}
+		if world.idleOn(d) {
+			return
+		}
+		world.sleep(func() bool { return world.idleOn(d) || d.Len() > 0 })
+	}
+}
+
+// Idle reports, without waiting, whether the queue is empty and no system
+// on this dispatcher has anything in flight.
+func (d *Deterministic) Idle() bool { return d.Len() == 0 && world.idleOn(d) }
 
 // Schedule queues a mailbox run.
 func (d *Deterministic) Schedule(fn func()) {
@@ -153,7 +198,11 @@ func (d *Deterministic) Record(kind, from, to, name string, body []byte) {
 	}
 	d.mu.Lock()
 	d.trace = d.trace*1099511628211 ^ h.v
+	observe := d.observe
 	d.mu.Unlock()
+	if observe != nil {
+		observe(kind, from, to, name, body)
+	}
 }
 
 // traceHash is FNV-1a, fed field by field without allocating.

@@ -58,7 +58,7 @@ func (w *worldState) refreshDets(systems []*System) {
 	var dets []*Deterministic
 	seen := make(map[*Deterministic]bool)
 	for _, s := range systems {
-		if s.det != nil && !seen[s.det] {
+		if s.det != nil && !s.det.scoped && !seen[s.det] {
 			seen[s.det] = true
 			dets = append(dets, s.det)
 		}
@@ -74,7 +74,22 @@ func (w *worldState) refreshDets(systems []*System) {
 func (w *worldState) idle() bool {
 	before := w.moves.Load()
 	for _, s := range *w.systems.Load() {
+		if s.det != nil && s.det.scoped {
+			continue // driven by its own WaitIdle
+		}
 		if s.inflight.Load() != 0 {
+			return false
+		}
+	}
+	return w.moves.Load() == before
+}
+
+// idleOn reports whether no system on dispatcher d has anything counted
+// in flight (bracketed by the move count as idle is).
+func (w *worldState) idleOn(d *Deterministic) bool {
+	before := w.moves.Load()
+	for _, s := range *w.systems.Load() {
+		if s.det == d && s.inflight.Load() != 0 {
 			return false
 		}
 	}
@@ -154,6 +169,9 @@ func AllIdle() bool { return world.idle() && !world.queued() }
 // System.Track(true) does for one.
 func TrackAll() {
 	for _, s := range *world.systems.Load() {
+		if s.det != nil && s.det.scoped {
+			continue
+		}
 		s.Track(true)
 	}
 }

@@ -18,7 +18,8 @@ import (
 // deadlines fire in creation order. Components and tests take all time
 // from here, never from package time.
 type Clock struct {
-	rt   *Runtime
+	rt   *Runtime // nil for a Network's clock
+	net  *Network // set for a Network's clock: settling is the network's own
 	real walltime.Clock
 
 	mu         sync.Mutex
@@ -65,7 +66,9 @@ func (c *Clock) Real() walltime.Clock { return c.real }
 // Pause freezes time at its current value and turns on event accounting
 // so that Settle sees every event posted from now on.
 func (c *Clock) Pause() {
-	c.rt.sys.Track(true)
+	if c.rt != nil {
+		c.rt.sys.Track(true)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.paused {
@@ -153,7 +156,7 @@ func (c *Clock) advanceTo(target time.Time) {
 		c.mu.Lock()
 		c.firing--
 		c.mu.Unlock()
-		settleAll()
+		c.settle()
 	}
 }
 
@@ -202,8 +205,21 @@ func (c *Clock) AfterFunc(d time.Duration, fn func()) (cancel func() bool) {
 // due on any paused clock. Due timers fire at the current time. Work that
 // comes from outside afterwards (another OS process, a test goroutine) is
 // not waited for. Call it from outside any process.
+//
+// The clock of a Network settles that network alone: its runtimes, its
+// queue and its timers.
 func (c *Clock) Settle() {
-	c.rt.sys.Track(true)
+	if c.rt != nil {
+		c.rt.sys.Track(true)
+	}
+	c.settle()
+}
+
+func (c *Clock) settle() {
+	if c.net != nil {
+		c.net.settle()
+		return
+	}
 	settleAll()
 }
 
@@ -221,7 +237,9 @@ func settleAll() {
 		actor.WaitAllIdle()
 		fired := 0
 		for _, rt := range liveRuntimes() {
-			fired += rt.clock.fireDue()
+			if rt.clock.net == nil {
+				fired += rt.clock.fireDue()
+			}
 		}
 		if fired == 0 && actor.AllIdle() {
 			return

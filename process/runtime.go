@@ -57,6 +57,11 @@ type Options struct {
 	// the deterministic dispatcher of another runtime in this OS process,
 	// so that one driver steps both (as a simulation of several hosts).
 	DispatchWith *Runtime
+	// Network puts the runtime on an in-memory network (a simulation):
+	// it listens on no port, lives at Bind (which must be set), and runs
+	// on the network's deterministic dispatcher and Clock; Deterministic,
+	// DispatchWith and NoNetwork are ignored.
+	Network *Network
 	// Testing turns event accounting on from the start, so that Settle
 	// sees every event. Clock.Pause turns it on as well.
 	Testing bool
@@ -127,7 +132,11 @@ func New(opts Options) (*Runtime, error) {
 		metrics:     metrics.NewRegistry(),
 	}
 	rt.clock = newClock(rt)
-	if opts.Deterministic {
+	if opts.Network != nil {
+		rt.clock = opts.Network.clock
+		opts.Deterministic, opts.DispatchWith, opts.NoNetwork = true, nil, false
+	}
+	if opts.Deterministic && opts.Network == nil {
 		// A deterministic run must not depend on when it runs: its clock
 		// starts paused at a fixed time, so time stamps in messages
 		// (and so the trace) are a function of the seed alone.
@@ -142,7 +151,9 @@ func New(opts Options) (*Runtime, error) {
 	rt.metrics.SetClock(rt.clock.Real())
 	var disp actor.Dispatcher
 	if opts.Deterministic {
-		if opts.DispatchWith != nil && opts.DispatchWith.det != nil {
+		if opts.Network != nil {
+			rt.det = opts.Network.det
+		} else if opts.DispatchWith != nil && opts.DispatchWith.det != nil {
 			rt.det = opts.DispatchWith.det
 		} else {
 			rt.det = actor.NewDeterministic(opts.Seed)
@@ -164,7 +175,17 @@ func New(opts Options) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start runtime: %w", err)
 	}
-	if opts.NoNetwork {
+	if opts.Network != nil {
+		if !opts.Bind.IsValid() || opts.Bind.Port() == 0 {
+			return nil, fmt.Errorf("start runtime: a runtime on a network needs a Bind address with a port, got %v", opts.Bind)
+		}
+		rt.addr = opts.Bind
+		rt.tr = &memTransport{n: opts.Network, rt: rt}
+		if err := opts.Network.join(rt); err != nil {
+			rt.sys.Shutdown()
+			return nil, fmt.Errorf("start runtime: %w", err)
+		}
+	} else if opts.NoNetwork {
 		rt.addr = bind
 		if advIP.IsValid() {
 			rt.addr = netip.AddrPortFrom(advIP, rt.addr.Port())

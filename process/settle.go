@@ -29,7 +29,7 @@ func register(rt *Runtime) {
 	}
 	list = append(list, rt)
 	runtimes.list.Store(&list)
-	if rt.tr != nil {
+	if _, mem := rt.tr.(*memTransport); rt.tr != nil && !mem {
 		if runtimes.addrs == nil {
 			runtimes.addrs = make(map[netip.AddrPort]*Runtime)
 		}

@@ -419,8 +419,16 @@ func (d *driver) Exited(pid process.UPID) {
 	d.authenticated = process.UPID{} // authenticate again with the master
 	d.failover = d.info.GetId().GetValue() != ""
 	d.backoff = d.opts.BackoffFactor
-	d.Link(d.master)
-	d.retry = d.Delay(time.Duration(d.rt.RandFloat()*float64(d.backoff)), d.subscribe)
+	// Link again with the subscription, not at once: a master that is
+	// gone would break the new link at once, and again, without end.
+	d.Clock().Cancel(d.retry)
+	master := d.master
+	d.retry = d.Delay(time.Duration(d.rt.RandFloat()*float64(d.backoff)), func() {
+		if d.master == master {
+			d.Link(master)
+		}
+		d.subscribe()
+	})
 }
 
 func (d *driver) running() bool {

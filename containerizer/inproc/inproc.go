@@ -36,6 +36,10 @@ type Config struct {
 	// time stamp (the runtime's Clock) and the limits (the container's
 	// resources). Nil means no usage at all.
 	Statistics *mesos.ResourceStatistics
+	// Ended, if set, is called on the containerizer's process with the
+	// executor of each container that ends (it stopped, or it was
+	// destroyed): a simulation's record of what runs where.
+	Ended func(exec executor.Executor)
 }
 
 // ByID picks executors by executor id from m; ids not in m get nil (the
@@ -58,6 +62,7 @@ type Containerizer struct {
 
 type container struct {
 	id        string
+	exec      executor.Executor
 	driver    *executor.Driver
 	pid       process.UPID
 	resources resources.Resources
@@ -107,7 +112,7 @@ func (c *Containerizer) Launch(spec containerizer.LaunchSpec) future.Future[int]
 			return future.Failed[int](fmt.Errorf("launch %s: %w", spec.ContainerID, err))
 		}
 		ct := &container{
-			id: spec.ContainerID, driver: d, pid: d.PID(), resources: spec.Resources,
+			id: spec.ContainerID, exec: exec, driver: d, pid: d.PID(), resources: spec.Resources,
 			term: future.NewPromise[containerizer.Termination](),
 		}
 		c.containers[ct.id] = ct
@@ -144,6 +149,9 @@ func (c *Containerizer) Exited(pid process.UPID) {
 		ct.destroyed.Set(future.Nothing{})
 	}
 	ct.term.Set(term)
+	if c.cfg.Ended != nil {
+		c.cfg.Ended(ct.exec)
+	}
 }
 
 // Wait completes when the container ended.

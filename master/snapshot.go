@@ -1,0 +1,86 @@
+package master
+
+import (
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/resources"
+)
+
+// Snapshot is the master's bookkeeping at one moment, as plain values:
+// what a simulation checks its invariants against. Lists are sorted by
+// id.
+type Snapshot struct {
+	Leading       bool
+	Slaves        []SlaveSnapshot
+	Frameworks    []FrameworkSnapshot
+	Offers        []OfferSnapshot
+	RemovedSlaves []string // ids removed (lost, shut down) since this master started
+}
+
+// SlaveSnapshot is one admitted slave.
+type SlaveSnapshot struct {
+	ID                   string
+	PID                  process.UPID
+	Connected, Active    bool
+	Total, Used, Offered resources.Resources
+	Tasks                []*mesos.Task         // every task the master holds on it
+	Executors            []*mesos.ExecutorInfo // every executor it holds on it
+}
+
+// FrameworkSnapshot is one registered framework.
+type FrameworkSnapshot struct {
+	ID                string
+	Connected, Active bool
+}
+
+// OfferSnapshot is one outstanding offer.
+type OfferSnapshot struct {
+	ID, SlaveID, FrameworkID string
+	Resources                resources.Resources
+}
+
+// Snapshot returns the master's bookkeeping, taken on its process.
+func (h *Master) Snapshot() future.Future[*Snapshot] {
+	m := h.m
+	return process.Dispatch(m.Runtime(), m.Self(), m.snapshot)
+}
+
+func (m *master) snapshot() *Snapshot {
+	out := &Snapshot{Leading: m.leader}
+	for _, id := range sortedKeys(m.slaves) {
+		s := m.slaves[id]
+		ss := SlaveSnapshot{
+			ID: id, PID: s.pid, Connected: s.connected, Active: s.active,
+			Total: s.total, Used: s.used, Offered: s.offered,
+		}
+		for _, fid := range sortedKeys(s.tasks) {
+			for _, tid := range sortedKeys(s.tasks[fid]) {
+				ss.Tasks = append(ss.Tasks, proto.Clone(s.tasks[fid][tid]).(*mesos.Task))
+			}
+		}
+		for _, fid := range sortedKeys(s.executors) {
+			for _, eid := range sortedKeys(s.executors[fid]) {
+				ss.Executors = append(ss.Executors, proto.Clone(s.executors[fid][eid]).(*mesos.ExecutorInfo))
+			}
+		}
+		out.Slaves = append(out.Slaves, ss)
+	}
+	for _, id := range sortedKeys(m.frameworks) {
+		f := m.frameworks[id]
+		out.Frameworks = append(out.Frameworks, FrameworkSnapshot{ID: id, Connected: f.connected, Active: f.active})
+	}
+	for _, id := range sortedKeys(m.offers) {
+		o := m.offers[id]
+		out.Offers = append(out.Offers, OfferSnapshot{ID: id, SlaveID: o.s.id, FrameworkID: o.f.id, Resources: o.res})
+	}
+	for id := range m.removedSlaves {
+		out.RemovedSlaves = append(out.RemovedSlaves, id)
+	}
+	slices.Sort(out.RemovedSlaves)
+	return out
+}

@@ -1,0 +1,322 @@
+package sim
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/prototext"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gomesos/gomesos/master"
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/resources"
+)
+
+// Invariant is a property of the cluster's observable state, checked
+// after every event and step (Always) or only once the cluster has
+// quiesced at the end of a run.
+type Invariant struct {
+	Name string
+	// Quiescent checks it only at the end, with every fault healed.
+	Quiescent bool
+	// Check returns an error describing the violation.
+	Check func(v *View) error
+}
+
+// View is what invariants see: the leading master's bookkeeping and what
+// really runs where.
+type View struct {
+	// Master is the leading master's snapshot (nil: no leader).
+	Master *master.Snapshot
+	// Running lists the tasks executors run now, as "framework/task" on
+	// slave index.
+	Running map[string]int
+	// Now is the virtual time since the start.
+	Now time.Duration
+	c   *Cluster
+}
+
+// LatestState is the newest state framework k heard for a task (false
+// when it heard none).
+func (v *View) LatestState(frameworkID, taskID string) (mesos.TaskState, bool) {
+	h := v.c.truth.heard[taskKey{frameworkID, taskID}]
+	if h == nil {
+		return 0, false
+	}
+	return h.latest, true
+}
+
+// violate records the first violation and its context.
+func (c *Cluster) violate(name, detail string) {
+	if c.violation != nil {
+		return
+	}
+	c.violation = &Violation{Invariant: name, Detail: detail, At: c.Now().Sub(c.start), Recent: c.recent.lines()}
+}
+
+// check runs the invariants; final adds the quiescent ones.
+func (c *Cluster) check(final bool) error {
+	if c.violation != nil {
+		return errStop
+	}
+	v := c.view()
+	for _, inv := range builtin {
+		if inv.Quiescent && !final {
+			continue
+		}
+		if err := inv.Check(v); err != nil {
+			c.violate(inv.Name, err.Error())
+			return errStop
+		}
+	}
+	for _, inv := range c.cfg.Invariants {
+		if inv.Quiescent && !final {
+			continue
+		}
+		if err := inv.Check(v); err != nil {
+			c.violate(inv.Name, err.Error())
+			return errStop
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) view() *View {
+	v := &View{c: c, Running: map[string]int{}, Now: c.Now().Sub(c.start)}
+	for k, x := range c.truth.running {
+		v.Running[k.String()] = x.slave
+	}
+	if l := c.leader(); l != nil {
+		f := l.m.Snapshot()
+		c.settle()
+		if snap, err := f.Get(); err == nil && snap.Leading {
+			v.Master = snap
+		}
+	}
+	return v
+}
+
+var builtin = []Invariant{
+	{Name: "slave-not-overallocated", Check: notOverallocated},
+	{Name: "master-used-matches-tasks", Check: usedMatchesTasks},
+	{Name: "master-offered-matches-offers", Check: offeredMatchesOffers},
+	{Name: "master-agrees-with-slaves", Quiescent: true, Check: masterAgrees},
+	{Name: "launched-tasks-accounted", Quiescent: true, Check: tasksAccounted},
+	{Name: "failover-timeout-kills-tasks", Quiescent: true, Check: failoverKills},
+	{Name: "failover-within-timeout-keeps-framework", Quiescent: true, Check: failoverKeeps},
+}
+
+func notOverallocated(v *View) error {
+	if v.Master == nil {
+		return nil
+	}
+	for _, s := range v.Master.Slaves {
+		if !s.Total.Contains(s.Used.Plus(s.Offered)) {
+			return fmt.Errorf("slave %s: used %v + offered %v exceed total %v", s.ID, s.Used, s.Offered, s.Total)
+		}
+	}
+	return nil
+}
+
+func usedMatchesTasks(v *View) error {
+	if v.Master == nil {
+		return nil
+	}
+	for _, s := range v.Master.Slaves {
+		var sum resources.Resources
+		for _, t := range s.Tasks {
+			if !mesos.IsTerminal(t.GetState()) {
+				sum = sum.Plus(resources.FromProto(t.GetResources()))
+			}
+		}
+		for _, e := range s.Executors {
+			sum = sum.Plus(resources.FromProto(e.GetResources()))
+		}
+		if !sum.Equal(s.Used) {
+			return fmt.Errorf("slave %s: used %v, but its live tasks and executors hold %v", s.ID, s.Used, sum)
+		}
+	}
+	return nil
+}
+
+func offeredMatchesOffers(v *View) error {
+	if v.Master == nil {
+		return nil
+	}
+	bySlave := map[string]resources.Resources{}
+	for _, o := range v.Master.Offers {
+		bySlave[o.SlaveID] = bySlave[o.SlaveID].Plus(o.Resources)
+	}
+	for _, s := range v.Master.Slaves {
+		if !bySlave[s.ID].Equal(s.Offered) {
+			return fmt.Errorf("slave %s: offered %v, but its outstanding offers hold %v", s.ID, s.Offered, bySlave[s.ID])
+		}
+	}
+	return nil
+}
+
+// masterAgrees: at quiescence every task an executor runs is known, live,
+// to the leading master on an active slave, and every live task the
+// master knows runs.
+func masterAgrees(v *View) error {
+	if v.Master == nil {
+		return fmt.Errorf("no leading master after quiescence")
+	}
+	known := map[string]string{} // task → master's slave id
+	active := map[string]bool{}
+	for _, s := range v.Master.Slaves {
+		active[s.ID] = s.Active && s.Connected
+		for _, t := range s.Tasks {
+			if !mesos.IsTerminal(t.GetState()) {
+				known[t.GetFrameworkId().GetValue()+"/"+t.GetTaskId().GetValue()] = s.ID
+			}
+		}
+	}
+	for _, task := range slices.Sorted(mapsKeys(v.Running)) {
+		slaveID, ok := known[task]
+		if !ok {
+			return fmt.Errorf("task %s runs on slave %d, but the master does not hold it live (removed slaves: %v)", task, v.Running[task], v.Master.RemovedSlaves)
+		}
+		if !active[slaveID] {
+			return fmt.Errorf("task %s runs on slave %s, which the master holds inactive", task, slaveID)
+		}
+	}
+	for _, task := range slices.Sorted(mapsKeys(known)) {
+		if _, ok := v.Running[task]; !ok {
+			return fmt.Errorf("the master holds task %s live on slave %s, but no executor runs it", task, known[task])
+		}
+	}
+	return nil
+}
+
+// tasksAccounted: after quiescence and a reconciliation, every task a
+// live framework launched is, as far as it knows, terminal, or in the
+// state its executor runs it in.
+func tasksAccounted(v *View) error {
+	c := v.c
+	for _, k := range sortedTasks(c.truth.launched) {
+		n := c.frameworks[c.truth.launched[k]]
+		if !n.up || n.removed {
+			continue
+		}
+		h := c.truth.heard[k]
+		_, running := c.truth.running[k]
+		switch {
+		case h == nil:
+			return fmt.Errorf("task %s: launched, never heard of again, even on reconciliation", k)
+		case mesos.IsTerminal(h.latest) && running:
+			return fmt.Errorf("task %s: the framework holds it %s, but it still runs on slave %d", k, h.latest, c.truth.running[k].slave)
+		case !mesos.IsTerminal(h.latest) && !running:
+			return fmt.Errorf("task %s: the framework holds it %s, but nothing runs it", k, h.latest)
+		}
+	}
+	return nil
+}
+
+// failoverKills: a framework whose outage outlasted its failover
+// timeout, and that the master removed, has no task left running.
+func failoverKills(v *View) error {
+	c := v.c
+	for _, n := range c.frameworks {
+		if !n.removed || n.id == nil {
+			continue
+		}
+		for _, task := range slices.Sorted(mapsKeys(v.Running)) {
+			if strings.HasPrefix(task, n.id.GetValue()+"/") {
+				return fmt.Errorf("framework %d was removed, but its task %s still runs", n.index, task)
+			}
+		}
+	}
+	return nil
+}
+
+// failoverKeeps: a framework whose every outage was shorter than its
+// failover timeout is still registered, not removed.
+func failoverKeeps(v *View) error {
+	c := v.c
+	for _, n := range c.frameworks {
+		if n.everPastTimeout || n.id == nil {
+			continue
+		}
+		if n.removed {
+			return fmt.Errorf("framework %d was removed though it never stayed away past its failover timeout", n.index)
+		}
+	}
+	return nil
+}
+
+// delivery is one recorded delivery.
+type delivery struct {
+	at                   time.Duration
+	kind, from, to, name string
+	body                 []byte
+}
+
+func (d delivery) String() string {
+	return fmt.Sprintf("%10s %-7s %s -> %s %s %s", d.at, d.kind, d.from, d.to, strings.TrimPrefix(d.name, "mesos.internal."), shortBody(d.name, d.body))
+}
+
+// ring keeps the last deliveries, for the report.
+type ring struct {
+	buf   []delivery
+	next  int
+	total int
+}
+
+func newRing(n int) *ring { return &ring{buf: make([]delivery, 0, n)} }
+
+func (r *ring) add(d delivery) {
+	r.total++
+	if len(r.buf) < cap(r.buf) {
+		r.buf = append(r.buf, d)
+		return
+	}
+	r.buf[r.next] = d
+	r.next = (r.next + 1) % len(r.buf)
+}
+
+func (r *ring) lines() []string {
+	var out []string
+	for _, d := range append(append([]delivery(nil), r.buf[r.next:]...), r.buf[:r.next]...) {
+		out = append(out, d.String())
+	}
+	return out
+}
+
+// observe sees every delivery (the network's trace).
+func (c *Cluster) observe(kind, from, to, name string, body []byte) {
+	if kind == "dispatch" {
+		c.recent.total++
+		return
+	}
+	d := delivery{at: c.Now().Sub(c.start), kind: kind, from: from, to: to, name: name, body: body}
+	c.recent.add(d)
+	if c.cfg.TraceTo != nil {
+		fmt.Fprintln(c.cfg.TraceTo, d.String())
+	}
+}
+
+// shortBody renders a message body as compact text, cut at 160 bytes.
+func shortBody(name string, body []byte) string {
+	if len(body) == 0 {
+		return ""
+	}
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(name))
+	if err != nil {
+		return fmt.Sprintf("(%d bytes)", len(body))
+	}
+	m := mt.New().Interface()
+	if proto.Unmarshal(body, m) != nil {
+		return fmt.Sprintf("(%d bytes, malformed)", len(body))
+	}
+	s := prototext.MarshalOptions{}.Format(m)
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 160 {
+		s = s[:160] + "..."
+	}
+	return "{" + s + "}"
+}

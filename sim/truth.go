@@ -1,0 +1,206 @@
+package sim
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/executor"
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
+)
+
+// taskKey names a task: framework id and task id.
+type taskKey struct{ fw, task string }
+
+func (k taskKey) String() string { return k.fw + "/" + k.task }
+
+// truth is what really happens, recorded by the simulator's executors
+// and the framework shims: which tasks run where, what their executors
+// said and what their frameworks heard.
+type truth struct {
+	running  map[taskKey]*simExecutor
+	sent     map[taskKey][]mesos.TaskState // by the executor, in order
+	heard    map[taskKey]*heard
+	launched map[taskKey]int // framework index, for every task a framework asked to launch
+}
+
+// heard is what a framework was told about one task.
+type heard struct {
+	pos      int // index into sent of the newest executor update heard
+	latest   mesos.TaskState
+	terminal bool // a terminal update (not a reconciliation answer) arrived
+	// terminalUUID is the terminal update's uuid: the same update sent
+	// again (its acknowledgement was lost) is not a new one.
+	terminalUUID []byte
+}
+
+func newTruth() *truth {
+	return &truth{
+		running: map[taskKey]*simExecutor{}, sent: map[taskKey][]mesos.TaskState{},
+		heard: map[taskKey]*heard{}, launched: map[taskKey]int{},
+	}
+}
+
+func (t *truth) executorEnded(e *simExecutor) {
+	for _, id := range slices.Sorted(mapsKeys(e.tasks)) {
+		k := taskKey{e.fw, id}
+		if t.running[k] == e {
+			delete(t.running, k)
+		}
+	}
+	e.tasks = map[string]bool{}
+	e.ended = true
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// simExecutor is the executor every simulated container runs: it runs
+// its tasks until they are killed or a schedule's EndTask ends them, and
+// records each step in the truth.
+type simExecutor struct {
+	c     *Cluster
+	slave int
+	fw    string
+	d     *executor.Driver
+	tasks map[string]bool // live task ids
+	ended bool
+}
+
+var _ executor.Executor = (*simExecutor)(nil)
+
+func (c *Cluster) newExecutor(n *slaveNode, info *mesos.ExecutorInfo) *simExecutor {
+	return &simExecutor{c: c, slave: n.index, fw: info.GetFrameworkId().GetValue(), tasks: map[string]bool{}}
+}
+
+func (x *simExecutor) Registered(d *executor.Driver, _ *mesos.ExecutorInfo, fw *mesos.FrameworkInfo, _ *mesos.SlaveInfo) {
+	x.d = d
+	if id := fw.GetId().GetValue(); id != "" {
+		x.fw = id
+	}
+}
+
+func (x *simExecutor) Reregistered(d *executor.Driver, _ *mesos.SlaveInfo) { x.d = d }
+
+func (x *simExecutor) Disconnected(*executor.Driver) {}
+
+func (x *simExecutor) LaunchTask(d *executor.Driver, task *mesos.TaskInfo) {
+	x.d = d
+	k := taskKey{x.fw, task.GetTaskId().GetValue()}
+	if other := x.c.truth.running[k]; other != nil && other != x {
+		x.c.violate("task-runs-once", fmt.Sprintf("task %s launched on slave %d while it runs on slave %d", k, x.slave, other.slave))
+	} else if other == x || len(x.c.truth.sent[k]) > 0 {
+		x.c.violate("task-runs-once", fmt.Sprintf("task %s launched a second time (slave %d)", k, x.slave))
+	}
+	x.tasks[k.task] = true
+	x.c.truth.running[k] = x
+	x.update(k, mesos.TaskState_TASK_RUNNING)
+}
+
+func (x *simExecutor) update(k taskKey, state mesos.TaskState) {
+	x.c.truth.sent[k] = append(x.c.truth.sent[k], state)
+	_, _ = x.d.SendStatusUpdate(&mesos.TaskStatus{TaskId: &mesos.TaskID{Value: proto.String(k.task)}, State: state.Enum()})
+}
+
+// end ends a live task with state.
+func (x *simExecutor) end(id string, state mesos.TaskState) {
+	if !x.tasks[id] {
+		return
+	}
+	k := taskKey{x.fw, id}
+	delete(x.tasks, id)
+	if x.c.truth.running[k] == x {
+		delete(x.c.truth.running, k)
+	}
+	x.update(k, state)
+	if len(x.tasks) == 0 {
+		d := x.d
+		d.Drained().OnReady(func(future.Nothing) {
+			if len(x.tasks) == 0 {
+				_, _ = d.Stop()
+			}
+		})
+	}
+}
+
+func (x *simExecutor) KillTask(_ *executor.Driver, id *mesos.TaskID) {
+	x.end(id.GetValue(), mesos.TaskState_TASK_KILLED)
+}
+
+func (x *simExecutor) FrameworkMessage(*executor.Driver, []byte) {}
+
+func (x *simExecutor) Shutdown(*executor.Driver) { x.c.truth.executorEnded(x) }
+
+func (x *simExecutor) Error(*executor.Driver, string) {}
+
+// recordLaunches watches a framework host's outgoing launches.
+func (c *Cluster) recordLaunches(n *frameworkNode) {
+	n.rt.AddFilter(process.Rule{
+		Side: process.Sending, Name: "mesos.internal.LaunchTasksMessage", Action: process.Pass(),
+		OnMatch: func(ev process.Intercepted) {
+			m := &messages.LaunchTasksMessage{}
+			if proto.Unmarshal(ev.Message.Body, m) != nil {
+				return
+			}
+			for _, t := range m.GetTasks() {
+				k := taskKey{m.GetFrameworkId().GetValue(), t.GetTaskId().GetValue()}
+				if _, ok := c.truth.launched[k]; !ok {
+					c.truth.launched[k] = n.index
+				}
+			}
+		},
+	})
+}
+
+// heardUpdate checks an update a framework got against what the
+// executor sent.
+func (c *Cluster) heardUpdate(n *frameworkNode, st *mesos.TaskStatus) {
+	k := taskKey{n.id.GetValue(), st.GetTaskId().GetValue()}
+	h := c.truth.heard[k]
+	if h == nil {
+		h = &heard{pos: -1}
+		c.truth.heard[k] = h
+	}
+	h.latest = st.GetState()
+	entry := st.GetState().String()
+	if st.GetReason() == mesos.TaskStatus_REASON_RECONCILIATION {
+		entry += " (reconciliation)"
+	}
+	c.heardLog[k] = append(c.heardLog[k], entry)
+	if st.GetReason() == mesos.TaskStatus_REASON_RECONCILIATION {
+		return
+	}
+	if h.terminal {
+		if len(st.GetUuid()) > 0 && bytes.Equal(st.GetUuid(), h.terminalUUID) {
+			return // the terminal update again: at least once
+		}
+		c.violate("terminal-update-last", fmt.Sprintf("task %s: %s after a terminal update", k, st.GetState()))
+		return
+	}
+	if h.terminal = mesos.IsTerminal(st.GetState()); h.terminal {
+		h.terminalUUID = st.GetUuid()
+	}
+	if st.GetSource() != mesos.TaskStatus_SOURCE_EXECUTOR {
+		return
+	}
+	sent := c.truth.sent[k]
+	for i := max(h.pos, 0); i < len(sent); i++ {
+		if sent[i] == st.GetState() {
+			h.pos = i
+			return
+		}
+	}
+	c.violate("updates-in-order", fmt.Sprintf("task %s: the framework heard %s after the executor's update #%d of %v", k, st.GetState(), h.pos, sent))
+}
