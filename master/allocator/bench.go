@@ -40,9 +40,8 @@ func NewBenchCluster(slaves, frameworks int) *DRF {
 		d.AddFramework(fmt.Sprintf("framework-%d", i), "*", nil, now)
 	}
 	for i := 0; i < slaves; i++ {
-		d.addSlaveNoResort(fmt.Sprintf("slave-%d", i), "host", benchSlave)
+		d.AddSlave(fmt.Sprintf("slave-%d", i), "host", benchSlave, nil)
 	}
-	d.resort()
 	return d
 }
 

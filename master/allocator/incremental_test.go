@@ -221,3 +221,62 @@ func TestIncrementalMatchesReferenceAtScale(t *testing.T) {
 		now = now.Add(time.Duration(cycle%3) * time.Second)
 	}
 }
+
+// TestPassedOverSlavesComeBack covers the ways a slave that offered
+// nothing at its last visit gets visited again: a framework becomes
+// eligible while the slave is deactivated, a filter runs out, a revive.
+func TestPassedOverSlavesComeBack(t *testing.T) {
+	d := NewDRF(Options{})
+	d.AddFramework("f", "*", nil, t0)
+	d.AddSlave("s", "h", res(t, "cpus:1;mem:64"), nil)
+	d.DeactivateFramework("f")
+	if got := d.Allocate(t0); len(got) != 0 {
+		t.Fatalf("inactive framework offered %v", got)
+	}
+	d.DeactivateSlave("s")
+	d.ActivateFramework("f")
+	if got := d.Allocate(t0); len(got) != 0 {
+		t.Fatalf("inactive slave offered %v", got)
+	}
+	d.ActivateSlave("s")
+	got := d.Allocate(t0)
+	if len(got) != 1 {
+		t.Fatal("a reactivated slave was not offered to a framework activated meanwhile")
+	}
+
+	d.RecoverResources("f", "s", got[0].Resources, 10, t0)
+	if got := d.Allocate(t0.Add(9 * time.Second)); len(got) != 0 {
+		t.Fatalf("filtered slave offered %v", got)
+	}
+	if got = d.Allocate(t0.Add(10 * time.Second)); len(got) != 1 {
+		t.Fatal("the slave was not offered when its filter ran out")
+	}
+
+	d.RecoverResources("f", "s", got[0].Resources, 1e12, t0.Add(10*time.Second))
+	if got := d.Allocate(t0.Add(11 * time.Second)); len(got) != 0 {
+		t.Fatalf("filtered slave offered %v", got)
+	}
+	d.ReviveOffers("f")
+	if got := d.Allocate(t0.Add(12 * time.Second)); len(got) != 1 {
+		t.Fatal("the slave was not offered after a revive")
+	}
+}
+
+// TestExpiriesStayBounded checks that filters replaced or revived again
+// and again do not pile up in the expiry heap.
+func TestExpiriesStayBounded(t *testing.T) {
+	d := NewDRF(Options{})
+	d.AddFramework("f", "*", nil, t0)
+	d.AddSlave("s", "h", res(t, "cpus:1;mem:64"), nil)
+	for i := 0; i < 1000; i++ {
+		ds := d.Allocate(t0)
+		if len(ds) != 1 {
+			t.Fatalf("round %d: %d offers, want 1", i, len(ds))
+		}
+		d.RecoverResources("f", "s", ds[0].Resources, 1e12, t0)
+		d.ReviveOffers("f")
+	}
+	if n := len(d.expiries); n > 2*d.filters+64 {
+		t.Fatalf("%d expiries kept for %d filters", n, d.filters)
+	}
+}
