@@ -31,7 +31,8 @@ type DRF struct {
 	roles      map[string]*roleState
 	roleOrder  ranking[*roleState] // by weighted share
 
-	total map[string]int64 // cluster scalar totals, milli
+	names map[string]int // scalar name → index in total and allocations
+	total []int64        // cluster scalar totals, milli, by name index
 	// stale says the total changed since the shares were computed: every
 	// share is recomputed and every order sorted before the next cycle.
 	stale bool
@@ -61,8 +62,8 @@ type frameworkState struct {
 	role       *roleState
 	active     bool
 	suppressed bool
-	alloc      map[string]int64 // scalars allocated, milli
-	share      float64          // dominant share: the rank in role.frameworks
+	alloc      []int64 // scalars allocated, milli, by name index
+	share      float64 // dominant share: the rank in role.frameworks
 	filters    map[*slaveState]filter
 }
 
@@ -75,7 +76,7 @@ type filter struct {
 type roleState struct {
 	name       string
 	weight     float64
-	alloc      map[string]int64
+	alloc      []int64 // by name index
 	share      float64
 	rank       float64 // share / weight: the rank in roleOrder
 	frameworks ranking[*frameworkState]
@@ -98,7 +99,7 @@ func NewDRF(o Options) *DRF {
 		slaves:     make(map[string]*slaveState),
 		frameworks: make(map[string]*frameworkState),
 		roles:      make(map[string]*roleState),
-		total:      make(map[string]int64),
+		names:      make(map[string]int),
 	}
 }
 
@@ -109,18 +110,39 @@ func (d *DRF) role(name string) *roleState {
 		if w <= 0 {
 			w = 1
 		}
-		r = &roleState{name: name, weight: w, alloc: make(map[string]int64)}
+		r = &roleState{name: name, weight: w}
 		d.roles[name] = r
 		d.roleOrder.insert(r)
 	}
 	return r
 }
 
+// nameIndex returns the index of a scalar's name in total and in
+// allocations, giving a new name the next one.
+func (d *DRF) nameIndex(name string) int {
+	i, ok := d.names[name]
+	if !ok {
+		i = len(d.total)
+		d.names[name] = i
+		d.total = append(d.total, 0)
+	}
+	return i
+}
+
+// add adds v at index i of an allocation, growing it as needed.
+func add(alloc []int64, i int, v int64) []int64 {
+	if i >= len(alloc) {
+		alloc = append(alloc, make([]int64, i+1-len(alloc))...)
+	}
+	alloc[i] += v
+	return alloc
+}
+
 // dominant returns the dominant share of alloc against the cluster total.
-func (d *DRF) dominant(alloc map[string]int64) float64 {
+func (d *DRF) dominant(alloc []int64) float64 {
 	share := 0.0
-	for name, v := range alloc {
-		if t := d.total[name]; t > 0 {
+	for i, v := range alloc {
+		if t := d.total[i]; t > 0 {
 			if s := float64(v) / float64(t); s > share {
 				share = s
 			}
@@ -137,8 +159,9 @@ func (d *DRF) charge(f *frameworkState, res resources.Resources, sign int64) {
 		if r.Kind != resources.Scalar {
 			continue
 		}
-		f.alloc[r.Name] += sign * r.Milli
-		f.role.alloc[r.Name] += sign * r.Milli
+		i := d.nameIndex(r.Name)
+		f.alloc = add(f.alloc, i, sign*r.Milli)
+		f.role.alloc = add(f.role.alloc, i, sign*r.Milli)
 		changed = true
 	}
 	if !changed || d.stale {
@@ -181,7 +204,7 @@ func (d *DRF) AddFramework(id, role string, used map[string]resources.Resources,
 	if _, ok := d.frameworks[id]; ok {
 		return
 	}
-	f := &frameworkState{id: id, role: d.role(role), active: true, alloc: make(map[string]int64), filters: make(map[*slaveState]filter)}
+	f := &frameworkState{id: id, role: d.role(role), active: true, filters: make(map[*slaveState]filter)}
 	d.frameworks[id] = f
 	f.role.frameworks.insert(f)
 	for sid, res := range used {
@@ -204,8 +227,8 @@ func (d *DRF) RemoveFramework(id string) {
 	for s := range f.filters {
 		d.dropFilter(f, s)
 	}
-	for name, v := range f.alloc {
-		f.role.alloc[name] -= v
+	for i, v := range f.alloc {
+		f.role.alloc = add(f.role.alloc, i, -v)
 	}
 	if !d.stale {
 		d.rerankRole(f.role)
@@ -237,7 +260,7 @@ func (d *DRF) AddSlave(id, hostname string, total resources.Resources, used map[
 	d.slaveOrder = append(d.slaveOrder, s)
 	for _, r := range total {
 		if r.Kind == resources.Scalar {
-			d.total[r.Name] += r.Milli
+			d.total[d.nameIndex(r.Name)] += r.Milli
 			d.stale = true
 		}
 	}
@@ -261,7 +284,7 @@ func (d *DRF) RemoveSlave(id string) {
 	}
 	for _, r := range s.total {
 		if r.Kind == resources.Scalar {
-			d.total[r.Name] -= r.Milli
+			d.total[d.nameIndex(r.Name)] -= r.Milli
 			d.stale = true
 		}
 	}
@@ -413,7 +436,7 @@ func (d *DRF) Allocate(now time.Time) []Decision {
 	all := d.allDirty
 	d.allDirty = false
 	var out []Decision
-	for _, s := range order {
+	for i, s := range order {
 		if !s.active || !(all || s.dirty) {
 			continue
 		}
@@ -421,6 +444,11 @@ func (d *DRF) Allocate(now time.Time) []Decision {
 		free := s.total.Minus(s.allocated)
 		if free.IsEmpty() {
 			continue
+		}
+		if out == nil && all {
+			// Room for an offer per slave left, rather than growing
+			// (and copying) the slice a dozen times.
+			out = make([]Decision, 0, len(order)-i)
 		}
 		out = d.allocateSlave(s, free, now, out)
 	}
