@@ -255,7 +255,7 @@ func (d *DRF) AddSlave(id, hostname string, total resources.Resources, used map[
 	if _, ok := d.slaves[id]; ok {
 		return
 	}
-	s := &slaveState{id: id, hostname: hostname, total: total, active: true, dirty: true, filteredBy: make(map[*frameworkState]struct{})}
+	s := &slaveState{id: id, hostname: hostname, total: total, active: true, dirty: true}
 	d.slaves[id] = s
 	d.slaveOrder = append(d.slaveOrder, s)
 	for _, r := range total {
@@ -357,6 +357,9 @@ func (d *DRF) SuppressOffers(frameworkID string) {
 func (d *DRF) setFilter(f *frameworkState, s *slaveState, until time.Time, res resources.Resources) {
 	if _, ok := f.filters[s]; !ok {
 		d.filters++
+		if s.filteredBy == nil {
+			s.filteredBy = make(map[*frameworkState]struct{})
+		}
 		s.filteredBy[f] = struct{}{}
 	}
 	d.nextSeq++
