@@ -151,7 +151,7 @@ func mustParse(s string) resources.Resources {
 // from-scratch reference makes.
 func TestIncrementalMatchesReference(t *testing.T) {
 	params := gopter.DefaultTestParameters()
-	params.MinSuccessfulTests = 400
+	params.MinSuccessfulTests = 300
 	params.MaxSize = 200
 	props := gopter.NewProperties(params)
 	events := gen.Struct(reflect.TypeOf(event{}), map[string]gopter.Gen{
