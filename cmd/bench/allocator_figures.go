@@ -7,19 +7,25 @@ import (
 )
 
 // allocatorGrid: one full allocation cycle of the pure DRF allocator over
-// the grid of slaves × frameworks, one line per grid point.
+// the grid of slaves × frameworks (ms, offers), and a steady-state cycle
+// after 1% of the first cycle's offers were declined (next_ms,
+// next_offers), one line per grid point.
 func allocatorGrid(cfg config) (string, error) {
 	var lines []string
 	for _, p := range allocator.BenchGrid() {
-		var ms []float64
-		offers := 0
+		var ms, next []float64
+		offers, nextOffers := 0, 0
 		for i := 0; i < cfg.runs; i++ {
 			d, n := allocator.MeasureCycle(p.Slaves, p.Frameworks)
 			ms = append(ms, float64(d.Microseconds())/1000)
 			offers = n
+			d, n = allocator.MeasureNextCycle(p.Slaves, p.Frameworks)
+			next = append(next, float64(d.Microseconds())/1000)
+			nextOffers = n
 		}
-		s := summarize(ms)
-		line := kv("slaves", p.Slaves, "frameworks", p.Frameworks, "ms", s.median, "offers", offers)
+		s, sn := summarize(ms), summarize(next)
+		line := kv("slaves", p.Slaves, "frameworks", p.Frameworks, "ms", s.median, "offers", offers,
+			"next_ms", sn.median, "next_offers", nextOffers)
 		lines = append(lines, line)
 	}
 	// The first line is printed by main after the figure's name.

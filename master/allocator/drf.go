@@ -1,25 +1,48 @@
 package allocator
 
 import (
+	"container/heap"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/gomesos/gomesos/resources"
 )
 
 // DRF is the hierarchical dominant-resource-fairness allocator.
+//
+// A cycle costs what changed since the last one, not the size of the
+// cluster: the role and framework orders are kept sorted as allocations
+// change (a charged client moves once; a change of the cluster total
+// re-sorts once, before the next cycle); a slave is visited only if
+// something since its last visit may let it offer (resources came back,
+// it was added or reactivated, a filter on it expired or was revived, a
+// framework was added, reactivated or unsuppressed); filters are indexed
+// by framework and by slave, and their expiry times sit in a heap. The
+// offers are those a from-scratch pass over every slave would make.
 type DRF struct {
 	weights map[string]float64
 	rng     *rand.Rand
 
 	slaves     map[string]*slaveState
-	slaveOrder []*slaveState // registration order, shuffled per cycle
+	slaveOrder []*slaveState // registration order
+	cycle      []*slaveState // slaveOrder shuffled, reused every cycle
 	frameworks map[string]*frameworkState
 	roles      map[string]*roleState
-	roleOrder  clientList // roles by weighted share
+	roleOrder  ranking[*roleState] // by weighted share
 
-	total map[string]int64 // cluster scalar totals, milli
+	names map[string]int // scalar name → index in total and allocations
+	total []int64        // cluster scalar totals, milli, by name index
+	// stale says the total changed since the shares were computed: every
+	// share is recomputed and every order sorted before the next cycle.
+	stale bool
+	// allDirty says some framework became eligible everywhere: the next
+	// cycle visits every slave.
+	allDirty bool
+
+	expiries expiryHeap // when filters run out (entries may be stale)
+	filters  int        // filters in force or not yet seen expired
+	nextSeq  uint64     // names filters, so a stale expiry is told apart
 }
 
 type slaveState struct {
@@ -28,6 +51,10 @@ type slaveState struct {
 	total     resources.Resources
 	allocated resources.Resources
 	active    bool
+	// dirty says the slave may have something to offer since its last
+	// visit.
+	dirty      bool
+	filteredBy map[*frameworkState]struct{} // frameworks with a filter here
 }
 
 type frameworkState struct {
@@ -35,83 +62,28 @@ type frameworkState struct {
 	role       *roleState
 	active     bool
 	suppressed bool
-	alloc      map[string]int64 // scalars allocated, milli
-	share      float64
-	filters    map[string]filter // slave id → refusal
+	alloc      []int64 // scalars allocated, milli, by name index
+	share      float64 // dominant share: the rank in role.frameworks
+	filters    map[*slaveState]filter
 }
 
 type filter struct {
 	until time.Time
 	res   resources.Resources
+	seq   uint64
 }
 
 type roleState struct {
 	name       string
 	weight     float64
-	alloc      map[string]int64
+	alloc      []int64 // by name index
 	share      float64
-	frameworks clientList // by share
+	rank       float64 // share / weight: the rank in roleOrder
+	frameworks ranking[*frameworkState]
 }
 
-// client is something ordered by share: a role or a framework.
-type client interface {
-	key() string
-	sortShare() float64
-}
-
-func (f *frameworkState) key() string        { return f.id }
-func (f *frameworkState) sortShare() float64 { return f.share }
-func (r *roleState) key() string             { return r.name }
-func (r *roleState) sortShare() float64      { return r.share / r.weight }
-
-// clientList is kept sorted by (share, key); an update moves one entry.
-type clientList []client
-
-func less(a, b client) bool {
-	if a.sortShare() != b.sortShare() {
-		return a.sortShare() < b.sortShare()
-	}
-	return a.key() < b.key()
-}
-
-func (l *clientList) insert(c client) {
-	i := sort.Search(len(*l), func(i int) bool { return !less((*l)[i], c) })
-	*l = append(*l, nil)
-	copy((*l)[i+1:], (*l)[i:])
-	(*l)[i] = c
-}
-
-func (l *clientList) remove(c client) {
-	for i, x := range *l {
-		if x == c {
-			*l = append((*l)[:i], (*l)[i+1:]...)
-			return
-		}
-	}
-}
-
-// update re-places c after its share changed (c is at index i).
-func (l clientList) update(i int) {
-	c := l[i]
-	for i > 0 && less(c, l[i-1]) {
-		l[i] = l[i-1]
-		i--
-	}
-	for i < len(l)-1 && less(l[i+1], c) {
-		l[i] = l[i+1]
-		i++
-	}
-	l[i] = c
-}
-
-func (l clientList) indexOf(c client) int {
-	for i, x := range l {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
+func (f *frameworkState) rankKey() (float64, string) { return f.share, f.id }
+func (r *roleState) rankKey() (float64, string)      { return r.rank, r.name }
 
 // NewDRF returns an empty hierarchical DRF allocator.
 func NewDRF(o Options) *DRF {
@@ -127,7 +99,7 @@ func NewDRF(o Options) *DRF {
 		slaves:     make(map[string]*slaveState),
 		frameworks: make(map[string]*frameworkState),
 		roles:      make(map[string]*roleState),
-		total:      make(map[string]int64),
+		names:      make(map[string]int),
 	}
 }
 
@@ -138,18 +110,39 @@ func (d *DRF) role(name string) *roleState {
 		if w <= 0 {
 			w = 1
 		}
-		r = &roleState{name: name, weight: w, alloc: make(map[string]int64)}
+		r = &roleState{name: name, weight: w}
 		d.roles[name] = r
 		d.roleOrder.insert(r)
 	}
 	return r
 }
 
+// nameIndex returns the index of a scalar's name in total and in
+// allocations, giving a new name the next one.
+func (d *DRF) nameIndex(name string) int {
+	i, ok := d.names[name]
+	if !ok {
+		i = len(d.total)
+		d.names[name] = i
+		d.total = append(d.total, 0)
+	}
+	return i
+}
+
+// add adds v at index i of an allocation, growing it as needed.
+func add(alloc []int64, i int, v int64) []int64 {
+	if i >= len(alloc) {
+		alloc = append(alloc, make([]int64, i+1-len(alloc))...)
+	}
+	alloc[i] += v
+	return alloc
+}
+
 // dominant returns the dominant share of alloc against the cluster total.
-func (d *DRF) dominant(alloc map[string]int64) float64 {
+func (d *DRF) dominant(alloc []int64) float64 {
 	share := 0.0
-	for name, v := range alloc {
-		if t := d.total[name]; t > 0 {
+	for i, v := range alloc {
+		if t := d.total[i]; t > 0 {
 			if s := float64(v) / float64(t); s > share {
 				share = s
 			}
@@ -159,41 +152,51 @@ func (d *DRF) dominant(alloc map[string]int64) float64 {
 }
 
 // charge adds (sign +1) or removes (-1) res from f's and its role's
-// allocation and re-sorts both.
+// allocation and re-places both in their orders.
 func (d *DRF) charge(f *frameworkState, res resources.Resources, sign int64) {
 	changed := false
 	for _, r := range res {
 		if r.Kind != resources.Scalar {
 			continue
 		}
-		f.alloc[r.Name] += sign * r.Milli
-		f.role.alloc[r.Name] += sign * r.Milli
+		i := d.nameIndex(r.Name)
+		f.alloc = add(f.alloc, i, sign*r.Milli)
+		f.role.alloc = add(f.role.alloc, i, sign*r.Milli)
 		changed = true
 	}
-	if !changed {
+	if !changed || d.stale {
 		return
 	}
-	f.share = d.dominant(f.alloc)
-	if i := f.role.frameworks.indexOf(f); i >= 0 {
-		f.role.frameworks.update(i)
+	fws := f.role.frameworks
+	if i := fws.indexOf(f); i >= 0 {
+		f.share = d.dominant(f.alloc)
+		fws.fix(i)
 	}
-	f.role.share = d.dominant(f.role.alloc)
-	if i := d.roleOrder.indexOf(f.role); i >= 0 {
-		d.roleOrder.update(i)
+	d.rerankRole(f.role)
+}
+
+// rerankRole recomputes r's share and re-places it among the roles.
+func (d *DRF) rerankRole(r *roleState) {
+	if i := d.roleOrder.indexOf(r); i >= 0 {
+		r.share = d.dominant(r.alloc)
+		r.rank = r.share / r.weight
+		d.roleOrder.fix(i)
 	}
 }
 
-// resort recomputes every share (after the cluster total changed).
+// resort recomputes every share and sorts every order (after the cluster
+// total changed).
 func (d *DRF) resort() {
 	for _, r := range d.roles {
 		r.share = d.dominant(r.alloc)
-		for _, c := range r.frameworks {
-			f := c.(*frameworkState)
+		r.rank = r.share / r.weight
+		for _, f := range r.frameworks {
 			f.share = d.dominant(f.alloc)
 		}
-		sort.Slice(r.frameworks, func(i, j int) bool { return less(r.frameworks[i], r.frameworks[j]) })
+		r.frameworks.sort()
 	}
-	sort.Slice(d.roleOrder, func(i, j int) bool { return less(d.roleOrder[i], d.roleOrder[j]) })
+	d.roleOrder.sort()
+	d.stale = false
 }
 
 // AddFramework adds a framework with what it already uses per slave.
@@ -201,7 +204,7 @@ func (d *DRF) AddFramework(id, role string, used map[string]resources.Resources,
 	if _, ok := d.frameworks[id]; ok {
 		return
 	}
-	f := &frameworkState{id: id, role: d.role(role), active: true, alloc: make(map[string]int64), filters: make(map[string]filter)}
+	f := &frameworkState{id: id, role: d.role(role), active: true, filters: make(map[*slaveState]filter)}
 	d.frameworks[id] = f
 	f.role.frameworks.insert(f)
 	for sid, res := range used {
@@ -210,6 +213,7 @@ func (d *DRF) AddFramework(id, role string, used map[string]resources.Resources,
 		}
 		d.charge(f, res, 1)
 	}
+	d.allDirty = true
 }
 
 // RemoveFramework forgets a framework and frees what it held.
@@ -220,19 +224,22 @@ func (d *DRF) RemoveFramework(id string) {
 	}
 	delete(d.frameworks, id)
 	f.role.frameworks.remove(f)
-	for name, v := range f.alloc {
-		f.role.alloc[name] -= v
+	for s := range f.filters {
+		d.dropFilter(f, s)
 	}
-	f.role.share = d.dominant(f.role.alloc)
-	if i := d.roleOrder.indexOf(f.role); i >= 0 {
-		d.roleOrder.update(i)
+	for i, v := range f.alloc {
+		f.role.alloc = add(f.role.alloc, i, -v)
+	}
+	if !d.stale {
+		d.rerankRole(f.role)
 	}
 }
 
 // ActivateFramework resumes offers to a framework.
 func (d *DRF) ActivateFramework(id string) {
-	if f := d.frameworks[id]; f != nil {
+	if f := d.frameworks[id]; f != nil && !f.active {
 		f.active = true
+		d.allDirty = true
 	}
 }
 
@@ -245,34 +252,24 @@ func (d *DRF) DeactivateFramework(id string) {
 
 // AddSlave adds a slave with what frameworks already use on it.
 func (d *DRF) AddSlave(id, hostname string, total resources.Resources, used map[string]resources.Resources) {
-	if d.addSlaveNoResort(id, hostname, total) == nil {
+	if _, ok := d.slaves[id]; ok {
 		return
 	}
-	s := d.slaves[id]
+	s := &slaveState{id: id, hostname: hostname, total: total, active: true, dirty: true}
+	d.slaves[id] = s
+	d.slaveOrder = append(d.slaveOrder, s)
+	for _, r := range total {
+		if r.Kind == resources.Scalar {
+			d.total[d.nameIndex(r.Name)] += r.Milli
+			d.stale = true
+		}
+	}
 	for fid, res := range used {
 		s.allocated = s.allocated.Plus(res)
 		if f := d.frameworks[fid]; f != nil {
 			d.charge(f, res, 1)
 		}
 	}
-	d.resort()
-}
-
-// addSlaveNoResort adds an idle slave without re-sorting the clients
-// (bulk loading); it returns nil if the slave was known.
-func (d *DRF) addSlaveNoResort(id, hostname string, total resources.Resources) *slaveState {
-	if _, ok := d.slaves[id]; ok {
-		return nil
-	}
-	s := &slaveState{id: id, hostname: hostname, total: total, active: true}
-	d.slaves[id] = s
-	d.slaveOrder = append(d.slaveOrder, s)
-	for _, r := range total {
-		if r.Kind == resources.Scalar {
-			d.total[r.Name] += r.Milli
-		}
-	}
-	return s
 }
 
 // RemoveSlave forgets a slave; what frameworks held there is freed.
@@ -282,27 +279,25 @@ func (d *DRF) RemoveSlave(id string) {
 		return
 	}
 	delete(d.slaves, id)
-	for i, x := range d.slaveOrder {
-		if x == s {
-			d.slaveOrder = append(d.slaveOrder[:i], d.slaveOrder[i+1:]...)
-			break
-		}
+	if i := slices.Index(d.slaveOrder, s); i >= 0 {
+		d.slaveOrder = slices.Delete(d.slaveOrder, i, i+1)
 	}
 	for _, r := range s.total {
 		if r.Kind == resources.Scalar {
-			d.total[r.Name] -= r.Milli
+			d.total[d.nameIndex(r.Name)] -= r.Milli
+			d.stale = true
 		}
 	}
-	for _, f := range d.frameworks {
-		delete(f.filters, id)
+	for f := range s.filteredBy {
+		d.dropFilter(f, s)
 	}
-	d.resort()
 }
 
 // ActivateSlave resumes offers of a slave.
 func (d *DRF) ActivateSlave(id string) {
 	if s := d.slaves[id]; s != nil {
 		s.active = true
+		s.dirty = true
 	}
 }
 
@@ -315,30 +310,39 @@ func (d *DRF) DeactivateSlave(id string) {
 
 // RecoverResources returns res held by a framework on a slave.
 func (d *DRF) RecoverResources(frameworkID, slaveID string, res resources.Resources, refuseSeconds float64, now time.Time) {
-	if s := d.slaves[slaveID]; s != nil {
+	s := d.slaves[slaveID]
+	if s != nil {
 		s.allocated = s.allocated.Minus(res)
+		s.dirty = true
 	}
 	f := d.frameworks[frameworkID]
 	if f == nil {
 		return
 	}
 	d.charge(f, res, -1)
-	if refuseSeconds > 0 && d.slaves[slaveID] != nil {
+	if refuseSeconds > 0 && s != nil {
 		// Durations beyond what time.Duration holds mean "forever".
 		const maxRefuse = 365 * 24 * 3600 * 100.0
 		if refuseSeconds > maxRefuse {
 			refuseSeconds = maxRefuse
 		}
-		until := now.Add(time.Duration(refuseSeconds * float64(time.Second)))
-		f.filters[slaveID] = filter{until: until, res: res}
+		d.setFilter(f, s, now.Add(time.Duration(refuseSeconds*float64(time.Second))), res)
 	}
 }
 
 // ReviveOffers clears a framework's filters and suppression.
 func (d *DRF) ReviveOffers(frameworkID string) {
-	if f := d.frameworks[frameworkID]; f != nil {
-		f.filters = make(map[string]filter)
+	f := d.frameworks[frameworkID]
+	if f == nil {
+		return
+	}
+	for s := range f.filters {
+		d.dropFilter(f, s)
+		s.dirty = true
+	}
+	if f.suppressed {
 		f.suppressed = false
+		d.allDirty = true
 	}
 }
 
@@ -349,67 +353,189 @@ func (d *DRF) SuppressOffers(frameworkID string) {
 	}
 }
 
-// filtered reports whether f refused avail on slave s until after now.
-func (f *frameworkState) filtered(sid string, avail resources.Resources, now time.Time) bool {
-	flt, ok := f.filters[sid]
+// setFilter makes f refuse res on s until until.
+func (d *DRF) setFilter(f *frameworkState, s *slaveState, until time.Time, res resources.Resources) {
+	if _, ok := f.filters[s]; !ok {
+		d.filters++
+		if s.filteredBy == nil {
+			s.filteredBy = make(map[*frameworkState]struct{})
+		}
+		s.filteredBy[f] = struct{}{}
+	}
+	d.nextSeq++
+	f.filters[s] = filter{until: until, res: res, seq: d.nextSeq}
+	heap.Push(&d.expiries, expiry{until: until, f: f, s: s, seq: d.nextSeq})
+	if len(d.expiries) > 2*d.filters+64 {
+		d.compactExpiries()
+	}
+}
+
+// dropFilter removes f's filter on s.
+func (d *DRF) dropFilter(f *frameworkState, s *slaveState) {
+	if _, ok := f.filters[s]; ok {
+		delete(f.filters, s)
+		delete(s.filteredBy, f)
+		d.filters--
+	}
+}
+
+// refuses reports whether f's filter on s refuses avail at now; a filter
+// found expired is dropped.
+func (d *DRF) refuses(f *frameworkState, s *slaveState, avail resources.Resources, now time.Time) bool {
+	if len(f.filters) == 0 {
+		return false
+	}
+	flt, ok := f.filters[s]
 	if !ok {
 		return false
 	}
 	if !now.Before(flt.until) {
-		delete(f.filters, sid)
+		d.dropFilter(f, s)
 		return false
 	}
 	return flt.res.Contains(avail)
 }
 
+// expire drops the filters that ran out by now and marks their slaves for
+// a visit.
+func (d *DRF) expire(now time.Time) {
+	for len(d.expiries) > 0 && !now.Before(d.expiries[0].until) {
+		e := heap.Pop(&d.expiries).(expiry)
+		if flt, ok := e.f.filters[e.s]; ok && flt.seq == e.seq {
+			d.dropFilter(e.f, e.s)
+			e.s.dirty = true
+		}
+	}
+}
+
+// compactExpiries rebuilds the heap from the filters in force, leaving
+// out entries of replaced, revived or removed filters.
+func (d *DRF) compactExpiries() {
+	live := d.expiries[:0]
+	for _, e := range d.expiries {
+		if flt, ok := e.f.filters[e.s]; ok && flt.seq == e.seq {
+			live = append(live, e)
+		}
+	}
+	clear(d.expiries[len(live):])
+	d.expiries = live
+	heap.Init(&d.expiries)
+}
+
 // Allocate runs one cycle: slaves in a shuffled order; for each, roles by
 // weighted share and frameworks by share; each framework gets all of the
 // slave's free resources it may use (unreserved plus its role's), unless
-// it refused them.
+// it refused them. Slaves with nothing new since their last visit are
+// passed over: they would offer nothing. Times must not go backwards
+// from one call to the next.
 func (d *DRF) Allocate(now time.Time) []Decision {
-	order := make([]*slaveState, len(d.slaveOrder))
-	copy(order, d.slaveOrder)
+	if d.stale {
+		d.resort()
+	}
+	d.expire(now)
+	d.cycle = append(d.cycle[:0], d.slaveOrder...)
+	order := d.cycle
 	d.rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	all := d.allDirty
+	d.allDirty = false
 	var out []Decision
-	for _, s := range order {
-		if !s.active {
+	for i, s := range order {
+		if !s.active || !(all || s.dirty) {
 			continue
 		}
+		s.dirty = false
 		free := s.total.Minus(s.allocated)
 		if free.IsEmpty() {
 			continue
+		}
+		if out == nil && all {
+			// Room for an offer per slave left, rather than growing
+			// (and copying) the slice a dozen times.
+			out = make([]Decision, 0, len(order)-i)
 		}
 		out = d.allocateSlave(s, free, now, out)
 	}
 	return out
 }
 
+// allocateSlave offers s's free resources. The roles are walked in their
+// order at the start of the slave's turn: charging re-places the role in
+// the live order, so a copy is taken before the first charge that is not
+// the slave's last. A role's frameworks need no copy: once one of them is
+// charged, nothing on the slave is left for the role, and its turn ends.
 func (d *DRF) allocateSlave(s *slaveState, free resources.Resources, now time.Time, out []Decision) []Decision {
-	// Walk a snapshot of the orders: charging re-sorts the live lists.
-	roles := append(clientList(nil), d.roleOrder...)
-	for _, rc := range roles {
-		r := rc.(*roleState)
-		fws := append(clientList(nil), r.frameworks...)
-		for _, fc := range fws {
-			f := fc.(*frameworkState)
-			if !f.active || f.suppressed {
-				continue
-			}
-			avail := free.AllocatableTo(r.name).NonRevocable()
-			if avail.IsEmpty() {
-				continue
-			}
-			if f.filtered(s.id, avail, now) {
+	roles, ownRoles := d.roleOrder, false
+	for ri := 0; ri < len(roles); ri++ {
+		r := roles[ri]
+		avail := offerable(free, r.name)
+		if avail.IsEmpty() {
+			continue
+		}
+		for _, f := range r.frameworks {
+			if !f.active || f.suppressed || d.refuses(f, s, avail, now) {
 				continue
 			}
 			out = append(out, Decision{FrameworkID: f.id, SlaveID: s.id, Resources: avail})
 			s.allocated = s.allocated.Plus(avail)
-			free = free.Minus(avail)
-			d.charge(f, avail, 1)
+			if len(avail) == len(free) {
+				free = nil // avail is all of free
+			} else {
+				free = free.Minus(avail)
+			}
 			if free.IsEmpty() {
+				d.charge(f, avail, 1)
 				return out
 			}
+			if !ownRoles {
+				roles, ownRoles = slices.Clone(roles), true
+			}
+			d.charge(f, avail, 1)
+			break // all that this role may use is offered
 		}
 	}
 	return out
+}
+
+// offerable returns what of free a framework of role may be offered: the
+// non-revocable resources, unreserved or reserved for role. It returns
+// free itself when that is all of it.
+func offerable(free resources.Resources, role string) resources.Resources {
+	ok := func(r resources.Resource) bool { return (r.Role == "*" || r.Role == role) && !r.Revocable }
+	for i, r := range free {
+		if ok(r) {
+			continue
+		}
+		out := append(resources.Resources(nil), free[:i]...)
+		for _, r := range free[i+1:] {
+			if ok(r) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	return free
+}
+
+// expiry is when a filter runs out; seq tells whether it is still the
+// filter in force.
+type expiry struct {
+	until time.Time
+	f     *frameworkState
+	s     *slaveState
+	seq   uint64
+}
+
+// expiryHeap is a min-heap of expiries by time.
+type expiryHeap []expiry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].until.Before(h[j].until) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = expiry{}
+	*h = old[:len(old)-1]
+	return x
 }

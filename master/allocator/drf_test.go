@@ -275,3 +275,19 @@ func BenchmarkAllocate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAllocateNext times a steady-state cycle: after a first full
+// cycle, 1% of the offers are declined.
+func BenchmarkAllocateNext(b *testing.B) {
+	for _, p := range BenchGrid() {
+		b.Run(fmt.Sprintf("slaves=%d/frameworks=%d", p.Slaves, p.Frameworks), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				d := NewBenchCluster(p.Slaves, p.Frameworks)
+				DeclineSome(d, d.Allocate(time.Unix(1, 0)), time.Unix(1, 0))
+				b.StartTimer()
+				d.Allocate(time.Unix(2, 0))
+			}
+		})
+	}
+}
