@@ -76,8 +76,9 @@ type Registry struct {
 	byHash  map[[32]byte]string // chunk content hash -> chunk name, of current
 }
 
-// Registry returns the group's registry. Its writes are fenced on this
-// client's elected contender: without one, Store fails with ErrFenced.
+// Registry returns the group's registry. Its writes are fenced on the
+// node of this client's elected contender: Store fails with ErrFenced
+// when none was elected or its node is gone.
 func (c *Client) Registry() *Registry {
 	return &Registry{c: c, root: c.url.Path + "/registry", version: -1}
 }

@@ -35,7 +35,7 @@ func syntheticSlave(i int) *messages.Registry_Slave {
 		Hostname:  proto.String(fmt.Sprintf("host-%05d.example.com", i)),
 		Port:      proto.Int32(5051),
 		Id:        &mesos.SlaveID{Value: proto.String(fmt.Sprintf("2b8f4c1e-6a3d-4f0e-9c55-7d1a2e3f4b5c-S%d", i))},
-		Resources: []*mesos.Resource{scalar("cpus", 16), scalar("mem", 65536), scalar("disk", 1 << 20)},
+		Resources: []*mesos.Resource{scalar("cpus", 16), scalar("mem", 65536), scalar("disk", 1<<20)},
 	}}
 }
 
@@ -181,7 +181,7 @@ func TestRegistryWritesAreFenced(t *testing.T) {
 	}
 
 	// The leadership node is gone, and the client has not noticed yet.
-	leader.setLeading(u.Path+"/"+NodePrefix+"9999999999", true)
+	leader.setLeading(u.Path + "/" + NodePrefix + "9999999999")
 	if _, err := other.Store(registryOf("m1", 6)).Get(); !errors.Is(err, ErrFenced) || !strings.Contains(err.Error(), "gone") {
 		t.Fatalf("a store after losing the leadership node: %v", err)
 	}

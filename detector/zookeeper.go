@@ -104,7 +104,7 @@ type Client struct {
 	expired  []chan struct{} // closed on session expiry
 	closed   chan struct{}
 	detector *zkDetector
-	leading  string // the path of this client's elected node, if any
+	leading  string // the path of this client's last elected node, if any
 }
 
 type zkLogger struct{ log *slog.Logger }
@@ -241,9 +241,6 @@ func (c *Client) contend(info *mesos.MasterInfo, withdraw chan struct{}, elected
 	isElected := false
 	path := ""
 	end := func(err error) {
-		if isElected {
-			c.setLeading(path, false)
-		}
 		if err == nil {
 			lost.Set(future.Nothing{})
 		} else {
@@ -288,7 +285,7 @@ func (c *Client) contend(info *mesos.MasterInfo, withdraw chan struct{}, elected
 			if leaderNode(children) == node && !isElected {
 				isElected = true
 				c.log.Info("elected in ZooKeeper", "node", node)
-				c.setLeading(path, true)
+				c.setLeading(path)
 				elected.Set(lost.Future())
 			}
 		}
@@ -319,21 +316,18 @@ func (c *Client) contend(info *mesos.MasterInfo, withdraw chan struct{}, elected
 	}
 }
 
-// setLeading records (or, with on false, forgets) path as the node of
-// this client's elected contender: the registry's writes are fenced on it.
-func (c *Client) setLeading(path string, on bool) {
+// setLeading records path as the node of this client's elected
+// contender: the registry's writes are fenced on it. It is kept when the
+// leadership ends: the node is gone then, and ZooKeeper refuses the
+// writes that check it.
+func (c *Client) setLeading(path string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch {
-	case on:
-		c.leading = path
-	case c.leading == path:
-		c.leading = ""
-	}
+	c.leading = path
 }
 
-// leadingNode is the node of this client's elected contender ("" when
-// none leads).
+// leadingNode is the node of this client's last elected contender (""
+// when none was elected).
 func (c *Client) leadingNode() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
