@@ -25,10 +25,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/mesos"
-	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process/future"
 )
 
@@ -106,6 +104,7 @@ type Client struct {
 	expired  []chan struct{} // closed on session expiry
 	closed   chan struct{}
 	detector *zkDetector
+	leading  string // the path of this client's last elected node, if any
 }
 
 type zkLogger struct{ log *slog.Logger }
@@ -240,6 +239,7 @@ func (z *zkContender) Withdraw() {
 
 func (c *Client) contend(info *mesos.MasterInfo, withdraw chan struct{}, elected *future.Promise[Lost], lost *future.Promise[future.Nothing]) {
 	isElected := false
+	path := ""
 	end := func(err error) {
 		if err == nil {
 			lost.Set(future.Nothing{})
@@ -263,7 +263,7 @@ func (c *Client) contend(info *mesos.MasterInfo, withdraw chan struct{}, elected
 		return
 	}
 	expired := c.onExpiry()
-	path, err := c.conn.Create(c.url.Path+"/"+NodePrefix, data, zk.FlagEphemeral|zk.FlagSequence, zk.WorldACL(zk.PermAll))
+	path, err = c.conn.Create(c.url.Path+"/"+NodePrefix, data, zk.FlagEphemeral|zk.FlagSequence, zk.WorldACL(zk.PermAll))
 	if err != nil {
 		end(fmt.Errorf("contend: create %s/%s: %w", c.url.Path, NodePrefix, err))
 		return
@@ -285,6 +285,7 @@ func (c *Client) contend(info *mesos.MasterInfo, withdraw chan struct{}, elected
 			if leaderNode(children) == node && !isElected {
 				isElected = true
 				c.log.Info("elected in ZooKeeper", "node", node)
+				c.setLeading(path)
 				elected.Set(lost.Future())
 			}
 		}
@@ -313,6 +314,24 @@ func (c *Client) contend(info *mesos.MasterInfo, withdraw chan struct{}, elected
 			return
 		}
 	}
+}
+
+// setLeading records path as the node of this client's elected
+// contender: the registry's writes are fenced on it. It is kept when the
+// leadership ends: the node is gone then, and ZooKeeper refuses the
+// writes that check it.
+func (c *Client) setLeading(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.leading = path
+}
+
+// leadingNode is the node of this client's last elected contender (""
+// when none was elected).
+func (c *Client) leadingNode() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.leading
 }
 
 // leaderNode is the lowest `json.info_` child (nodes of other names are
@@ -406,75 +425,4 @@ func (c *Client) watchLeader(d *zkDetector) {
 			return
 		}
 	}
-}
-
-// Registry is a znode that holds a master's registry (`<path>/registry`,
-// next to the masters' nodes, which detectors tell apart by prefix), so
-// that every master of the group sees the one the last leader wrote. It
-// is the registrar's ZooKeeper storage: its calls block on ZooKeeper and
-// return completed futures (the registrar calls them from its own
-// process).
-type Registry struct {
-	c    *Client
-	node string
-}
-
-// Registry returns the group's registry znode.
-func (c *Client) Registry() *Registry { return &Registry{c: c, node: c.url.Path + "/registry"} }
-
-// Load reads the stored registry (nil when there is none).
-func (r *Registry) Load() future.Future[*messages.Registry] {
-	reg, err := r.load()
-	if err != nil {
-		return future.Failed[*messages.Registry](err)
-	}
-	return future.Ready(reg)
-}
-
-func (r *Registry) load() (*messages.Registry, error) {
-	data, _, err := r.c.conn.Get(r.node)
-	if errors.Is(err, zk.ErrNoNode) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("registry %s: %w", r.node, err)
-	}
-	reg := &messages.Registry{}
-	if err := proto.Unmarshal(data, reg); err != nil {
-		return nil, fmt.Errorf("registry %s: %w", r.node, err)
-	}
-	return reg, nil
-}
-
-// Store replaces the stored registry.
-func (r *Registry) Store(reg *messages.Registry) future.Future[future.Nothing] {
-	if err := r.store(reg); err != nil {
-		return future.Failed[future.Nothing](err)
-	}
-	return future.Ready(future.Nothing{})
-}
-
-func (r *Registry) store(reg *messages.Registry) error {
-	data, err := proto.Marshal(reg)
-	if err != nil {
-		return fmt.Errorf("registry: %w", err)
-	}
-	if err := r.c.ensurePath(); err != nil {
-		return fmt.Errorf("registry: %w", err)
-	}
-	if _, err := r.c.conn.Set(r.node, data, -1); errors.Is(err, zk.ErrNoNode) {
-		_, err = r.c.conn.Create(r.node, data, zk.FlagPersistent, zk.WorldACL(zk.PermAll))
-		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
-			return fmt.Errorf("registry %s: %w", r.node, err)
-		}
-		if errors.Is(err, zk.ErrNodeExists) {
-			_, err = r.c.conn.Set(r.node, data, -1)
-		}
-		if err != nil {
-			return fmt.Errorf("registry %s: %w", r.node, err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("registry %s: %w", r.node, err)
-	}
-	return nil
 }

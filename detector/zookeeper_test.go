@@ -8,7 +8,6 @@ import (
 
 	"github.com/gomesos/gomesos/internal/zktest"
 	"github.com/gomesos/gomesos/mesos"
-	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process/future"
 )
 
@@ -132,32 +131,5 @@ func TestContenderWithdraws(t *testing.T) {
 	}
 	if l := next(t, leaders); l != nil {
 		t.Fatalf("detected %v after the leader withdrew", l)
-	}
-}
-
-func TestRegistryZnode(t *testing.T) {
-	srv := zktest.Start(t)
-	u, _ := ParseURL("zk://" + srv.Addr + "/test/registry")
-	c := connect(t, u)
-	r := c.Registry()
-	if reg, err := r.Load().Get(); reg != nil || err != nil {
-		t.Fatalf("empty registry: %v %v", reg, err)
-	}
-	want := &messages.Registry{Slaves: &messages.Registry_Slaves{Slaves: []*messages.Registry_Slave{
-		{Info: &mesos.SlaveInfo{Hostname: proto.String("h"), Id: &mesos.SlaveID{Value: proto.String("S1")}}},
-	}}}
-	for i := 0; i < 2; i++ { // create, then replace
-		if _, err := r.Store(want).Get(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := r.Load().Get()
-	if err != nil || !proto.Equal(got, want) {
-		t.Fatalf("loaded %v %v", got, err)
-	}
-	// Detectors ignore the registry node.
-	detected := c.Detector().Detect(info("none", "master@127.0.0.1:1"))
-	if l := await(t, detected); l != nil {
-		t.Fatalf("the registry node was taken for a master: %v", l)
 	}
 }

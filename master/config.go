@@ -61,10 +61,20 @@ type Config struct {
 	// registry store; past it the master exits
 	// (--registry_store_timeout).
 	RegistryStoreTimeout time.Duration
+	// RegistryFetchTimeout (1 min) bounds the retries of a failing
+	// registry load at election; past it the master exits
+	// (--registry_fetch_timeout).
+	RegistryFetchTimeout time.Duration
+	// RegistryStrict makes the registry reject operations that do not fit
+	// it (readmitting a slave it does not hold, admitting one it holds),
+	// and the master refuse re-registering slaves it does not hold, even
+	// with the in-memory registry (--registry_strict).
+	RegistryStrict bool
 	// SlaveReregisterTimeout (10 min, also the minimum) is how long a new
 	// leading master waits for the registry's slaves to re-register;
-	// RecoverySlaveRemovalLimit (1 = 100%) is the largest fraction of them
-	// it will then remove.
+	// RecoverySlaveRemovalLimit is the largest fraction of them it will
+	// then remove: above it, it exits instead (0 or above 1 means 1, i.e.
+	// 100%; a negative value means 0%: any missing slave makes it exit).
 	SlaveReregisterTimeout    time.Duration
 	RecoverySlaveRemovalLimit float64
 	// Contender, when set, enters the master into an election (ZooKeeper,
@@ -102,7 +112,10 @@ func (c *Config) Defaults() {
 	if c.RegistryStoreTimeout <= 0 {
 		c.RegistryStoreTimeout = registrar.DefaultStoreTimeout
 	}
-	if c.RecoverySlaveRemovalLimit <= 0 || c.RecoverySlaveRemovalLimit > 1 {
+	if c.RegistryFetchTimeout <= 0 {
+		c.RegistryFetchTimeout = registrar.DefaultFetchTimeout
+	}
+	if c.RecoverySlaveRemovalLimit == 0 || c.RecoverySlaveRemovalLimit > 1 {
 		c.RecoverySlaveRemovalLimit = 1
 	}
 }

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,7 +28,11 @@ func (m *master) startRegistrar() error {
 	if m.cfg.Registry != nil {
 		storage = m.cfg.Registry
 	}
-	proc := registrar.New(storage, m.cfg.RegistryStoreTimeout)
+	proc := registrar.NewWithOptions(storage, registrar.Options{
+		StoreTimeout: m.cfg.RegistryStoreTimeout,
+		FetchTimeout: m.cfg.RegistryFetchTimeout,
+		Strict:       m.cfg.RegistryStrict,
+	})
 	if _, err := registrar.Spawn(m.Runtime(), proc); err != nil {
 		return err
 	}
@@ -38,11 +43,18 @@ func (m *master) startRegistrar() error {
 // has reports whether the registry holds slave id.
 func (r *registryClient) has(id string) bool { return r.ids[id] }
 
-// admit records a slave (registration or readmission); the future is
-// ready once the registry holds it.
+// admit records a newly registered slave; the future is ready once the
+// registry holds it.
 func (r *registryClient) admit(info *mesos.SlaveInfo) future.Future[bool] {
 	r.ids[info.GetId().GetValue()] = true
 	return r.watch(r.proc.Apply(registrar.AdmitSlave(info)))
+}
+
+// readmit records a re-registered slave; the future is ready once the
+// registry holds it.
+func (r *registryClient) readmit(info *mesos.SlaveInfo) future.Future[bool] {
+	r.ids[info.GetId().GetValue()] = true
+	return r.watch(r.proc.Apply(registrar.ReadmitSlave(info)))
 }
 
 // remove forgets a slave (written behind the master).
@@ -58,9 +70,16 @@ func (r *registryClient) recover(info *mesos.MasterInfo) future.Future[*messages
 	return f
 }
 
-// watch makes a failed registry operation end the master.
+// watch makes a failed registry operation end the master, but for one
+// that a strict registry rejected (the registry is as it was).
 func (r *registryClient) watch(f future.Future[bool]) future.Future[bool] {
-	return f.OnFailed(process.Defer1(r.m.Runtime(), r.m.Self(), r.m.registryFailed))
+	return f.OnFailed(process.Defer1(r.m.Runtime(), r.m.Self(), func(err error) {
+		if errors.Is(err, registrar.ErrRejected) {
+			r.m.log.Warn("the strict registry rejected an operation", "err", err)
+			return
+		}
+		r.m.registryFailed(err)
+	}))
 }
 
 // close stops the registrar once the operations queued are stored.
@@ -72,6 +91,10 @@ func (r *registryClient) close() {
 // must not answer slaves as if it had (Mesos's master exits the same way
 // for its supervisor to restart it).
 func (m *master) registryFailed(err error) {
+	if errors.Is(err, registrar.ErrFenced) {
+		m.exit(fmt.Errorf("another master leads or wrote the registry; this one no longer leads: %w", err))
+		return
+	}
 	m.exit(fmt.Errorf("the registry cannot be stored: %w", err))
 }
 
@@ -84,7 +107,9 @@ func (m *master) afterAdmitted(admitted future.Future[bool], fn func()) {
 // recoverSlaves expects the registry's slaves back: those not
 // re-registered within SlaveReregisterTimeout are removed (frameworks get
 // slaveLost; the slave is shut down if it comes back), unless that would
-// remove more than RecoverySlaveRemovalLimit of them.
+// remove more than RecoverySlaveRemovalLimit of them: then the master
+// exits instead (Mesos fails over, for an operator to look), removing
+// none.
 func (m *master) recoverSlaves() {
 	m.registrar.recover(m.info).OnReady(process.Defer1(m.Runtime(), m.Self(), m.registryRecovered))
 }
@@ -113,8 +138,8 @@ func (m *master) registryRecovered(reg *messages.Registry) {
 			return
 		}
 		if frac := float64(len(m.recovered)) / float64(total); frac > m.cfg.RecoverySlaveRemovalLimit {
-			m.log.Error("too many recovered slaves did not re-register; not removing them",
-				"missing", len(m.recovered), "of", total, "limit", m.cfg.RecoverySlaveRemovalLimit)
+			m.exit(fmt.Errorf("post-recovery slave removal limit exceeded: %d of the registry's %d slaves did not re-register within %v (%.0f%%, above --recovery_slave_removal_limit=%.0f%%)",
+				len(m.recovered), total, m.cfg.SlaveReregisterTimeout, 100*frac, 100*max(m.cfg.RecoverySlaveRemovalLimit, 0)))
 			return
 		}
 		for _, id := range sortedKeys(m.recovered) {

@@ -169,7 +169,7 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 	}
 	m.metrics.slaveReregistrations.Inc()
 	delete(m.recovered, id)
-	admitted := m.registrar.admit(info)
+	admitted := m.registrar.readmit(info)
 	if s := m.slaves[id]; s != nil {
 		if s.info.GetHostname() != info.GetHostname() || s.pid.Addr.Addr() != from.Addr.Addr() {
 			m.send(from, &messages.ShutdownMessage{Message: proto.String("Agent attempted to re-register with different IP / hostname")})
@@ -241,7 +241,8 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 // when it is acceptable: ids are made of safe characters only (they name
 // directories on the slave), and the master or its registry must know
 // them. Without a durable registry, an id from another master (one that
-// failed over) is readmitted, as Mesos does with a non-strict registry.
+// failed over) is readmitted, as Mesos does with a non-strict registry
+// (--registry_strict refuses it).
 func (m *master) unknownSlaveID(id string) string {
 	if len(id) > 256 || id == "." || id == ".." {
 		return "malformed id"
@@ -257,7 +258,7 @@ func (m *master) unknownSlaveID(id string) string {
 	if strings.HasPrefix(id, m.id+"-") {
 		return "this master never issued the id"
 	}
-	if m.cfg.Registry != nil {
+	if m.cfg.Registry != nil || m.cfg.RegistryStrict {
 		return "the registry does not hold the id"
 	}
 	return ""

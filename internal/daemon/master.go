@@ -47,6 +47,8 @@ type MasterFlags struct {
 	SlaveReregisterTimeout time.Duration
 	RecoveryRemovalLimit   string
 	RegistryStoreTimeout   time.Duration
+	RegistryFetchTimeout   time.Duration
+	RegistryStrict         bool
 }
 
 // Register defines the master flags.
@@ -55,6 +57,8 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.OptString(&m.WorkDir, "work_dir", "Directory for the registry (required with --registry=replicated_log).")
 	fs.String(&m.Registry, "registry", "replicated_log", "Registry persistence: in_memory, or replicated_log (kept in ZooKeeper with --zk, else in --work_dir).")
 	fs.Duration(&m.RegistryStoreTimeout, "registry_store_timeout", registrar.DefaultStoreTimeout, "How long a failing registry store is retried before the master exits (it does not admit slaves it cannot persist).")
+	fs.Duration(&m.RegistryFetchTimeout, "registry_fetch_timeout", registrar.DefaultFetchTimeout, "How long a failing registry fetch is retried at election before the master exits.")
+	fs.Bool(&m.RegistryStrict, "registry_strict", false, "[experimental] Reject registry operations that do not fit it: a re-registering slave the registry does not hold is shut down, even with --registry=in_memory. Without it, the registry admits every admission, readmission and removal.")
 	fs.Uint(&m.Quorum, "quorum", 1, "Size of the replicated log quorum (accepted; the registry is in memory).")
 	fs.OptString(&m.ZK, "zk", "ZooKeeper URL for leader election among several masters: zk://[user:pass@]host:port[,...]/path (or file://).")
 	fs.Duration(&m.ZKSessionTimeout, "zk_session_timeout", 10*time.Second, "ZooKeeper session timeout.")
@@ -67,7 +71,7 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.Uint(&m.MaxSlavePingTimeouts, "max_slave_ping_timeouts", 5, "Missed pings before a slave is removed.")
 	fs.OptString(&m.SlaveRemovalRateLimit, "slave_removal_rate_limit", "Rate limit of removals of unhealthy slaves, N/duration (e.g. 1/10mins).")
 	fs.Duration(&m.SlaveReregisterTimeout, "slave_reregister_timeout", 10*time.Minute, "How long a new leading master waits for the registry's slaves to re-register (at least 10mins).")
-	fs.String(&m.RecoveryRemovalLimit, "recovery_slave_removal_limit", "100%", "Largest share of the registry's slaves a new master removes for not re-registering; above it, it removes none.")
+	fs.String(&m.RecoveryRemovalLimit, "recovery_slave_removal_limit", "100%", "Largest share of the registry's slaves a new master removes for not re-registering; above it, the master exits (fails over) instead, removing none.")
 	fs.String(&m.Allocator, "allocator", "HierarchicalDRF", "The allocator.")
 	fs.Bool(&m.Authenticate, "authenticate", false, "Only frameworks that authenticated (CRAM-MD5) may register.")
 	fs.Bool(&m.AuthenticateSlaves, "authenticate_slaves", false, "Only slaves that authenticated (CRAM-MD5) may register.")
@@ -80,6 +84,8 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.Check("zk_session_timeout", flags.Positive(&m.ZKSessionTimeout))
 	fs.Check("slave_ping_timeout", flags.Positive(&m.SlavePingTimeout))
 	fs.Check("slave_reregister_timeout", flags.Positive(&m.SlaveReregisterTimeout))
+	fs.Check("registry_store_timeout", flags.Positive(&m.RegistryStoreTimeout))
+	fs.Check("registry_fetch_timeout", flags.Positive(&m.RegistryFetchTimeout))
 	fs.Check("max_slave_ping_timeouts", flags.AtLeast(&m.MaxSlavePingTimeouts, 1))
 	fs.Check("quorum", flags.AtLeast(&m.Quorum, 1))
 }
@@ -99,9 +105,11 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 	switch m.Registry {
 	case "in_memory":
 	case "replicated_log":
+		// The storage of the replicated log is chosen here: with --zk,
+		// Elect puts the registry in ZooKeeper (detector.Registry, fenced
+		// on the leader's node); else one file in --work_dir.
 		switch {
 		case zkURL != nil:
-			// Elect puts the registry in ZooKeeper.
 		case m.WorkDir != "":
 			store = registrar.File{Path: filepath.Join(m.WorkDir, "registry")}
 		default:
@@ -113,9 +121,12 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 	if m.RegistryStoreTimeout <= 0 {
 		return cfg, fmt.Errorf("--registry_store_timeout=%v: want a positive duration", m.RegistryStoreTimeout)
 	}
-	limit, err := strconv.ParseFloat(strings.TrimSuffix(m.RecoveryRemovalLimit, "%"), 64)
-	if err != nil || limit < 0 || limit > 100 || !strings.HasSuffix(m.RecoveryRemovalLimit, "%") {
-		return cfg, fmt.Errorf("--recovery_slave_removal_limit=%s: want a percentage such as 100%%", m.RecoveryRemovalLimit)
+	if m.RegistryFetchTimeout <= 0 {
+		return cfg, fmt.Errorf("--registry_fetch_timeout=%v: want a positive duration", m.RegistryFetchTimeout)
+	}
+	limit, err := ParseRemovalLimit(m.RecoveryRemovalLimit)
+	if err != nil {
+		return cfg, err
 	}
 	cfg = master.Config{
 		Hostname: m.Hostname, Cluster: m.Cluster, AllocationInterval: m.AllocationInterval,
@@ -123,7 +134,8 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		MaxSlavePingTimeouts: int(m.MaxSlavePingTimeouts), SlaveRemovalRateLimit: m.SlaveRemovalRateLimit,
 		Allocator: m.Allocator, WorkDir: m.WorkDir, Flags: fs.Values(),
 		Registry: store, RegistryStoreTimeout: m.RegistryStoreTimeout,
-		SlaveReregisterTimeout: m.SlaveReregisterTimeout, RecoverySlaveRemovalLimit: limit / 100,
+		RegistryFetchTimeout: m.RegistryFetchTimeout, RegistryStrict: m.RegistryStrict,
+		SlaveReregisterTimeout: m.SlaveReregisterTimeout, RecoverySlaveRemovalLimit: limit,
 	}
 	if m.Authenticators != "crammd5" {
 		return cfg, fmt.Errorf("--authenticators=%s: only crammd5 is built", m.Authenticators)
@@ -176,6 +188,21 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		cfg.WebUI = webui.Handler()
 	}
 	return cfg, nil
+}
+
+// ParseRemovalLimit parses --recovery_slave_removal_limit (`0%` to
+// `100%`) into master.Config's RecoverySlaveRemovalLimit: the fraction,
+// with 0% as -1 (the Config's zero value means the default, 100%).
+func ParseRemovalLimit(s string) (float64, error) {
+	pct, ok := strings.CutSuffix(strings.TrimSpace(s), "%")
+	limit, err := strconv.ParseFloat(pct, 64)
+	if !ok || err != nil || limit < 0 || limit > 100 {
+		return 0, fmt.Errorf("--recovery_slave_removal_limit=%s: want a percentage from 0%% to 100%%", s)
+	}
+	if limit == 0 {
+		return -1, nil
+	}
+	return limit / 100, nil
 }
 
 // Elect connects to ZooKeeper (with --zk) and puts the election there:

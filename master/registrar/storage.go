@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"syscall"
 
 	"google.golang.org/protobuf/proto"
 
@@ -64,8 +65,8 @@ func (f File) Load() future.Future[*messages.Registry] {
 
 func (f File) load() (*messages.Registry, error) {
 	b, err := os.ReadFile(f.Path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, nil // no file there (a store will say why if it cannot write one)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("registry %s: %w", f.Path, err)
