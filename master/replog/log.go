@@ -125,7 +125,8 @@ func New(cfg Config) (*Log, error) {
 // address must be one of the peers.
 func (l *Log) Start(rt *process.Runtime) (process.UPID, error) {
 	r := l.r
-	if len(r.cfg.Peers) == 0 {
+	alone := len(r.cfg.Peers) == 0
+	if alone {
 		r.cfg.Peers = []netip.AddrPort{rt.Addr()}
 		r.cfg.Quorum = 1
 	}
@@ -138,6 +139,11 @@ func (l *Log) Start(rt *process.Runtime) (process.UPID, error) {
 	ids := make([]uint64, len(r.cfg.Peers))
 	for i, a := range r.cfg.Peers {
 		peers[i], ids[i] = a.String(), uint64(i+1)
+	}
+	if alone {
+		// A lone replica never sends: its directory does not depend on
+		// the address it happens to have.
+		peers = []string{"alone"}
 	}
 	d, err := openDisk(r.cfg.Dir, peers, ids)
 	if err != nil {
@@ -211,13 +217,14 @@ func (l *Log) Status() future.Future[Status] {
 	return process.Dispatch(l.r.Runtime(), l.r.Self(), l.r.status)
 }
 
-// slogRaft adapts slog to raft's Logger.
+// slogRaft adapts slog to raft's Logger; raft's chatty Info lines (every
+// vote) go to Debug: the replica logs leader changes itself.
 type slogRaft struct{ l *slog.Logger }
 
 func (s slogRaft) Debug(v ...any)              { s.l.Debug(fmt.Sprint(v...)) }
 func (s slogRaft) Debugf(f string, v ...any)   { s.l.Debug(fmt.Sprintf(f, v...)) }
-func (s slogRaft) Info(v ...any)               { s.l.Info(fmt.Sprint(v...)) }
-func (s slogRaft) Infof(f string, v ...any)    { s.l.Info(fmt.Sprintf(f, v...)) }
+func (s slogRaft) Info(v ...any)               { s.l.Debug(fmt.Sprint(v...)) }
+func (s slogRaft) Infof(f string, v ...any)    { s.l.Debug(fmt.Sprintf(f, v...)) }
 func (s slogRaft) Warning(v ...any)            { s.l.Warn(fmt.Sprint(v...)) }
 func (s slogRaft) Warningf(f string, v ...any) { s.l.Warn(fmt.Sprintf(f, v...)) }
 func (s slogRaft) Error(v ...any)              { s.l.Error(fmt.Sprint(v...)) }
