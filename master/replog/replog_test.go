@@ -13,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	pb "go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/master/registrar"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
@@ -394,5 +396,73 @@ func TestReplicaSetIsFixed(t *testing.T) {
 	}
 	if _, err := l.Start(g.rts[0]); err == nil || !strings.Contains(err.Error(), "replica set") {
 		t.Fatalf("start with another replica set: %v", err)
+	}
+}
+
+// The registrar over the log: it recovers, admits a slave, and aborts
+// (the master would exit) when a quorum is lost, with the reason.
+func TestRegistrarOverTheLog(t *testing.T) {
+	g := newGroup(t, 3)
+	lead := g.leader()
+	r := registrar.New(g.logs[lead], 10*time.Second)
+	if _, err := registrar.Spawn(g.rts[lead], r); err != nil {
+		t.Fatal(err)
+	}
+	info := &mesos.MasterInfo{Id: proto.String("m1"), Ip: proto.Uint32(16777343), Port: proto.Uint32(5050)}
+	if f := wait(g, r.Recover(info), 2*DefaultTimeout); f.Err() != nil {
+		t.Fatal(f.Err())
+	}
+	slave := &mesos.SlaveInfo{Hostname: proto.String("h"), Id: &mesos.SlaveID{Value: proto.String("S1")}}
+	if f := wait(g, r.Apply(registrar.AdmitSlave(slave)), 2*DefaultTimeout); f.Err() != nil || !f.Value() {
+		t.Fatalf("admit: %v %v", f.Value(), f.Err())
+	}
+	other := (lead + 1) % 3
+	if reg := g.load(other); slavesOf(reg) != "S1" || reg.GetMaster().GetInfo().GetId() != "m1" {
+		t.Fatalf("replica %d holds %v", other, reg)
+	}
+
+	for i := range g.logs {
+		if i != lead {
+			g.kill(i)
+		}
+	}
+	slave2 := &mesos.SlaveInfo{Hostname: proto.String("h"), Id: &mesos.SlaveID{Value: proto.String("S2")}}
+	f := wait(g, r.Apply(registrar.AdmitSlave(slave2)), 20*time.Second)
+	if err := f.Err(); err == nil || !strings.Contains(err.Error(), "registrar aborted") || !strings.Contains(err.Error(), "replicas") {
+		t.Fatalf("admit without a quorum: %v, want the registrar aborted for want of a quorum", err)
+	}
+}
+
+// A raft message is stepped only if it comes from the replica that its
+// sender id names.
+func TestForgedRaftMessageIsDropped(t *testing.T) {
+	g := newGroup(t, 3)
+	lead := g.leader()
+	victim := (lead + 1) % 3
+	before := g.status(g.logs[victim])
+	// A heartbeat of a leader of a far later term, claiming to come from
+	// the third replica but sent by another process of the leader's runtime.
+	forger := (lead + 2) % 3
+	m := &pb.Message{Type: pb.MsgHeartbeat.Enum(), To: proto.Uint64(uint64(victim + 1)), From: proto.Uint64(uint64(forger + 1)),
+		Term: proto.Uint64(before.Term + 100)}
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := process.UPID{ID: "impostor", Addr: g.peers[lead]}
+	if err := g.rts[lead].Send(from, g.logs[victim].PID(), &RaftMessage{Message: b}); err != nil {
+		t.Fatal(err)
+	}
+	g.hub.Clock().Settle()
+	if after := g.status(g.logs[victim]); after.Term != before.Term {
+		t.Fatalf("a forged heartbeat moved replica %d from term %d to %d", victim+1, before.Term, after.Term)
+	}
+	// The same message from the right process is stepped.
+	if err := g.rts[forger].Send(g.logs[forger].PID(), g.logs[victim].PID(), &RaftMessage{Message: b}); err != nil {
+		t.Fatal(err)
+	}
+	g.hub.Clock().Settle()
+	if after := g.status(g.logs[victim]); after.Term != before.Term+100 {
+		t.Fatalf("a genuine message did not reach raft: term %d, want %d", after.Term, before.Term+100)
 	}
 }
