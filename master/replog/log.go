@@ -19,7 +19,9 @@
 // new leading master, or a write and its own stale retry) cannot undo
 // each other's writes. Load commits a read barrier and returns the
 // registry as of then; Store commits a registry. Both fail after Timeout
-// without a quorum (and say so in the log); the registrar retries them
+// without a quorum (and say so in the log); a --quorum above raft's
+// majority makes a Store wait until that many replicas applied it (they
+// tell the writer with gomesos.replog.Applied). The registrar retries them
 // until --registry_store_timeout. The state is snapshotted every
 // SnapshotEvery entries, which bounds the log.
 package replog
@@ -61,8 +63,10 @@ type Config struct {
 	// included; empty means this replica alone. The set must be the same
 	// on every replica and for the life of Dir.
 	Peers []netip.AddrPort
-	// Quorum is how many replicas must be reachable for writes
-	// (--quorum); it must be a majority of Peers. Zero means a majority.
+	// Quorum is how many replicas must hold a write (--quorum): more
+	// than half of Peers. Raft commits on a majority; a larger quorum
+	// makes a write wait until that many replicas applied it. Zero
+	// means a majority.
 	Quorum int
 	// Timeout fails a Load or Store not committed by then.
 	Timeout time.Duration

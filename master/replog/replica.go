@@ -57,6 +57,8 @@ type proposal struct {
 	data     []byte // the marshalled Entry
 	registry []byte // nil for a read barrier
 	proposed bool   // raft took it (else it is proposed again next tick)
+	applied  bool   // applied here; with a quorum above raft's majority it waits for acks
+	acks     map[uint64]bool
 	done     *future.Promise[[]byte]
 	timer    *process.Timer
 }
@@ -65,6 +67,7 @@ type proposal struct {
 func (r *replica) Initialize() {
 	r.log = r.Runtime().Logger().With("component", "replicated-log", "replica", r.id)
 	process.Install(&r.Process, r.received)
+	process.Install(&r.Process, r.appliedBy)
 	r.pending = make(map[uint64]*proposal)
 	var b [8]byte
 	r.Runtime().RandBytes(b[:])
@@ -215,6 +218,9 @@ func (r *replica) expire(p *proposal) {
 		what = "read"
 	}
 	why := r.quorumStatus()
+	if p.applied {
+		why = fmt.Sprintf("committed, but applied by only %d of the %d replicas --quorum asks for", len(p.acks), r.cfg.Quorum)
+	}
 	if !r.stalled {
 		r.stalled = true
 		r.log.Error("registry writes are stopped: the replicated log cannot commit", "why", why, "timeout", r.cfg.Timeout)
@@ -306,6 +312,9 @@ func (r *replica) apply(e *pb.Entry) {
 		r.log.Error("skipping a malformed log entry", "index", e.GetIndex(), "err", err)
 		return
 	}
+	if ent.Registry != nil && r.wantAcks() && ent.GetWriter() != r.id && ent.GetWriter() <= uint64(len(r.cfg.Peers)) {
+		_ = r.Send(r.peer(ent.GetWriter()), &Applied{Incarnation: ent.Incarnation, Seq: ent.Seq})
+	}
 	installed := false
 	if ent.Registry != nil && ent.GetBase() == r.state.GetVersion() {
 		r.state = &State{
@@ -333,13 +342,59 @@ func (r *replica) apply(e *pb.Entry) {
 	if p == nil {
 		return
 	}
+	if err != nil {
+		r.finish(p, nil, err)
+		return
+	}
+	if p.registry != nil && r.wantAcks() {
+		p.applied = true
+		r.ack(p, r.id)
+		return
+	}
+	r.finish(p, r.state.GetRegistry(), nil)
+}
+
+// wantAcks reports whether writes wait for a quorum of replicas to apply
+// them: when --quorum is larger than the majority raft commits with.
+func (r *replica) wantAcks() bool { return r.cfg.Quorum > len(r.cfg.Peers)/2+1 }
+
+// appliedBy counts a peer's Applied for one of this replica's writes.
+func (r *replica) appliedBy(from process.UPID, msg *Applied) {
+	if r.err != nil || r.finished || msg.GetIncarnation() != r.writer.incarnation {
+		return
+	}
+	for id := uint64(1); id <= uint64(len(r.cfg.Peers)); id++ {
+		if id != r.id && from == r.peer(id) {
+			if p := r.pending[msg.GetSeq()]; p != nil && p.registry != nil {
+				r.ack(p, id)
+			}
+			return
+		}
+	}
+	r.log.Warn("dropping an Applied from an unexpected sender", "from", from.String())
+}
+
+// ack records that replica id applied p; p is done once it is applied
+// here and a quorum applied it.
+func (r *replica) ack(p *proposal, id uint64) {
+	if p.acks == nil {
+		p.acks = make(map[uint64]bool)
+	}
+	p.acks[id] = true
+	if p.applied && len(p.acks) >= r.cfg.Quorum {
+		r.finish(p, p.registry, nil)
+	}
+}
+
+// finish completes p.
+func (r *replica) finish(p *proposal, registry []byte, err error) {
 	delete(r.pending, p.seq)
 	r.Clock().Cancel(p.timer)
 	if err != nil {
 		p.done.Fail(err)
 		return
 	}
-	p.done.Set(bytes.Clone(r.state.GetRegistry()))
+	p.done.Set(bytes.Clone(registry))
 }
 
 // restore installs a snapshot's state.
@@ -354,9 +409,7 @@ func (r *replica) restore(snap *pb.Snapshot) error {
 		// This replica's write is in the snapshot: it saw that version.
 		r.writer.base = st.GetVersion()
 		if p := r.pending[st.GetSeq()]; p != nil {
-			delete(r.pending, p.seq)
-			r.Clock().Cancel(p.timer)
-			p.done.Set(bytes.Clone(st.GetRegistry()))
+			r.finish(p, st.GetRegistry(), nil)
 		}
 	}
 	return nil

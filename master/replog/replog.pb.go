@@ -67,6 +67,61 @@ func (x *RaftMessage) GetMessage() []byte {
 	return nil
 }
 
+// Applied tells a writer that the sender applied its entry. With a
+// quorum larger than raft's majority, a write is done only once a quorum
+// of replicas applied it.
+type Applied struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Incarnation   *uint64                `protobuf:"varint,1,req,name=incarnation" json:"incarnation,omitempty"`
+	Seq           *uint64                `protobuf:"varint,2,req,name=seq" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Applied) Reset() {
+	*x = Applied{}
+	mi := &file_master_replog_replog_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Applied) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Applied) ProtoMessage() {}
+
+func (x *Applied) ProtoReflect() protoreflect.Message {
+	mi := &file_master_replog_replog_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Applied.ProtoReflect.Descriptor instead.
+func (*Applied) Descriptor() ([]byte, []int) {
+	return file_master_replog_replog_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Applied) GetIncarnation() uint64 {
+	if x != nil && x.Incarnation != nil {
+		return *x.Incarnation
+	}
+	return 0
+}
+
+func (x *Applied) GetSeq() uint64 {
+	if x != nil && x.Seq != nil {
+		return *x.Seq
+	}
+	return 0
+}
+
 // Entry is the data of a raft log entry: a whole registry to install,
 // or (without registry) a read barrier whose commit tells its writer
 // that it has seen every earlier write.
@@ -90,7 +145,7 @@ type Entry struct {
 
 func (x *Entry) Reset() {
 	*x = Entry{}
-	mi := &file_master_replog_replog_proto_msgTypes[1]
+	mi := &file_master_replog_replog_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -102,7 +157,7 @@ func (x *Entry) String() string {
 func (*Entry) ProtoMessage() {}
 
 func (x *Entry) ProtoReflect() protoreflect.Message {
-	mi := &file_master_replog_replog_proto_msgTypes[1]
+	mi := &file_master_replog_replog_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -115,7 +170,7 @@ func (x *Entry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Entry.ProtoReflect.Descriptor instead.
 func (*Entry) Descriptor() ([]byte, []int) {
-	return file_master_replog_replog_proto_rawDescGZIP(), []int{1}
+	return file_master_replog_replog_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Entry) GetRegistry() []byte {
@@ -170,7 +225,7 @@ type State struct {
 
 func (x *State) Reset() {
 	*x = State{}
-	mi := &file_master_replog_replog_proto_msgTypes[2]
+	mi := &file_master_replog_replog_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -182,7 +237,7 @@ func (x *State) String() string {
 func (*State) ProtoMessage() {}
 
 func (x *State) ProtoReflect() protoreflect.Message {
-	mi := &file_master_replog_replog_proto_msgTypes[2]
+	mi := &file_master_replog_replog_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -195,7 +250,7 @@ func (x *State) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use State.ProtoReflect.Descriptor instead.
 func (*State) Descriptor() ([]byte, []int) {
-	return file_master_replog_replog_proto_rawDescGZIP(), []int{2}
+	return file_master_replog_replog_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *State) GetRegistry() []byte {
@@ -246,7 +301,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_master_replog_replog_proto_msgTypes[3]
+	mi := &file_master_replog_replog_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -258,7 +313,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_master_replog_replog_proto_msgTypes[3]
+	mi := &file_master_replog_replog_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -271,7 +326,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_master_replog_replog_proto_rawDescGZIP(), []int{3}
+	return file_master_replog_replog_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Record) GetHardState() []byte {
@@ -299,7 +354,7 @@ type Peers struct {
 
 func (x *Peers) Reset() {
 	*x = Peers{}
-	mi := &file_master_replog_replog_proto_msgTypes[4]
+	mi := &file_master_replog_replog_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -311,7 +366,7 @@ func (x *Peers) String() string {
 func (*Peers) ProtoMessage() {}
 
 func (x *Peers) ProtoReflect() protoreflect.Message {
-	mi := &file_master_replog_replog_proto_msgTypes[4]
+	mi := &file_master_replog_replog_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -324,7 +379,7 @@ func (x *Peers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Peers.ProtoReflect.Descriptor instead.
 func (*Peers) Descriptor() ([]byte, []int) {
-	return file_master_replog_replog_proto_rawDescGZIP(), []int{4}
+	return file_master_replog_replog_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Peers) GetAddresses() []string {
@@ -340,7 +395,10 @@ const file_master_replog_replog_proto_rawDesc = "" +
 	"\n" +
 	"\x1amaster/replog/replog.proto\x12\x0egomesos.replog\"'\n" +
 	"\vRaftMessage\x12\x18\n" +
-	"\amessage\x18\x01 \x02(\fR\amessage\"\x83\x01\n" +
+	"\amessage\x18\x01 \x02(\fR\amessage\"=\n" +
+	"\aApplied\x12 \n" +
+	"\vincarnation\x18\x01 \x02(\x04R\vincarnation\x12\x10\n" +
+	"\x03seq\x18\x02 \x02(\x04R\x03seq\"\x83\x01\n" +
 	"\x05Entry\x12\x1a\n" +
 	"\bregistry\x18\x01 \x01(\fR\bregistry\x12\x12\n" +
 	"\x04base\x18\x02 \x01(\x04R\x04base\x12\x16\n" +
@@ -372,13 +430,14 @@ func file_master_replog_replog_proto_rawDescGZIP() []byte {
 	return file_master_replog_replog_proto_rawDescData
 }
 
-var file_master_replog_replog_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_master_replog_replog_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_master_replog_replog_proto_goTypes = []any{
 	(*RaftMessage)(nil), // 0: gomesos.replog.RaftMessage
-	(*Entry)(nil),       // 1: gomesos.replog.Entry
-	(*State)(nil),       // 2: gomesos.replog.State
-	(*Record)(nil),      // 3: gomesos.replog.Record
-	(*Peers)(nil),       // 4: gomesos.replog.Peers
+	(*Applied)(nil),     // 1: gomesos.replog.Applied
+	(*Entry)(nil),       // 2: gomesos.replog.Entry
+	(*State)(nil),       // 3: gomesos.replog.State
+	(*Record)(nil),      // 4: gomesos.replog.Record
+	(*Peers)(nil),       // 5: gomesos.replog.Peers
 }
 var file_master_replog_replog_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -399,7 +458,7 @@ func file_master_replog_replog_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_master_replog_replog_proto_rawDesc), len(file_master_replog_replog_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

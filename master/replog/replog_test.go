@@ -33,7 +33,8 @@ type group struct {
 	logs  []*Log
 	dirs  []string
 	peers []netip.AddrPort
-	logw  *strings.Builder
+	// quorum is the replicas' --quorum (0: a majority).
+	quorum int
 }
 
 func testLogger() *slog.Logger {
@@ -44,14 +45,16 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-func newGroup(t *testing.T, n int) *group {
+func newGroup(t *testing.T, n int) *group { return newGroupQuorum(t, n, 0) }
+
+func newGroupQuorum(t *testing.T, n, quorum int) *group {
 	t.Helper()
 	hub, err := process.New(process.Options{Deterministic: true, Seed: 1, NoNetwork: true,
 		Bind: netip.MustParseAddrPort("127.0.0.1:1"), Logger: testLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &group{t: t, hub: hub, rts: make([]*process.Runtime, n), logs: make([]*Log, n), dirs: make([]string, n)}
+	g := &group{t: t, hub: hub, rts: make([]*process.Runtime, n), logs: make([]*Log, n), dirs: make([]string, n), quorum: quorum}
 	t.Cleanup(func() {
 		for _, rt := range g.rts {
 			if rt != nil {
@@ -86,7 +89,7 @@ func (g *group) runtime(bind netip.AddrPort) *process.Runtime {
 
 func (g *group) start(i int) {
 	g.t.Helper()
-	l, err := New(Config{Dir: g.dirs[i], Peers: g.peers, SnapshotEvery: 8})
+	l, err := New(Config{Dir: g.dirs[i], Peers: g.peers, Quorum: g.quorum, SnapshotEvery: 8})
 	if err != nil {
 		g.t.Fatal(err)
 	}
@@ -464,5 +467,21 @@ func TestForgedRaftMessageIsDropped(t *testing.T) {
 	g.hub.Clock().Settle()
 	if after := g.status(g.logs[victim]); after.Term != before.Term+100 {
 		t.Fatalf("a genuine message did not reach raft: term %d, want %d", after.Term, before.Term+100)
+	}
+}
+
+// A --quorum above raft's majority is honoured: a write is done once that
+// many replicas applied it.
+func TestQuorumAboveMajority(t *testing.T) {
+	g := newGroupQuorum(t, 3, 3)
+	lead := g.leader()
+	g.load(lead)
+	if err := g.store(lead, registry("s1")); err != nil {
+		t.Fatalf("store with every replica up: %v", err)
+	}
+	g.kill((lead + 1) % 3)
+	err := g.store(lead, registry("s1", "s2"))
+	if err == nil || !strings.Contains(err.Error(), "applied by only 2 of the 3") {
+		t.Fatalf("store with 2 of 3 replicas and --quorum=3: %v", err)
 	}
 }
