@@ -8,6 +8,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/leanovate/gopter v0.2.11
 	github.com/prometheus/client_golang v1.25.0
+	go.etcd.io/raft/v3 v3.7.0
 	golang.org/x/sys v0.48.0
 	google.golang.org/protobuf v1.36.12
 )

@@ -57,6 +57,11 @@ func run(args, environ []string) int {
 		return 1
 	}
 	defer rt.Close()
+	if err := daemon.StartRegistry(rt, &cfg); err != nil {
+		log.Error("cannot start the registry", "err", err)
+		fmt.Fprintln(os.Stderr, "mesos-master:", err)
+		return 1
+	}
 	stop, err := mf.Elect(rt, &cfg, log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mesos-master:", err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/gomesos/gomesos/flags"
 	"github.com/gomesos/gomesos/master"
 	"github.com/gomesos/gomesos/master/registrar"
+	"github.com/gomesos/gomesos/master/replog"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/webui"
 )
@@ -26,6 +28,7 @@ type MasterFlags struct {
 	WorkDir                string
 	Registry               string
 	Quorum                 uint
+	ReplicatedLogPeers     string
 	ZK                     string
 	ZKSessionTimeout       time.Duration
 	AllocationInterval     time.Duration
@@ -55,11 +58,12 @@ type MasterFlags struct {
 func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.OptString(&m.Hostname, "hostname", "Host name the master advertises (default: its IP).")
 	fs.OptString(&m.WorkDir, "work_dir", "Directory for the registry (required with --registry=replicated_log).")
-	fs.String(&m.Registry, "registry", "replicated_log", "Registry persistence: in_memory, or replicated_log (kept in ZooKeeper with --zk, else in --work_dir).")
+	fs.String(&m.Registry, "registry", "replicated_log", "Registry persistence: in_memory, or replicated_log (a replicated log among --replicated_log_peers, else with --zk a ZooKeeper node, else a lone replica in --work_dir).")
 	fs.Duration(&m.RegistryStoreTimeout, "registry_store_timeout", registrar.DefaultStoreTimeout, "How long a failing registry store is retried before the master exits (it does not admit slaves it cannot persist).")
 	fs.Duration(&m.RegistryFetchTimeout, "registry_fetch_timeout", registrar.DefaultFetchTimeout, "How long a failing registry fetch is retried at election before the master exits.")
 	fs.Bool(&m.RegistryStrict, "registry_strict", false, "[experimental] Reject registry operations that do not fit it: a re-registering slave the registry does not hold is shut down, even with --registry=in_memory. Without it, the registry admits every admission, readmission and removal.")
-	fs.Uint(&m.Quorum, "quorum", 1, "Size of the replicated log quorum (accepted; the registry is in memory).")
+	fs.Uint(&m.Quorum, "quorum", 1, "Size of the replicated log's quorum: a majority of --replicated_log_peers (1 for a lone master).")
+	fs.OptString(&m.ReplicatedLogPeers, "replicated_log_peers", "Comma-separated ip:port of every master (this one included) that keeps a replica of the registry's replicated log (etcd raft, in --work_dir/replicated_log). The same list on every master, for the life of the work_dir.")
 	fs.OptString(&m.ZK, "zk", "ZooKeeper URL for leader election among several masters: zk://[user:pass@]host:port[,...]/path (or file://).")
 	fs.Duration(&m.ZKSessionTimeout, "zk_session_timeout", 10*time.Second, "ZooKeeper session timeout.")
 	fs.Duration(&m.AllocationInterval, "allocation_interval", time.Second, "Interval between allocation batches.")
@@ -105,13 +109,19 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 	switch m.Registry {
 	case "in_memory":
 	case "replicated_log":
-		// The storage of the replicated log is chosen here: with --zk,
-		// Elect puts the registry in ZooKeeper (detector.Registry, fenced
-		// on the leader's node); else one file in --work_dir.
+		// The storage of the replicated log is chosen here: with
+		// --replicated_log_peers, the raft log among the masters; else
+		// with --zk, Elect puts the registry in ZooKeeper
+		// (detector.Registry, fenced on the leader's node); else a lone
+		// replica in --work_dir.
 		switch {
-		case zkURL != nil:
+		case m.ReplicatedLogPeers == "" && zkURL != nil:
 		case m.WorkDir != "":
-			store = registrar.File{Path: filepath.Join(m.WorkDir, "registry")}
+			l, err := m.replicatedLog()
+			if err != nil {
+				return cfg, err
+			}
+			store = l
 		default:
 			return cfg, fmt.Errorf("--work_dir is required with --registry=replicated_log (or use --registry=in_memory)")
 		}
@@ -224,11 +234,55 @@ func (m *MasterFlags) Elect(rt *process.Runtime, cfg *master.Config, log *slog.L
 	}
 	cfg.Contender = c.Contender()
 	cfg.Detector = c.Detector()
-	if m.Registry == "replicated_log" {
+	if m.Registry == "replicated_log" && m.ReplicatedLogPeers == "" {
 		// The masters of a ZooKeeper group share the registry there.
 		cfg.Registry = c.Registry()
 	}
 	return c.Close, nil
+}
+
+// replicatedLog is the registry's replica in --work_dir/replicated_log:
+// one of --replicated_log_peers, or alone without them.
+func (m *MasterFlags) replicatedLog() (*replog.Log, error) {
+	var peers []netip.AddrPort
+	if m.ReplicatedLogPeers != "" {
+		for _, s := range strings.Split(m.ReplicatedLogPeers, ",") {
+			a, err := netip.ParseAddrPort(strings.TrimSpace(s))
+			if err != nil {
+				return nil, fmt.Errorf("--replicated_log_peers: %q: want ip:port", s)
+			}
+			peers = append(peers, a)
+		}
+		if err := replog.CheckQuorum(int(m.Quorum), len(peers)); err != nil {
+			return nil, err
+		}
+	} else if m.Quorum != 1 {
+		return nil, fmt.Errorf("--quorum=%d needs --replicated_log_peers (a lone master's replicated log has quorum 1)", m.Quorum)
+	}
+	// A read or write that cannot commit fails well before the registrar
+	// gives up, so that its error (why there is no quorum) is the one the
+	// master exits with.
+	timeout := replog.DefaultTimeout
+	if half := m.RegistryStoreTimeout / 2; half > 0 && half < timeout {
+		timeout = half
+	}
+	l, err := replog.New(replog.Config{Dir: filepath.Join(m.WorkDir, "replicated_log"), Peers: peers, Quorum: int(m.Quorum), Timeout: timeout})
+	if err != nil {
+		return nil, fmt.Errorf("--registry=replicated_log: %w", err)
+	}
+	return l, nil
+}
+
+// StartRegistry starts the registry's replica of the replicated log on
+// rt, when cfg's registry is one; its address must be among
+// --replicated_log_peers.
+func StartRegistry(rt *process.Runtime, cfg *master.Config) error {
+	if l, ok := cfg.Registry.(*replog.Log); ok {
+		if _, err := l.Start(rt); err != nil {
+			return fmt.Errorf("--registry=replicated_log: %w", err)
+		}
+	}
+	return nil
 }
 
 // WaitMaster waits until a signal stops the master (exit code 0) or the
