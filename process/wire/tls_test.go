@@ -1,0 +1,91 @@
+package wire
+
+import (
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gomesos/gomesos/process/upid"
+	"github.com/gomesos/gomesos/process/wire/tlsconf"
+	"github.com/gomesos/gomesos/process/wire/tlsconf/tlstest"
+)
+
+func tlsConfigs(t *testing.T, extra ...string) (*tlsconf.Config, *tlsconf.Config) {
+	t.Helper()
+	ca, err := tlstest.NewCA("wire test CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var out []*tlsconf.Config
+	for _, name := range []string{"a", "b"} {
+		f, err := ca.WriteFiles(dir, name, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := tlsconf.FromEnv(f.Getenv(extra...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	return out[0], out[1]
+}
+
+// A TLS ClientHello on a plain port is refused at once, not after the
+// header timeout: a downgrading dialler then retries in plain quickly.
+func TestDecodeRefusesTLSHandshake(t *testing.T) {
+	_, err := decodeAll(t, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+	if !errors.Is(err, ErrMalformed) {
+		t.Fatalf("ClientHello decoded with err %v, want ErrMalformed", err)
+	}
+}
+
+// Messages between TLS transports carry the sender's verified
+// certificate.
+func TestTLSTransportsCarryPeerCertificate(t *testing.T) {
+	ca, cb := tlsConfigs(t, "SSL_VERIFY_CERT=true")
+	rb := newRecorder(1, "sink")
+	b := listen(t, rb, Options{TLS: cb})
+	a := listen(t, newRecorder(0), Options{TLS: ca})
+	a.Send(upid.UPID{ID: "src", Addr: a.Addr()}, upid.UPID{ID: "sink", Addr: b.Addr()}, "m", []byte("x"))
+	waitFor(t, rb.arrived, "the message over TLS")
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
+	if c := rb.msgs[0].PeerCert; c == nil || c.Subject.CommonName != "a" {
+		t.Fatalf("peer certificate %v, want a's", c)
+	}
+}
+
+// A downgrading sender reaches a plain port in less than the header
+// timeout (the plain port refuses the ClientHello at once).
+func TestTLSDowngradeDialsPlainQuickly(t *testing.T) {
+	ca, _ := tlsConfigs(t, "SSL_SUPPORT_DOWNGRADE=true")
+	rb := newRecorder(1, "sink")
+	b := listen(t, rb, Options{ReadHeaderTimeout: time.Hour})
+	a := listen(t, newRecorder(0), Options{TLS: ca, DialTimeout: time.Hour})
+	a.Send(upid.UPID{ID: "src", Addr: a.Addr()}, upid.UPID{ID: "sink", Addr: b.Addr()}, "m", []byte("x"))
+	waitFor(t, rb.arrived, "the message downgraded to plain")
+	if c := rb.msgs[0].PeerCert; c != nil {
+		t.Fatalf("plain message carries a certificate %v", c.Subject)
+	}
+}
+
+// A plain byte stream on a TLS port without downgrade gets no answer.
+func TestTLSPortRefusesPlain(t *testing.T) {
+	_, cb := tlsConfigs(t)
+	b := listen(t, newRecorder(0, "sink"), Options{TLS: cb})
+	c, err := net.Dial("tcp", b.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = c.Write(AppendMessage(nil, upid.UPID{ID: "x", Addr: b.Addr()}, upid.UPID{ID: "sink", Addr: b.Addr()}, "m", nil))
+	_ = c.SetReadDeadline(time.Now().Add(wait)) // failure guard
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err == nil || n > 0 && string(buf[:5]) == "HTTP/" {
+		t.Fatalf("plain peer on a TLS port got %q (err %v)", buf[:n], err)
+	}
+}
