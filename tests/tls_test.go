@@ -119,7 +119,7 @@ func TestTLSRollingUpgrade(t *testing.T) {
 	}
 
 	// All plain.
-	t.Logf("%s: All plain", time.Now().Format("05.000"))
+	t.Log("All plain")
 	m := startMaster(plain)
 	s := startSlave(plain)
 	s.line(t, "registered with the master")
@@ -127,7 +127,7 @@ func TestTLSRollingUpgrade(t *testing.T) {
 	old := longTask(plain, "old")
 
 	// Each restarted with SSL and downgrade; the plain task keeps running.
-	t.Logf("%s: Each restarted with SSL and downgrade", time.Now().Format("05.000"))
+	t.Log("Each restarted with SSL and downgrade")
 	kill(m)
 	m = startMaster(mixed)
 	m.linesAnyOrder(t, "re-registered unknown framework", "readmitted slave")
@@ -141,7 +141,7 @@ func TestTLSRollingUpgrade(t *testing.T) {
 	young := longTask(mixed, "young")
 
 	// Each restarted with TLS only and required certificates.
-	t.Logf("%s: Each restarted with TLS only and required certificates", time.Now().Format("05.000"))
+	t.Log("Each restarted with TLS only and required certificates")
 	kill(m)
 	m = startMaster(strict)
 	m.linesAnyOrder(t, "re-registered unknown framework", "readmitted slave")
@@ -153,7 +153,7 @@ func TestTLSRollingUpgrade(t *testing.T) {
 	finish(young, "young")
 
 	// A plain client is refused; a TLS one is served.
-	t.Logf("%s: A plain client is refused", time.Now().Format("05.000"))
+	t.Log("A plain client is refused")
 	c, err := net.Dial("tcp", master)
 	if err != nil {
 		t.Fatal(err)

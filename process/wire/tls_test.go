@@ -3,6 +3,7 @@ package wire
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 	"github.com/gomesos/gomesos/process/wire/tlsconf/tlstest"
 )
 
-func tlsConfigs(t *testing.T, extra ...string) (*tlsconf.Config, *tlsconf.Config) {
+func tlsConfigs(t testing.TB, extra ...string) (*tlsconf.Config, *tlsconf.Config) {
 	t.Helper()
 	ca, err := tlstest.NewCA("wire test CA")
 	if err != nil {
@@ -88,4 +89,30 @@ func TestTLSPortRefusesPlain(t *testing.T) {
 	if err == nil || n > 0 && string(buf[:5]) == "HTTP/" {
 		t.Fatalf("plain peer on a TLS port got %q (err %v)", buf[:n], err)
 	}
+}
+
+// BenchmarkStreamLoopbackTLS is BenchmarkStreamLoopback over TLS.
+func BenchmarkStreamLoopbackTLS(b *testing.B) {
+	ca, cb := tlsConfigs(b)
+	rec := newRecorder(b.N, "sink")
+	sink, err := Listen(netip.MustParseAddrPort("127.0.0.1:0"), netip.AddrPort{}, rec, Options{TLS: cb})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	src, err := Listen(netip.MustParseAddrPort("127.0.0.1:0"), netip.AddrPort{}, newRecorder(0), Options{TLS: ca})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	from := upid.UPID{ID: "source", Addr: src.Addr()}
+	to := upid.UPID{ID: "sink", Addr: sink.Addr()}
+	body := []byte{8, 1}
+	b.ResetTimer()
+	start := time.Now() // wall-clock: benchmark
+	for i := 0; i < b.N; i++ {
+		src.Send(from, to, "mesos.internal.PingSlaveMessage", body)
+	}
+	<-rec.arrived
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s") // wall-clock: benchmark
 }
