@@ -1,9 +1,12 @@
 package wire
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,4 +118,51 @@ func BenchmarkStreamLoopbackTLS(b *testing.B) {
 	}
 	<-rec.arrived
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s") // wall-clock: benchmark
+}
+
+// SSL_VERIFY_DEPTH bounds the client's chain: a certificate issued by the
+// CA itself has one certificate above it.
+func TestTLSVerifyDepth(t *testing.T) {
+	ca, err := tlstest.NewCA("depth CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	f, err := ca.WriteFiles(dir, "server", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, err := ca.Issue("client", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientCert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		depth string
+		ok    bool
+	}{{"0", false}, {"1", true}} {
+		cfg, err := tlsconf.FromEnv(f.Getenv("SSL_REQUIRE_CERT=true", "SSL_VERIFY_DEPTH="+c.depth))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb := newRecorder(1, "sink")
+		b := listen(t, rb, Options{TLS: cfg})
+		roots := x509.NewCertPool()
+		roots.AddCert(ca.Cert)
+		conn, err := tls.Dial("tcp", b.Addr().String(), &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", Certificates: []tls.Certificate{clientCert}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = conn.Write(AppendMessage(nil, upid.UPID{ID: "x", Addr: b.Addr()}, upid.UPID{ID: "sink", Addr: b.Addr()}, "m", nil))
+		_ = conn.SetReadDeadline(time.Now().Add(wait)) // failure guard
+		buf := make([]byte, 64)
+		n, _ := conn.Read(buf)
+		_ = conn.Close()
+		if got := strings.HasPrefix(string(buf[:n]), "HTTP/1.1 202"); got != c.ok {
+			t.Errorf("SSL_VERIFY_DEPTH=%s: answered %q, want accepted=%v", c.depth, buf[:n], c.ok)
+		}
+	}
 }
