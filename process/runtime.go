@@ -21,6 +21,7 @@ import (
 	"github.com/gomesos/gomesos/actor"
 	"github.com/gomesos/gomesos/process/metrics"
 	"github.com/gomesos/gomesos/process/wire"
+	"github.com/gomesos/gomesos/process/wire/tlsconf"
 )
 
 // ErrIDTaken is returned by Spawn when a live process already has the id.
@@ -70,6 +71,9 @@ type Options struct {
 	Delegate string
 	// Logger receives the runtime's log lines; nil means slog.Default().
 	Logger *slog.Logger
+	// TLS is the port's TLS setup; nil reads the SSL_* and
+	// LIBPROCESS_SSL_* environment (tlsconf.FromEnv), tlsconf.Off is plain.
+	TLS *tlsconf.Config
 }
 
 // Runtime hosts processes in one OS process: it spawns them, routes
@@ -100,6 +104,7 @@ type Runtime struct {
 	droppedDecoding *metrics.Counter
 	droppedForged   *metrics.Counter
 	forgedLog       wire.LogThrottle
+	tls             *tlsconf.Config
 
 	randMu sync.Mutex
 	rand   *rand.Rand
@@ -194,6 +199,12 @@ func New(opts Options) (*Runtime, error) {
 			rt.addr = netip.AddrPortFrom(rt.addr.Addr(), advPort)
 		}
 	} else {
+		rt.tls = opts.TLS
+		if rt.tls == nil {
+			if rt.tls, err = tlsconf.FromEnv(os.Getenv); err != nil {
+				return nil, fmt.Errorf("start runtime: %w", err)
+			}
+		}
 		tr, err := listen(rt, bind, advIP, advPort)
 		if err != nil {
 			return nil, fmt.Errorf("start runtime: %w", err)

@@ -1,9 +1,13 @@
 package process
 
 import (
+	"context"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gomesos/gomesos/process/wire"
@@ -28,6 +32,16 @@ func (r receiver) Deliver(m *wire.Message) bool {
 		}
 		return true
 	}
+	if m.PeerCert != nil && r.tls != nil && r.tls.RequireCert && m.From.Addr.IsValid() &&
+		!certNames(m.PeerCert, m.From.Addr.Addr(), lookupHost) {
+		r.droppedForged.Inc()
+		if n := r.forgedLog.Note(); n > 0 {
+			r.logger.Warn("dropping messages whose sender's host is not named by their peer's certificate",
+				"name", m.Name, "from", m.From.String(), "peer", m.Peer.String(),
+				"subject", m.PeerCert.Subject.String(), "count", n)
+		}
+		return true
+	}
 	return r.deliver(Message{Name: m.Name, From: m.From, To: m.To, Body: m.Body})
 }
 
@@ -38,8 +52,8 @@ func (r receiver) Deliver(m *wire.Message) bool {
 // network address it is reached from, so that a peer elsewhere cannot
 // speak as the master or a framework by copying its pid into
 // Libprocess-From. It does not stop a process on the claimed host itself,
-// nor anyone who can spoof source addresses; TLS with certificates naming
-// the host (not built yet) closes that.
+// nor anyone who can spoof source addresses; with SSL_REQUIRE_CERT,
+// certNames checks the peer's certificate too.
 func senderAt(claimed, peer netip.Addr, local func(netip.Addr) bool) bool {
 	claimed, peer = claimed.Unmap(), peer.Unmap()
 	if claimed == peer {
@@ -47,6 +61,53 @@ func senderAt(claimed, peer netip.Addr, local func(netip.Addr) bool) bool {
 	}
 	return local(claimed) && local(peer)
 }
+
+// certNames reports whether cert names the host ip: as a SAN IP address,
+// or as a SAN DNS name that resolves to it ("localhost" names the loopback
+// addresses without a lookup). Unlike senderAt, the addresses of this host
+// do not count as one: a certificate naming only 127.0.0.1 does not speak
+// for a pid at the host's LAN address, nor the other way round.
+func certNames(cert *x509.Certificate, ip netip.Addr, lookup func(string) []netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, a := range cert.IPAddresses {
+		if x, ok := netip.AddrFromSlice(a); ok && x.Unmap() == ip {
+			return true
+		}
+	}
+	for _, name := range cert.DNSNames {
+		if strings.EqualFold(name, "localhost") {
+			if ip.IsLoopback() {
+				return true
+			}
+			continue
+		}
+		if slices.Contains(lookup(name), ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// lookupHost resolves a certificate's DNS name to its addresses, with the
+// answers kept for the life of the OS process (a per-message lookup would
+// stall a stream); a failed lookup is not kept.
+func lookupHost(name string) []netip.Addr {
+	key := strings.ToLower(name)
+	if v, ok := hostCache.Load(key); ok {
+		return v.([]netip.Addr)
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip", key)
+	if err != nil {
+		return nil
+	}
+	for i := range ips {
+		ips[i] = ips[i].Unmap()
+	}
+	hostCache.Store(key, ips)
+	return ips
+}
+
+var hostCache sync.Map // lower-case DNS name → []netip.Addr
 
 // localAddr reports whether ip is an address of this host: loopback or
 // one of its interfaces' addresses (read once).
@@ -82,6 +143,7 @@ func listen(rt *Runtime, bind netip.AddrPort, advIP netip.Addr, advPort uint16) 
 		OnClosed:      wireClosed,
 		Clock:         rt.clock.Real(),
 		OnDecodeError: func(error) { rt.droppedDecoding.Inc() },
+		TLS:           rt.tls,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", bind, err)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -214,6 +215,13 @@ func (s *slave) executorEnv(f *framework, e *executor) []string {
 	for _, k := range []string{"HOME", "USER", "TMPDIR", "LANG", "GOCOVERDIR", "MESOS_NATIVE_JAVA_LIBRARY", "MESOS_NATIVE_LIBRARY"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
+		}
+	}
+	// Executors speak to the slave over the same wire: they get its TLS
+	// setup (SSL_*, LIBPROCESS_SSL_*).
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "SSL_") || strings.HasPrefix(kv, "LIBPROCESS_SSL_") {
+			env = append(env, kv)
 		}
 	}
 	if e.checkpoint {

@@ -63,7 +63,14 @@ type daemonProc struct {
 
 func startProc(t *testing.T, bin string, args ...string) *daemonProc {
 	t.Helper()
+	return startProcEnv(t, nil, bin, args...)
+}
+
+// startProcEnv starts bin with the environment env (nil: this process's).
+func startProcEnv(t *testing.T, env []string, bin string, args ...string) *daemonProc {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Env = env
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {

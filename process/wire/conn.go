@@ -171,8 +171,9 @@ func (c *outConn) run() {
 	}
 }
 
-// dial connects to the destination within the dial timeout (by the
-// transport's clock); closing the transport cancels it.
+// dial connects to the destination, with the TLS handshake when the
+// transport speaks TLS, within the dial timeout (by the transport's
+// clock); closing the transport cancels it.
 func (c *outConn) dial() (net.Conn, error) {
 	t := c.t
 	ctx, cancel := context.WithCancel(t.ctx)
@@ -184,16 +185,23 @@ func (c *outConn) dial() (net.Conn, error) {
 	})
 	defer stop()
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp4", c.key.to.String())
-	if err != nil {
-		select {
-		case <-timedOut:
-			return nil, fmt.Errorf("dial %s: timed out after %v: %w", c.key.to, t.opts.DialTimeout, err)
-		default:
+	tcp := func() (net.Conn, error) {
+		conn, err := d.DialContext(ctx, "tcp4", c.key.to.String())
+		if err != nil {
+			select {
+			case <-timedOut:
+				return nil, fmt.Errorf("dial %s: timed out after %v: %w", c.key.to, t.opts.DialTimeout, err)
+			default:
+			}
+			return nil, fmt.Errorf("dial %s: %w", c.key.to, err)
 		}
-		return nil, fmt.Errorf("dial %s: %w", c.key.to, err)
+		return conn, nil
 	}
-	return conn, nil
+	conn, err := tcp()
+	if err != nil {
+		return nil, err
+	}
+	return c.handshake(ctx, conn, tcp)
 }
 
 // closeIfIdle retires an unlinked connection with nothing queued.

@@ -84,6 +84,11 @@ func malformed(format string, args ...any) error {
 // Next decodes the next request. It returns io.EOF at a clean end of the
 // stream and an error wrapping ErrMalformed for bad input.
 func (d *Decoder) Next() (*Request, error) {
+	if b, err := d.r.Peek(1); err == nil && b[0] == tlsRecordHandshake {
+		// A TLS client on a plain port: refuse now rather than wait for a
+		// line end that a ClientHello may never hold.
+		return nil, malformed("TLS handshake on a plain connection (SSL_ENABLED is off here)")
+	}
 	budget := d.maxHeaderBytes
 	line, err := d.readLine(&budget)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -36,6 +37,12 @@ func (t *Transport) serve(c net.Conn) {
 	defer c.Close()
 	ctx, cancel := context.WithCancel(t.ctx)
 	defer cancel()
+	sc, peerCert, err := t.secure(ctx, c)
+	if err != nil {
+		t.log.Debug("closing inbound connection", "peer", c.RemoteAddr().String(), "err", err)
+		return
+	}
+	c = sc
 	br := bufio.NewReaderSize(c, 64<<10)
 	bw := bufio.NewWriterSize(c, 16<<10)
 	dec := NewDecoder(br, t.opts.MaxHeaderBytes, t.opts.MaxBodyBytes, t.local)
@@ -83,6 +90,7 @@ func (t *Transport) serve(c net.Conn) {
 			// Delivery does not block: the header deadline may stay.
 			carriedMessages = true
 			m.Peer = peer
+			m.PeerCert = peerCert
 			if t.recv.Deliver(m) {
 				_, _ = bw.Write(accepted)
 			} else {
@@ -199,6 +207,10 @@ func (t *Transport) serveHTTP(ctx context.Context, c net.Conn, br *bufio.Reader,
 		RequestURI:    req.Target,
 		Close:         req.Close,
 	}).WithContext(ctx)
+	if tc, ok := c.(*tls.Conn); ok {
+		cs := tc.ConnectionState()
+		hr.TLS = &cs
+	}
 	w := newResponseWriter(bw, hr)
 	w.onStream = func() {
 		// Nothing else reads the connection until the stream ends, and

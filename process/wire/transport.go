@@ -2,6 +2,7 @@ package wire
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/gomesos/gomesos/process/upid"
 	"github.com/gomesos/gomesos/process/walltime"
+	"github.com/gomesos/gomesos/process/wire/tlsconf"
 )
 
 // Message is one libprocess message.
@@ -27,6 +29,10 @@ type Message struct {
 	// Peer is the address the message's connection comes from (inbound
 	// only): the receiver checks that the sender it claims lives there.
 	Peer netip.Addr
+	// PeerCert is the certificate the peer presented over TLS, verified
+	// against the CAs (inbound only); nil over a plain connection or when
+	// certificates are not verified.
+	PeerCert *x509.Certificate
 }
 
 // Receiver gets what arrives on the listening port.
@@ -86,6 +92,11 @@ type Options struct {
 	// Clock times the dial and idle timeouts; nil means real time. The
 	// runtime passes its Clock's real-time side.
 	Clock Clock
+	// TLS, when enabled, makes the port speak TLS (and, with
+	// SupportDowngrade, plain too, told apart by the first byte) and
+	// outbound connections dial TLS (falling back to plain when the
+	// handshake fails and SupportDowngrade is set). nil: plain only.
+	TLS *tlsconf.Config
 }
 
 // Clock is the source of the transport's timeouts.
@@ -208,6 +219,9 @@ func Listen(bind, advertise netip.AddrPort, recv Receiver, opts Options) (*Trans
 		opts.Clock = walltime.Clock{}
 	}
 	opts.limitDefaults(os.Getenv)
+	if opts.TLS == nil || !opts.TLS.Enabled {
+		opts.TLS = nil
+	}
 	ln, err := net.Listen("tcp4", bind.String())
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", bind, err)
