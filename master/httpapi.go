@@ -5,7 +5,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	v1 "github.com/gomesos/gomesos/mesos/v1/schedulerpb"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/recordio"
 )
 
 // HeartbeatInterval is how often an HTTP framework's stream gets a
@@ -111,7 +111,7 @@ func (h *httpScheduler) emit(ev *schedulerpb.Event) {
 	if err != nil {
 		return
 	}
-	frame := append([]byte(strconv.Itoa(len(body))+"\n"), body...)
+	frame := recordio.Frame(body)
 	select {
 	case h.frames <- frame:
 	default:
