@@ -45,9 +45,6 @@ func (m *master) authenticate(from process.UPID, msg *messages.AuthenticateMessa
 // frameworkAuthError says why a framework at from may not subscribe with
 // principal, or "".
 func (m *master) frameworkAuthError(from process.UPID, principal string) string {
-	if m.httpSchedulers[from] {
-		return "" // HTTP frameworks: HTTP authentication is not built
-	}
 	authed, ok := m.authenticated[from]
 	if m.cfg.Authenticate && !ok {
 		return "Framework at " + from.String() + " is not authenticated"
@@ -79,6 +76,27 @@ func (m *master) httpCaller(r *http.Request) (string, bool) {
 	if len(m.cfg.Credentials) == 0 {
 		return user, true
 	}
+	if !given {
+		return "", false
+	}
+	secret, known := m.cfg.Credentials[user]
+	return user, known && subtle.ConstantTimeCompare([]byte(secret), []byte(pass)) == 1
+}
+
+// v1Authenticating says whether v1 scheduler calls need HTTP credentials
+// (--authenticate, also spelt --authenticate_frameworks).
+func (m *master) v1Authenticating() bool { return m.cfg.Authenticate }
+
+// v1Caller authenticates a v1 scheduler call with HTTP Basic credentials
+// against --credentials when framework authentication is on: the
+// principal, or ok false when they are missing or wrong. With
+// authentication off every caller is admitted anonymously. It reads only
+// the configuration, so it may run outside the master's process.
+func (m *master) v1Caller(r *http.Request) (principal string, ok bool) {
+	if !m.v1Authenticating() {
+		return "", true
+	}
+	user, pass, given := r.BasicAuth()
 	if !given {
 		return "", false
 	}

@@ -85,6 +85,9 @@ type Config struct {
 	// Detector, when set, tells a standby master who leads, for /state and
 	// /redirect.
 	Detector detector.Detector
+	// RateLimits, when set, throttles the messages and v1 calls of
+	// frameworks per principal (--rate_limits); nil throttles nothing.
+	RateLimits *RateLimits
 	// WebUI, if set, is served at / and /static/ (the web UI).
 	WebUI http.Handler
 }

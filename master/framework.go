@@ -74,6 +74,12 @@ func (m *master) subscribe(from process.UPID, info *mesos.FrameworkInfo, force b
 		m.frameworkError(from, err)
 		return
 	}
+	if authed, ok := m.authenticated[from]; ok && info.GetPrincipal() == "" {
+		// An authenticated framework that names no principal has the
+		// one it authenticated as.
+		info = proto.Clone(info).(*mesos.FrameworkInfo)
+		info.Principal = proto.String(authed)
+	}
 	if err := m.frameworkAuthzError(info); err != "" {
 		m.frameworkError(from, err)
 		return
@@ -108,6 +114,12 @@ func (m *master) subscribe(from process.UPID, info *mesos.FrameworkInfo, force b
 		m.broadcastFrameworkPID(f)
 		return
 	}
+	// With authentication, only the framework's own principal may take
+	// it over (a failover names the framework by its id alone).
+	if m.cfg.Authenticate && info.GetPrincipal() != f.info.GetPrincipal() {
+		m.frameworkError(from, "Framework principal '"+info.GetPrincipal()+"' does not match the principal of framework "+id)
+		return
+	}
 	// An HTTP framework resubscribing on a new stream after its old one
 	// broke is a failover too.
 	if m.httpSchedulers[from] && !f.connected {
@@ -124,14 +136,13 @@ func (m *master) subscribe(from process.UPID, info *mesos.FrameworkInfo, force b
 		}
 		m.log.Info("framework failed over", "framework", id, "old", f.pid.String(), "new", from.String())
 		m.rescindAllOffers(f)
-		f.pid = from
-		f.info = mergeFrameworkInfo(f.info, info)
+		m.retrackFramework(f, from, mergeFrameworkInfo(f.info, info))
 		m.reconnectFramework(f)
 		m.send(from, &messages.FrameworkRegisteredMessage{FrameworkId: f.frameworkID(), MasterInfo: m.info})
 	default:
 		m.log.Info("framework re-registered", "framework", id, "pid", from.String())
 		m.rescindAllOffers(f)
-		f.info = mergeFrameworkInfo(f.info, info)
+		m.retrackFramework(f, from, mergeFrameworkInfo(f.info, info))
 		m.reconnectFramework(f)
 		m.send(from, &messages.FrameworkReregisteredMessage{FrameworkId: f.frameworkID(), MasterInfo: m.info})
 	}
@@ -202,6 +213,7 @@ func (m *master) addFramework(info *mesos.FrameworkInfo, pid process.UPID) *fram
 		executors:  make(map[string]map[string]*mesos.ExecutorInfo),
 	}
 	m.frameworks[f.id] = f
+	m.trackFramework(f)
 	m.Link(pid)
 	// Tasks that re-registered slaves already reported for it.
 	used := make(map[string]resources.Resources)
@@ -324,6 +336,7 @@ func (m *master) removeFramework(f *framework) {
 	f.connected, f.active = false, false
 	f.unregistered = m.Clock().Now()
 	delete(m.frameworks, f.id)
+	m.untrackFramework(f.pid, f.info.GetPrincipal())
 	m.removedFrameworks[f.id] = true
 	m.completed = append(m.completed, f)
 	if len(m.completed) > maxCompletedFrameworks {

@@ -156,8 +156,13 @@ func (m *master) call(from process.UPID, call *schedulerpb.Call) {
 	}
 }
 
-// Exited handles a broken link: a framework's scheduler or a slave.
+// Exited handles a broken link: a framework's scheduler (behind the
+// messages its rate limit holds) or a slave.
 func (m *master) Exited(pid process.UPID) {
+	m.throttleExited(pid, func() { m.exited(pid) })
+}
+
+func (m *master) exited(pid process.UPID) {
 	for _, f := range m.sortedFrameworks() {
 		if f.pid == pid && f.connected {
 			m.disconnectFramework(f)

@@ -5,18 +5,19 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	v1 "github.com/gomesos/gomesos/mesos/v1/schedulerpb"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/recordio"
 )
 
 // HeartbeatInterval is how often an HTTP framework's stream gets a
@@ -110,7 +111,7 @@ func (h *httpScheduler) emit(ev *schedulerpb.Event) {
 	if err != nil {
 		return
 	}
-	frame := append([]byte(strconv.Itoa(len(body))+"\n"), body...)
+	frame := recordio.Frame(body)
 	select {
 	case h.frames <- frame:
 	default:
@@ -188,7 +189,10 @@ func responseCodec(r *http.Request) (string, bool) {
 
 // subscribeHTTP starts an HTTP subscription: a stand-in process, then
 // SUBSCRIBE on the master as if from it; the response streams its events.
-func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call) future.Future[*process.Response] {
+// With framework authentication on, principal is the caller's
+// authenticated principal: framework_info.principal must be it (or unset,
+// and then it is set to it).
+func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call, principal string) future.Future[*process.Response] {
 	codec, ok := responseCodec(r)
 	if !ok {
 		return process.Status(http.StatusNotAcceptable, "Expecting 'Accept' to allow 'application/json' or 'application/x-protobuf'")
@@ -201,6 +205,17 @@ func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call) futu
 		return process.Status(http.StatusBadRequest, "'framework_id' differs from 'subscribe.framework_info.id'")
 	}
 	m := a.m
+	info := sub.GetFrameworkInfo()
+	if m.v1Authenticating() {
+		switch info.GetPrincipal() {
+		case principal:
+		case "":
+			info = proto.Clone(info).(*mesos.FrameworkInfo)
+			info.Principal = proto.String(principal)
+		default:
+			return process.Status(http.StatusForbidden, "Authenticated principal '"+principal+"' does not match principal '"+info.GetPrincipal()+"' set in 'framework_info'")
+		}
+	}
 	h := &httpScheduler{streamID: newUUID(a.Runtime()), json: codec == mediaJSON, frames: make(chan []byte, frameBuffer)}
 	id := a.Runtime().GenerateID("scheduler-http")
 	pid := process.UPID{ID: id, Addr: a.Self().Addr}
@@ -216,8 +231,11 @@ func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call) futu
 			return process.Status(http.StatusServiceUnavailable, "Not the leading master")
 		}
 		m.httpSchedulers[pid] = true
+		if m.v1Authenticating() {
+			m.authenticated[pid] = principal
+		}
 		m.metrics.registerFramework.Inc()
-		m.subscribe(pid, sub.GetFrameworkInfo(), sub.GetForce())
+		m.subscribe(pid, info, sub.GetForce())
 		rt := a.Runtime()
 		hdr := http.Header{}
 		hdr.Set("Content-Type", codec)

@@ -72,6 +72,9 @@ type master struct {
 	// authenticating to the session of an attempt in progress.
 	authenticated  map[process.UPID]string
 	authenticating map[process.UPID]process.UPID
+	// limits throttles frameworks' messages (--rate_limits) and keeps
+	// the frameworks/<principal>/* counters.
+	limits *rateLimiting
 	// registrar persists the admitted slaves; recovered are the registry's
 	// slaves not yet re-registered after an election.
 	registrar     *registryClient
@@ -105,6 +108,7 @@ func newMaster(cfg Config) *master {
 		authenticated:     make(map[process.UPID]string),
 		authenticating:    make(map[process.UPID]process.UPID),
 		recovered:         make(map[string]*mesos.SlaveInfo),
+		limits:            newRateLimiting(cfg.RateLimits),
 		done:              future.NewPromise[future.Nothing](),
 	}
 }
@@ -121,6 +125,11 @@ func (h *Master) Start(rt *process.Runtime) (process.UPID, error) {
 		return process.UPID{}, fmt.Errorf("master: %w", err)
 	}
 	m.pureAlloc = alloc
+	if m.cfg.RateLimits != nil {
+		if err := m.cfg.RateLimits.Validate(); err != nil {
+			return process.UPID{}, fmt.Errorf("master: --rate_limits: %w", err)
+		}
+	}
 	if m.cfg.SlaveRemovalRateLimit != "" {
 		rl, err := ParseRateLimit(m.cfg.SlaveRemovalRateLimit)
 		if err != nil {
@@ -247,17 +256,20 @@ func (h *Master) Info() *mesos.MasterInfo { return h.m.infoCopy() }
 func (m *master) infoCopy() *mesos.MasterInfo { return proto.Clone(m.info).(*mesos.MasterInfo) }
 
 // handle installs handler for messages of type T, dropping (and counting)
-// every message until the master is elected.
+// every message until the master is elected. A registered framework's
+// messages go through its rate limit (--rate_limits).
 func handle[T proto.Message](m *master, counter func(), handler func(from process.UPID, msg T)) {
 	process.Install(&m.Process, func(from process.UPID, msg T) {
 		if !m.leader {
 			m.metrics.droppedMessages.Inc()
 			return
 		}
-		if counter != nil {
-			counter()
-		}
-		handler(from, msg)
+		m.throttle(from, string(proto.MessageName(msg)), func() {
+			if counter != nil {
+				counter()
+			}
+			handler(from, msg)
+		})
 	})
 }
 

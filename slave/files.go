@@ -172,15 +172,11 @@ func (t *target) lstat(name string) (os.FileInfo, error) {
 func (fp *filesProcess) resolve(w http.ResponseWriter, r *http.Request) (*target, bool) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	p := r.URL.Query().Get("path")
-	if p == "" {
-		http.Error(w, "Expecting 'path=value' in query.", http.StatusBadRequest)
+	clean, bad := cleanFilesPath(p)
+	if bad != "" {
+		http.Error(w, bad, http.StatusBadRequest)
 		return nil, false
 	}
-	if strings.IndexByte(p, 0) >= 0 {
-		http.Error(w, "Invalid path", http.StatusBadRequest)
-		return nil, false
-	}
-	clean := filepath.Clean("/" + p)
 	fp.mu.Lock()
 	workDirs, logFile := fp.workDirs, fp.logFile
 	fp.mu.Unlock()
@@ -283,6 +279,18 @@ func openError(err error) string {
 		return "not a directory"
 	}
 	return "not accessible"
+}
+
+// cleanFilesPath turns the path parameter of a /files query into a clean
+// absolute path, or says why it is a bad request.
+func cleanFilesPath(p string) (clean, bad string) {
+	switch {
+	case p == "":
+		return "", "Expecting 'path=value' in query."
+	case strings.IndexByte(p, 0) >= 0:
+		return "", "Invalid path"
+	}
+	return filepath.Clean("/" + p), ""
 }
 
 // parseOffset reads a non-negative offset or length, or -1 (Mesos's

@@ -21,7 +21,9 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/process/processtest"
+	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
@@ -274,4 +276,145 @@ func TestHostileReregistrationWithForgedSlaveID(t *testing.T) {
 		t.Fatal(err)
 	}
 	cluster.Await(c, again)
+}
+
+// v1Post posts a v1 scheduler call (JSON), edited by edit (headers,
+// credentials), and returns the response; a 200 (SUBSCRIBE) keeps its
+// stream open until the test ends.
+func v1Post(t *testing.T, c *cluster.Cluster, body string, edit func(*http.Request)) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://%s/api/v1/scheduler", c.RT.Addr()), strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if edit != nil {
+		edit(req)
+	}
+	pr := future.NewPromise[*http.Response]()
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			pr.Fail(err)
+			return
+		}
+		pr.Set(resp)
+	}()
+	resp := cluster.Await(c, pr.Future())
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// withStream and withBasic are v1Post edits.
+func withStream(id string) func(*http.Request) {
+	return func(r *http.Request) { r.Header.Set("Mesos-Stream-Id", id) }
+}
+
+func withBasic(user, pass string) func(*http.Request) {
+	return func(r *http.Request) { r.SetBasicAuth(user, pass) }
+}
+
+// libprocessFrameworkWithTask starts a libprocess framework (our driver)
+// with one running task on a fake slave.
+func libprocessFrameworkWithTask(t *testing.T, c *cluster.Cluster, opts scheduler.Options) (*cluster.FakeSlave, string) {
+	t.Helper()
+	fs := c.StartFakeSlave(slaveResources)
+	cluster.Await(c, fs.Registered())
+	d, s, fid := c.StartFramework(cluster.FrameworkInfo("libprocess"), opts)
+	launchOne(t, c, d, s, "t1")
+	return fs, fid.GetValue()
+}
+
+// A v1 KILL for a framework registered over libprocess is refused, with
+// or without a stream id: it cannot be driven through the v1 API.
+func TestHostileV1KillForLibprocessFramework(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	fs, fid := libprocessFrameworkWithTask(t, c, scheduler.Options{})
+	kill := processtest.FutureProtobuf[*messages.KillTaskMessage](c.Expect, c.MasterPID, fs.Self())
+	call := fmt.Sprintf(`{"framework_id":{"value":%q},"type":"KILL","kill":{"task_id":{"value":"t1"}}}`, fid)
+	for _, edit := range []func(*http.Request){nil, withStream("guessed")} {
+		if resp := v1Post(t, c, call, edit); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("KILL for a libprocess framework: %d, want 403", resp.StatusCode)
+		}
+	}
+	cluster.AssertPending(c, kill)
+	if n := c.Master.TaskCount(); n != 1 {
+		t.Fatalf("master holds %d tasks, want 1", n)
+	}
+}
+
+// A v1 TEARDOWN for a framework registered over libprocess is refused:
+// the framework stays, its task too.
+func TestHostileV1TeardownForLibprocessFramework(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	fs, fid := libprocessFrameworkWithTask(t, c, scheduler.Options{})
+	shutdown := processtest.FutureProtobuf[*messages.ShutdownFrameworkMessage](c.Expect, c.MasterPID, fs.Self())
+	call := fmt.Sprintf(`{"framework_id":{"value":%q},"type":"TEARDOWN"}`, fid)
+	if resp := v1Post(t, c, call, nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("TEARDOWN for a libprocess framework: %d, want 403", resp.StatusCode)
+	}
+	cluster.AssertPending(c, shutdown)
+	if n := c.Master.TaskCount(); n != 1 {
+		t.Fatalf("master holds %d tasks, want 1", n)
+	}
+}
+
+// With --authenticate, a v1 SUBSCRIBE needs HTTP Basic credentials from
+// --credentials (401 with WWW-Authenticate otherwise) whose principal is
+// framework_info.principal (403 otherwise); a subscribed framework gets no
+// offers before.
+func TestHostileV1SubscribeNeedsCredentials(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{
+		Authenticate: true, Credentials: map[string]string{"alice": "wonderland", "bob": "builder"},
+	}})
+	fs := c.StartFakeSlave(slaveResources)
+	cluster.Await(c, fs.Registered())
+	subscribe := `{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"test","name":"v1","principal":"alice"}}}`
+	for name, edit := range map[string]func(*http.Request){
+		"none":     nil,
+		"wrong":    withBasic("alice", "nope"),
+		"stranger": withBasic("mallory", "x"),
+	} {
+		resp := v1Post(t, c, subscribe, edit)
+		if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") {
+			t.Errorf("%s credentials: %d %v, want 401 with WWW-Authenticate", name, resp.StatusCode, resp.Header)
+		}
+	}
+	if resp := v1Post(t, c, subscribe, withBasic("bob", "builder")); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("principal mismatch: %d, want 403", resp.StatusCode)
+	}
+	c.Advance(time.Second)
+	_, state := get(t, c, "/master/state")
+	if strings.Contains(string(state), `"name":"v1"`) {
+		t.Fatalf("a refused subscription registered: %s", state)
+	}
+	resp := v1Post(t, c, subscribe, func(r *http.Request) {
+		r.SetBasicAuth("alice", "wonderland")
+		r.Header.Set("Accept", "application/json")
+	})
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Mesos-Stream-Id") == "" {
+		t.Fatalf("alice's SUBSCRIBE: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// With --authenticate, an anonymous v1 KILL (or one with another
+// principal's credentials) does not kill an authenticated framework's
+// task.
+func TestHostileV1AnonymousKill(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{
+		Authenticate: true, Credentials: map[string]string{"alice": "wonderland", "bob": "builder"},
+	}})
+	fs, fid := libprocessFrameworkWithTask(t, c, scheduler.Options{Credential: credential("alice", "wonderland")})
+	kill := processtest.FutureProtobuf[*messages.KillTaskMessage](c.Expect, c.MasterPID, fs.Self())
+	call := fmt.Sprintf(`{"framework_id":{"value":%q},"type":"KILL","kill":{"task_id":{"value":"t1"}}}`, fid)
+	if resp := v1Post(t, c, call, nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("anonymous KILL: %d, want 401", resp.StatusCode)
+	}
+	if resp := v1Post(t, c, call, withBasic("bob", "builder")); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("bob's KILL of alice's task: %d, want 403", resp.StatusCode)
+	}
+	cluster.AssertPending(c, kill)
+	if n := c.Master.TaskCount(); n != 1 {
+		t.Fatalf("master holds %d tasks, want 1", n)
+	}
 }

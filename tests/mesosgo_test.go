@@ -22,8 +22,11 @@ import (
 // and tears down on Stop(false).
 func TestMesosGoSchedulerAgainstOurMaster(t *testing.T) {
 	t.Run("LaunchTasks", func(t *testing.T) { mesosGoScheduler(t) })
-	// AcceptOffers posts a Call to /api/v1/scheduler without a stream id.
-	t.Run("AcceptOffers", func(t *testing.T) { mesosGoScheduler(t, "-accept") })
+	// mesos-go's AcceptOffers posts a Call to /api/v1/scheduler without a
+	// stream id: refused (403) since issue 13, as by Mesos 1.0, because a
+	// framework registered over libprocess cannot be driven through the
+	// v1 API (TestHostileV1KillForLibprocessFramework). mesos-go only logs
+	// the refusal, so there is nothing to wait for here.
 }
 
 func mesosGoScheduler(t *testing.T, args ...string) {

@@ -42,7 +42,9 @@ type MasterFlags struct {
 	Allocator              string
 	WebUIDir               string
 	Authenticate           bool
+	AuthenticateFrameworks bool
 	AuthenticateSlaves     bool
+	RateLimits             string
 	Authenticators         string
 	Credentials            string
 	ACLs                   string
@@ -78,6 +80,8 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.String(&m.RecoveryRemovalLimit, "recovery_slave_removal_limit", "100%", "Largest share of the registry's slaves a new master removes for not re-registering; above it, the master exits (fails over) instead, removing none.")
 	fs.String(&m.Allocator, "allocator", "HierarchicalDRF", "The allocator.")
 	fs.Bool(&m.Authenticate, "authenticate", false, "Only frameworks that authenticated (CRAM-MD5) may register.")
+	fs.Bool(&m.AuthenticateFrameworks, "authenticate_frameworks", false, "The Mesos 1.0 name of --authenticate (also v1 HTTP frameworks: Basic credentials from --credentials).")
+	fs.OptString(&m.RateLimits, "rate_limits", "Framework rate limits: RateLimits JSON, or a path (or file://) holding it, e.g. {\"limits\":[{\"principal\":\"foo\",\"qps\":55.5,\"capacity\":100000}],\"aggregate_default_qps\":333}.")
 	fs.Bool(&m.AuthenticateSlaves, "authenticate_slaves", false, "Only slaves that authenticated (CRAM-MD5) may register.")
 	fs.String(&m.Authenticators, "authenticators", "crammd5", "Authentication mechanism (crammd5).")
 	fs.OptString(&m.Credentials, "credentials", "Path (or file://) of the accepted credentials: lines `principal secret`, or JSON {\"credentials\":[{\"principal\":..,\"secret\":..}]}.")
@@ -150,7 +154,16 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 	if m.Authenticators != "crammd5" {
 		return cfg, fmt.Errorf("--authenticators=%s: only crammd5 is built", m.Authenticators)
 	}
-	cfg.Authenticate, cfg.AuthenticateSlaves = m.Authenticate, m.AuthenticateSlaves
+	cfg.Authenticate, cfg.AuthenticateSlaves = m.Authenticate || m.AuthenticateFrameworks, m.AuthenticateSlaves
+	if m.RateLimits != "" {
+		data, err := readValueOrFile(m.RateLimits)
+		if err != nil {
+			return cfg, fmt.Errorf("--rate_limits: %w", err)
+		}
+		if cfg.RateLimits, err = master.ParseRateLimits(data); err != nil {
+			return cfg, fmt.Errorf("--rate_limits: %w", err)
+		}
+	}
 	if m.Credentials != "" {
 		data, err := readValueOrFile(m.Credentials)
 		if err != nil {
@@ -159,7 +172,7 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		if cfg.Credentials, err = crammd5.ParseCredentials(data); err != nil {
 			return cfg, fmt.Errorf("--credentials: %w", err)
 		}
-	} else if m.Authenticate || m.AuthenticateSlaves {
+	} else if cfg.Authenticate || m.AuthenticateSlaves {
 		log.Warn("authentication is required but no --credentials are given: every attempt will fail")
 	}
 	if m.Authorizers != "local" {
