@@ -16,12 +16,10 @@ func allocatorGrid(cfg config) (string, error) {
 		var ms, next []float64
 		offers, nextOffers := 0, 0
 		for i := 0; i < cfg.runs; i++ {
-			d, n := allocator.MeasureCycle(p.Slaves, p.Frameworks)
-			ms = append(ms, float64(d.Microseconds())/1000)
-			offers = n
-			d, n = allocator.MeasureNextCycle(p.Slaves, p.Frameworks)
-			next = append(next, float64(d.Microseconds())/1000)
-			nextOffers = n
+			f := allocator.MeasureCycle(p.Slaves, p.Frameworks)
+			ms = append(ms, float64(f.First.Microseconds())/1000)
+			next = append(next, float64(f.Next.Microseconds())/1000)
+			offers, nextOffers = f.Offers, f.NextOffers
 		}
 		s, sn := summarize(ms), summarize(next)
 		line := kv("slaves", p.Slaves, "frameworks", p.Frameworks, "ms", s.median, "offers", offers,

@@ -45,14 +45,26 @@ func NewBenchCluster(slaves, frameworks int) *DRF {
 	return d
 }
 
+// CycleFigures are the timings of MeasureCycle.
+type CycleFigures struct {
+	First      time.Duration // the first, full cycle
+	Offers     int           // offers the first cycle made
+	Next       time.Duration // the next cycle, after 1% of offers were declined
+	NextOffers int           // offers the next cycle made
+}
+
 // MeasureCycle builds a cluster and times one full allocation cycle over
-// all of its slaves (setup excluded). It returns the duration and how
-// many offers the cycle made.
-func MeasureCycle(slaves, frameworks int) (time.Duration, int) {
+// all of its slaves, then a cycle in steady state: after 1% of the first
+// cycle's offers are declined (setup and declines excluded).
+func MeasureCycle(slaves, frameworks int) CycleFigures {
 	d := NewBenchCluster(slaves, frameworks)
 	start := time.Now() // wall-clock: a benchmark measures real time
 	decisions := d.Allocate(time.Unix(1, 0))
-	return time.Since(start), len(decisions) // wall-clock: a benchmark measures real time
+	first := time.Since(start) // wall-clock: a benchmark measures real time
+	DeclineSome(d, decisions, time.Unix(1, 0))
+	start = time.Now() // wall-clock: a benchmark measures real time
+	next := d.Allocate(time.Unix(2, 0))
+	return CycleFigures{First: first, Offers: len(decisions), Next: time.Since(start), NextOffers: len(next)} // wall-clock: a benchmark measures real time
 }
 
 // DeclineSome gives back every hundredth of decisions without a filter,
@@ -62,15 +74,4 @@ func DeclineSome(a Allocator, decisions []Decision, now time.Time) {
 		dec := decisions[i]
 		a.RecoverResources(dec.FrameworkID, dec.SlaveID, dec.Resources, 0, now)
 	}
-}
-
-// MeasureNextCycle times a cycle of a cluster in steady state: after a
-// first full cycle, 1% of the offers are declined (setup excluded). It
-// returns the duration and how many offers the cycle made.
-func MeasureNextCycle(slaves, frameworks int) (time.Duration, int) {
-	d := NewBenchCluster(slaves, frameworks)
-	DeclineSome(d, d.Allocate(time.Unix(1, 0)), time.Unix(1, 0))
-	start := time.Now() // wall-clock: a benchmark measures real time
-	decisions := d.Allocate(time.Unix(2, 0))
-	return time.Since(start), len(decisions) // wall-clock: a benchmark measures real time
 }
