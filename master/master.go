@@ -264,12 +264,20 @@ func handle[T proto.Message](m *master, counter func(), handler func(from proces
 			m.metrics.droppedMessages.Inc()
 			return
 		}
-		m.throttle(from, string(proto.MessageName(msg)), func() {
-			if counter != nil {
-				counter()
-			}
-			handler(from, msg)
-		})
+		if _, isFramework := m.limits.principals[from]; isFramework {
+			m.throttle(from, string(proto.MessageName(msg)), func() {
+				if counter != nil {
+					counter()
+				}
+				handler(from, msg)
+			})
+			return
+		}
+		// Slaves, executors, unregistered peers: not throttled.
+		if counter != nil {
+			counter()
+		}
+		handler(from, msg)
 	})
 }
 

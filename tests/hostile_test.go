@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,9 +21,11 @@ import (
 	"github.com/gomesos/gomesos/master/registrar"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/process/processtest"
+	"github.com/gomesos/gomesos/recordio"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/tests/cluster"
@@ -416,5 +419,76 @@ func TestHostileV1AnonymousKill(t *testing.T) {
 	cluster.AssertPending(c, kill)
 	if n := c.Master.TaskCount(); n != 1 {
 		t.Fatalf("master holds %d tasks, want 1", n)
+	}
+}
+
+// firstEvent reads the first event other than a heartbeat from a v1
+// stream (JSON).
+func firstEvent(t *testing.T, c *cluster.Cluster, resp *http.Response) map[string]any {
+	t.Helper()
+	pr := future.NewPromise[map[string]any]()
+	go func() {
+		r := recordio.NewReader(resp.Body, 4<<20)
+		for {
+			rec, err := r.ReadRecord()
+			if err != nil {
+				pr.Fail(err)
+				return
+			}
+			var ev map[string]any
+			if err := json.Unmarshal(rec, &ev); err != nil {
+				pr.Fail(err)
+				return
+			}
+			if ev["type"] != "HEARTBEAT" {
+				pr.Set(ev)
+				return
+			}
+		}
+	}()
+	return cluster.Await(c, pr.Future())
+}
+
+// With --authenticate, another principal cannot take a framework over by
+// subscribing (force) with its id: the subscription ends with an ERROR
+// event and the framework keeps its scheduler and task.
+func TestHostileV1TakeoverByAnotherPrincipal(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{
+		Authenticate: true, Credentials: map[string]string{"alice": "wonderland", "bob": "builder"},
+	}})
+	_, fid := libprocessFrameworkWithTask(t, c, scheduler.Options{Credential: credential("alice", "wonderland")})
+	// force (in the protobuf codec) takes over a connected framework.
+	info := cluster.FrameworkInfo("mallory")
+	info.Principal, info.Id = pb.String("bob"), &mesos.FrameworkID{Value: pb.String(fid)}
+	takeover, err := pb.Marshal(&schedulerpb.Call{
+		FrameworkId: info.Id, Type: schedulerpb.Call_SUBSCRIBE.Enum(),
+		Subscribe: &schedulerpb.Call_Subscribe{FrameworkInfo: info, Force: pb.Bool(true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := v1Post(t, c, string(takeover), func(r *http.Request) {
+		r.SetBasicAuth("bob", "builder")
+		r.Header.Set("Content-Type", "application/x-protobuf")
+		r.Header.Set("Accept", "application/json")
+	})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("bob's SUBSCRIBE: %d", resp.StatusCode)
+	}
+	if ev := firstEvent(t, c, resp); ev["type"] != "ERROR" {
+		t.Fatalf("bob's subscription got %v, want an ERROR event", ev)
+	}
+	_, state := get(t, c, "/master/state")
+	if strings.Contains(string(state), "mallory") || c.Master.TaskCount() != 1 {
+		t.Fatalf("framework taken over: %s", state)
+	}
+}
+
+// A SUBSCRIBE carrying a Mesos-Stream-Id is refused (400), as by Mesos.
+func TestHostileV1SubscribeWithStreamID(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	resp := v1Post(t, c, `{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"test","name":"v1"}}}`, withStream("anything"))
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("SUBSCRIBE with a stream id: %d, want 400", resp.StatusCode)
 	}
 }
