@@ -47,6 +47,8 @@ type Framework struct {
 	registered   time.Time
 	reregistered time.Time
 	disconnected time.Time
+	disconnects  int
+	subscribed   int // Registered and Reregistered callbacks
 	errors       []string
 }
 
@@ -87,6 +89,7 @@ func (f *Framework) Launch(on bool) { f.launch.Store(on) }
 func (f *Framework) Registered(*scheduler.Driver, *mesos.FrameworkID, *mesos.MasterInfo) {
 	f.mu.Lock()
 	f.registered = f.clock.Now()
+	f.subscribed++
 	f.mu.Unlock()
 }
 
@@ -94,6 +97,7 @@ func (f *Framework) Registered(*scheduler.Driver, *mesos.FrameworkID, *mesos.Mas
 func (f *Framework) Reregistered(*scheduler.Driver, *mesos.MasterInfo) {
 	f.mu.Lock()
 	f.reregistered = f.clock.Now()
+	f.subscribed++
 	f.mu.Unlock()
 }
 
@@ -101,6 +105,7 @@ func (f *Framework) Reregistered(*scheduler.Driver, *mesos.MasterInfo) {
 func (f *Framework) Disconnected(*scheduler.Driver) {
 	f.mu.Lock()
 	f.disconnected = f.clock.Now()
+	f.disconnects++
 	f.mu.Unlock()
 }
 
@@ -199,6 +204,8 @@ type FrameworkStats struct {
 	Registered   time.Time
 	Reregistered time.Time
 	Disconnected time.Time
+	Disconnects  int // Disconnected callbacks
+	Subscribed   int // Registered and Reregistered callbacks
 	Errors       []string
 }
 
@@ -210,6 +217,7 @@ func (f *Framework) Stats() FrameworkStats {
 		Offers: f.offers.Load(), Launched: len(f.sent), Running: len(f.running), Terminal: map[mesos.TaskState]int{},
 		Latencies: append([]time.Duration(nil), f.latencies...), Registered: f.registered,
 		Reregistered: f.reregistered, Disconnected: f.disconnected, Errors: append([]string(nil), f.errors...),
+		Disconnects: f.disconnects, Subscribed: f.subscribed,
 	}
 	for id := range f.sent {
 		states := f.terminal[id]

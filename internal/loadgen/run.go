@@ -46,6 +46,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Progress, when set, is called with a line now and then.
 	Progress func(string)
+	// Window, when set, is called as the launch window begins (true) and
+	// ends (false), e.g. to sample the master's CPU time.
+	Window func(begin bool)
 }
 
 // Result is what a run measured. Times are real time (the runtimes'
@@ -273,6 +276,9 @@ func Run(cfg Config) (*Result, error) {
 		return nil, errors.New("loadgen: the frameworks did not register within a minute")
 	}
 	offers0 := c.offers()
+	if cfg.Window != nil {
+		cfg.Window(true)
+	}
 	start := c.Now()
 	c.Launch(true)
 	c.waitFor(cfg.Duration, func() (bool, string) {
@@ -281,6 +287,9 @@ func Run(cfg Config) (*Result, error) {
 	c.Launch(false)
 	r.Window = c.Now().Sub(start)
 	r.Offers = c.offers() - offers0
+	if cfg.Window != nil {
+		cfg.Window(false)
+	}
 	if cfg.Slave.TaskDuration > 0 {
 		c.waitFor(c.cfg.DrainTimeout, func() (bool, string) {
 			l, t := 0, 0
