@@ -419,8 +419,13 @@ func (d *driver) Exited(pid process.UPID) {
 	d.authenticated = process.UPID{} // authenticate again with the master
 	d.failover = d.info.GetId().GetValue() != ""
 	d.backoff = d.opts.BackoffFactor
-	d.Link(d.master)
-	d.retry = d.Delay(time.Duration(d.rt.RandFloat()*float64(d.backoff)), d.subscribe)
+	// Link again (and subscribe) after the backoff: a dead master refuses
+	// at once, and each refusal comes back here.
+	d.Clock().Cancel(d.retry)
+	d.retry = d.Delay(time.Duration(d.rt.RandFloat()*float64(d.backoff)), func() {
+		d.Link(d.master)
+		d.subscribe()
+	})
 }
 
 func (d *driver) running() bool {
