@@ -199,7 +199,8 @@ type FrameworkStats struct {
 	Finished     int                     // tasks with exactly one terminal update, TASK_FINISHED
 	Terminal     map[mesos.TaskState]int // terminal updates by state, duplicates included
 	Duplicates   int                     // terminal updates beyond the first of a task
-	Unfinished   []string                // launched tasks without a terminal update (sorted, at most 10)
+	Unfinished   int                     // launched tasks without a terminal update
+	Examples     []string                // some of them (sorted, at most 10)
 	Latencies    []time.Duration         // launch sent → TASK_RUNNING received
 	Registered   time.Time
 	Reregistered time.Time
@@ -228,7 +229,8 @@ func (f *Framework) Stats() FrameworkStats {
 		}
 		switch {
 		case n == 0:
-			s.Unfinished = append(s.Unfinished, id)
+			s.Unfinished++
+			s.Examples = append(s.Examples, id)
 		case n == 1 && states[mesos.TaskState_TASK_FINISHED] == 1:
 			s.Finished++
 		}
@@ -236,9 +238,9 @@ func (f *Framework) Stats() FrameworkStats {
 			s.Duplicates += n - 1
 		}
 	}
-	sort.Strings(s.Unfinished)
-	if len(s.Unfinished) > 10 {
-		s.Unfinished = s.Unfinished[:10]
+	sort.Strings(s.Examples)
+	if len(s.Examples) > 10 {
+		s.Examples = s.Examples[:10]
 	}
 	return s
 }

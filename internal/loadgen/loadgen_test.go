@@ -28,20 +28,22 @@ func startMaster(t *testing.T) process.UPID {
 }
 
 // TestFleetRunsTasksExactlyOnce is the CI-sized load: 2,000 emulated
-// slaves register with a master over the wire, four frameworks launch
-// tasks for 10 s (each task runs 2 s), then every launched task must have
-// finished exactly once, with no slave shut down and nothing lost.
+// slaves (300 under -race or -short) register with a master over the
+// wire, four frameworks launch tasks for 10 s (5 s) with each task
+// running 2 s, then every launched task must have finished exactly once,
+// with no slave shut down and nothing lost.
 func TestFleetRunsTasksExactlyOnce(t *testing.T) {
 	slaves, window := 2000, 10*time.Second
-	if testing.Short() {
-		slaves, window = 200, 3*time.Second
+	if testing.Short() || raceEnabled {
+		// The race detector slows every message several times over.
+		slaves, window = 300, 5*time.Second
 	}
 	pid := startMaster(t)
 	r, err := Run(Config{
 		Master: pid, Slaves: slaves,
 		Slave:      SlaveConfig{Resources: "cpus:4;mem:4096", TaskDuration: 2 * time.Second},
 		Frameworks: 4, Framework: FrameworkConfig{TasksPerOffer: 2, TaskResources: "cpus:1;mem:256"},
-		Duration: window, RegisterTimeout: time.Minute, DrainTimeout: 40 * time.Second,
+		Duration: window, RegisterTimeout: time.Minute, DrainTimeout: time.Minute,
 		Progress: func(s string) { t.Log(s) },
 	})
 	if err != nil {

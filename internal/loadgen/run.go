@@ -330,7 +330,7 @@ func (c *Cluster) result(r *Result) {
 		r.Running += s.Running
 		r.Finished += s.Finished
 		r.Duplicates += s.Duplicates
-		r.Unfinished += len(s.Unfinished)
+		r.Unfinished += s.Unfinished
 		for st, n := range s.Terminal {
 			r.Terminal[st] += n
 		}
