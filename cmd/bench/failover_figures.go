@@ -101,7 +101,9 @@ func failoverFigure(cfg config) (string, error) {
 	if n == 0 {
 		n = 1000
 	}
-	raiseFileLimit(uint64(2*n + 10000))
+	if lim := raiseFileLimit(uint64(2*n + 10000)); lim < uint64(n+1000) {
+		fmt.Fprintf(os.Stderr, "failover: the open-file limit (%d, hard) allows about %d slaves per OS process\n", lim, lim-1000)
+	}
 	dir, err := os.MkdirTemp("", "gomesos-bench-failover")
 	if err != nil {
 		return "", err
@@ -160,9 +162,9 @@ func failoverFigure(cfg config) (string, error) {
 	frameworks := max(1, *loadFrameworks)
 	c, err := loadgen.Start(loadgen.Config{
 		Detector: det, Slaves: n,
-		Slave:      loadgen.SlaveConfig{Resources: *loadResources, BackoffFactor: *failoverBackoff},
-		Frameworks: frameworks,
-		Framework:  loadgen.FrameworkConfig{TasksPerOffer: 4, TaskResources: "cpus:1;mem:128", MaxTasks: (*failoverTasks + frameworks - 1) / frameworks},
+		Slave:           loadgen.SlaveConfig{Resources: *loadResources, BackoffFactor: *failoverBackoff},
+		Frameworks:      frameworks,
+		Framework:       loadgen.FrameworkConfig{TasksPerOffer: 4, TaskResources: "cpus:1;mem:128", MaxTasks: (*failoverTasks + frameworks - 1) / frameworks},
 		RegisterTimeout: 10 * time.Minute, Progress: progress,
 	})
 	if err != nil {
