@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process/future"
@@ -359,8 +360,16 @@ func (r *Registry) deleteChunks(names []string) {
 // last one.
 func split(reg *messages.Registry, size int) ([][]byte, error) {
 	opts := proto.MarshalOptions{Deterministic: true}
-	rest := proto.Clone(reg).(*messages.Registry)
-	rest.Slaves = nil
+	// Everything but the slaves, sharing reg's values (no copy of them).
+	rest := &messages.Registry{}
+	src, dst := reg.ProtoReflect(), rest.ProtoReflect()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Name() != "slaves" {
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	dst.SetUnknown(src.GetUnknown())
 	first, err := opts.Marshal(rest)
 	if err != nil {
 		return nil, fmt.Errorf("serialize the registry: %w", err)
