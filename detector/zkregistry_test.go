@@ -237,3 +237,42 @@ func TestRegistryMigratesAndSweeps(t *testing.T) {
 		t.Fatalf("%d chunk znodes, %s", n, b)
 	}
 }
+
+// A commit whose answer was lost (the connection dropped) is looked up
+// by the next store: if it took, the next store writes over it instead
+// of being fenced.
+func TestRegistryCommitWithLostAnswer(t *testing.T) {
+	srv := zktest.Start(t)
+	u, _ := ParseURL("zk://" + srv.Addr + "/test/lost")
+	c := elect(t, u, "m1")
+	r := c.Registry()
+	if _, err := r.Load().Get(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Store(registryOf("m1", 1)).Get(); err != nil {
+		t.Fatal(err)
+	}
+	// Make as if the next commit's answer were lost: it took, but r
+	// still knows the version before it.
+	before := r.version
+	if _, err := r.Store(registryOf("m1", 2)).Get(); err != nil {
+		t.Fatal(err)
+	}
+	data, _, err := c.conn.Get(u.Path + "/registry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks, err := split(registryOf("m1", 2), DefaultChunkSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.unsure = &attempt{data: data, names: r.current, chunks: chunks}
+	r.version = before
+	want := registryOf("m1", 3)
+	if _, err := r.Store(want).Get(); err != nil {
+		t.Fatalf("a store after a commit whose answer was lost: %v", err)
+	}
+	if got, err := connect(t, u).Registry().Load().Get(); err != nil || !proto.Equal(got, want) {
+		t.Fatalf("loaded %v %v", got, err)
+	}
+}
