@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process/future"
@@ -74,6 +75,15 @@ type Registry struct {
 	version int32               // the root's version; -1: no root
 	current []string            // the chunks of that version
 	byHash  map[[32]byte]string // chunk content hash -> chunk name, of current
+	unsure  *attempt            // a commit whose answer was lost
+}
+
+// attempt is a commit whose outcome is unknown: the next store looks
+// whether the root holds it.
+type attempt struct {
+	data   []byte // the root's data it would have written
+	names  []string
+	chunks [][]byte
 }
 
 // Registry returns the group's registry. Its writes are fenced on the
@@ -239,6 +249,9 @@ func (r *Registry) store(reg *messages.Registry) error {
 			return err
 		}
 	}
+	if err := r.settle(); err != nil {
+		return err
+	}
 	chunks, err := split(reg, r.chunkSize())
 	if err != nil {
 		return fmt.Errorf("registry %s: %w", r.root, err)
@@ -297,6 +310,9 @@ func (r *Registry) store(reg *messages.Registry) error {
 			r.deleteChunks(created)
 			return fmt.Errorf("registry %s: %w (%s)", r.root, ErrFenced, why(res, leader))
 		}
+		if len(created) > 0 {
+			r.unsure = &attempt{data: data, names: h.Chunks, chunks: chunks}
+		}
 		return fmt.Errorf("registry %s: commit: %w", r.root, err)
 	}
 	replaced := r.current
@@ -308,6 +324,23 @@ func (r *Registry) store(reg *messages.Registry) error {
 		}
 	}
 	r.deleteChunks(unused)
+	return nil
+}
+
+// settle learns the outcome of a commit whose answer was lost: if the
+// root holds it, it is the version this Registry writes over.
+func (r *Registry) settle() error {
+	if r.unsure == nil {
+		return nil
+	}
+	got, stat, err := r.c.conn.Get(r.root)
+	if err != nil {
+		return fmt.Errorf("registry %s: %w", r.root, err)
+	}
+	if bytes.Equal(got, r.unsure.data) {
+		r.remember(stat.Version, r.unsure.names, r.unsure.chunks)
+	}
+	r.unsure = nil
 	return nil
 }
 
@@ -359,8 +392,16 @@ func (r *Registry) deleteChunks(names []string) {
 // last one.
 func split(reg *messages.Registry, size int) ([][]byte, error) {
 	opts := proto.MarshalOptions{Deterministic: true}
-	rest := proto.Clone(reg).(*messages.Registry)
-	rest.Slaves = nil
+	// Everything but the slaves, sharing reg's values (no copy of them).
+	rest := &messages.Registry{}
+	src, dst := reg.ProtoReflect(), rest.ProtoReflect()
+	src.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Name() != "slaves" {
+			dst.Set(fd, v)
+		}
+		return true
+	})
+	dst.SetUnknown(src.GetUnknown())
 	first, err := opts.Marshal(rest)
 	if err != nil {
 		return nil, fmt.Errorf("serialize the registry: %w", err)

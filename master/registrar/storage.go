@@ -20,6 +20,11 @@ import (
 // complete them later from elsewhere: the registrar calls them from its
 // own process, one at a time, and continues when they complete.
 // detector.Registry (a ZooKeeper znode) is a Storage too.
+//
+// A Storage shared by several masters fences: Store fails with an error
+// wrapping ErrFenced when the storing master no longer leads or another
+// master stored since this Storage's Load, and the registrar then aborts
+// at once. Memory and File do not fence (one master, or tests).
 type Storage interface {
 	Load() future.Future[*messages.Registry]
 	Store(*messages.Registry) future.Future[future.Nothing]
