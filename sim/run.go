@@ -229,6 +229,7 @@ func (c *Cluster) apply(e Event) {
 		id := c.nextCut
 		c.nextCut++
 		c.partitions[id] = set
+		c.net.Recut()
 		c.later(max(e.Duration, time.Millisecond), func() { delete(c.partitions, id) })
 	case CrashSlave:
 		n := c.slaves[e.Node%len(c.slaves)]
