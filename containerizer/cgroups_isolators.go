@@ -158,6 +158,20 @@ func (m *cgroupsMem) watch(ctx context.Context, id string) <-chan limitation {
 	return out
 }
 
+// limitedNow reports a limitation the OOM killer left behind, for a
+// container whose end came before the OOM event was read.
+func (m *cgroupsMem) limitedNow(id string) (limitation, bool) {
+	st, err := cgroups.OOMControl(m.cgroup(id))
+	if err != nil || (st.Kills == 0 && !st.UnderOOM) {
+		return limitation{}, false
+	}
+	msg := "Memory limit exceeded"
+	if u, err := cgroups.MemoryUsage(m.cgroup(id)); err == nil {
+		msg = fmt.Sprintf("Memory limit exceeded: Requested: %dMB Maximum Used: %dMB", u.Limit>>20, u.MaxUsage>>20)
+	}
+	return limitation{reason: mesos.TaskStatus_REASON_CONTAINER_LIMITATION_MEMORY, message: msg}, true
+}
+
 func (m *cgroupsMem) usage(id string, _ int, st *mesos.ResourceStatistics) error {
 	mem, err := cgroups.MemoryUsage(m.cgroup(id))
 	if err != nil {

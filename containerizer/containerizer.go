@@ -450,6 +450,28 @@ func (c *Mesos) exited(ct *container, status int) {
 	if err := c.launcher.destroy(ct.id, ct.pid); err != nil {
 		c.log.Warn("cannot kill the rest of the container", "container", ct.id, "err", err)
 	}
+	// The executor's end can be read before an isolator's event about
+	// why it ended (the OOM killer's): ask the isolators before their
+	// state is cleaned up.
+	c.mu.Lock()
+	limited := ct.limited != nil
+	c.mu.Unlock()
+	if !limited {
+		for _, iso := range c.isolators {
+			if l, ok := iso.(interface {
+				limitedNow(id string) (limitation, bool)
+			}); ok {
+				if lim, yes := l.limitedNow(ct.id); yes {
+					c.mu.Lock()
+					if ct.limited == nil {
+						ct.limited = &lim
+					}
+					c.mu.Unlock()
+					break
+				}
+			}
+		}
+	}
 	c.cleanup(ct)
 	c.mu.Lock()
 	term := Termination{Status: status}
