@@ -321,6 +321,9 @@ func (m *master) disconnectSlave(s *slave) {
 		s.active = false
 		m.alloc.DeactivateSlave(s.id)
 	}
+	if s.observer != nil {
+		s.observer.disconnected()
+	}
 	m.rescindSlaveOffers(s)
 }
 
@@ -419,6 +422,13 @@ func (o *observer) Initialize() {
 
 // reconnected is called by the master (via dispatch) when the slave
 // re-registers: pings say connected again and point at its new pid.
+// disconnected makes the pings say the master holds the slave
+// disconnected, so that a slave that did not notice (its own link to the
+// master is fine) registers again.
+func (o *observer) disconnected() {
+	process.Run(o.Runtime(), o.Self(), func() { o.connected = false })
+}
+
 func (o *observer) reconnected() {
 	s := o.m.slaves[o.slaveID]
 	if s == nil {

@@ -175,6 +175,7 @@ func (c *Cluster) healAll() {
 		c.settle()
 	}
 	for _, f := range c.filters {
+		f.Release()
 		f.Remove()
 	}
 	c.filters = nil
@@ -216,6 +217,7 @@ func (c *Cluster) apply(e Event) {
 		f := rt.AddFilter(process.Rule{Side: process.Sending, Name: e.Message, Action: act})
 		c.filters = append(c.filters, f)
 		c.later(max(e.Duration, time.Millisecond), func() {
+			f.Release() // what a delay still holds goes out, in order
 			f.Remove()
 			c.filters = slices.DeleteFunc(c.filters, func(g *process.Filter) bool { return g == f })
 		})

@@ -389,6 +389,9 @@ func (s *slave) register() {
 		s.authenticate(c)
 		return
 	}
+	// Each attempt links again: a link that broke while the master could
+	// not be reached (a partition) is not there any more.
+	s.Link(s.cfg.Master)
 	if s.info.Id == nil {
 		s.send(s.cfg.Master, &messages.RegisterSlaveMessage{Slave: s.info, Version: proto.String("1.0.0")})
 	} else {
