@@ -70,6 +70,10 @@ type System struct {
 	det        *Deterministic // dispatcher, when deterministic
 	logger     *slog.Logger
 
+	// prefix is put before actor names in a shared engine ("" when the
+	// engine is the system's own).
+	prefix string
+
 	tracking atomic.Bool
 	inflight atomic.Int64 // counted events and holds
 
@@ -78,6 +82,9 @@ type System struct {
 
 	shutdown sync.Once
 }
+
+// systemIDs numbers the systems that share an engine.
+var systemIDs atomic.Uint64
 
 // NewSystem returns an empty actor system.
 func NewSystem(opts Options) *System {
@@ -96,10 +103,21 @@ func NewSystem(opts Options) *System {
 	// protoactor's own lines (system started, dead letters) are noise
 	// at info level; only its warnings and errors are passed on.
 	engineLog := slog.New(levelFilter{opts.Logger.Handler(), slog.LevelWarn}).With("component", "protoactor")
-	s.sys = pa.NewActorSystem(
-		pa.WithLoggerFactory(func(*pa.ActorSystem) *slog.Logger { return engineLog }),
-		pa.WithDeadLetterRequestLogging(false),
-	)
+	newEngine := func() *pa.ActorSystem {
+		return pa.NewActorSystem(
+			pa.WithLoggerFactory(func(*pa.ActorSystem) *slog.Logger { return engineLog }),
+			pa.WithDeadLetterRequestLogging(false),
+		)
+	}
+	if s.det != nil && s.det.scoped {
+		// The systems of one simulation share an engine (making one
+		// costs tens of thousands of maps); their actors' engine names
+		// carry the system's number.
+		s.sys = s.det.engine(newEngine)
+		s.prefix = fmt.Sprintf("%d/", systemIDs.Add(1))
+	} else {
+		s.sys = newEngine()
+	}
 	s.tracking.Store(opts.Track)
 	world.join(s)
 	return s
@@ -216,7 +234,7 @@ func (s *System) Spawn(name string, recv Receiver, bind func(*Ref)) (*Ref, error
 		pa.WithDispatcher(s.dispatcher),
 		pa.WithMailbox(pa.UnboundedLockfree(&accounting{ref: ref})),
 	)
-	pid, err := s.sys.Root.SpawnNamed(props, name)
+	pid, err := s.sys.Root.SpawnNamed(props, s.prefix+name)
 	if err != nil {
 		ref.stopped.Store(true)
 		close(ref.ready)
@@ -283,6 +301,10 @@ func (s *System) Shutdown() {
 	s.mu.Unlock()
 	for _, r := range refs {
 		r.Stop()
+	}
+	if s.prefix != "" {
+		s.det.releaseEngine()
+		return
 	}
 	s.sys.Shutdown()
 }

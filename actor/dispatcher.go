@@ -2,6 +2,8 @@ package actor
 
 import (
 	"math/rand/v2"
+
+	pa "github.com/asynkron/protoactor-go/actor"
 	"runtime"
 	"sync"
 )
@@ -75,6 +77,36 @@ type Deterministic struct {
 	// OS process without stepping each other's queues.
 	scoped  bool
 	observe func(kind, from, to, name string, body []byte)
+
+	// The engine shared by the systems of a scoped dispatcher.
+	engineMu    sync.Mutex
+	sharedEng   *pa.ActorSystem
+	engineUsers int
+}
+
+// engine returns the shared engine, made by mk on first use.
+func (d *Deterministic) engine(mk func() *pa.ActorSystem) *pa.ActorSystem {
+	d.engineMu.Lock()
+	defer d.engineMu.Unlock()
+	if d.sharedEng == nil {
+		d.sharedEng = mk()
+	}
+	d.engineUsers++
+	return d.sharedEng
+}
+
+// releaseEngine shuts the shared engine down when its last system goes.
+func (d *Deterministic) releaseEngine() {
+	d.engineMu.Lock()
+	d.engineUsers--
+	var eng *pa.ActorSystem
+	if d.engineUsers == 0 {
+		eng, d.sharedEng = d.sharedEng, nil
+	}
+	d.engineMu.Unlock()
+	if eng != nil {
+		eng.Shutdown()
+	}
 }
 
 // NewDeterministic returns a deterministic dispatcher seeded with seed.
