@@ -24,6 +24,10 @@ const (
 // ErrMalformed wraps every decoding error caused by the peer's bytes.
 var ErrMalformed = errors.New("malformed request")
 
+// ErrTLSOnPlain (wrapping ErrMalformed) is a TLS handshake sent to a
+// plain port: a peer with SSL_ENABLED, during a rolling upgrade perhaps.
+var ErrTLSOnPlain = fmt.Errorf("%w: TLS handshake on a plain connection (SSL_ENABLED is off here)", ErrMalformed)
+
 // ErrBodyTooLarge and ErrHeaderTooLarge wrap (besides ErrMalformed) a
 // request over the decoder's limits; the server answers 413 and 431.
 var (
@@ -87,7 +91,7 @@ func (d *Decoder) Next() (*Request, error) {
 	if b, err := d.r.Peek(1); err == nil && b[0] == tlsRecordHandshake {
 		// A TLS client on a plain port: refuse now rather than wait for a
 		// line end that a ClientHello may never hold.
-		return nil, malformed("TLS handshake on a plain connection (SSL_ENABLED is off here)")
+		return nil, ErrTLSOnPlain
 	}
 	budget := d.maxHeaderBytes
 	line, err := d.readLine(&budget)

@@ -74,6 +74,15 @@ func (t *Transport) serve(c net.Conn) {
 			switch {
 			case isTimeout(err):
 				t.log.Debug("closing inbound connection: request not read in time", "peer", c.RemoteAddr().String())
+			case errors.Is(err, ErrTLSOnPlain):
+				// Expected while a cluster moves to TLS: not worth a warning
+				// per connection.
+				if n := t.tlsOnPlainLog.Note(); n > 0 {
+					t.log.Info("closing connections of TLS clients", "peer", c.RemoteAddr().String(), "err", err, "count", n)
+				}
+				if t.opts.OnDecodeError != nil {
+					t.opts.OnDecodeError(err)
+				}
 			case errors.Is(err, ErrMalformed):
 				t.log.Warn("closing connection on malformed input", "peer", c.RemoteAddr().String(), "err", err)
 				if t.opts.OnDecodeError != nil {

@@ -124,9 +124,10 @@ type Transport struct {
 	inbound map[net.Conn]struct{}
 	closed  bool
 
-	refused   atomic.Int64 // inbound connections closed over the cap
-	acceptLog LogThrottle  // accept errors
-	refuseLog LogThrottle  // connections refused over the cap
+	refused       atomic.Int64 // inbound connections closed over the cap
+	acceptLog     LogThrottle  // accept errors
+	refuseLog     LogThrottle  // connections refused over the cap
+	tlsOnPlainLog LogThrottle  // TLS handshakes on a plain port
 }
 
 // Default limits of inbound connections.
