@@ -299,6 +299,13 @@ func (c *Cluster) apply(e Event) {
 		}
 		c.truth.running[k].end(k.task, state)
 	case JumpClock:
+		// A framework that is down stays away as long in the master's
+		// eyes as the jump: it may pass its failover timeout.
+		for _, n := range c.frameworks {
+			if !n.up && c.Now().Add(e.Duration).Sub(n.downSince) >= c.cfg.FailoverTimeout {
+				n.everPastTimeout = true
+			}
+		}
 		c.net.Clock().Advance(e.Duration)
 	}
 }
