@@ -2,9 +2,9 @@
 # command and what CI runs.
 GO ?= go
 
-.PHONY: test deps vet unit fuzz bench proto
+.PHONY: test deps vet unit fuzz sim bench proto
 
-test: deps vet unit fuzz
+test: deps vet unit fuzz sim
 
 deps:
 	./scripts/install-test-deps.sh
@@ -31,6 +31,16 @@ FUZZ_TARGETS = \
 	./master:FuzzDecodeCall ./master:FuzzParseRateLimits \
 	./recordio:FuzzReader \
 	./auth/acls:FuzzParse
+
+# The simulator without the race detector (its runs are single-threaded;
+# `unit` covers them with -race on a few seeds): SIM_SEEDS generated
+# schedules (each run twice, traces compared), the gopter property, the
+# regression schedules, and the mutation check (a master built with a
+# known bug must be caught and shrunk to at most 10 faults).
+SIM_SEEDS ?= 1000
+sim:
+	$(GO) test -count=1 -timeout 30m -run 'TestSim|TestReplayRegressions' ./sim -args -sim.seeds=$(SIM_SEEDS)
+	$(GO) test -count=1 -timeout 30m -tags simmutation -run TestMutationIsCaught ./sim
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

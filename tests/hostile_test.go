@@ -262,6 +262,7 @@ func TestHostileReregistrationWithForgedSlaveID(t *testing.T) {
 	for _, forged := range []string{"../../etc", "a/b", masterID + "-S99", "0f0f0f0f-1111-4222-8333-444444444444-S0"} {
 		fake := c.StartFakeSlave(slaveResources)
 		shutdown := processtest.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, fake.Self())
+		cluster.Await(c, fake.Registered()) // its own process writes Info until then
 		info := pb.Clone(fake.Info).(*mesos.SlaveInfo)
 		info.Id = &mesos.SlaveID{Value: pb.String(forged)}
 		if err := c.RT.Send(fake.Self(), c.MasterPID, &messages.ReregisterSlaveMessage{Slave: info}); err != nil {
