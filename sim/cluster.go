@@ -94,6 +94,8 @@ type Cluster struct {
 	pending    []pendingAction
 	filters    []*process.Filter
 	heardLog   map[taskKey][]string
+	// leaderEpoch counts crashes of the leading master.
+	leaderEpoch int
 }
 
 type masterNode struct {
@@ -133,6 +135,8 @@ type frameworkNode struct {
 	// timeout, or a partition or message fault may have made it look
 	// so to the master.
 	everPastTimeout bool
+	// removedEpoch is the leader epoch in which it learnt it was removed.
+	removedEpoch int
 	downSince       time.Time
 }
 

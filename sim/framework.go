@@ -186,6 +186,9 @@ func (s *schedulerShim) ExecutorLost(d *scheduler.Driver, e *mesos.ExecutorID, s
 }
 
 func (s *schedulerShim) Error(d *scheduler.Driver, msg string) {
+	if !s.n.removed {
+		s.n.removedEpoch = s.c.leaderEpoch
+	}
 	s.n.removed = true
 	s.n.fw.Error(d, msg)
 }

@@ -218,11 +218,14 @@ func tasksAccounted(v *View) error {
 }
 
 // failoverKills: a framework whose outage outlasted its failover
-// timeout, and that the master removed, has no task left running.
+// timeout, and that the master removed, has no task left running. Only
+// while the master that removed it leads: as in Mesos, removed frameworks
+// are not in the registry, so a new leader readmits a returning slave's
+// tasks of such a framework as orphans (an operator tears them down).
 func failoverKills(v *View) error {
 	c := v.c
 	for _, n := range c.frameworks {
-		if !n.removed || n.id == nil {
+		if !n.removed || n.id == nil || n.removedEpoch != c.leaderEpoch {
 			continue
 		}
 		for _, task := range slices.Sorted(mapsKeys(v.Running)) {

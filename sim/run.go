@@ -248,6 +248,7 @@ func (c *Cluster) apply(e Event) {
 			return
 		}
 		n.up = false
+		c.leaderEpoch++
 		c.net.Crash(n.addr)
 		n.contender.Expire()
 		c.later(max(e.Duration, time.Millisecond), func() { c.must(c.startMaster(n)) })
