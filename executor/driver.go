@@ -7,6 +7,7 @@
 package executor
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -431,15 +432,43 @@ func (d *driver) acknowledged(tid string, uuid []byte) {
 		d.log.Debug("ignoring a status update acknowledgement", "task", tid, "err", err)
 		return
 	}
-	if c.Outcome != statusupdate.Accepted {
+	switch c.Outcome {
+	case statusupdate.Accepted:
+	case statusupdate.NotHead:
+		// The slave takes a task's updates in order and acknowledges
+		// each: an acknowledgement of a later one says it holds the
+		// earlier ones too (their acknowledgements were lost).
+		for st.Len() > 0 {
+			head := st.Pending()[0].GetUuid()
+			hc, err := st.Acknowledge(head)
+			if err != nil || hc.Outcome != statusupdate.Accepted {
+				break
+			}
+			r := st.Commit(hc)
+			if r.Done {
+				d.ended(tid)
+				break
+			}
+			if bytes.Equal(head, uuid) {
+				break
+			}
+		}
+		d.checkDrained()
+		return
+	default:
 		d.log.Debug("ignoring a status update acknowledgement", "task", tid, "outcome", c.Outcome.String())
 		return
 	}
 	if r := st.Commit(c); r.Done {
-		delete(d.tasks, tid)
-		delete(d.streams, tid)
+		d.ended(tid)
 	}
 	d.checkDrained()
+}
+
+// ended forgets a task whose terminal update was acknowledged.
+func (d *driver) ended(tid string) {
+	delete(d.tasks, tid)
+	delete(d.streams, tid)
 }
 
 // unacknowledged is how many sent updates await an acknowledgement.
