@@ -278,10 +278,10 @@ func (m *master) updateSlaveFrameworks(s *slave) {
 // master holds: tasks the slave does not know are listed for it to report
 // lost; tasks of removed frameworks are shut down.
 func (m *master) reconcileSlave(s *slave, msg *messages.ReregisterSlaveMessage) []*messages.ReconcileTasksMessage {
-	reported := make(map[string]bool)
+	reported := make(map[string]bool) // framework id + "/" + task id: task ids are per framework
 	for _, t := range msg.GetTasks() {
-		reported[t.GetTaskId().GetValue()] = true
 		fid := t.GetFrameworkId().GetValue()
+		reported[fid+"/"+t.GetTaskId().GetValue()] = true
 		if m.removedFrameworks[fid] {
 			m.send(s.pid, &messages.ShutdownFrameworkMessage{FrameworkId: t.GetFrameworkId()})
 		}
@@ -290,7 +290,7 @@ func (m *master) reconcileSlave(s *slave, msg *messages.ReregisterSlaveMessage) 
 	for _, fid := range sortedKeys(s.tasks) {
 		var statuses []*mesos.TaskStatus
 		for _, tid := range sortedKeys(s.tasks[fid]) {
-			if t := s.tasks[fid][tid]; !reported[tid] && !mesos.IsTerminal(t.GetState()) {
+			if t := s.tasks[fid][tid]; !reported[fid+"/"+tid] && !mesos.IsTerminal(t.GetState()) {
 				statuses = append(statuses, &mesos.TaskStatus{TaskId: t.GetTaskId(), State: t.State, SlaveId: s.slaveID()})
 			}
 		}
