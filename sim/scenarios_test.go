@@ -590,7 +590,9 @@ type watcher struct {
 	lost      []string
 }
 
-func newWatcher(hoard bool) *watcher { return &watcher{Scripted: &sim.Scripted{TaskResources: "cpus:0.5;mem:64"}, hoard: hoard} }
+func newWatcher(hoard bool) *watcher {
+	return &watcher{Scripted: &sim.Scripted{TaskResources: "cpus:0.5;mem:64"}, hoard: hoard}
+}
 
 func (w *watcher) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
 	for _, o := range offers {
