@@ -300,7 +300,11 @@ func (m *master) removeFramework(f *framework) {
 			m.send(s.pid, &messages.ShutdownFrameworkMessage{FrameworkId: f.frameworkID()})
 		}
 		for _, tid := range sortedKeys(s.tasks[f.id]) {
-			s.used = s.used.Minus(resources.FromProto(s.tasks[f.id][tid].GetResources()))
+			// A terminal task (its update not yet acknowledged) gave
+			// its resources back when it ended.
+			if t := s.tasks[f.id][tid]; !mesos.IsTerminal(t.GetState()) || mutationFreeTerminalTwice {
+				s.used = s.used.Minus(resources.FromProto(t.GetResources()))
+			}
 		}
 		for _, eid := range sortedKeys(s.executors[f.id]) {
 			s.used = s.used.Minus(resources.FromProto(s.executors[f.id][eid].GetResources()))

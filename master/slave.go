@@ -197,9 +197,16 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 	}
 	// A slave this master does not know (e.g. after master failover):
 	// readmit it with its tasks and executors.
+	// Tasks and executors of frameworks this master removed are not
+	// taken back: the slave is told to shut those frameworks down.
 	s := m.addSlave(proto.Clone(info).(*mesos.SlaveInfo), from, msg.GetVersion())
+	removed := map[string]bool{}
 	for _, e := range msg.GetExecutorInfos() {
 		fid := e.GetFrameworkId().GetValue()
+		if m.removedFrameworks[fid] {
+			removed[fid] = true
+			continue
+		}
 		s.addExecutor(fid, e)
 		if f := m.frameworks[fid]; f != nil {
 			if f.executors[s.id] == nil {
@@ -209,6 +216,10 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 		}
 	}
 	for _, t := range msg.GetTasks() {
+		if fid := t.GetFrameworkId().GetValue(); m.removedFrameworks[fid] {
+			removed[fid] = true
+			continue
+		}
 		t = proto.Clone(t).(*mesos.Task)
 		s.addTask(t)
 		if f := m.frameworks[t.GetFrameworkId().GetValue()]; f != nil {
@@ -219,6 +230,9 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 	m.log.Info("readmitted slave", "slave", s.id, "pid", from.String(), "tasks", len(msg.GetTasks()))
 	m.afterAdmitted(admitted, func() {
 		m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
+		for _, fid := range sortedKeys(removed) {
+			m.send(from, &messages.ShutdownFrameworkMessage{FrameworkId: &mesos.FrameworkID{Value: proto.String(fid)}})
+		}
 	})
 	m.updateSlaveFrameworks(s)
 }

@@ -20,8 +20,8 @@ import (
 // put into the receiving mailbox when sent, in order per sender. A link
 // to an address where no runtime lives breaks at once; links break when
 // the runtime they reach leaves (Close or Crash), as a socket would. A cut
-// (Cut) drops messages between two hosts silently and leaves links alone,
-// as a partition does to TCP connections until their timeouts.
+// (Cut) drops messages between two hosts both ways and breaks the links
+// across it, as a partition does once TCP gives up on the connections.
 //
 // A Network is closed to the rest of the program: its Clock's Settle
 // drives and waits for its own runtimes only, and the program-wide
@@ -63,12 +63,46 @@ func (n *Network) Clock() *Clock { return n.clock }
 func (n *Network) Deterministic() *actor.Deterministic { return n.det }
 
 // Cut makes the network drop every message from a host at one IP to a
-// host at another for which fn reports true; nil heals every cut.
-// Established links stay up.
+// host at another for which fn reports true; nil heals every cut. Call
+// Recut when what fn reports changes: links that now cross a cut break
+// (their linkers get exited, as when a partition outlasts a
+// connection's timeout), and new links across a cut break at once.
 func (n *Network) Cut(fn func(from, to netip.Addr) bool) {
 	n.mu.Lock()
 	n.cut = fn
 	n.mu.Unlock()
+	n.Recut()
+}
+
+// Recut breaks every link that crosses a cut now. Call it from outside
+// any process.
+func (n *Network) Recut() {
+	n.mu.Lock()
+	var broken []netLink
+	for l := range n.links {
+		if n.cutLocked(l.from.Addr(), l.to.Addr()) {
+			broken = append(broken, l)
+			delete(n.links, l)
+		}
+	}
+	n.mu.Unlock()
+	n.breakLinks(broken)
+}
+
+func (n *Network) cutLocked(from, to netip.Addr) bool {
+	return n.cut != nil && (n.cut(from, to) || n.cut(to, from))
+}
+
+// breakLinks tells each link's linker, in a fixed order, that it broke.
+func (n *Network) breakLinks(broken []netLink) {
+	slices.SortFunc(broken, func(x, y netLink) int {
+		return cmp.Or(cmp.Compare(x.from.String(), y.from.String()), cmp.Compare(x.linkerID, y.linkerID), cmp.Compare(x.to.String(), y.to.String()))
+	})
+	for _, l := range broken {
+		if rt := n.Runtime(l.from); rt != nil {
+			rt.onExited(UPID{ID: l.linkerID, Addr: l.from}, l.to)
+		}
+	}
 }
 
 // Runtime returns the runtime living at addr, or nil.
@@ -126,24 +160,8 @@ func (n *Network) remove(addr netip.AddrPort) *Runtime {
 			}
 		}
 	}
-	linkers := make([]*Runtime, len(broken))
-	for i, l := range broken {
-		linkers[i] = n.hosts[l.from]
-	}
 	n.mu.Unlock()
-	order := make([]int, len(broken))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		x, y := broken[a], broken[b]
-		return cmp.Or(cmp.Compare(x.from.String(), y.from.String()), cmp.Compare(x.linkerID, y.linkerID))
-	})
-	for _, i := range order {
-		if linkers[i] != nil {
-			linkers[i].onExited(UPID{ID: broken[i].linkerID, Addr: broken[i].from}, addr)
-		}
-	}
+	n.breakLinks(broken)
 	return rt
 }
 
@@ -162,7 +180,7 @@ func (t *memTransport) Send(from, to UPID, name string, body []byte) bool {
 	n.mu.Lock()
 	live := n.hosts[t.rt.addr] == t.rt
 	dst := n.hosts[to.Addr]
-	cut := n.cut != nil && n.cut(t.rt.addr.Addr(), to.Addr.Addr())
+	cut := n.cutLocked(t.rt.addr.Addr(), to.Addr.Addr())
 	n.mu.Unlock()
 	if !live || dst == nil || cut {
 		return false
@@ -178,7 +196,7 @@ func (t *memTransport) Send(from, to UPID, name string, body []byte) bool {
 func (t *memTransport) Link(from UPID, to netip.AddrPort) {
 	n := t.n
 	n.mu.Lock()
-	up := n.hosts[to] != nil && n.hosts[t.rt.addr] == t.rt
+	up := n.hosts[to] != nil && n.hosts[t.rt.addr] == t.rt && !n.cutLocked(t.rt.addr.Addr(), to.Addr())
 	if up {
 		n.links[netLink{from: t.rt.addr, linkerID: from.ID, to: to}] = struct{}{}
 	}

@@ -130,7 +130,8 @@ type frameworkNode struct {
 	// timeout): it does not come back.
 	removed bool
 	// everPastTimeout is set when an outage outlasted the failover
-	// timeout.
+	// timeout, or a partition or message fault may have made it look
+	// so to the master.
 	everPastTimeout bool
 	downSince       time.Time
 }

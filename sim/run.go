@@ -212,6 +212,7 @@ func (c *Cluster) apply(e Event) {
 		default:
 			act = process.Duplicate(1)
 		}
+		c.exemptFrameworks(func(host int) bool { return host == e.Node%c.hostCount() || host < c.shape.Masters })
 		f := rt.AddFilter(process.Rule{Side: process.Sending, Name: e.Message, Action: act})
 		c.filters = append(c.filters, f)
 		c.later(max(e.Duration, time.Millisecond), func() {
@@ -224,9 +225,11 @@ func (c *Cluster) apply(e Event) {
 		if set == 0 || set == all {
 			return
 		}
+		c.exemptFrameworks(func(int) bool { return true })
 		id := c.nextCut
 		c.nextCut++
 		c.partitions[id] = set
+		c.net.Recut()
 		c.later(max(e.Duration, time.Millisecond), func() { delete(c.partitions, id) })
 	case CrashSlave:
 		n := c.slaves[e.Node%len(c.slaves)]
@@ -371,4 +374,16 @@ func sortedTasks[V any](m map[taskKey]V) []taskKey {
 		return strings.Compare(a.task, b.task)
 	})
 	return keys
+}
+
+// exemptFrameworks marks the frameworks whose host is picked: a message
+// fault or a partition may keep them from their master past the
+// failover timeout, so failover-within-timeout-keeps-framework does not
+// hold them to it.
+func (c *Cluster) exemptFrameworks(picked func(host int) bool) {
+	for _, n := range c.frameworks {
+		if picked(c.shape.Masters + c.shape.Slaves + n.index) {
+			n.everPastTimeout = true
+		}
+	}
 }

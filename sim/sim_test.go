@@ -1,11 +1,37 @@
 package sim
 
 import (
+	"bufio"
+	"flag"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
+
 	"github.com/gomesos/gomesos/mesos"
 )
+
+var (
+	flagSeed  = flag.Uint64("sim.seed", 0, "replay the schedule this seed generates (TestSim)")
+	flagSeeds = flag.Int("sim.seeds", 0, "seeds TestSimSeeds checks (default 1000; 10 with -short or -race)")
+)
+
+// seedCount is how many seeds the seed sweep checks.
+func seedCount() int {
+	switch {
+	case *flagSeeds > 0:
+		return *flagSeeds
+	case testing.Short() || raceEnabled:
+		return 10
+	}
+	return 1000
+}
 
 func TestSmoke(t *testing.T) {
 	s := Schedule{Shape: Shape{Masters: 1, Slaves: 2, Frameworks: 1}, Events: []Event{
@@ -13,13 +39,133 @@ func TestSmoke(t *testing.T) {
 		{At: 30 * time.Second, Kind: Kill, Pick: 1},
 		{At: 60 * time.Second, Kind: EndTask, Pick: 0, State: mesos.TaskState_TASK_FAILED},
 	}}
-	start := time.Now()
 	res, err := Run(Config{Seed: 1}, s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s in %v; %d deliveries", res.Report(), time.Since(start), res.Delivered)
 	if res.Violation != nil {
 		t.Fatal(res.Report())
+	}
+	if res.Delivered < 100 {
+		t.Fatalf("only %d deliveries: the cluster did not run", res.Delivered)
+	}
+}
+
+// TestSim is the property: for generated clusters and schedules, no
+// invariant breaks, and the same seed gives the same trace. A failure is
+// shrunk by gopter and printed with its replay line;
+// `go test ./sim -run TestSim -sim.seed=N` replays seed N's schedule.
+func TestSim(t *testing.T) {
+	if *flagSeed != 0 {
+		res, err := CheckSeed(Config{}, *flagSeed, GenOptions{}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Violation != nil {
+			t.Fatal(ShrinkResult(Config{}, res).Report())
+		}
+		t.Log(res.Report())
+		return
+	}
+	params := gopter.DefaultTestParametersWithSeed(20261205)
+	params.MinSuccessfulTests = 20
+	if testing.Short() || raceEnabled {
+		params.MinSuccessfulTests = 3
+	}
+	props := gopter.NewProperties(params)
+	var last Result
+	props.Property("invariants hold and runs replay", prop.ForAll(func(c Case) bool {
+		res, err := Run(Config{Seed: c.Seed}, c.Schedule)
+		if err != nil {
+			t.Log(err)
+			return false
+		}
+		last = res
+		if res.Violation != nil {
+			return false
+		}
+		again, err := Run(Config{Seed: c.Seed}, c.Schedule)
+		if err != nil || again.Trace != res.Trace {
+			res.Violation = &Violation{Invariant: "deterministic", Detail: "two runs of one seed gave different traces"}
+			last = res
+			return false
+		}
+		return true
+	}, Gen(GenOptions{})))
+	if !props.Run(gopter.NewFormatedReporter(false, 160, os.Stderr)) {
+		t.Fatalf("shrunk failing run:\n%s", last.Report())
+	}
+}
+
+// TestSimSeeds checks many seeds on every core (Soak) and fails with the
+// first violation, shrunk, and its replay line.
+func TestSimSeeds(t *testing.T) {
+	var stats SoakStats
+	start := time.Now()
+	failure, err := Soak(Config{}, 1, seedCount(), runtime.GOMAXPROCS(0), GenOptions{}, !raceEnabled, &stats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	el := time.Since(start).Seconds()
+	t.Logf("%d seeds, %d events, %d deliveries in %.1fs (%.1f seeds/s)", stats.Seeds.Load(), stats.Events.Load(), stats.Deliveries.Load(), el, float64(stats.Seeds.Load())/el)
+	if failure != nil {
+		t.Fatalf("\n%s", ShrinkResult(Config{}, *failure).Report())
+	}
+}
+
+// TestReplayRegressions replays every schedule under testdata/: each once
+// made the simulator find a bug that is fixed now. A line is
+// "seed schedule  # what it found".
+func TestReplayRegressions(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.sched")
+	if len(files) == 0 {
+		t.Fatal("no regression schedules under testdata/")
+	}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			line, _, _ := strings.Cut(sc.Text(), "#")
+			fields := strings.Fields(line)
+			if len(fields) != 2 {
+				continue
+			}
+			seed, err := strconv.ParseUint(fields[0], 10, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			s, err := Decode(fields[1])
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			res, err := Run(Config{Seed: seed}, s)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if res.Violation != nil {
+				t.Errorf("%s: %s", name, res.Report())
+			}
+		}
+		f.Close()
+	}
+}
+
+func TestScheduleEncoding(t *testing.T) {
+	s := Generate(99, GenOptions{})
+	back, err := Decode(s.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Encode() != s.Encode() || len(back.Events) != len(s.Events) {
+		t.Fatal("a schedule does not survive encoding")
+	}
+	for _, bad := range []string{"", "!!", "AQ", s.Encode()[:10]} {
+		if _, err := Decode(bad); err == nil {
+			t.Errorf("Decode(%q) accepted", bad)
+		}
 	}
 }

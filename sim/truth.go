@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 
@@ -33,6 +34,9 @@ type heard struct {
 	pos      int // index into sent of the newest executor update heard
 	latest   mesos.TaskState
 	terminal bool // a terminal update (not a reconciliation answer) arrived
+	// terminalUUID is the terminal update's uuid: the same update sent
+	// again (its acknowledgement was lost) is not a new one.
+	terminalUUID []byte
 }
 
 func newTruth() *truth {
@@ -179,10 +183,15 @@ func (c *Cluster) heardUpdate(n *frameworkNode, st *mesos.TaskStatus) {
 		return
 	}
 	if h.terminal {
+		if len(st.GetUuid()) > 0 && bytes.Equal(st.GetUuid(), h.terminalUUID) {
+			return // the terminal update again: at least once
+		}
 		c.violate("terminal-update-last", fmt.Sprintf("task %s: %s after a terminal update", k, st.GetState()))
 		return
 	}
-	h.terminal = mesos.IsTerminal(st.GetState())
+	if h.terminal = mesos.IsTerminal(st.GetState()); h.terminal {
+		h.terminalUUID = st.GetUuid()
+	}
 	if st.GetSource() != mesos.TaskStatus_SOURCE_EXECUTOR {
 		return
 	}

@@ -40,6 +40,7 @@ var figures = []figure{
 	{"launch", launchLatency},
 	{"recovery", recoveryTime},
 	{"flood", flood},
+	{"sim", simSeeds},
 }
 
 func main() {
