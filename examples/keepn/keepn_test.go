@@ -1,0 +1,271 @@
+package main
+
+// The KeepN scheduler under the simulator: for each seed, sim.Generate
+// makes a cluster (1-3 masters, 1-3 slaves, 1-2 frameworks, each a KeepN)
+// and a schedule of slave crashes, partitions, master failovers,
+// framework failovers, executor crashes and tasks ending on their own;
+// sim.Run plays it in virtual time and checks the simulator's invariants
+// plus ours: once every fault has healed, each framework that was not
+// removed has exactly N tasks running.
+//
+// A failing seed prints the violation, a replay line, the schedule shrunk
+// to the events that matter, and the last deliveries before it, e.g.
+// (from TestKeepNFindsAForgetfulFramework, a variant that forgets to
+// replace lost tasks):
+//
+//	invariant keepn-n-running violated at 16m0.0s: framework ...-0000 runs 2 tasks, want 3
+//	replay: go test ./examples/keepn -run TestKeepNSeeds -keepn.seed=7 -keepn.schedule=AQEBAQIA...
+//	schedule: 1 masters, 1 slaves, 1 frameworks; 1 events (1 faults)
+//	     1m2.3s crash slave 0, restart after 1m31s
+//	last deliveries:
+//	  ...
+//
+// and the replay line runs exactly that run again (add -keepn.trace for
+// every delivery).
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gomesos/gomesos/master"
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/resources"
+	"github.com/gomesos/gomesos/scheduler"
+	"github.com/gomesos/gomesos/sim"
+)
+
+var (
+	flagSeed     = flag.Uint64("keepn.seed", 0, "replay one seed (TestKeepNSeeds)")
+	flagSchedule = flag.String("keepn.schedule", "", "with -keepn.seed: the schedule of a replay line (default: the seed's own)")
+	flagSeeds    = flag.Int("keepn.seeds", 0, "how many seeds TestKeepNSeeds checks (default 1000; 50 with -short)")
+	flagTrace    = flag.Bool("keepn.trace", false, "with -keepn.seed: print every delivery")
+)
+
+// keep is how many tasks each framework keeps running.
+const keep = 3
+
+// faults are the fault kinds the schedules draw from.
+var faults = sim.GenOptions{
+	MaxMasters: 3, MaxSlaves: 3, MaxFrameworks: 2,
+	Events: 40, FaultRatio: 0.4, Horizon: 5 * time.Minute,
+	Kinds: []sim.Kind{sim.CrashSlave, sim.Partition, sim.CrashMaster, sim.FailoverFramework, sim.CrashExecutor, sim.EndTask},
+}
+
+// workload adapts a KeepN to the simulator's workload events: the
+// schedule's kills kill one of its tasks (it must replace it), its
+// reconciles make it catch up; launches mean nothing to it.
+type workload struct {
+	*KeepN
+}
+
+var _ sim.Workload = workload{}
+
+func (w workload) Launch(*scheduler.Driver, int) {}
+
+func (w workload) Kill(d *scheduler.Driver, pick int) {
+	if live := w.Live(); len(live) > 0 {
+		_, _ = d.KillTask(&mesos.TaskID{Value: &live[pick%len(live)]})
+	}
+}
+
+func (w workload) Reconcile(d *scheduler.Driver, _ bool) { w.catchUp(d) }
+
+// forgetful is KeepN with a bug: it does not replace tasks that end
+// TASK_LOST.
+type forgetful struct{ workload }
+
+func (f forgetful) StatusUpdate(d *scheduler.Driver, st *mesos.TaskStatus) {
+	if st.GetState() == mesos.TaskState_TASK_LOST {
+		delete(f.live, st.GetTaskId().GetValue())
+		f.N-- // gives up on the lost one
+		return
+	}
+	f.workload.StatusUpdate(d, st)
+}
+
+// config is one run's configuration: its frameworks are KeepNs (made by
+// wrap), and the invariant counts their running tasks.
+func config(seed uint64, wrap func(*KeepN) sim.Framework) sim.Config {
+	res, err := resources.Parse("cpus:0.25;mem:32", "*")
+	if err != nil {
+		panic(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var ks []*KeepN
+	return sim.Config{
+		Seed:          seed,
+		TaskResources: "cpus:0.25;mem:32",
+		Framework: func(int) sim.Framework {
+			k := NewKeepN(keep, res, "sleep 3600")
+			k.Log = quiet
+			ks = append(ks, k)
+			return wrap(k)
+		},
+		Invariants: []sim.Invariant{{
+			Name: "keepn-n-running", Quiescent: true,
+			Check: func(v *sim.View) error {
+				// A slave the master removed is shut down when it
+				// returns and, in the simulator, stays down (no
+				// supervisor restarts it afresh): with no slave left
+				// there is nowhere to run.
+				if v.Master == nil || !slices.ContainsFunc(v.Master.Slaves, func(s master.SlaveSnapshot) bool { return s.Active && s.Connected }) {
+					return nil
+				}
+				for _, k := range ks {
+					if k.Removed() || k.FrameworkID() == "" {
+						continue
+					}
+					n := 0
+					for task := range v.Running {
+						if strings.HasPrefix(task, k.FrameworkID()+"/") {
+							n++
+						}
+					}
+					if n != keep {
+						return fmt.Errorf("framework %s runs %d tasks, want %d (it believes %v live)", k.FrameworkID(), n, keep, k.Live())
+					}
+				}
+				return nil
+			},
+		}},
+	}
+}
+
+func correct(k *KeepN) sim.Framework { return workload{k} }
+
+// play plays one seed's schedule (or s, when given).
+func play(t *testing.T, seed uint64, s *sim.Schedule, wrap func(*KeepN) sim.Framework) sim.Result {
+	t.Helper()
+	sched := sim.Generate(seed, faults)
+	if s != nil {
+		sched = *s
+	}
+	cfg := config(seed, wrap)
+	if *flagTrace {
+		cfg.TraceTo = os.Stdout
+	}
+	res, err := sim.Run(cfg, sched)
+	if err != nil {
+		t.Fatalf("seed %d: %v", seed, err)
+	}
+	return res
+}
+
+// report is what a failure prints: the schedule shrunk to a minimal
+// failing one, its replay line and the last deliveries.
+func report(t *testing.T, res sim.Result, wrap func(*KeepN) sim.Framework) string {
+	want := res.Violation.Invariant
+	min := sim.Shrink(res.Schedule, func(s sim.Schedule) bool {
+		r := play(t, res.Seed, &s, wrap)
+		return r.Violation != nil && r.Violation.Invariant == want
+	})
+	if r := play(t, res.Seed, &min, wrap); r.Violation != nil {
+		res = r
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v\nreplay: go test ./examples/keepn -run TestKeepNSeeds -keepn.seed=%d -keepn.schedule=%s\nschedule: %s",
+		res.Violation, res.Seed, res.Schedule.Encode(), res.Schedule)
+	b.WriteString("last deliveries:\n")
+	for _, l := range res.Violation.Recent {
+		fmt.Fprintf(&b, "  %s\n", l)
+	}
+	return b.String()
+}
+
+// sweep checks seeds 1..n on the machine's cores and returns the first
+// failing result (lowest seed among those that failed), or nil.
+func sweep(t *testing.T, n int, wrap func(*KeepN) sim.Framework) *sim.Result {
+	var (
+		mu      sync.Mutex
+		failure *sim.Result
+		wg      sync.WaitGroup
+		next    = make(chan uint64)
+	)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range next {
+				res := play(t, seed, nil, wrap)
+				if res.Violation != nil {
+					mu.Lock()
+					if failure == nil || seed < failure.Seed {
+						failure = &res
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for seed := uint64(1); seed <= uint64(n); seed++ {
+		mu.Lock()
+		stop := failure != nil
+		mu.Unlock()
+		if stop {
+			break
+		}
+		next <- seed
+	}
+	close(next)
+	wg.Wait()
+	return failure
+}
+
+// TestKeepNSeeds runs KeepN against 1,000 generated fault schedules (50
+// with -short), or replays one seed with -keepn.seed.
+func TestKeepNSeeds(t *testing.T) {
+	if *flagSeed != 0 {
+		var s *sim.Schedule
+		if *flagSchedule != "" {
+			d, err := sim.Decode(*flagSchedule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s = &d
+		}
+		res := play(t, *flagSeed, s, correct)
+		if res.Violation != nil {
+			t.Fatal(report(t, res, correct))
+		}
+		t.Logf("seed %d: ok, %d events, %d deliveries", res.Seed, res.Events, res.Delivered)
+		return
+	}
+	n := 1000
+	switch {
+	case *flagSeeds > 0:
+		n = *flagSeeds
+	case testing.Short():
+		n = 50
+	}
+	if f := sweep(t, n, correct); f != nil {
+		t.Fatal(report(t, *f, correct))
+	}
+}
+
+// TestKeepNFindsAForgetfulFramework shows that the invariant bites: a
+// KeepN that does not replace lost tasks fails within a few seeds, and
+// the failure shrinks to a handful of events with a replay line.
+func TestKeepNFindsAForgetfulFramework(t *testing.T) {
+	wrap := func(k *KeepN) sim.Framework { return forgetful{workload{k}} }
+	f := sweep(t, 200, wrap)
+	if f == nil {
+		t.Fatal("no seed of 200 caught a framework that gives up on lost tasks")
+	}
+	if f.Violation.Invariant != "keepn-n-running" {
+		t.Fatalf("seed %d broke %s, want keepn-n-running:\n%s", f.Seed, f.Violation.Invariant, f.Report())
+	}
+	out := report(t, *f, wrap)
+	t.Logf("as a failure prints:\n%s", out)
+	if !strings.Contains(out, "replay: go test ./examples/keepn") {
+		t.Fatalf("no replay line in:\n%s", out)
+	}
+}
