@@ -610,3 +610,37 @@ func (w *watcher) OfferRescinded(_ *scheduler.Driver, id *mesos.OfferID) {
 func (w *watcher) SlaveLost(_ *scheduler.Driver, id *mesos.SlaveID) {
 	w.lost = append(w.lost, id.GetValue())
 }
+
+// Ports ReconciliationTest.RecoveredAgent: after a master failover, a
+// task whose slave the new master recovered from the registry but which
+// has not re-registered yet is reconciled; the master must not answer
+// (the slave is in transition), and the task keeps running.
+func TestScenarioReconcileDuringMasterRecovery(t *testing.T) {
+	rec := &reconciler{Scripted: &sim.Scripted{TaskResources: "cpus:0.5;mem:64"}}
+	cfg := sim.Config{Framework: func(int) sim.Framework { return rec }}
+	c := start(t, cfg, sim.Shape{Masters: 2, Slaves: 1, Frameworks: 1})
+	launch(t, c, 0, 1)
+	rec.on = true
+	c.Apply(sim.Event{Kind: sim.CrashMaster, Duration: time.Hour})
+	advance(t, c, time.Minute)
+	if got := c.Heard(0, "task-1"); slices.Contains(got, "TASK_LOST (reconciliation)") {
+		t.Fatalf("framework heard %v for a task whose slave was re-registering", got)
+	}
+	if _, ok := c.RunningTasks()[key(c, 0, "task-1")]; !ok {
+		t.Fatal("task-1 stopped")
+	}
+	quiesce(t, c)
+}
+
+// reconciler is the scripted framework that, once on, reconciles task-1
+// explicitly as soon as it registers with a master.
+type reconciler struct {
+	*sim.Scripted
+	on bool
+}
+
+func (r *reconciler) Registered(d *scheduler.Driver, id *mesos.FrameworkID, m *mesos.MasterInfo) {
+	if r.on {
+		_, _ = d.ReconcileTasks([]*mesos.TaskStatus{{TaskId: &mesos.TaskID{Value: proto.String("task-1")}, State: mesos.TaskState_TASK_RUNNING.Enum()}})
+	}
+}
