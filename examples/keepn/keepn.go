@@ -27,11 +27,16 @@ type KeepN struct {
 	Resources resources.Resources
 	// Command each task runs.
 	Command string
+	// ReconcileEvery is how many offer rounds pass between two
+	// reconciliations (default 10): the master's answers reveal tasks
+	// whose updates were lost, and tasks given up on that still run.
+	ReconcileEvery int
 	// Log receives what it does (default: slog.Default()).
 	Log *slog.Logger
 
 	id      string
 	next    int
+	rounds  int
 	live    map[string]mesos.TaskState // tasks not known terminal → latest state
 	removed bool
 }
@@ -101,8 +106,16 @@ func (k *KeepN) catchUp(d *scheduler.Driver) {
 func (k *KeepN) Disconnected(*scheduler.Driver) { k.log().Warn("disconnected from the master") }
 
 // ResourceOffers launches the missing tasks on the offers that fit them
-// and declines the rest.
+// and declines the rest; every ReconcileEvery rounds it also reconciles.
 func (k *KeepN) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
+	k.rounds++
+	every := k.ReconcileEvery
+	if every <= 0 {
+		every = 10
+	}
+	if k.rounds%every == 0 {
+		k.catchUp(d)
+	}
 	for _, o := range offers {
 		left := resources.FromProto(o.GetResources())
 		var tasks []*mesos.TaskInfo
