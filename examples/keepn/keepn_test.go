@@ -9,19 +9,19 @@ package main
 // removed has exactly N tasks running.
 //
 // A failing seed prints the violation, a replay line, the schedule shrunk
-// to the events that matter, and the last deliveries before it, e.g.
-// (from TestKeepNFindsAForgetfulFramework, a variant that forgets to
-// replace lost tasks):
+// to the events that matter, and the last deliveries before it. For
+// example TestKeepNFindsAForgetfulFramework, whose KeepN variant gives up
+// on lost tasks, prints:
 //
-//	invariant keepn-n-running violated at 16m0.0s: framework ...-0000 runs 2 tasks, want 3
-//	replay: go test ./examples/keepn -run TestKeepNSeeds -keepn.seed=7 -keepn.schedule=AQEBAQIA...
-//	schedule: 1 masters, 1 slaves, 1 frameworks; 1 events (1 faults)
-//	     1m2.3s crash slave 0, restart after 1m31s
+//	invariant keepn-n-running violated at 12m15.302s: framework 03d1...-0000 runs 0 tasks, want 3 (it believes [] live)
+//	replay: go test ./examples/keepn -run TestKeepNFindsAForgetfulFramework -keepn.seed=7 -keepn.schedule=AQICAgEJvsQEAAAA4dMCAAAAAA
+//	schedule: 2 masters, 2 slaves, 2 frameworks; 1 events (1 faults)
+//	  1m14.302s crash the leading master, restart after 43.489s
 //	last deliveries:
 //	  ...
 //
-// and the replay line runs exactly that run again (add -keepn.trace for
-// every delivery).
+// The replay line runs exactly that run again; add -keepn.trace -v for
+// every delivery (virtual time, kind, sender, receiver, type, short body).
 
 import (
 	"flag"
@@ -47,7 +47,6 @@ var (
 	flagSeed     = flag.Uint64("keepn.seed", 0, "replay one seed (TestKeepNSeeds)")
 	flagSchedule = flag.String("keepn.schedule", "", "with -keepn.seed: the schedule of a replay line (default: the seed's own)")
 	flagSeeds    = flag.Int("keepn.seeds", 0, "how many seeds TestKeepNSeeds checks (default 1000; 50 with -short)")
-	flagAll      = flag.Bool("keepn.all", false, "TestKeepNSeeds: go on past failures and list every failing seed")
 	flagTrace    = flag.Bool("keepn.trace", false, "with -keepn.seed: print every delivery")
 )
 
@@ -163,7 +162,7 @@ func play(t *testing.T, seed uint64, s *sim.Schedule, wrap func(*KeepN) sim.Fram
 
 // report is what a failure prints: the schedule shrunk to a minimal
 // failing one, its replay line and the last deliveries.
-func report(t *testing.T, res sim.Result, wrap func(*KeepN) sim.Framework) string {
+func report(t *testing.T, test string, res sim.Result, wrap func(*KeepN) sim.Framework) string {
 	want := res.Violation.Invariant
 	min := sim.Shrink(res.Schedule, func(s sim.Schedule) bool {
 		r := play(t, res.Seed, &s, wrap)
@@ -173,8 +172,8 @@ func report(t *testing.T, res sim.Result, wrap func(*KeepN) sim.Framework) strin
 		res = r
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%v\nreplay: go test ./examples/keepn -run TestKeepNSeeds -keepn.seed=%d -keepn.schedule=%s\nschedule: %s",
-		res.Violation, res.Seed, res.Schedule.Encode(), res.Schedule)
+	fmt.Fprintf(&b, "%v\nreplay: go test ./examples/keepn -run %s -keepn.seed=%d -keepn.schedule=%s\nschedule: %s",
+		res.Violation, test, res.Seed, res.Schedule.Encode(), res.Schedule)
 	b.WriteString("last deliveries:\n")
 	for _, l := range res.Violation.Recent {
 		fmt.Fprintf(&b, "  %s\n", l)
@@ -231,7 +230,10 @@ func sweepAll(t *testing.T, n int, wrap func(*KeepN) sim.Framework, first bool) 
 }
 
 // TestKeepNSeeds runs KeepN against 1,000 generated fault schedules (50
-// with -short), or replays one seed with -keepn.seed.
+// with -short, 20 under the race detector), or replays one seed with
+// -keepn.seed. A seed that breaks KeepN's own invariant fails the test;
+// one that breaks a built-in invariant first is a bug of the cluster,
+// not of KeepN: they are listed and the test is skipped with them.
 func TestKeepNSeeds(t *testing.T) {
 	if *flagSeed != 0 {
 		var s *sim.Schedule
@@ -244,31 +246,33 @@ func TestKeepNSeeds(t *testing.T) {
 		}
 		res := play(t, *flagSeed, s, correct)
 		if res.Violation != nil {
-			t.Fatal(report(t, res, correct))
+			t.Fatal(report(t, "TestKeepNSeeds", res, correct))
 		}
 		t.Logf("seed %d: ok, %d events, %d deliveries", res.Seed, res.Events, res.Delivered)
 		return
-	}
-	if *flagSeeds == 0 && !*flagAll {
-		t.Skip("bug: about 17% of seeds fail (seeds 1-1000: 149 keepn-n-running, 20 master-agrees-with-slaves, 4 failover-timeout-kills-tasks), " +
-			"among them a new master answering TASK_LOST to a reconciliation sent right after failover for tasks whose slaves re-register a moment later " +
-			"and seed 14 (master-agrees-with-slaves); list them with -keepn.all, sweep with -keepn.seeds=N")
 	}
 	n := 1000
 	switch {
 	case *flagSeeds > 0:
 		n = *flagSeeds
+	case raceEnabled:
+		n = 20
 	case testing.Short():
 		n = 50
 	}
-	if *flagAll {
-		for _, f := range sweepAll(t, n, correct, false) {
-			t.Errorf("seed %d: %v\n  replay: go test ./examples/keepn -run TestKeepNSeeds -keepn.seed=%d -keepn.schedule=%s", f.Seed, f.Violation, f.Seed, f.Schedule.Encode())
+	var cluster []string
+	for _, f := range sweepAll(t, n, correct, false) {
+		line := fmt.Sprintf("seed %d: %v\n  replay: go test ./examples/keepn -run TestKeepNSeeds -keepn.seed=%d -keepn.schedule=%s",
+			f.Seed, f.Violation, f.Seed, f.Schedule.Encode())
+		if f.Violation.Invariant == "keepn-n-running" {
+			t.Errorf("%s\n%s", line, report(t, "TestKeepNSeeds", f, correct))
+			continue
 		}
-		return
+		cluster = append(cluster, line)
 	}
-	if f := sweep(t, n, correct); f != nil {
-		t.Fatal(report(t, *f, correct))
+	if len(cluster) > 0 && !t.Failed() {
+		t.Skipf("bug: %d of %d seeds break a built-in invariant before KeepN's (cluster bugs, reported to the lead):\n%s",
+			len(cluster), n, strings.Join(cluster, "\n"))
 	}
 }
 
@@ -277,6 +281,20 @@ func TestKeepNSeeds(t *testing.T) {
 // the failure shrinks to a handful of events with a replay line.
 func TestKeepNFindsAForgetfulFramework(t *testing.T) {
 	wrap := func(k *KeepN) sim.Framework { return forgetful{workload{k}} }
+	if *flagSeed != 0 {
+		var s *sim.Schedule
+		if *flagSchedule != "" {
+			d, err := sim.Decode(*flagSchedule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s = &d
+		}
+		if res := play(t, *flagSeed, s, wrap); res.Violation != nil {
+			t.Fatal(report(t, "TestKeepNFindsAForgetfulFramework", res, wrap))
+		}
+		return
+	}
 	f := sweep(t, 200, wrap)
 	if f == nil {
 		t.Fatal("no seed of 200 caught a framework that gives up on lost tasks")
@@ -284,7 +302,7 @@ func TestKeepNFindsAForgetfulFramework(t *testing.T) {
 	if f.Violation.Invariant != "keepn-n-running" {
 		t.Fatalf("seed %d broke %s, want keepn-n-running:\n%s", f.Seed, f.Violation.Invariant, f.Report())
 	}
-	out := report(t, *f, wrap)
+	out := report(t, "TestKeepNFindsAForgetfulFramework", *f, wrap)
 	t.Logf("as a failure prints:\n%s", out)
 	if !strings.Contains(out, "replay: go test ./examples/keepn") {
 		t.Fatalf("no replay line in:\n%s", out)
