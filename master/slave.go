@@ -32,6 +32,9 @@ type slave struct {
 	executors map[string]map[string]*mesos.ExecutorInfo // framework id → executor id
 	offers    map[string]*offer
 	observer  *observer
+	// pendingKills are kills asked for while the slave was disconnected
+	// (framework id + "/" + task id): sent when it re-registers.
+	pendingKills map[string]*mesos.KillPolicy
 	// shutdownScheduled is set while a health-check removal waits for a
 	// rate-limit permit; a pong cancels it.
 	shutdownScheduled bool
@@ -180,7 +183,7 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 		m.slavesByPID[from] = s
 		s.reregistered = m.Clock().Now()
 		m.Link(from)
-		reconciliations := m.reconcileSlave(s, msg)
+		reconciliations, kills := m.reconcileSlave(s, msg)
 		if !s.connected || !s.active {
 			s.connected, s.active = true, true
 			m.alloc.ActivateSlave(s.id)
@@ -191,6 +194,10 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 		m.log.Info("slave re-registered", "slave", s.id, "pid", from.String())
 		m.afterAdmitted(admitted, func() {
 			m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Reconciliations: reconciliations, Connection: m.connection()})
+			// Kills asked for while it was away, now that it is back.
+			for _, k := range kills {
+				m.send(from, k)
+			}
 		})
 		m.updateSlaveFrameworks(s)
 		return
@@ -277,16 +284,20 @@ func (m *master) updateSlaveFrameworks(s *slave) {
 // reconcileSlave compares what a re-registering slave reports with what the
 // master holds: tasks the slave does not know are listed for it to report
 // lost; tasks of removed frameworks are shut down.
-func (m *master) reconcileSlave(s *slave, msg *messages.ReregisterSlaveMessage) []*messages.ReconcileTasksMessage {
+func (m *master) reconcileSlave(s *slave, msg *messages.ReregisterSlaveMessage) (out []*messages.ReconcileTasksMessage, kills []*messages.KillTaskMessage) {
 	reported := make(map[string]bool) // framework id + "/" + task id: task ids are per framework
 	for _, t := range msg.GetTasks() {
 		fid := t.GetFrameworkId().GetValue()
-		reported[fid+"/"+t.GetTaskId().GetValue()] = true
+		key := fid + "/" + t.GetTaskId().GetValue()
+		reported[key] = true
+		if policy, ok := s.pendingKills[key]; ok && !m.removedFrameworks[fid] {
+			kills = append(kills, &messages.KillTaskMessage{FrameworkId: t.GetFrameworkId(), TaskId: t.GetTaskId(), KillPolicy: policy})
+		}
 		if m.removedFrameworks[fid] {
 			m.send(s.pid, &messages.ShutdownFrameworkMessage{FrameworkId: t.GetFrameworkId()})
 		}
 	}
-	var out []*messages.ReconcileTasksMessage
+	s.pendingKills = nil
 	for _, fid := range sortedKeys(s.tasks) {
 		var statuses []*mesos.TaskStatus
 		for _, tid := range sortedKeys(s.tasks[fid]) {
@@ -298,7 +309,7 @@ func (m *master) reconcileSlave(s *slave, msg *messages.ReregisterSlaveMessage) 
 			out = append(out, &messages.ReconcileTasksMessage{FrameworkId: &mesos.FrameworkID{Value: proto.String(fid)}, Statuses: statuses})
 		}
 	}
-	return out
+	return out, kills
 }
 
 func (m *master) unregisterSlave(from process.UPID, msg *messages.UnregisterSlaveMessage) {

@@ -144,6 +144,12 @@ func (m *master) kill(f *framework, taskID *mesos.TaskID, slaveID *mesos.SlaveID
 	s := m.slaves[t.GetSlaveId().GetValue()]
 	if s == nil || !s.connected {
 		m.log.Info("kill for a task on a disconnected slave deferred to re-registration", "task", taskID.GetValue())
+		if s != nil {
+			if s.pendingKills == nil {
+				s.pendingKills = make(map[string]*mesos.KillPolicy)
+			}
+			s.pendingKills[f.id+"/"+taskID.GetValue()] = policy
+		}
 		return
 	}
 	m.send(s.pid, &messages.KillTaskMessage{FrameworkId: f.frameworkID(), TaskId: taskID, KillPolicy: policy})
@@ -181,6 +187,9 @@ func (m *master) reconcile(f *framework, statuses []*mesos.TaskStatus) {
 			state, healthy := latest(t)
 			send(t.TaskId, t.SlaveId, t.ExecutorId, state, "Reconciliation: Latest task state", healthy)
 			continue
+		}
+		if !m.registryReady {
+			continue // the registry is not read yet: every slave may be in transition
 		}
 		if sid := st.GetSlaveId().GetValue(); sid != "" {
 			s := m.slaves[sid]

@@ -137,7 +137,7 @@ type frameworkNode struct {
 	everPastTimeout bool
 	// removedEpoch is the leader epoch in which it learnt it was removed.
 	removedEpoch int
-	downSince       time.Time
+	downSince    time.Time
 }
 
 // Hosts are indexed masters first, then slaves, then frameworks.

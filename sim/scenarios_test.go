@@ -443,7 +443,6 @@ func TestScenarioRunTaskDropped(t *testing.T) {
 // while its slave is down; when the slave re-registers the master has it
 // killed, and the framework hears TASK_KILLED.
 func TestScenarioKillTaskWhileSlaveDown(t *testing.T) {
-	t.Skip("bug: the master drops a kill for a task on a disconnected slave and never sends KillTaskMessage when the slave re-registers (master/tasks.go kill: \"deferred to re-registration\"; reconcileSlave has no deferred kills); seed 1: the task still runs 60 s later")
 	c := start(t, sim.Config{}, one)
 	launch(t, c, 0, 1)
 	c.Apply(sim.Event{Kind: sim.CrashSlave, Node: 0, Duration: 20 * time.Second})
@@ -616,7 +615,6 @@ func (w *watcher) SlaveLost(_ *scheduler.Driver, id *mesos.SlaveID) {
 // has not re-registered yet is reconciled; the master must not answer
 // (the slave is in transition), and the task keeps running.
 func TestScenarioReconcileDuringMasterRecovery(t *testing.T) {
-	t.Skip("bug: a newly elected master answers an explicit reconciliation with TASK_LOST (\"Reconciliation: Task is unknown\") before its registry recovery completes: the framework's SUBSCRIBE and RECONCILE are handled in the same instant as the election, m.recovered is still empty so slavesInTransition() is false (master/tasks.go reconcile; master/registry.go registryRecovered). Seed 4 here; the task keeps running")
 	// The framework's reconciliation and the new master's registry
 	// recovery race; seeds order them differently.
 	for seed := uint64(1); seed <= 20; seed++ {

@@ -169,3 +169,23 @@ func TestScheduleEncoding(t *testing.T) {
 		}
 	}
 }
+
+// The simulator sees every launch the driver makes (it is what the
+// launched-tasks-accounted invariant checks).
+func TestLaunchesAreRecorded(t *testing.T) {
+	c, err := New(Config{Seed: 3}, Shape{Masters: 1, Slaves: 1, Frameworks: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Apply(Event{Kind: Launch, Count: 2})
+	if err := c.Advance(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.truth.launched); n != 2 {
+		t.Fatalf("%d launches recorded, want 2", n)
+	}
+	if err := c.Quiesce(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/gomesos/gomesos/executor"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 )
@@ -145,20 +146,38 @@ func (x *simExecutor) Shutdown(*executor.Driver) { x.c.truth.executorEnded(x) }
 
 func (x *simExecutor) Error(*executor.Driver, string) {}
 
-// recordLaunches watches a framework host's outgoing launches.
+// recordLaunches watches a framework host's outgoing launches: the
+// driver's ACCEPT calls with LAUNCH operations, and LaunchTasksMessage
+// (frameworks on the older driver protocol).
 func (c *Cluster) recordLaunches(n *frameworkNode) {
+	record := func(fid string, tasks []*mesos.TaskInfo) {
+		for _, t := range tasks {
+			k := taskKey{fid, t.GetTaskId().GetValue()}
+			if _, ok := c.truth.launched[k]; !ok {
+				c.truth.launched[k] = n.index
+			}
+		}
+	}
+	n.rt.AddFilter(process.Rule{
+		Side: process.Sending, Name: "mesos.scheduler.Call", Action: process.Pass(),
+		OnMatch: func(ev process.Intercepted) {
+			call := &schedulerpb.Call{}
+			if proto.Unmarshal(ev.Message.Body, call) != nil || call.GetType() != schedulerpb.Call_ACCEPT {
+				return
+			}
+			for _, op := range call.GetAccept().GetOperations() {
+				if op.GetType() == mesos.Offer_Operation_LAUNCH {
+					record(call.GetFrameworkId().GetValue(), op.GetLaunch().GetTaskInfos())
+				}
+			}
+		},
+	})
 	n.rt.AddFilter(process.Rule{
 		Side: process.Sending, Name: "mesos.internal.LaunchTasksMessage", Action: process.Pass(),
 		OnMatch: func(ev process.Intercepted) {
 			m := &messages.LaunchTasksMessage{}
-			if proto.Unmarshal(ev.Message.Body, m) != nil {
-				return
-			}
-			for _, t := range m.GetTasks() {
-				k := taskKey{m.GetFrameworkId().GetValue(), t.GetTaskId().GetValue()}
-				if _, ok := c.truth.launched[k]; !ok {
-					c.truth.launched[k] = n.index
-				}
+			if proto.Unmarshal(ev.Message.Body, m) == nil {
+				record(m.GetFrameworkId().GetValue(), m.GetTasks())
 			}
 		},
 	})
