@@ -74,7 +74,17 @@ func (s *slave) recover() {
 					s.log.Warn("recovery kept a task's status updates up to a bad record", "framework", fid, "task", tid, "err", err)
 				}
 				if mesos.IsTerminal(t.GetState()) && st.Len() == 0 {
-					continue // done: its terminal update was acknowledged
+					// Done: its terminal update was acknowledged. Its
+					// executor may still send its updates again.
+					if s.doneUpdates == nil {
+						s.doneUpdates = make(map[string]bool)
+					}
+					for _, rec := range rt.Records {
+						if u := rec.GetUpdate(); u != nil {
+							s.doneUpdates[string(u.GetUuid())] = true
+						}
+					}
+					continue
 				}
 				e.tasks[tid] = t
 				if len(rt.Records) > 0 {

@@ -133,6 +133,10 @@ type slave struct {
 	frameworks map[string]*framework
 	completed  []*framework          // frameworks whose executors all ended (newest last)
 	streams    map[streamKey]*stream // (framework, task) → status update stream
+	// doneUpdates are the uuids of the updates of tasks whose terminal
+	// update was acknowledged before a restart: a re-registering
+	// executor that missed their acknowledgements sends them again.
+	doneUpdates map[string]bool
 	gc         *collector
 
 	start   time.Time

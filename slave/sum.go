@@ -78,6 +78,10 @@ func (st *stream) checkpoint(c statusupdate.Change) error {
 // at once when the slave is registered.
 func (s *slave) update(u *messages.StatusUpdate) bool {
 	fid, tid := u.GetFrameworkId().GetValue(), u.GetStatus().GetTaskId().GetValue()
+	if s.doneUpdates[string(u.GetUuid())] {
+		s.log.Debug("ignoring an update of a task that ended before the restart", "framework", fid, "task", tid)
+		return true
+	}
 	st := s.streamFor(fid, tid)
 	c, err := st.Update(u)
 	if err != nil {
