@@ -107,7 +107,7 @@ func Soak(cfg Config, first uint64, n int, parallel int, o GenOptions, twice boo
 
 // SoakSeeds checks the given seeds on parallel goroutines (once each) and
 // returns a failing result, or nil.
-func SoakSeeds(cfg Config, seeds []uint64, parallel int, o GenOptions, stats *SoakStats) (*Result, error) {
+func SoakSeeds(cfg Config, seeds []uint64, parallel int, o GenOptions, twice bool, stats *SoakStats) (*Result, error) {
 	var (
 		next    atomic.Int64
 		mu      sync.Mutex
@@ -124,7 +124,7 @@ func SoakSeeds(cfg Config, seeds []uint64, parallel int, o GenOptions, stats *So
 				if i >= int64(len(seeds)) {
 					return
 				}
-				res, err := CheckSeed(cfg, seeds[i], o, false)
+				res, err := CheckSeed(cfg, seeds[i], o, twice)
 				stats.Seeds.Add(1)
 				stats.Events.Add(int64(res.Events))
 				stats.Deliveries.Add(int64(res.Delivered))
@@ -132,7 +132,7 @@ func SoakSeeds(cfg Config, seeds []uint64, parallel int, o GenOptions, stats *So
 				if err != nil && runErr == nil {
 					runErr = err
 				}
-				if res.Violation != nil && failure == nil {
+				if res.Violation != nil && (failure == nil || res.Seed < failure.Seed) {
 					r := res
 					failure = &r
 				}

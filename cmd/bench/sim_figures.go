@@ -51,5 +51,5 @@ func soakFixture(o sim.GenOptions, first uint64, n int, stats *sim.SoakStats) (*
 			seeds = append(seeds, seed)
 		}
 	}
-	return sim.SoakSeeds(sim.Config{}, seeds, runtime.GOMAXPROCS(0), o, stats)
+	return sim.SoakSeeds(sim.Config{}, seeds, runtime.GOMAXPROCS(0), o, false, stats)
 }
