@@ -3,8 +3,6 @@ package master
 import (
 	"slices"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
@@ -28,8 +26,12 @@ type SlaveSnapshot struct {
 	PID                  process.UPID
 	Connected, Active    bool
 	Total, Used, Offered resources.Resources
-	Tasks                []*mesos.Task         // every task the master holds on it
-	Executors            []*mesos.ExecutorInfo // every executor it holds on it
+	// Tasks the master holds on it: identity, state and resources only
+	// (no status history). Their fields are shared with the master's own
+	// records: read them, never change them.
+	Tasks []*mesos.Task
+	// Executors it holds on it (shared likewise).
+	Executors []*mesos.ExecutorInfo
 }
 
 // FrameworkSnapshot is one registered framework.
@@ -60,12 +62,17 @@ func (m *master) snapshot() *Snapshot {
 		}
 		for _, fid := range sortedKeys(s.tasks) {
 			for _, tid := range sortedKeys(s.tasks[fid]) {
-				ss.Tasks = append(ss.Tasks, proto.Clone(s.tasks[fid][tid]).(*mesos.Task))
+				t := s.tasks[fid][tid]
+				ss.Tasks = append(ss.Tasks, &mesos.Task{
+					Name: t.Name, TaskId: t.TaskId, FrameworkId: t.FrameworkId, ExecutorId: t.ExecutorId,
+					SlaveId: t.SlaveId, State: t.State, Resources: t.Resources,
+					StatusUpdateState: t.StatusUpdateState,
+				})
 			}
 		}
 		for _, fid := range sortedKeys(s.executors) {
 			for _, eid := range sortedKeys(s.executors[fid]) {
-				ss.Executors = append(ss.Executors, proto.Clone(s.executors[fid][eid]).(*mesos.ExecutorInfo))
+				ss.Executors = append(ss.Executors, s.executors[fid][eid])
 			}
 		}
 		out.Slaves = append(out.Slaves, ss)
