@@ -137,7 +137,7 @@ type slave struct {
 	// update was acknowledged before a restart: a re-registering
 	// executor that missed their acknowledgements sends them again.
 	doneUpdates map[string]bool
-	gc         *collector
+	gc          *collector
 
 	start   time.Time
 	metrics *slaveMetrics
