@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -77,8 +78,9 @@ type System struct {
 	tracking atomic.Bool
 	inflight atomic.Int64 // counted events and holds
 
-	mu     sync.Mutex
-	actors map[string]*Ref
+	mu           sync.Mutex
+	actors       map[string]*Ref
+	incarnations uint64 // actors spawned, for unique engine names
 
 	shutdown sync.Once
 }
@@ -234,7 +236,11 @@ func (s *System) Spawn(name string, recv Receiver, bind func(*Ref)) (*Ref, error
 		pa.WithDispatcher(s.dispatcher),
 		pa.WithMailbox(pa.UnboundedLockfree(&accounting{ref: ref})),
 	)
-	pid, err := s.sys.Root.SpawnNamed(props, s.prefix+name)
+	// The engine's name is this incarnation's: the engine forgets a
+	// stopped actor's name only after it has fully stopped, later than
+	// this system lets the name be taken again.
+	s.incarnations++
+	pid, err := s.sys.Root.SpawnNamed(props, s.prefix+name+"#"+strconv.FormatUint(s.incarnations, 10))
 	if err != nil {
 		ref.stopped.Store(true)
 		close(ref.ready)
@@ -340,6 +346,13 @@ func (sh *shell) stop() {
 	if r.stopped.Swap(true) {
 		return
 	}
+	// The name is free again before Stopping runs, so that whoever waits
+	// for the end Stopping signals may spawn under it at once.
+	r.sys.mu.Lock()
+	if r.sys.actors[r.name] == r {
+		delete(r.sys.actors, r.name)
+	}
+	r.sys.mu.Unlock()
 	func() {
 		defer func() {
 			if v := recover(); v != nil {
@@ -348,11 +361,6 @@ func (sh *shell) stop() {
 		}()
 		r.recv.Stopping()
 	}()
-	r.sys.mu.Lock()
-	if r.sys.actors[r.name] == r {
-		delete(r.sys.actors, r.name)
-	}
-	r.sys.mu.Unlock()
 	if r.stopCounted.Load() {
 		r.sys.done(1)
 	}
