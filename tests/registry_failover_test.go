@@ -24,6 +24,18 @@ import (
 
 // heldStorage passes stores to a Storage, except that once armed it holds
 // them until the test releases them.
+// notingStorage completes stored after its first successful store.
+type notingStorage struct {
+	registrar.Storage
+	stored *future.Promise[future.Nothing]
+}
+
+func (n *notingStorage) Store(reg *messages.Registry) future.Future[future.Nothing] {
+	f := n.Storage.Store(reg)
+	f.OnReady(func(future.Nothing) { n.stored.Set(future.Nothing{}) })
+	return f
+}
+
 type heldStorage struct {
 	registrar.Storage
 	mu      sync.Mutex
@@ -163,8 +175,12 @@ func TestRegistryFailoverFencesTheOldLeader(t *testing.T) {
 	}
 	z2 := zkConnect(t, u)
 	c2Contender := &unnoticing{Contender: z2.Contender()}
-	c2 := cluster.Start(t, cluster.Options{Master: master.Config{Contender: c2Contender, Detector: z2.Detector(), Registry: z2.Registry()}})
+	c2Storage := &notingStorage{Storage: z2.Registry(), stored: future.NewPromise[future.Nothing]()}
+	c2 := cluster.Start(t, cluster.Options{Master: master.Config{Contender: c2Contender, Detector: z2.Detector(), Registry: c2Storage}})
 	cluster.Await(c2, c2Contender.electedFuture())
+	// The new leader writes itself into the registry once it has read it
+	// (after ZooKeeper told it it leads: not something Settle sees).
+	cluster.Await(c2, c2Storage.stored.Future())
 	c2.Settle()
 	reg, err := zkConnect(t, u).Registry().Load().Get()
 	if err != nil || slaveIDs(reg) != id1 || reg.GetMaster().GetInfo().GetId() != c2.Master.Info().GetId() {

@@ -136,6 +136,7 @@ func TestRegistryStrictRefusesUnknownSlaves(t *testing.T) {
 		other := c.StartFakeSlave(slaveResources)
 		shutdown := processtest.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, other.Self())
 		readmitted := processtest.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, other.Self())
+		cluster.Await(c, other.Registered()) // its own process writes Info until then
 		info := pb.Clone(other.Info).(*mesos.SlaveInfo)
 		info.Id = &mesos.SlaveID{Value: pb.String("0f0f0f0f-1111-4222-8333-444444444444-S7")}
 		if err := c.RT.Send(other.Self(), c.MasterPID, &messages.ReregisterSlaveMessage{Slave: info}); err != nil {
