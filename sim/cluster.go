@@ -92,7 +92,6 @@ type Cluster struct {
 	violation  *Violation
 	start      time.Time
 	pending    []pendingAction
-	filters    []*process.Filter
 	heardLog   map[taskKey][]string
 	// leaderEpoch counts crashes of the leading master.
 	leaderEpoch int

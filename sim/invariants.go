@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
@@ -176,7 +177,7 @@ func masterAgrees(v *View) error {
 			}
 		}
 	}
-	for _, task := range slices.Sorted(mapsKeys(v.Running)) {
+	for _, task := range slices.Sorted(maps.Keys(v.Running)) {
 		slaveID, ok := known[task]
 		if !ok {
 			return fmt.Errorf("task %s runs on slave %d, but the master does not hold it live (removed slaves: %v)", task, v.Running[task], v.Master.RemovedSlaves)
@@ -185,7 +186,7 @@ func masterAgrees(v *View) error {
 			return fmt.Errorf("task %s runs on slave %s, which the master holds inactive", task, slaveID)
 		}
 	}
-	for _, task := range slices.Sorted(mapsKeys(known)) {
+	for _, task := range slices.Sorted(maps.Keys(known)) {
 		if _, ok := v.Running[task]; !ok {
 			return fmt.Errorf("the master holds task %s live on slave %s, but no executor runs it", task, known[task])
 		}
@@ -228,7 +229,7 @@ func failoverKills(v *View) error {
 		if !n.removed || n.id == nil || n.removedEpoch != c.leaderEpoch {
 			continue
 		}
-		for _, task := range slices.Sorted(mapsKeys(v.Running)) {
+		for _, task := range slices.Sorted(maps.Keys(v.Running)) {
 			if strings.HasPrefix(task, n.id.GetValue()+"/") {
 				return fmt.Errorf("framework %d was removed, but its task %s still runs", n.index, task)
 			}

@@ -128,7 +128,7 @@ func (c *Cluster) until(t time.Time) error {
 		}
 		c.net.Clock().Update(next)
 		c.settle()
-		c.runPending()
+		c.runPending(c.Now())
 		if err := c.check(false); err != nil {
 			return err
 		}
@@ -156,8 +156,10 @@ func (c *Cluster) nextPending() time.Time {
 	return c.pending[0].at
 }
 
-func (c *Cluster) runPending() {
-	for len(c.pending) > 0 && !c.pending[0].at.After(c.Now()) {
+// runPending runs the pending actions due by t, in order, settling after
+// each.
+func (c *Cluster) runPending(t time.Time) {
+	for len(c.pending) > 0 && !c.pending[0].at.After(t) {
 		p := c.pending[0]
 		c.pending = c.pending[1:]
 		p.fn()
@@ -165,21 +167,12 @@ func (c *Cluster) runPending() {
 	}
 }
 
-// healAll runs every pending action now (in order) and removes every
-// message filter.
+// healAll runs every pending action now, in order: restarts, heals, and
+// the ends of message faults (every filter has one).
 func (c *Cluster) healAll() {
-	for len(c.pending) > 0 {
-		p := c.pending[0]
-		c.pending = c.pending[1:]
-		p.fn()
-		c.settle()
+	for n := len(c.pending); n > 0; n = len(c.pending) {
+		c.runPending(c.pending[n-1].at)
 	}
-	for _, f := range c.filters {
-		f.Release()
-		f.Remove()
-	}
-	c.filters = nil
-	c.settle()
 }
 
 // apply performs one event.
@@ -215,11 +208,9 @@ func (c *Cluster) apply(e Event) {
 		}
 		c.exemptFrameworks(func(host int) bool { return host == e.Node%c.hostCount() || host < c.shape.Masters })
 		f := rt.AddFilter(process.Rule{Side: process.Sending, Name: e.Message, Action: act})
-		c.filters = append(c.filters, f)
 		c.later(max(e.Duration, time.Millisecond), func() {
 			f.Release() // what a delay still holds goes out, in order
 			f.Remove()
-			c.filters = slices.DeleteFunc(c.filters, func(g *process.Filter) bool { return g == f })
 		})
 	case Partition:
 		all := uint64(1)<<c.hostCount() - 1

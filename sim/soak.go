@@ -55,61 +55,28 @@ type SoakStats struct {
 }
 
 // Soak checks seeds first, first+1, ... first+n-1 on parallel
-// goroutines, and returns the first failing result (by seed order among
-// those run), or nil. It stops early once one fails.
+// goroutines, and returns the failing result of lowest seed among those
+// run, or nil. It stops early once one fails.
 func Soak(cfg Config, first uint64, n int, parallel int, o GenOptions, twice bool, stats *SoakStats) (*Result, error) {
-	if parallel < 1 {
-		parallel = 1
+	seeds := make([]uint64, n)
+	for i := range seeds {
+		seeds[i] = first + uint64(i)
 	}
-	var (
-		next    atomic.Uint64
-		stop    atomic.Bool
-		mu      sync.Mutex
-		failure *Result
-		runErr  error
-		wg      sync.WaitGroup
-	)
-	next.Store(first)
-	for range parallel {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !stop.Load() {
-				seed := next.Add(1) - 1
-				if seed >= first+uint64(n) {
-					return
-				}
-				res, err := CheckSeed(cfg, seed, o, twice)
-				stats.Seeds.Add(1)
-				stats.Events.Add(int64(res.Events))
-				stats.Deliveries.Add(int64(res.Delivered))
-				if err != nil || res.Violation != nil {
-					mu.Lock()
-					if err != nil && runErr == nil {
-						runErr = fmt.Errorf("seed %d: %w", seed, err)
-					}
-					if res.Violation != nil {
-						stats.Violations.Add(1)
-						if failure == nil || seed < failure.Seed {
-							r := res
-							failure = &r
-						}
-					}
-					mu.Unlock()
-					stop.Store(true)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return failure, runErr
+	return soak(cfg, seeds, parallel, o, twice, true, stats)
 }
 
-// SoakSeeds checks the given seeds on parallel goroutines (once each) and
-// returns a failing result, or nil.
+// SoakSeeds checks every one of seeds on parallel goroutines and returns
+// the failing result of lowest seed, or nil.
 func SoakSeeds(cfg Config, seeds []uint64, parallel int, o GenOptions, twice bool, stats *SoakStats) (*Result, error) {
+	return soak(cfg, seeds, parallel, o, twice, false, stats)
+}
+
+// soak runs CheckSeed over seeds, in order, on parallel goroutines; with
+// stopEarly no new seed starts once one has failed.
+func soak(cfg Config, seeds []uint64, parallel int, o GenOptions, twice, stopEarly bool, stats *SoakStats) (*Result, error) {
 	var (
 		next    atomic.Int64
+		stop    atomic.Bool
 		mu      sync.Mutex
 		failure *Result
 		runErr  error
@@ -119,7 +86,7 @@ func SoakSeeds(cfg Config, seeds []uint64, parallel int, o GenOptions, twice boo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for !stop.Load() {
 				i := next.Add(1) - 1
 				if i >= int64(len(seeds)) {
 					return
@@ -128,15 +95,24 @@ func SoakSeeds(cfg Config, seeds []uint64, parallel int, o GenOptions, twice boo
 				stats.Seeds.Add(1)
 				stats.Events.Add(int64(res.Events))
 				stats.Deliveries.Add(int64(res.Delivered))
+				if err == nil && res.Violation == nil {
+					continue
+				}
 				mu.Lock()
 				if err != nil && runErr == nil {
-					runErr = err
+					runErr = fmt.Errorf("seed %d: %w", seeds[i], err)
 				}
-				if res.Violation != nil && (failure == nil || res.Seed < failure.Seed) {
-					r := res
-					failure = &r
+				if res.Violation != nil {
+					stats.Violations.Add(1)
+					if failure == nil || res.Seed < failure.Seed {
+						r := res
+						failure = &r
+					}
 				}
 				mu.Unlock()
+				if stopEarly {
+					stop.Store(true)
+				}
 			}
 		}()
 	}

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 
 	"google.golang.org/protobuf/proto"
@@ -48,7 +49,7 @@ func newTruth() *truth {
 }
 
 func (t *truth) executorEnded(e *simExecutor) {
-	for _, id := range slices.Sorted(mapsKeys(e.tasks)) {
+	for _, id := range slices.Sorted(maps.Keys(e.tasks)) {
 		k := taskKey{e.fw, id}
 		if t.running[k] == e {
 			delete(t.running, k)
@@ -56,16 +57,6 @@ func (t *truth) executorEnded(e *simExecutor) {
 	}
 	e.tasks = map[string]bool{}
 	e.ended = true
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // simExecutor is the executor every simulated container runs: it runs
