@@ -65,16 +65,7 @@ func (c *Cluster) check(final bool) error {
 		return errStop
 	}
 	v := c.view()
-	for _, inv := range builtin {
-		if inv.Quiescent && !final {
-			continue
-		}
-		if err := inv.Check(v); err != nil {
-			c.violate(inv.Name, err.Error())
-			return errStop
-		}
-	}
-	for _, inv := range c.cfg.Invariants {
+	for _, inv := range slices.Concat(builtin, c.cfg.Invariants) {
 		if inv.Quiescent && !final {
 			continue
 		}
