@@ -24,7 +24,7 @@ import (
 
 // heldStorage passes stores to a Storage, except that once armed it holds
 // them until the test releases them.
-// notingStorage completes stored after its first successful store.
+// notingStorage completes stored with the outcome of its first store.
 type notingStorage struct {
 	registrar.Storage
 	stored *future.Promise[future.Nothing]
@@ -32,7 +32,13 @@ type notingStorage struct {
 
 func (n *notingStorage) Store(reg *messages.Registry) future.Future[future.Nothing] {
 	f := n.Storage.Store(reg)
-	f.OnReady(func(future.Nothing) { n.stored.Set(future.Nothing{}) })
+	f.OnAny(func(f future.Future[future.Nothing]) {
+		if err := f.Err(); err != nil {
+			n.stored.Fail(err) // the test then says why
+			return
+		}
+		n.stored.Set(future.Nothing{})
+	})
 	return f
 }
 
