@@ -294,10 +294,19 @@ func (m *master) newFrameworkID() *mesos.FrameworkID {
 	return &mesos.FrameworkID{Value: proto.String(id)}
 }
 
+// newSlaveID returns an id no slave this master knows of holds. Ids are
+// the master's id and a counter, and a master's id is unique per start;
+// the check guards against a repeated id all the same (an id given
+// twice would merge two machines' tasks in the master's view).
 func (m *master) newSlaveID() *mesos.SlaveID {
-	id := fmt.Sprintf("%s-S%d", m.id, m.nextSlave)
-	m.nextSlave++
-	return &mesos.SlaveID{Value: proto.String(id)}
+	for {
+		id := fmt.Sprintf("%s-S%d", m.id, m.nextSlave)
+		m.nextSlave++
+		if m.slaves[id] == nil && m.recovered[id] == nil && !m.removedSlaves[id] {
+			return &mesos.SlaveID{Value: proto.String(id)}
+		}
+		m.log.Warn("skipping a slave id already in use", "slave", id)
+	}
 }
 
 func (m *master) newOfferID() *mesos.OfferID {

@@ -307,9 +307,16 @@ func (d *driver) registered(from process.UPID, msg *messages.FrameworkRegistered
 	d.connected = true
 	d.failover = false
 	d.Clock().Cancel(d.retry)
+	d.relink()
 	d.info.Id = msg.GetFrameworkId()
 	d.sched.Registered(d.h, msg.GetFrameworkId(), msg.GetMasterInfo())
 }
+
+// relink makes sure a link to the master stands once it answered: the
+// subscription it answered may have been sent before the last link
+// attempt broke (a slow network), and without a link the driver would
+// never hear that the master went away.
+func (d *driver) relink() { d.Link(d.master) }
 
 func (d *driver) reregistered(from process.UPID, msg *messages.FrameworkReregisteredMessage) {
 	if !d.fromMaster(from) || d.connected || !d.running() {
@@ -318,6 +325,7 @@ func (d *driver) reregistered(from process.UPID, msg *messages.FrameworkReregist
 	d.connected = true
 	d.failover = false
 	d.Clock().Cancel(d.retry)
+	d.relink()
 	d.sched.Reregistered(d.h, msg.GetMasterInfo())
 }
 

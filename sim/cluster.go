@@ -50,6 +50,11 @@ type Config struct {
 	// Quiesce is how long the run goes on after the last event, with
 	// every fault healed, before the final checks (default 10 minutes).
 	Quiesce time.Duration
+	// SlaveRestart is how long a slave that ended (the master shut it
+	// down) stays down before it starts again, as a supervisor would
+	// restart it: with its work directory kept, it registers as a new
+	// slave (default 30 seconds).
+	SlaveRestart time.Duration
 }
 
 func (c *Config) defaults() {
@@ -64,6 +69,9 @@ func (c *Config) defaults() {
 	}
 	if c.Quiesce == 0 {
 		c.Quiesce = 10 * time.Minute
+	}
+	if c.SlaveRestart == 0 {
+		c.SlaveRestart = 30 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -89,6 +97,7 @@ type Cluster struct {
 	recent     *ring
 	partitions map[int]uint64 // active cuts by id
 	nextCut    int
+	starts     map[netip.AddrPort]uint64 // runtimes started per address
 	violation  *Violation
 	start      time.Time
 	pending    []pendingAction
@@ -179,7 +188,7 @@ func newCluster(cfg Config, shape Shape) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{
-		cfg: cfg, shape: shape, net: process.NewNetwork(cfg.Seed),
+		cfg: cfg, shape: shape, net: process.NewNetwork(cfg.Seed), starts: map[netip.AddrPort]uint64{},
 		group: detector.NewGroup(), registry: &registrar.Memory{},
 		truth: newTruth(), recent: newRing(64), partitions: map[int]uint64{},
 		heardLog: map[taskKey][]string{},
@@ -239,7 +248,11 @@ func newCluster(cfg Config, shape Shape) (*Cluster, error) {
 
 func (c *Cluster) runtime(addr netip.AddrPort, name string) (*process.Runtime, error) {
 	// Each host draws its own random numbers from the run's seed.
+	// A restarted host draws other numbers than its last incarnation (a
+	// master's id, and so its slave and framework ids, must differ).
+	c.starts[addr]++
 	seed := c.cfg.Seed*0x9e3779b97f4a7c15 ^ uint64(addr.Addr().As4()[2])<<24 ^ uint64(addr.Addr().As4()[3])<<8 ^ uint64(addr.Port())
+	seed ^= (c.starts[addr] - 1) * 0xbf58476d1ce4e5b9
 	rt, err := process.New(process.Options{
 		Network: c.net, Bind: addr, Seed: seed,
 		Logger: c.cfg.Logger.With("host", name),

@@ -128,6 +128,7 @@ func (c *Cluster) until(t time.Time) error {
 		}
 		c.net.Clock().Update(next)
 		c.settle()
+		c.superviseSlaves()
 		c.runPending(c.Now())
 		if err := c.check(false); err != nil {
 			return err
@@ -299,6 +300,20 @@ func (c *Cluster) apply(e Event) {
 			}
 		}
 		c.net.Clock().Advance(e.Duration)
+	}
+}
+
+// superviseSlaves restarts, after Config.SlaveRestart, each slave whose
+// process ended (the master shut it down), as a supervisor would.
+func (c *Cluster) superviseSlaves() {
+	for _, n := range c.slaves {
+		if !n.up || n.s == nil || n.s.Done().IsPending() {
+			continue
+		}
+		n.unfollow()
+		n.up = false
+		c.net.Crash(n.addr)
+		c.later(c.cfg.SlaveRestart, func() { c.must(c.startSlave(n)) })
 	}
 }
 

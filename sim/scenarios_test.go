@@ -419,6 +419,22 @@ func TestScenarioPartitionedSlaveShutDownOnReturn(t *testing.T) {
 			t.Fatalf("task %s on the healthy slave stopped", other)
 		}
 	}
+	// Restarted (as a supervisor does, after Config.SlaveRestart), the
+	// shut-down slave registers again as a new slave.
+	advance(t, c, time.Minute)
+	removed := c.View().Master.RemovedSlaves[0]
+	var ids []string
+	for _, s := range c.View().Master.Slaves {
+		if s.Connected {
+			ids = append(ids, s.ID)
+		}
+		if s.ID == removed {
+			t.Fatalf("the removed slave id %s is back", removed)
+		}
+	}
+	if len(ids) != 2 {
+		t.Fatalf("connected slaves %v, want two (one of them new)", ids)
+	}
 	quiesce(t, c)
 }
 

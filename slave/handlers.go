@@ -109,6 +109,10 @@ func (s *slave) installHandlers() {
 			for _, f := range inIDOrder(s.frameworks) {
 				s.shutdownFramework(f, "slave shut down by the master")
 			}
+			// The master removed this slave: its id is dead, and a
+			// restart (as a supervisor does) registers a new slave, as
+			// in Mesos.
+			s.forgetSlaveID()
 			s.terminateWhenDrained()
 		}
 	})

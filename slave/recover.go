@@ -144,11 +144,18 @@ func (s *slave) cleanupThenExit() {
 	if s.liveExecutors() > 0 {
 		return // called again as each executor ends
 	}
+	s.forgetSlaveID()
+	s.log.Info("cleanup done; exiting")
+	s.Terminate()
+}
+
+// forgetSlaveID removes the `latest` link of the checkpointed slave, so
+// that the next start registers as a new slave instead of recovering
+// this one's state.
+func (s *slave) forgetSlaveID() {
 	if err := os.Remove(s.paths.LatestSlave()); err != nil && !os.IsNotExist(err) {
 		s.log.Error("cannot remove the latest slave link", "err", err)
 	}
-	s.log.Info("cleanup done; exiting")
-	s.Terminate()
 }
 
 // checkReconnected ends the reconnect phase early once every recovered

@@ -186,7 +186,9 @@ func TestRegistryFailoverFencesTheOldLeader(t *testing.T) {
 	cluster.Await(c2, c2Contender.electedFuture())
 	// The new leader writes itself into the registry once it has read it
 	// (after ZooKeeper told it it leads: not something Settle sees).
-	cluster.Await(c2, c2Storage.stored.Future())
+	// Under load a first ZooKeeper read can fail and be retried a
+	// second later on the Clock.
+	cluster.AwaitAdvancing(c2, c2Storage.stored.Future(), time.Second, 30*time.Second)
 	c2.Settle()
 	reg, err := zkConnect(t, u).Registry().Load().Get()
 	if err != nil || slaveIDs(reg) != id1 || reg.GetMaster().GetInfo().GetId() != c2.Master.Info().GetId() {

@@ -101,6 +101,30 @@ func Await[T any](c *Cluster, f future.Future[T]) T {
 	return v
 }
 
+// AwaitAdvancing is Await for a future that waits on something outside
+// the runtime (ZooKeeper) and may retry on the Clock: each time f is
+// still pending after a short real wait, the paused clock moves by step,
+// up to limit in all.
+func AwaitAdvancing[T any](c *Cluster, f future.Future[T], step, limit time.Duration) T {
+	c.T.Helper()
+	c.Settle()
+	for moved := time.Duration(0); ; moved += step {
+		if process.Await(c.RT, f, Wait/10) {
+			break
+		}
+		if moved >= limit {
+			c.T.Fatalf("future still pending after moving the clock by %v", moved)
+		}
+		c.T.Logf("future still pending: moving the clock by %v (a retry on the Clock?)", step)
+		c.Advance(step)
+	}
+	v, err := f.Get()
+	if err != nil {
+		c.T.Fatalf("future failed: %v", err)
+	}
+	return v
+}
+
 // AssertPending fails the test if f completed.
 func AssertPending[T any](c *Cluster, f future.Future[T]) {
 	c.T.Helper()
