@@ -14,7 +14,10 @@
 // Workload) and faults (drop, delay or duplicate messages a host sends;
 // partition hosts; crash and restart a slave or the leading master; fail
 // a framework over; crash an executor; end a task with a terminal state;
-// jump the clock). Run builds the cluster, applies the events, checks the
+// jump the clock). A slave the master shuts down is started again after
+// Config.SlaveRestart, as a supervisor would, and registers as a new
+// slave; a restarted host draws other random numbers than before. Run
+// builds the cluster, applies the events, checks the
 // invariants after every event and every 5 s of virtual time, then heals
 // everything, lets the cluster quiesce (10 virtual minutes), reconciles
 // every task and checks the quiescent invariants. Generate makes the

@@ -307,4 +307,7 @@ func TestKeepNFindsAForgetfulFramework(t *testing.T) {
 	if !strings.Contains(out, "replay: go test ./examples/keepn") {
 		t.Fatalf("no replay line in:\n%s", out)
 	}
+	if len(f.Violation.Recent) == 0 {
+		t.Fatalf("no last deliveries for the framework's own invariant:\n%s", out)
+	}
 }
