@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/metrics"
 	"github.com/gomesos/gomesos/resources"
 )
 
@@ -17,13 +18,21 @@ import (
 // slaves that changed meanwhile and gives those resources back.
 type Process struct {
 	process.Process
-	alloc    Allocator
-	interval time.Duration
-	master   process.UPID
-	offer    func([]Decision)
-	timer    *process.Timer
-	pending  bool // a triggered cycle is queued
+	alloc     Allocator
+	interval  time.Duration
+	master    process.UPID
+	offer     func([]Decision)
+	timer     *process.Timer
+	pending   bool // a triggered cycle is queued
+	ownsTimer bool
+	// runTime times each cycle (allocator/mesos/allocation_run_ms, as
+	// Mesos 1.0 names it), by the runtime's Clock: real time in a
+	// daemon, zero while a test holds the clock.
+	runTime *metrics.Timer
 }
+
+// runTimeMetric is the cycle timer's name (its key ends in _ms).
+const runTimeMetric = "allocator/mesos/allocation_run"
 
 // Handle is how the master talks to an allocator process; it implements
 // Allocator, each call a dispatch. Its Allocate asks for a cycle now and
@@ -48,8 +57,19 @@ func SpawnProcess(rt *process.Runtime, alloc Allocator, interval time.Duration, 
 // PID returns the allocator process's pid.
 func (h *Handle) PID() process.UPID { return h.pid }
 
-// Initialize starts the batch timer.
-func (p *Process) Initialize() { p.schedule() }
+// Initialize registers the cycle timer and starts the batch timer.
+func (p *Process) Initialize() {
+	t, err := p.Runtime().Metrics().NewTimer(runTimeMetric, 1000)
+	if err != nil {
+		// Another allocator of this runtime owns the name: time this
+		// one's cycles unseen.
+		t, _ = metrics.NewRegistry().NewTimer(runTimeMetric, 1000)
+	} else {
+		p.ownsTimer = true
+	}
+	p.runTime = t
+	p.schedule()
+}
 
 func (p *Process) schedule() {
 	p.timer = p.Delay(p.interval, func() {
@@ -59,7 +79,9 @@ func (p *Process) schedule() {
 }
 
 func (p *Process) allocate() {
-	decisions := p.alloc.Allocate(p.Clock().Now())
+	start := p.Clock().Now()
+	decisions := p.alloc.Allocate(start)
+	p.runTime.Record(p.Clock().Now().Sub(start))
 	if len(decisions) == 0 {
 		return
 	}
@@ -67,8 +89,13 @@ func (p *Process) allocate() {
 	process.Run(p.Runtime(), p.master, func() { offer(decisions) })
 }
 
-// Finalize stops the timer.
-func (p *Process) Finalize() { p.Clock().Cancel(p.timer) }
+// Finalize stops the timer and unregisters the cycle timer.
+func (p *Process) Finalize() {
+	p.Clock().Cancel(p.timer)
+	if p.ownsTimer {
+		p.Runtime().Metrics().Remove(runTimeMetric + "_ms")
+	}
+}
 
 // run dispatches fn to the allocator process.
 func (h *Handle) run(fn func(a Allocator)) {
