@@ -8,29 +8,37 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gomesos/gomesos/process/upid"
 )
 
-// outConn is one outbound connection: messages from one sender to one
-// address, written in order by a writer goroutine that batches whatever
-// is queued; a reader goroutine discards what the peer answers.
+// outConn is one outbound connection: every message from this transport's
+// processes to one address, as libprocess keeps one socket per peer
+// address (so thousands of processes talking to one peer hold one file
+// descriptor, not thousands). A writer goroutine writes them in the
+// order they were queued, batching whatever is queued; a reader
+// goroutine discards what the peer answers. When it breaks, every
+// process linked through it hears that its peers at that address exited.
 type outConn struct {
-	t   *Transport
-	key connKey
+	t  *Transport
+	to netip.AddrPort
 
-	mu     sync.Mutex
-	queue  []outMsg
-	linked bool
-	done   bool
-	conn   net.Conn
+	mu      sync.Mutex
+	queue   []outMsg
+	linked  map[upid.UPID]struct{} // linkers, reported by OnExited
+	senders map[upid.UPID]struct{} // who queued on it, reported by OnClosed
+	done    bool
+	conn    net.Conn
 
 	wake chan struct{}
 	once sync.Once
 }
 
 type outMsg struct {
+	from upid.UPID
 	to   upid.UPID
 	name string
 	body []byte
@@ -41,7 +49,7 @@ type outMsg struct {
 // dropped at once (the transport or the connection is closed); true means
 // only that it was queued.
 func (t *Transport) Send(from, to upid.UPID, name string, body []byte) bool {
-	c := t.conn(connKey{from: from, to: to.Addr}, false)
+	c := t.conn(from, to.Addr, false)
 	if c == nil {
 		return false
 	}
@@ -50,7 +58,8 @@ func (t *Transport) Send(from, to upid.UPID, name string, body []byte) bool {
 		c.mu.Unlock()
 		return false
 	}
-	c.queue = append(c.queue, outMsg{to: to, name: name, body: body})
+	c.senders[from] = struct{}{}
+	c.queue = append(c.queue, outMsg{from: from, to: to, name: name, body: body})
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -59,34 +68,35 @@ func (t *Transport) Send(from, to upid.UPID, name string, body []byte) bool {
 	return true
 }
 
-// Link makes the (from, to) connection persistent, connecting now if
-// needed. If it cannot connect, or later breaks, OnExited(from, to) is
+// Link makes the connection to `to` persistent for from, connecting now
+// if needed. If it cannot connect, or later breaks, OnExited(from, to) is
 // called once; link again after that to watch again.
 func (t *Transport) Link(from upid.UPID, to netip.AddrPort) {
-	t.conn(connKey{from: from, to: to}, true)
+	t.conn(from, to, true)
 }
 
-// conn returns the live connection for key, creating it; nil once the
-// transport is closed.
-func (t *Transport) conn(key connKey, link bool) *outConn {
+// conn returns the live connection to `to`, creating it (linked for from
+// when link is set); nil once the transport is closed.
+func (t *Transport) conn(from upid.UPID, to netip.AddrPort, link bool) *outConn {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
 		if link && t.opts.OnExited != nil {
-			go t.opts.OnExited(key.from, key.to)
+			go t.opts.OnExited(from, to)
 		}
 		return nil
 	}
-	c := t.conns[key]
+	c := t.conns[to]
 	if c == nil {
-		c = &outConn{t: t, key: key, wake: make(chan struct{}, 1)}
-		t.conns[key] = c
+		c = &outConn{t: t, to: to, wake: make(chan struct{}, 1),
+			linked: map[upid.UPID]struct{}{}, senders: map[upid.UPID]struct{}{}}
+		t.conns[to] = c
 		t.wg.Add(1)
 		go c.run()
 	}
 	if link {
 		c.mu.Lock()
-		c.linked = true
+		c.linked[from] = struct{}{}
 		c.mu.Unlock()
 	}
 	return c
@@ -128,7 +138,7 @@ func (c *outConn) run() {
 		if len(batch) > 0 {
 			for i := range batch {
 				m := &batch[i]
-				scratch = AppendMessage(scratch[:0], c.key.from, m.to, m.name, m.body)
+				scratch = AppendMessage(scratch[:0], m.from, m.to, m.name, m.body)
 				if _, err := bw.Write(scratch); err != nil {
 					c.fail(err, true)
 					return
@@ -186,14 +196,14 @@ func (c *outConn) dial() (net.Conn, error) {
 	defer stop()
 	var d net.Dialer
 	tcp := func() (net.Conn, error) {
-		conn, err := d.DialContext(ctx, "tcp4", c.key.to.String())
+		conn, err := d.DialContext(ctx, "tcp4", c.to.String())
 		if err != nil {
 			select {
 			case <-timedOut:
-				return nil, fmt.Errorf("dial %s: timed out after %v: %w", c.key.to, t.opts.DialTimeout, err)
+				return nil, fmt.Errorf("dial %s: timed out after %v: %w", c.to, t.opts.DialTimeout, err)
 			default:
 			}
-			return nil, fmt.Errorf("dial %s: %w", c.key.to, err)
+			return nil, fmt.Errorf("dial %s: %w", c.to, err)
 		}
 		return conn, nil
 	}
@@ -209,23 +219,27 @@ func (c *outConn) closeIfIdle() bool {
 	t := c.t
 	t.mu.Lock()
 	c.mu.Lock()
-	if c.linked || len(c.queue) > 0 || c.done {
+	if len(c.linked) > 0 || len(c.queue) > 0 || c.done {
 		c.mu.Unlock()
 		t.mu.Unlock()
 		return false
 	}
 	c.done = true
-	if t.conns[c.key] == c {
-		delete(t.conns, c.key)
+	if t.conns[c.to] == c {
+		delete(t.conns, c.to)
 	}
 	conn := c.conn
+	senders := c.senders
+	c.senders = nil
 	c.mu.Unlock()
 	t.mu.Unlock()
 	if conn != nil {
 		_ = conn.Close()
 	}
 	if t.opts.OnClosed != nil {
-		t.opts.OnClosed(c.key.from, c.key.to)
+		for _, from := range sortedPIDs(senders) {
+			t.opts.OnClosed(from, c.to)
+		}
 	}
 	return true
 }
@@ -247,8 +261,8 @@ func (c *outConn) fail(err error, report bool) {
 	c.once.Do(func() {
 		t := c.t
 		t.mu.Lock()
-		if t.conns[c.key] == c {
-			delete(t.conns, c.key)
+		if t.conns[c.to] == c {
+			delete(t.conns, c.to)
 		}
 		t.mu.Unlock()
 		c.mu.Lock()
@@ -256,7 +270,8 @@ func (c *outConn) fail(err error, report bool) {
 		c.done = true
 		dropped := len(c.queue)
 		c.queue = nil
-		linked := c.linked
+		linked, senders := c.linked, c.senders
+		c.linked, c.senders = nil, nil
 		conn := c.conn
 		c.mu.Unlock()
 		if conn != nil {
@@ -270,11 +285,26 @@ func (c *outConn) fail(err error, report bool) {
 			return // retired as idle
 		}
 		if t.opts.OnClosed != nil {
-			t.opts.OnClosed(c.key.from, c.key.to)
+			for _, from := range sortedPIDs(senders) {
+				t.opts.OnClosed(from, c.to)
+			}
 		}
-		t.log.Debug("outbound connection broken", "from", c.key.from.String(), "to", c.key.to.String(), "err", err, "dropped", dropped)
-		if linked && report && t.opts.OnExited != nil {
-			t.opts.OnExited(c.key.from, c.key.to)
+		t.log.Debug("outbound connection broken", "to", c.to.String(), "err", err, "dropped", dropped, "linkers", len(linked))
+		if report && t.opts.OnExited != nil {
+			for _, from := range sortedPIDs(linked) {
+				t.opts.OnExited(from, c.to)
+			}
 		}
 	})
+}
+
+// sortedPIDs returns the set's pids in a fixed order, so that what a
+// broken connection reports comes in the same order each time.
+func sortedPIDs(set map[upid.UPID]struct{}) []upid.UPID {
+	out := make([]upid.UPID, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b upid.UPID) int { return strings.Compare(a.String(), b.String()) })
+	return out
 }

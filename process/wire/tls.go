@@ -88,8 +88,8 @@ func (c *outConn) handshake(ctx context.Context, conn net.Conn, redial func() (n
 	}
 	_ = conn.Close()
 	if !cfg.SupportDowngrade || ctx.Err() != nil {
-		return nil, fmt.Errorf("TLS handshake with %s: %w", c.key.to, err)
+		return nil, fmt.Errorf("TLS handshake with %s: %w", c.to, err)
 	}
-	c.t.log.Debug("TLS handshake failed; retrying in plain (downgrade)", "to", c.key.to.String(), "err", err)
+	c.t.log.Debug("TLS handshake failed; retrying in plain (downgrade)", "to", c.to.String(), "err", err)
 	return redial()
 }

@@ -120,7 +120,7 @@ type Transport struct {
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	conns   map[connKey]*outConn
+	conns   map[netip.AddrPort]*outConn
 	inbound map[net.Conn]struct{}
 	closed  bool
 
@@ -199,11 +199,6 @@ func (t *Transport) Stats() Stats {
 	return Stats{Inbound: n, Refused: t.refused.Load()}
 }
 
-type connKey struct {
-	from upid.UPID
-	to   netip.AddrPort
-}
-
 // Listen opens the port at bind and starts accepting. advertise, when
 // valid, is the address reported by Addr and put into inbound messages.
 func Listen(bind, advertise netip.AddrPort, recv Receiver, opts Options) (*Transport, error) {
@@ -243,7 +238,7 @@ func Listen(bind, advertise netip.AddrPort, recv Receiver, opts Options) (*Trans
 		local:   upid.UPID{Addr: addr},
 		ctx:     ctx,
 		cancel:  cancel,
-		conns:   make(map[connKey]*outConn),
+		conns:   make(map[netip.AddrPort]*outConn),
 		inbound: make(map[net.Conn]struct{}),
 	}
 	t.wg.Add(1)

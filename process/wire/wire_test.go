@@ -400,3 +400,49 @@ func BenchmarkStreamLoopback(b *testing.B) {
 	<-rec.arrived
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s") // wall-clock: benchmark
 }
+
+// Many senders of one transport share one connection to a peer address,
+// as libprocess keeps one socket per address; a break of it reports
+// exited to every linker, in a fixed order.
+func TestSendersShareOneConnectionPerAddress(t *testing.T) {
+	const senders = 500
+	rb := newRecorder(senders, "sink")
+	b := listen(t, rb, Options{})
+	var mu sync.Mutex
+	var exited []string
+	all := make(chan struct{})
+	a := listen(t, newRecorder(0), Options{OnExited: func(from upid.UPID, _ netip.AddrPort) {
+		mu.Lock()
+		defer mu.Unlock()
+		exited = append(exited, from.ID)
+		if len(exited) == 3 {
+			close(all)
+		}
+	}})
+	to := upid.UPID{ID: "sink", Addr: b.Addr()}
+	for i := 0; i < senders; i++ {
+		from := upid.UPID{ID: fmt.Sprintf("s%03d", i), Addr: a.Addr()}
+		if i < 3 {
+			a.Link(from, b.Addr())
+		}
+		a.Send(from, to, "m", []byte(fmt.Sprint(i)))
+	}
+	waitFor(t, rb.arrived, "every sender's message")
+	if n := b.Stats().Inbound; n != 1 {
+		t.Fatalf("%d inbound connections for %d senders, want 1", n, senders)
+	}
+	rb.mu.Lock()
+	for i, m := range rb.msgs {
+		if m.From.ID != fmt.Sprintf("s%03d", i) {
+			t.Fatalf("message %d from %v: order or sender lost", i, m.From)
+		}
+	}
+	rb.mu.Unlock()
+	_ = b.Close()
+	waitFor(t, all, "exited for every linker")
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(exited, ",") != "s000,s001,s002" {
+		t.Fatalf("exited reported for %v, want s000,s001,s002 in order", exited)
+	}
+}
