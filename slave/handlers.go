@@ -128,6 +128,10 @@ func (s *slave) runTask(from process.UPID, m *messages.RunTaskMessage) {
 	if fid == "" {
 		fid = m.GetFramework().GetId().GetValue()
 	}
+	if s.info.GetId().GetValue() == "" {
+		s.lostBeforeRegistered(fid, m.GetTask())
+		return
+	}
 	f := s.frameworks[fid]
 	if f == nil {
 		f = &framework{id: fid, info: m.GetFramework(), executors: make(map[string]*executor)}
@@ -170,6 +174,26 @@ func (s *slave) runTask(from process.UPID, m *messages.RunTaskMessage) {
 	} else {
 		s.updateContainer(e)
 	}
+}
+
+// lostBeforeRegistered answers a task the master sent before this slave
+// learnt its id: the master admitted it, but the answer was lost and a
+// later message came through (a connection that broke and was opened
+// again). Without an id the slave can neither checkpoint nor launch it,
+// so it tells the master, under the id the master gave the task, that
+// the task is lost (once, without an acknowledgement, as the master's
+// own TASK_LOST updates go).
+func (s *slave) lostBeforeRegistered(fid string, t *mesos.TaskInfo) {
+	s.log.Warn("task from the master before this slave knows its id; reporting it lost", "task", t.GetTaskId().GetValue(), "framework", fid)
+	now := proto.Float64(mesos.Timestamp(s.Clock().Now()))
+	status := &mesos.TaskStatus{
+		TaskId: t.TaskId, State: mesos.TaskState_TASK_LOST.Enum(), SlaveId: t.SlaveId, Timestamp: now,
+		Message: proto.String("the slave was not registered yet when the task arrived"),
+		Source:  mesos.TaskStatus_SOURCE_SLAVE.Enum(), Reason: mesos.TaskStatus_REASON_SLAVE_UNKNOWN.Enum(),
+	}
+	s.send(s.cfg.Master, &messages.StatusUpdateMessage{Update: &messages.StatusUpdate{
+		FrameworkId: &mesos.FrameworkID{Value: proto.String(fid)}, SlaveId: t.SlaveId, Status: status, Timestamp: now,
+	}})
 }
 
 func (s *slave) lookupExecutor(fid, eid string) (*framework, *executor) {
