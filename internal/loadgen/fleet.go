@@ -18,8 +18,15 @@ import (
 type FleetOptions struct {
 	// N is how many slaves to run.
 	N int
-	// Runtime hosts the slaves (one port for all of them).
+	// Runtime hosts the slaves (one port for all of them), unless
+	// Runtimes is set.
 	Runtime *process.Runtime
+	// Runtimes, when set, host the slaves instead, slave i on
+	// Runtimes[i%len(Runtimes)]: like slaves on several machines, each
+	// runtime has its own port and connection to the master (connections
+	// are per peer address, so one runtime funnels all its slaves'
+	// messages through one socket each way).
+	Runtimes []*process.Runtime
 	// Master is the master's pid, when it is fixed.
 	Master process.UPID
 	// Detector, when set, tells the slaves which master leads; they
@@ -39,6 +46,7 @@ type FleetOptions struct {
 type Fleet struct {
 	opts     FleetOptions
 	slaves   []*slave
+	rts      []*process.Runtime // slave i's runtime is rts[i%len(rts)]
 	counters *Counters
 	stop     func()
 }
@@ -46,7 +54,10 @@ type Fleet struct {
 // StartFleet spawns the slaves; with a known master they register at once
 // (each after a random part of its backoff).
 func StartFleet(opts FleetOptions) (*Fleet, error) {
-	if opts.Runtime == nil {
+	if len(opts.Runtimes) == 0 && opts.Runtime != nil {
+		opts.Runtimes = []*process.Runtime{opts.Runtime}
+	}
+	if len(opts.Runtimes) == 0 {
 		return nil, errors.New("loadgen: a fleet needs a runtime")
 	}
 	opts.Slave.defaults()
@@ -54,10 +65,11 @@ func StartFleet(opts FleetOptions) (*Fleet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: slave resources %q: %w", opts.Slave.Resources, err)
 	}
-	f := &Fleet{opts: opts, counters: &Counters{}}
+	f := &Fleet{opts: opts, counters: &Counters{}, rts: opts.Runtimes}
 	for i := 0; i < opts.N; i++ {
 		s := newSlave(opts.Slave, total, f.counters, f.masterFor(i, opts.Master))
-		if _, err := opts.Runtime.Spawn(s, opts.Runtime.GenerateID("slave")); err != nil {
+		rt := f.rt(i)
+		if _, err := rt.Spawn(s, rt.GenerateID("slave")); err != nil {
 			f.Stop()
 			return nil, fmt.Errorf("loadgen: spawn slave %d: %w", i, err)
 		}
@@ -68,6 +80,9 @@ func StartFleet(opts FleetOptions) (*Fleet, error) {
 	}
 	return f, nil
 }
+
+// rt is slave i's runtime.
+func (f *Fleet) rt(i int) *process.Runtime { return f.rts[i%len(f.rts)] }
 
 // masterFor is the address slave i reaches the master at.
 func (f *Fleet) masterFor(i int, pid process.UPID) process.UPID {
@@ -84,7 +99,7 @@ func (f *Fleet) detected(leader *mesos.MasterInfo) {
 	if leader != nil {
 		p, err := process.ParseUPID(leader.GetPid())
 		if err != nil {
-			f.opts.Runtime.Logger().Error("bad pid of the detected master", "pid", leader.GetPid(), "err", err)
+			f.rts[0].Logger().Error("bad pid of the detected master", "pid", leader.GetPid(), "err", err)
 		} else {
 			pid = p
 		}
@@ -92,7 +107,7 @@ func (f *Fleet) detected(leader *mesos.MasterInfo) {
 	for i, s := range f.slaves {
 		s := s
 		m := f.masterFor(i, pid)
-		process.Run(f.opts.Runtime, s.Self(), func() { s.masterDetected(m) })
+		process.Run(f.rt(i), s.Self(), func() { s.masterDetected(m) })
 	}
 }
 
@@ -107,11 +122,11 @@ func (f *Fleet) Len() int { return len(f.slaves) }
 func (f *Fleet) Times(timeout time.Duration) []SlaveTimes {
 	futs := make([]future.Future[SlaveTimes], len(f.slaves))
 	for i, s := range f.slaves {
-		futs[i] = process.Dispatch(f.opts.Runtime, s.Self(), s.snapshot)
+		futs[i] = process.Dispatch(f.rt(i), s.Self(), s.snapshot)
 	}
 	out := make([]SlaveTimes, len(f.slaves))
 	for i, fu := range futs {
-		if process.Await(f.opts.Runtime, fu, timeout) && fu.IsReady() {
+		if process.Await(f.rt(i), fu, timeout) && fu.IsReady() {
 			out[i] = fu.Value()
 		}
 	}

@@ -30,6 +30,9 @@ type Config struct {
 	// Spread spreads the slaves' connections over these master IPs (see
 	// FleetOptions.Spread).
 	Spread []netip.Addr
+	// SlavesPerRuntime is how many slaves share one runtime (one port,
+	// like one machine running many slaves; default 1,000).
+	SlavesPerRuntime int
 	// Frameworks is how many frameworks launch tasks (1); Framework
 	// shapes each (its Name gets a suffix per framework).
 	Frameworks int
@@ -113,7 +116,8 @@ func (r *Result) Check() error {
 // Cluster is a running load: the fleet, the frameworks and their drivers.
 type Cluster struct {
 	cfg        Config
-	SlaveRT    *process.Runtime
+	SlaveRT    *process.Runtime   // the first of SlaveRTs
+	SlaveRTs   []*process.Runtime // the slaves' runtimes (Config.SlavesPerRuntime each)
 	FrameRT    *process.Runtime
 	Fleet      *Fleet
 	Frameworks []*Framework
@@ -144,16 +148,26 @@ func Start(cfg Config) (*Cluster, error) {
 	}
 	c := &Cluster{cfg: cfg}
 	var err error
-	if c.SlaveRT, err = newRT(); err != nil {
-		return nil, fmt.Errorf("loadgen: slaves' runtime: %w", err)
+	per := cfg.SlavesPerRuntime
+	if per <= 0 {
+		per = 1000
 	}
+	for i := 0; i == 0 || i*per < cfg.Slaves; i++ {
+		rt, err := newRT()
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("loadgen: slaves' runtime: %w", err)
+		}
+		c.SlaveRTs = append(c.SlaveRTs, rt)
+	}
+	c.SlaveRT = c.SlaveRTs[0]
 	if c.FrameRT, err = newRT(); err != nil {
-		c.SlaveRT.Close()
+		c.Close()
 		return nil, fmt.Errorf("loadgen: frameworks' runtime: %w", err)
 	}
 	c.started = c.SlaveRT.Clock().Now()
 	c.Fleet, err = StartFleet(FleetOptions{
-		N: cfg.Slaves, Runtime: c.SlaveRT, Master: cfg.Master, Detector: cfg.Detector, Spread: cfg.Spread, Slave: cfg.Slave,
+		N: cfg.Slaves, Runtimes: c.SlaveRTs, Master: cfg.Master, Detector: cfg.Detector, Spread: cfg.Spread, Slave: cfg.Slave,
 	})
 	if err != nil {
 		c.Close()
@@ -244,7 +258,9 @@ func (c *Cluster) Close() {
 	if c.FrameRT != nil {
 		c.FrameRT.Close()
 	}
-	c.SlaveRT.Close()
+	for _, rt := range c.SlaveRTs {
+		rt.Close()
+	}
 }
 
 // Run runs the whole load: the fleet registers, the frameworks launch for
