@@ -177,14 +177,47 @@ func (m *master) exited(pid process.UPID) {
 
 func sortStrings(s []string) { sort.Strings(s) }
 
-// whenRecovered drops a slave's message until the registry is recovered
-// (the slave retries): the registry's slaves must be known first.
+// whenRecovered holds a slave's (re-)registration until the registry is
+// recovered (the registry's slaves must be known first): the last one of
+// each slave is handled as soon as it is, instead of waiting for the
+// slave's next retry, which backs off further each time (thousands of
+// slaves re-registering with a new leader would otherwise come back in
+// waves over tens of seconds).
 func whenRecovered[T proto.Message](m *master, handler func(from process.UPID, msg T)) func(process.UPID, T) {
 	return func(from process.UPID, msg T) {
-		if !m.registryReady {
-			m.log.Info("dropping a slave's message until the registry is recovered", "from", from.String())
+		if m.registryReady {
+			handler(from, msg)
 			return
 		}
-		handler(from, msg)
+		if m.parked == nil {
+			m.parked = make(map[process.UPID]func())
+		}
+		if _, ok := m.parked[from]; !ok && len(m.parked) >= maxParked {
+			m.log.Warn("dropping a slave's registration until the registry is recovered", "from", from.String(), "held", len(m.parked))
+			return
+		}
+		m.parked[from] = func() { handler(from, msg) }
+	}
+}
+
+// maxParked bounds the registrations held while the registry is read.
+const maxParked = 100_000
+
+// runParked handles the registrations held while the registry was read,
+// in pid order.
+func (m *master) runParked() {
+	parked := m.parked
+	m.parked = nil
+	if len(parked) == 0 {
+		return
+	}
+	m.log.Info("handling the registrations that came while the registry was read", "slaves", len(parked))
+	pids := make([]process.UPID, 0, len(parked))
+	for pid := range parked {
+		pids = append(pids, pid)
+	}
+	sort.Slice(pids, func(i, j int) bool { return pids[i].String() < pids[j].String() })
+	for _, pid := range pids {
+		parked[pid]()
 	}
 }

@@ -79,7 +79,10 @@ type master struct {
 	// slaves not yet re-registered after an election.
 	registrar     *registryClient
 	registryReady bool // the registry is recovered: slaves may register
-	recovered     map[string]*mesos.SlaveInfo
+	// parked are the (re-)registrations that came before it was, the
+	// last one per slave pid (see whenRecovered).
+	parked    map[process.UPID]func()
+	recovered map[string]*mesos.SlaveInfo
 
 	// exitErr is why the master ended itself (lost leadership, registry
 	// failure); done completes when the process has stopped.

@@ -118,6 +118,7 @@ func (m *master) recoverSlaves() {
 // back; slave (re-)registrations are handled from now on.
 func (m *master) registryRecovered(reg *messages.Registry) {
 	m.registryReady = true
+	defer m.runParked()
 	slaves := reg.GetSlaves().GetSlaves()
 	for _, s := range slaves {
 		m.registrar.ids[s.GetInfo().GetId().GetValue()] = true

@@ -181,3 +181,24 @@ func TestRegistryFetchTimeoutEndsTheMaster(t *testing.T) {
 	}
 	cluster.AssertPending(c, fs.Registered())
 }
+
+// heldLoadStorage is a registry whose Load completes when the test says.
+type heldLoadStorage struct {
+	registrar.Memory
+	loaded *future.Promise[*messages.Registry]
+}
+
+func (h *heldLoadStorage) Load() future.Future[*messages.Registry] { return h.loaded.Future() }
+
+// A slave that registers while the new leader is still reading its
+// registry is admitted as soon as the registry is read, without waiting
+// for its next retry.
+func TestRegistrationWhileTheRegistryIsReadIsHandledAfter(t *testing.T) {
+	storage := &heldLoadStorage{loaded: future.NewPromise[*messages.Registry]()}
+	c := cluster.Start(t, cluster.Options{Master: master.Config{Registry: storage}})
+	fs := c.StartFakeSlave(slaveResources)
+	c.Settle()
+	cluster.AssertPending(c, fs.Registered())
+	storage.loaded.Set(nil) // an empty registry
+	cluster.Await(c, fs.Registered())
+}
