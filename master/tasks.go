@@ -49,6 +49,7 @@ func (m *master) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessa
 	if f == nil {
 		m.log.Warn("status update for unknown framework", "framework", u.GetFrameworkId().GetValue(), "task", status.GetTaskId().GetValue())
 		m.metrics.invalidStatusUpdates.Inc()
+		m.orphanUpdate(s, u)
 		return
 	}
 	m.metrics.validStatusUpdates.Inc()
@@ -76,6 +77,28 @@ func (m *master) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessa
 			m.removeTask(s, f, t)
 		}
 	}
+}
+
+// orphanUpdate follows the end of an orphan task (its slave re-registered
+// with it, its framework has not come back to this master): the master's
+// view and the allocator let its resources go. The update itself is not
+// forwarded nor acknowledged (as in Mesos): the slave keeps it for the
+// framework, should it come back.
+func (m *master) orphanUpdate(s *slave, u *messages.StatusUpdate) {
+	fid, status := u.GetFrameworkId().GetValue(), u.GetStatus()
+	t := s.tasks[fid][status.GetTaskId().GetValue()]
+	latest := status.GetState()
+	if u.LatestState != nil {
+		latest = u.GetLatestState()
+	}
+	if t == nil || mesos.IsTerminal(t.GetState()) || !mesos.IsTerminal(latest) {
+		return
+	}
+	t.State = latest.Enum()
+	m.metrics.countTaskState(latest)
+	res := resources.FromProto(t.GetResources())
+	s.used = s.used.Minus(res)
+	m.alloc.RecoverResources(fid, s.id, res, 0, m.Clock().Now())
 }
 
 // updateTask moves t to state, recording the status; resources of a task
