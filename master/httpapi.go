@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/jsonv1"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	v1 "github.com/gomesos/gomesos/mesos/v1/schedulerpb"
@@ -132,8 +132,9 @@ func (h *httpScheduler) Finalize() {
 	}
 }
 
-// encodeEvent writes ev as protobuf, or as v1 JSON (the v1 field names:
-// agent_id where v0 says slave_id; bytes in base64).
+// encodeEvent writes ev as protobuf, or as v1 JSON as Mesos writes it
+// (mesos/jsonv1: the v1 field names, agent_id where v0 says slave_id;
+// integers as numbers; bytes in base64).
 func encodeEvent(ev *schedulerpb.Event, json bool) ([]byte, error) {
 	b, err := proto.Marshal(ev)
 	if err != nil || !json {
@@ -143,10 +144,11 @@ func encodeEvent(ev *schedulerpb.Event, json bool) ([]byte, error) {
 	if err := (proto.UnmarshalOptions{AllowPartial: true}).Unmarshal(b, v); err != nil {
 		return nil, err
 	}
-	return protojson.MarshalOptions{UseProtoNames: true, AllowPartial: true}.Marshal(v)
+	return jsonv1.Marshal(v)
 }
 
-// decodeCall reads a Call in either codec (JSON with v1 field names).
+// decodeCall reads a Call in either codec (JSON with v1 field names, read
+// as Mesos reads it: see mesos/jsonv1).
 func decodeCall(mediaType string, body []byte) (*schedulerpb.Call, error) {
 	call := &schedulerpb.Call{}
 	switch mediaType {
@@ -154,7 +156,7 @@ func decodeCall(mediaType string, body []byte) (*schedulerpb.Call, error) {
 		return call, proto.Unmarshal(body, call)
 	case mediaJSON:
 		c1 := &v1.Call{}
-		if err := (protojson.UnmarshalOptions{}).Unmarshal(body, c1); err != nil {
+		if err := jsonv1.Unmarshal(body, c1); err != nil {
 			return nil, err
 		}
 		b, err := proto.Marshal(c1)
