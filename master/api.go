@@ -77,7 +77,7 @@ func (a *apiProcess) scheduler(r *http.Request) future.Future[*process.Response]
 	m := a.m
 	return process.DispatchF(a.Runtime(), m.Self(), func() future.Future[*process.Response] {
 		if !m.leader {
-			return process.Status(http.StatusServiceUnavailable, "Not the leading master")
+			return m.redirectToLeader(r.URL.Path)
 		}
 		f := m.frameworks[call.GetFrameworkId().GetValue()]
 		switch {

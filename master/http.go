@@ -17,15 +17,7 @@ func (m *master) installRoutes() {
 	m.Route("/health", "Health check of the master.", func(*http.Request) future.Future[*process.Response] {
 		return process.Status(http.StatusOK, "")
 	})
-	m.Route("/redirect", "Redirects to the leading master.", func(r *http.Request) future.Future[*process.Response] {
-		h := http.Header{}
-		leader := m.info
-		if !m.leader && m.detected != nil {
-			leader = m.detected
-		}
-		h.Set("Location", "//"+leader.GetHostname()+":"+strconv.Itoa(int(leader.GetPort())))
-		return future.Ready(&process.Response{Status: http.StatusTemporaryRedirect, Header: h})
-	})
+	m.Route("/redirect", "Redirects to the leading master.", m.redirect)
 	m.Route("/flags", "The master's flags.", func(*http.Request) future.Future[*process.Response] {
 		return process.JSON(map[string]any{"flags": nonNilMap(m.cfg.Flags)})
 	})

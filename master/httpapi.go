@@ -230,7 +230,7 @@ func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call, prin
 	return process.DispatchF(a.Runtime(), m.Self(), func() future.Future[*process.Response] {
 		if !m.leader {
 			process.Run(a.Runtime(), pid, h.Terminate)
-			return process.Status(http.StatusServiceUnavailable, "Not the leading master")
+			return m.redirectToLeader(r.URL.Path)
 		}
 		m.httpSchedulers[pid] = true
 		if m.v1Authenticating() {

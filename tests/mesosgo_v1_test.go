@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/internal/mesosgo"
+	"github.com/gomesos/gomesos/master"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/processtest"
@@ -162,4 +164,27 @@ func outstandingOffers(t *testing.T, c *cluster.Cluster) float64 {
 		t.Fatal(fmt.Errorf("metrics %s: %w", body, err))
 	}
 	return m["master/outstanding_offers"]
+}
+
+// mesos-go's v1 client pointed at a standby master follows its 307 to
+// the leader and subscribes there.
+func TestMesosGoV1FollowsRedirect(t *testing.T) {
+	requireMesosGoV1(t)
+	g := detector.NewGroup()
+	leader := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{Contender: g.Contender(), Detector: g.Detector()}})
+	standby := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{Contender: g.Contender(), Detector: g.Detector()}})
+	leader.Settle()
+	standby.Settle()
+	fw, err := mesosgo.StartProgram(mesosgo.V1SchedulerProgram, "-master="+standby.RT.Addr().String(), "-user=test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fw.Stop)
+	line, err := fw.Find("SUBSCRIBED ", 45*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(strings.Fields(line)[1], leader.Master.Info().GetId()+"-") {
+		t.Fatalf("subscribed as %q, leader %s", line, leader.Master.Info().GetId())
+	}
 }
