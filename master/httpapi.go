@@ -237,7 +237,18 @@ func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call, prin
 			m.authenticated[pid] = principal
 		}
 		m.metrics.registerFramework.Inc()
-		m.subscribe(pid, info, sub.GetForce())
+		// As in Mesos 1.0 (MESOS-4712), a subscription over HTTP always
+		// fails over the framework's previous connection, live or not:
+		// one stream per framework id, the newest. The 0.2x `force`
+		// field (the docs' "force=false rejects") is read and ignored;
+		// the v1 schema no longer has it.
+		m.subscribe(pid, info, true)
+		if !m.servesFramework(pid) {
+			// Refused (its stream carries the ERROR and ends): the
+			// master holds no link to it, so forget it here.
+			delete(m.httpSchedulers, pid)
+			delete(m.authenticated, pid)
+		}
 		rt := a.Runtime()
 		hdr := http.Header{}
 		hdr.Set("Content-Type", codec)
@@ -260,4 +271,15 @@ func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call, prin
 			}
 		}})
 	})
+}
+
+// servesFramework says whether pid is the pid of a framework the master
+// holds.
+func (m *master) servesFramework(pid process.UPID) bool {
+	for _, f := range m.frameworks {
+		if f.pid == pid {
+			return true
+		}
+	}
+	return false
 }
