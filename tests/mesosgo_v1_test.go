@@ -188,3 +188,33 @@ func TestMesosGoV1FollowsRedirect(t *testing.T) {
 		t.Fatalf("subscribed as %q, leader %s", line, leader.Master.Info().GetId())
 	}
 }
+
+// mesos-go's v1 client with HTTP Basic credentials (httpcli.BasicAuth)
+// subscribes to a master that authenticates frameworks; with a wrong
+// secret its SUBSCRIBE fails (401).
+func TestMesosGoV1Authenticates(t *testing.T) {
+	requireMesosGoV1(t)
+	c := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{
+		Authenticate: true, Credentials: map[string]string{"alice": "wonderland"},
+	}})
+	for _, tc := range []struct{ secret, want string }{
+		{"nope", "SUBSCRIBE error"},
+		{"wonderland", "SUBSCRIBED "},
+	} {
+		fw, err := mesosgo.StartProgram(mesosgo.V1SchedulerProgram, "-master="+c.RT.Addr().String(), "-user=test", "-principal=alice", "-secret="+tc.secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(fw.Stop)
+		line, err := fw.Find(tc.want, 45*time.Second)
+		if err != nil {
+			t.Fatalf("secret %q: %v", tc.secret, err)
+		}
+		t.Logf("secret %q: %s", tc.secret, line)
+	}
+	c.Settle()
+	_, state := get(t, c, "/master/state")
+	if !strings.Contains(string(state), `"principal":"alice"`) {
+		t.Fatalf("no framework of principal alice: %s", state)
+	}
+}

@@ -60,6 +60,8 @@ func main() {
 	master := flag.String("master", "127.0.0.1:5050", "master host:port")
 	codec := flag.String("codec", "json", "json or protobuf")
 	user := flag.String("user", "root", "framework user")
+	principal := flag.String("principal", "", "HTTP Basic credentials and framework principal")
+	secret := flag.String("secret", "", "HTTP Basic secret")
 	flag.Parse()
 
 	mt := codecs.MediaTypeJSON
@@ -69,12 +71,15 @@ func main() {
 	cli := httpcli.New(
 		httpcli.Endpoint("http://"+*master+"/api/v1/scheduler"),
 		httpcli.Codec(codecs.ByMediaType[encoding.MediaType(mt)]),
-		httpcli.Do(httpcli.With(httpcli.Timeout(30*time.Second))),
+		httpcli.Do(httpcli.With(httpcli.Timeout(30*time.Second), httpcli.BasicAuth(*principal, *secret))),
 	)
 	caller := httpsched.NewCaller(cli)
 	ctx := context.Background()
 	failover := 60.0
 	info := &mesos.FrameworkInfo{User: *user, Name: "mesos-go v1 " + *codec, FailoverTimeout: &failover}
+	if *principal != "" {
+		info.Principal = principal
+	}
 	resp, err := caller.Call(ctx, calls.Subscribe(info))
 	if err != nil {
 		say("SUBSCRIBE error %v", err)
