@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/gomesos/gomesos/internal/builtin"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
@@ -26,6 +27,13 @@ func (m *master) installAPI() {
 	api := &apiProcess{m: m}
 	if _, err := m.Runtime().Spawn(api, "api"); err != nil {
 		m.log.Error("cannot serve /api/v1/scheduler", "err", err)
+	}
+	// Every daemon serves /version, /system/stats.json and system/*.
+	if err := builtin.SpawnVersion(m.Runtime(), m.cfg.Version); err != nil {
+		m.log.Error("cannot serve /version", "err", err)
+	}
+	if err := builtin.SpawnSystem(m.Runtime()); err != nil {
+		m.log.Error("cannot serve /system", "err", err)
 	}
 }
 

@@ -27,6 +27,7 @@ func (m *master) installRoutes() {
 	roles := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.rolesJSON()) }
 	m.Route("/roles", "Information about roles.", roles)
 	m.Route("/roles.json", "Information about roles.", roles)
+	m.installOperatorRoutes()
 	m.Route("/teardown", "Tears down a framework: POST frameworkId=<id>.", m.teardownHTTP)
 	if m.cfg.WebUI != nil {
 		ui := process.Handler(m.cfg.WebUI)
@@ -265,13 +266,7 @@ func (m *master) tasksJSON(r *http.Request) jsonObj {
 		}
 		all = append(all, f.completed...)
 	}
-	if r.URL.Query().Get("order") == "asc" {
-		// Already ascending by framework and task id.
-	} else {
-		for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
-			all[i], all[j] = all[j], all[i]
-		}
-	}
+	sortTasksByStart(all, r.URL.Query().Get("order") == "asc")
 	out := []jsonObj{}
 	for i := offset; i < len(all) && len(out) < limit; i++ {
 		out = append(out, taskJSON(all[i]))

@@ -117,6 +117,7 @@ func newMasterMetrics(m *master) *masterMetrics {
 			return u / t
 		})
 	}
+	m.documentedGauges(gauge)
 	return c
 }
 
@@ -159,11 +160,12 @@ func (m *master) countFrameworks(pred func(*framework) bool) int {
 	return n
 }
 
-// scalarTotals sums a scalar over the slaves: total and used.
+// scalarTotals sums a non-revocable scalar over the slaves: total and
+// used (revocable ones: documentedGauges).
 func (m *master) scalarTotals(name string) (total, used float64) {
 	for _, s := range m.slaves {
-		total += s.total.Scalar(name)
-		used += s.used.Scalar(name)
+		total += s.total.NonRevocable().Scalar(name)
+		used += s.used.NonRevocable().Scalar(name)
 	}
 	return total, used
 }

@@ -1,0 +1,175 @@
+package tests
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/scheduler"
+	"github.com/gomesos/gomesos/tests/cluster"
+)
+
+func getJSON(t *testing.T, c *cluster.Cluster, path string, v any) {
+	t.Helper()
+	code, body := get(t, c, path)
+	if code != 200 {
+		t.Fatalf("GET %s: %d %s", path, code, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v\n%s", path, err, body)
+	}
+}
+
+// /version, /system/stats.json, /master/slaves, /master/frameworks and
+// /master/state-summary answer with Mesos's field names.
+func TestOperatorEndpoints(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	slave := c.StartFakeSlave(slaveResources)
+	sid := cluster.Await(c, slave.Registered())
+	d, s, fid := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
+	launchOne(t, c, d, s, "t1")
+
+	var version map[string]any
+	getJSON(t, c, "/version", &version)
+	for _, k := range []string{"version", "build_date", "build_time", "build_user", "git_sha", "git_branch", "git_tag"} {
+		if _, ok := version[k]; !ok {
+			t.Errorf("/version lacks %s: %v", k, version)
+		}
+	}
+	if version["version"] != c.Master.Info().GetVersion() {
+		t.Errorf("/version %v, master %q", version["version"], c.Master.Info().GetVersion())
+	}
+
+	var stats map[string]float64
+	getJSON(t, c, "/system/stats.json", &stats)
+	for _, k := range []string{"cpus_total", "avg_load_1min", "avg_load_5min", "avg_load_15min", "mem_total_bytes", "mem_free_bytes"} {
+		if _, ok := stats[k]; !ok {
+			t.Errorf("/system/stats.json lacks %s: %v", k, stats)
+		}
+	}
+	if stats["cpus_total"] < 1 || stats["mem_total_bytes"] <= 0 || stats["mem_free_bytes"] > stats["mem_total_bytes"] {
+		t.Errorf("/system/stats.json %v", stats)
+	}
+	snap := c.RT.Metrics().Snapshot(t.Context())
+	if snap["system/cpus_total"] != stats["cpus_total"] || snap["system/mem_total_bytes"] != stats["mem_total_bytes"] {
+		t.Errorf("system/* metrics %v, stats %v", snap, stats)
+	}
+
+	var slaves struct {
+		Slaves []struct {
+			ID        string             `json:"id"`
+			PID       string             `json:"pid"`
+			Hostname  string             `json:"hostname"`
+			Resources map[string]any     `json:"resources"`
+			Used      map[string]float64 `json:"used_resources"`
+			Active    bool               `json:"active"`
+		} `json:"slaves"`
+	}
+	getJSON(t, c, "/master/slaves", &slaves)
+	if len(slaves.Slaves) != 1 || slaves.Slaves[0].ID != sid.GetValue() || !slaves.Slaves[0].Active || slaves.Slaves[0].Used["cpus"] != 1 {
+		t.Errorf("/master/slaves %+v", slaves)
+	}
+
+	var frameworks struct {
+		Frameworks []struct {
+			ID    string           `json:"id"`
+			Name  string           `json:"name"`
+			Tasks []map[string]any `json:"tasks"`
+		} `json:"frameworks"`
+		Completed    []any `json:"completed_frameworks"`
+		Unregistered []any `json:"unregistered_frameworks"`
+	}
+	getJSON(t, c, "/master/frameworks", &frameworks)
+	if len(frameworks.Frameworks) != 1 || frameworks.Frameworks[0].ID != fid.GetValue() || len(frameworks.Frameworks[0].Tasks) != 1 ||
+		frameworks.Completed == nil || frameworks.Unregistered == nil {
+		t.Errorf("/master/frameworks %+v", frameworks)
+	}
+
+	var summary struct {
+		Hostname string           `json:"hostname"`
+		Slaves   []map[string]any `json:"slaves"`
+		Frames   []map[string]any `json:"frameworks"`
+	}
+	getJSON(t, c, "/master/state-summary", &summary)
+	if summary.Hostname == "" || len(summary.Slaves) != 1 || len(summary.Frames) != 1 {
+		t.Fatalf("/master/state-summary %+v", summary)
+	}
+	sl, fw := summary.Slaves[0], summary.Frames[0]
+	if sl["id"] != sid.GetValue() || sl["TASK_RUNNING"] != 1.0 || sl["TASK_FINISHED"] != 0.0 ||
+		len(sl["framework_ids"].([]any)) != 1 || sl["framework_ids"].([]any)[0] != fid.GetValue() {
+		t.Errorf("state-summary slave %v", sl)
+	}
+	if fw["id"] != fid.GetValue() || fw["name"] != "f1" || fw["TASK_RUNNING"] != 1.0 || fw["TASK_LOST"] != 0.0 ||
+		len(fw["slave_ids"].([]any)) != 1 || fw["slave_ids"].([]any)[0] != sid.GetValue() {
+		t.Errorf("state-summary framework %v", fw)
+	}
+	if _, hasTasks := fw["tasks"]; hasTasks {
+		t.Errorf("state-summary lists tasks: %v", fw)
+	}
+}
+
+// /master/tasks sorts by the tasks' first status time (descending by
+// default, ascending with order=asc) and pages with limit and offset.
+func TestTasksEndpointOrderAndPages(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	slave := c.StartFakeSlave("cpus:8;mem:4096")
+	cluster.Await(c, slave.Registered())
+	d, s, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
+	// Launched in this order, one second apart: not the task ids' order.
+	started := []string{"c", "a", "d", "b"}
+	for _, id := range started {
+		offers := s.NextOffers()
+		c.Advance(time.Second)
+		o := cluster.Await(c, offers)[0]
+		update := s.NextUpdate()
+		// Refuse nothing, so that the rest is offered at the next allocation.
+		if _, err := d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{task(id, o, "cpus:1;mem:128")}, &mesos.Filters{RefuseSeconds: proto.Float64(0)}); err != nil {
+			t.Fatal(err)
+		}
+		if st := cluster.Await(c, update); st.GetState() != mesos.TaskState_TASK_RUNNING {
+			t.Fatalf("task %s: %v", id, st)
+		}
+	}
+	ids := func(query string) []string {
+		t.Helper()
+		var out struct {
+			Tasks []struct {
+				ID string `json:"id"`
+			} `json:"tasks"`
+		}
+		getJSON(t, c, "/master/tasks"+query, &out)
+		got := []string{}
+		for _, task := range out.Tasks {
+			got = append(got, task.ID)
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{"b", "d", "a", "c"}},
+		{"?order=desc", []string{"b", "d", "a", "c"}},
+		{"?order=asc", []string{"c", "a", "d", "b"}},
+		{"?order=asc&limit=2", []string{"c", "a"}},
+		{"?order=asc&limit=2&offset=2", []string{"d", "b"}},
+		{"?offset=3", []string{"c"}},
+		{"?offset=9", []string{}},
+		{"?limit=0", []string{}},
+	} {
+		got := ids(tc.query)
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.query, got, tc.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != tc.want[i] {
+				t.Errorf("%s: %v, want %v", tc.query, got, tc.want)
+				break
+			}
+		}
+	}
+}
