@@ -28,7 +28,10 @@ func (m *master) installAPI() {
 	if _, err := m.Runtime().Spawn(api, "api"); err != nil {
 		m.log.Error("cannot serve /api/v1/scheduler", "err", err)
 	}
-	// Every daemon serves /version, /system/stats.json and system/*.
+	// Every daemon serves /help, /version, /system/stats.json and system/*.
+	if err := builtin.SpawnHelp(m.Runtime()); err != nil {
+		m.log.Error("cannot serve /help", "err", err)
+	}
 	if err := builtin.SpawnVersion(m.Runtime(), m.cfg.Version); err != nil {
 		m.log.Error("cannot serve /version", "err", err)
 	}

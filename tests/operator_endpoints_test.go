@@ -2,6 +2,8 @@ package tests
 
 import (
 	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,6 +172,51 @@ func TestTasksEndpointOrderAndPages(t *testing.T) {
 				t.Errorf("%s: %v, want %v", tc.query, got, tc.want)
 				break
 			}
+		}
+	}
+}
+
+// /help lists every process's endpoints with their help text; /help/<id>
+// one process's, /help/<id>/<route> one endpoint's; ?format=json as Mesos.
+func TestHelpEndpoint(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	code, body := get(t, c, "/help")
+	text := string(body)
+	for _, want := range []string{"/master/state\n", "/master/redirect\n", "/api/v1/scheduler\n", "/metrics/snapshot\n", "/version\n", "/system/stats.json\n", "Redirects to the leading master."} {
+		if code != 200 || !strings.Contains(text, want) {
+			t.Errorf("/help lacks %q: %d\n%s", want, code, text)
+		}
+	}
+	var doc struct {
+		Processes []struct {
+			ID        string `json:"id"`
+			Endpoints []struct {
+				Name string `json:"name"`
+				Text string `json:"text"`
+			} `json:"endpoints"`
+		} `json:"processes"`
+	}
+	getJSON(t, c, "/help?format=json", &doc)
+	found := false
+	for _, p := range doc.Processes {
+		for _, e := range p.Endpoints {
+			if p.ID == "master" && e.Name == "/tasks" && e.Text != "" {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("/help?format=json lacks master /tasks: %+v", doc)
+	}
+	if code, body := get(t, c, "/help/master/redirect"); code != 200 || !strings.Contains(string(body), "Redirects to the leading master.") {
+		t.Errorf("/help/master/redirect: %d %s", code, body)
+	}
+	if code, body := get(t, c, "/help/master"); code != 200 || !strings.Contains(string(body), "/master/state-summary") || strings.Contains(string(body), "/api/v1") {
+		t.Errorf("/help/master: %d %s", code, body)
+	}
+	for _, path := range []string{"/help/no-such-process", "/help/master/no-such-route"} {
+		if code, _ := get(t, c, path); code != http.StatusNotFound {
+			t.Errorf("%s: %d", path, code)
 		}
 	}
 }

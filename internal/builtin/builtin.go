@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"syscall"
 
 	"github.com/gomesos/gomesos/process"
@@ -142,3 +143,5 @@ func (s *systemProcess) Initialize() {
 		}
 	}
 }
+
+func sortStrings(s []string) { sort.Strings(s) }
