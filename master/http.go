@@ -87,6 +87,7 @@ func (m *master) stateJSON() jsonObj {
 			deactivated++
 		}
 	}
+	orphanTasks, unregistered := m.orphans()
 	state := jsonObj{
 		"version":                 m.cfg.Version,
 		"id":                      m.id,
@@ -98,8 +99,8 @@ func (m *master) stateJSON() jsonObj {
 		"slaves":                  slaves,
 		"frameworks":              frameworks,
 		"completed_frameworks":    completed,
-		"orphan_tasks":            []jsonObj{},
-		"unregistered_frameworks": []string{},
+		"orphan_tasks":            orphanTasks,
+		"unregistered_frameworks": unregistered,
 		"flags":                   m.cfg.Flags,
 	}
 	if m.cfg.Cluster != "" {

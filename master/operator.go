@@ -41,10 +41,11 @@ func (m *master) frameworksJSON() jsonObj {
 	for _, f := range m.completed {
 		completed = append(completed, m.frameworkJSON(f))
 	}
+	_, unregistered := m.orphans()
 	return jsonObj{
 		"frameworks":              frameworks,
 		"completed_frameworks":    completed,
-		"unregistered_frameworks": []string{},
+		"unregistered_frameworks": unregistered,
 	}
 }
 
@@ -151,4 +152,29 @@ func sortTasksByStart(tasks []*mesos.Task, ascending bool) {
 			tasks[i], tasks[j] = tasks[j], tasks[i]
 		}
 	}
+}
+
+// orphans are the tasks slaves run for frameworks this master does not
+// hold (after a master failover, until they subscribe again), and the ids
+// of those frameworks: /state's orphan_tasks and unregistered_frameworks.
+func (m *master) orphans() (tasks []jsonObj, frameworks []string) {
+	tasks, frameworks = []jsonObj{}, []string{}
+	seen := map[string]bool{}
+	for _, sid := range sortedKeys(m.slaves) {
+		s := m.slaves[sid]
+		for _, fid := range sortedKeys(s.tasks) {
+			if m.frameworks[fid] != nil || len(s.tasks[fid]) == 0 {
+				continue
+			}
+			for _, tid := range sortedTaskIDs(s.tasks[fid]) {
+				tasks = append(tasks, taskJSON(s.tasks[fid][tid]))
+			}
+			if !seen[fid] {
+				seen[fid] = true
+				frameworks = append(frameworks, fid)
+			}
+		}
+	}
+	sort.Strings(frameworks)
+	return tasks, frameworks
 }

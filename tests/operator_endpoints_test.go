@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
@@ -218,5 +220,47 @@ func TestHelpEndpoint(t *testing.T) {
 		if code, _ := get(t, c, path); code != http.StatusNotFound {
 			t.Errorf("%s: %d", path, code)
 		}
+	}
+}
+
+// Tasks a readmitted slave runs for a framework this master does not hold
+// (after a master failover) are /state's orphan_tasks, and that framework
+// is in unregistered_frameworks (of /state and /master/frameworks).
+func TestOrphanTasksInState(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	other := c.StartFakeSlave(slaveResources)
+	cluster.Await(c, other.Registered())
+	readmitted := processtest.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, other.Self())
+	info := proto.Clone(other.Info).(*mesos.SlaveInfo)
+	info.Id = &mesos.SlaveID{Value: proto.String("0f0f0f0f-1111-4222-8333-444444444444-S7")}
+	orphan := &mesos.Task{
+		Name: proto.String("o1"), TaskId: &mesos.TaskID{Value: proto.String("o1")},
+		FrameworkId: &mesos.FrameworkID{Value: proto.String("0f0f0f0f-1111-4222-8333-444444444444-0003")},
+		SlaveId:     info.Id, State: mesos.TaskState_TASK_RUNNING.Enum(),
+		Resources: mustResources("cpus:1;mem:64"),
+	}
+	if err := c.RT.Send(other.Self(), c.MasterPID, &messages.ReregisterSlaveMessage{Slave: info, Tasks: []*mesos.Task{orphan}}); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Await(c, readmitted)
+	var state struct {
+		Orphans []struct {
+			ID          string `json:"id"`
+			FrameworkID string `json:"framework_id"`
+			State       string `json:"state"`
+		} `json:"orphan_tasks"`
+		Unregistered []string `json:"unregistered_frameworks"`
+	}
+	getJSON(t, c, "/master/state", &state)
+	if len(state.Orphans) != 1 || state.Orphans[0].ID != "o1" || state.Orphans[0].State != "TASK_RUNNING" ||
+		len(state.Unregistered) != 1 || state.Unregistered[0] != orphan.GetFrameworkId().GetValue() {
+		t.Fatalf("state: %+v", state)
+	}
+	var frameworks struct {
+		Unregistered []string `json:"unregistered_frameworks"`
+	}
+	getJSON(t, c, "/master/frameworks", &frameworks)
+	if len(frameworks.Unregistered) != 1 {
+		t.Fatalf("/master/frameworks: %+v", frameworks)
 	}
 }
