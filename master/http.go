@@ -221,11 +221,7 @@ func (m *master) frameworkJSON(f *framework) jsonObj {
 func taskJSON(t *mesos.Task) jsonObj {
 	statuses := make([]jsonObj, 0, len(t.GetStatuses()))
 	for _, s := range t.GetStatuses() {
-		st := jsonObj{"state": s.GetState().String(), "timestamp": s.GetTimestamp()}
-		if s.Healthy != nil {
-			st["healthy"] = s.GetHealthy()
-		}
-		statuses = append(statuses, st)
+		statuses = append(statuses, statusJSON(s))
 	}
 	obj := jsonObj{
 		"id":           t.GetTaskId().GetValue(),
@@ -240,6 +236,7 @@ func taskJSON(t *mesos.Task) jsonObj {
 	if l := t.GetLabels(); l != nil {
 		obj["labels"] = labelsJSON(l)
 	}
+	taskProtoFields(t, obj)
 	return obj
 }
 

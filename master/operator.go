@@ -1,10 +1,12 @@
 package master
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/jsonv1"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 )
@@ -177,4 +179,38 @@ func (m *master) orphans() (tasks []jsonObj, frameworks []string) {
 	}
 	sort.Strings(frameworks)
 	return tasks, frameworks
+}
+
+// statusJSON is a task status in /state: state, timestamp, healthy, and
+// labels and container_status (its network_infos with ip_address) as
+// Mesos writes them.
+func statusJSON(s *mesos.TaskStatus) jsonObj {
+	st := jsonObj{"state": s.GetState().String(), "timestamp": s.GetTimestamp()}
+	if s.Healthy != nil {
+		st["healthy"] = s.GetHealthy()
+	}
+	if l := s.GetLabels(); l != nil {
+		st["labels"] = labelsJSON(l)
+	}
+	if cs := s.GetContainerStatus(); cs != nil {
+		if raw, err := jsonv1.Marshal(cs); err == nil {
+			st["container_status"] = json.RawMessage(raw)
+		}
+	}
+	return st
+}
+
+// taskProtoFields adds a task's discovery and container, as Mesos writes
+// those protobufs in /state.
+func taskProtoFields(t *mesos.Task, obj jsonObj) {
+	if d := t.GetDiscovery(); d != nil {
+		if raw, err := jsonv1.Marshal(d); err == nil {
+			obj["discovery"] = json.RawMessage(raw)
+		}
+	}
+	if c := t.GetContainer(); c != nil {
+		if raw, err := jsonv1.Marshal(c); err == nil {
+			obj["container"] = json.RawMessage(raw)
+		}
+	}
 }

@@ -264,3 +264,81 @@ func TestOrphanTasksInState(t *testing.T) {
 		t.Fatalf("/master/frameworks: %+v", frameworks)
 	}
 }
+
+// /master/state shows a task's discovery info and labels, and its
+// statuses' labels and container status (network addresses), in Mesos's
+// JSON form.
+func TestStateShowsDiscoveryAndContainerStatus(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	slave := c.StartFakeSlave(slaveResources)
+	cluster.Await(c, slave.Registered())
+	d, s, fid := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
+	offers := s.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	ti := task("web", o, "cpus:1;mem:128")
+	ti.Labels = &mesos.Labels{Labels: []*mesos.Label{{Key: proto.String("tier"), Value: proto.String("front")}}}
+	ti.Discovery = &mesos.DiscoveryInfo{
+		Visibility: mesos.DiscoveryInfo_EXTERNAL.Enum(), Name: proto.String("web"),
+		Ports: &mesos.Ports{Ports: []*mesos.Port{{Number: proto.Uint32(8080), Name: proto.String("http"), Protocol: proto.String("tcp")}}},
+	}
+	running := s.NextUpdate()
+	if _, err := d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{ti}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Await(c, running)
+
+	// The slave reports the container's address (as a network isolator
+	// would), with labels.
+	again := s.NextUpdate()
+	uuid := mesos.NewUUID(c.RT.RandBytes)
+	status := &mesos.TaskStatus{
+		TaskId: ti.TaskId, State: mesos.TaskState_TASK_RUNNING.Enum(), SlaveId: o.SlaveId,
+		Source: mesos.TaskStatus_SOURCE_EXECUTOR.Enum(), Timestamp: proto.Float64(1), Uuid: uuid[:],
+		Labels: &mesos.Labels{Labels: []*mesos.Label{{Key: proto.String("ready"), Value: proto.String("yes")}}},
+		ContainerStatus: &mesos.ContainerStatus{NetworkInfos: []*mesos.NetworkInfo{{
+			IpAddresses: []*mesos.NetworkInfo_IPAddress{{Protocol: mesos.NetworkInfo_IPv4.Enum(), IpAddress: proto.String("10.1.2.3")}},
+		}}},
+	}
+	if err := c.RT.Send(slave.Self(), c.MasterPID, &messages.StatusUpdateMessage{
+		Update: &messages.StatusUpdate{FrameworkId: fid, SlaveId: o.SlaveId, Status: status, Timestamp: proto.Float64(1), Uuid: uuid[:]},
+		Pid:    proto.String(slave.Self().String()),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Await(c, again)
+
+	var state struct {
+		Frameworks []struct {
+			Tasks []struct {
+				Labels    []map[string]string `json:"labels"`
+				Discovery map[string]any      `json:"discovery"`
+				Statuses  []struct {
+					Labels          []map[string]string `json:"labels"`
+					ContainerStatus map[string]any      `json:"container_status"`
+				} `json:"statuses"`
+			} `json:"tasks"`
+		} `json:"frameworks"`
+	}
+	getJSON(t, c, "/master/state", &state)
+	if len(state.Frameworks) != 1 || len(state.Frameworks[0].Tasks) != 1 {
+		t.Fatalf("state %+v", state)
+	}
+	task := state.Frameworks[0].Tasks[0]
+	if len(task.Labels) != 1 || task.Labels[0]["key"] != "tier" {
+		t.Errorf("labels %v", task.Labels)
+	}
+	if task.Discovery["visibility"] != "EXTERNAL" || task.Discovery["name"] != "web" ||
+		dig(task.Discovery, "ports", "ports", "0", "number") != 8080.0 || dig(task.Discovery, "ports", "ports", "0", "protocol") != "tcp" {
+		t.Errorf("discovery %v", task.Discovery)
+	}
+	if len(task.Statuses) != 2 {
+		t.Fatalf("statuses %+v", task.Statuses)
+	}
+	last := task.Statuses[1]
+	if len(last.Labels) != 1 || last.Labels[0]["key"] != "ready" ||
+		dig(last.ContainerStatus, "network_infos", "0", "ip_addresses", "0", "ip_address") != "10.1.2.3" ||
+		dig(last.ContainerStatus, "network_infos", "0", "ip_addresses", "0", "protocol") != "IPv4" {
+		t.Errorf("last status %+v", last)
+	}
+}
