@@ -207,6 +207,7 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	defer rt.Close()
+	Builtins(rt, log, &logging)
 	cz, err := slave.MesosContainerizer(rt, cfg)
 	if err != nil {
 		return fail(err)
