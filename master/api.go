@@ -28,6 +28,7 @@ func (m *master) installAPI() {
 	if _, err := m.Runtime().Spawn(api, "api"); err != nil {
 		m.log.Error("cannot serve /api/v1/scheduler", "err", err)
 	}
+	m.installOperatorRoutes()
 	// Every daemon serves /help, /version, /system/stats.json and system/*.
 	if err := builtin.SpawnHelp(m.Runtime()); err != nil {
 		m.log.Error("cannot serve /help", "err", err)

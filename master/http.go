@@ -27,7 +27,6 @@ func (m *master) installRoutes() {
 	roles := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.rolesJSON()) }
 	m.Route("/roles", "Information about roles.", roles)
 	m.Route("/roles.json", "Information about roles.", roles)
-	m.installOperatorRoutes()
 	m.Route("/teardown", "Tears down a framework: POST frameworkId=<id>.", m.teardownHTTP)
 	if m.cfg.WebUI != nil {
 		ui := process.Handler(m.cfg.WebUI)

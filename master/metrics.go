@@ -117,7 +117,6 @@ func newMasterMetrics(m *master) *masterMetrics {
 			return u / t
 		})
 	}
-	m.documentedGauges(gauge)
 	return c
 }
 
@@ -160,12 +159,11 @@ func (m *master) countFrameworks(pred func(*framework) bool) int {
 	return n
 }
 
-// scalarTotals sums a non-revocable scalar over the slaves: total and
-// used (revocable ones: documentedGauges).
+// scalarTotals sums a scalar over the slaves: total and used.
 func (m *master) scalarTotals(name string) (total, used float64) {
 	for _, s := range m.slaves {
-		total += s.total.NonRevocable().Scalar(name)
-		used += s.used.NonRevocable().Scalar(name)
+		total += s.total.Scalar(name)
+		used += s.used.Scalar(name)
 	}
 	return total, used
 }

@@ -13,7 +13,8 @@ import (
 
 // installOperatorRoutes serves the master's read-only operator endpoints
 // of Mesos 1.0 besides /state: /master/slaves, /master/frameworks and
-// /master/state-summary, with Mesos's field names.
+// /master/state-summary, with Mesos's field names (and the metrics under
+// the docs' names, documentedGauges).
 func (m *master) installOperatorRoutes() {
 	slaves := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.slavesJSON()) }
 	m.Route("/slaves", "Information about registered slaves.", slaves)
@@ -21,6 +22,7 @@ func (m *master) installOperatorRoutes() {
 	m.Route("/frameworks", "Information about registered frameworks.", frameworks)
 	summary := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.stateSummaryJSON()) }
 	m.Route("/state-summary", "Summary of the state of all frameworks and slaves, without tasks.", summary)
+	m.documentedGauges()
 }
 
 // slavesJSON is /master/slaves: {"slaves": [...]} as in /state.
