@@ -207,7 +207,6 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	defer rt.Close()
-	Builtins(rt, log, &logging)
 	cz, err := slave.MesosContainerizer(rt, cfg)
 	if err != nil {
 		return fail(err)
@@ -219,6 +218,7 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	log.Info("slave started", "pid", pid.String(), "master", master.String(), "work_dir", cfg.WorkDir)
+	Builtins(rt, log, &logging)
 	if logging.Dir != "" {
 		slave.AttachLog(rt, logging.File(program))
 	}
