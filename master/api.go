@@ -20,7 +20,8 @@ import (
 // subscribed through the libprocess messages cannot be driven through
 // the v1 API (as in Mesos 1.0; mesos-go 0.0.6's AcceptOffers, which posts
 // a Call here without a stream id, is refused). With framework
-// authentication on, every call needs HTTP Basic credentials.
+// authentication on, every call needs HTTP Basic credentials. A master
+// that does not lead answers 307 to the leader (503 when it knows none).
 func (m *master) installAPI() {
 	// The route lives on a process named "api" so that the path is
 	// /api/v1/scheduler; it hands the call to the master.
