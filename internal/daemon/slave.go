@@ -197,6 +197,7 @@ func SlaveMain(program string, args, environ []string) int {
 	if err != nil {
 		return fail(err)
 	}
+	cfg.Flags = fs.Values()
 	opts, err := addr.Options()
 	if err != nil {
 		return fail(err)
