@@ -31,13 +31,13 @@ func (s *slave) installRoutes() {
 	st := func(*http.Request) future.Future[*process.Response] {
 		return cors(process.JSON(s.stateJSON()))
 	}
+	s.Route("/flags", "The slave's flags.", func(*http.Request) future.Future[*process.Response] {
+		return cors(process.JSON(jsonObj{"flags": s.flagsJSON()}))
+	})
 	s.Route("/state", "Information about the state of the slave.", st)
 	s.Route("/state.json", "Information about the state of the slave.", st)
 	s.Route("/health", "Health check of the slave.", func(*http.Request) future.Future[*process.Response] {
 		return process.Status(http.StatusOK, "")
-	})
-	s.Route("/flags", "The slave's flags.", func(*http.Request) future.Future[*process.Response] {
-		return cors(process.JSON(jsonObj{"flags": s.flagsJSON()}))
 	})
 	attachFiles(s.Runtime(), s.cfg.WorkDir)
 	attachMonitor(s.Runtime(), s)
