@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/gomesos/gomesos/internal/builtin"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
@@ -19,13 +20,25 @@ import (
 // subscribed through the libprocess messages cannot be driven through
 // the v1 API (as in Mesos 1.0; mesos-go 0.0.6's AcceptOffers, which posts
 // a Call here without a stream id, is refused). With framework
-// authentication on, every call needs HTTP Basic credentials.
+// authentication on, every call needs HTTP Basic credentials. A master
+// that does not lead answers 307 to the leader (503 when it knows none).
 func (m *master) installAPI() {
 	// The route lives on a process named "api" so that the path is
 	// /api/v1/scheduler; it hands the call to the master.
 	api := &apiProcess{m: m}
 	if _, err := m.Runtime().Spawn(api, "api"); err != nil {
 		m.log.Error("cannot serve /api/v1/scheduler", "err", err)
+	}
+	m.installOperatorRoutes()
+	// Every daemon serves /help, /version, /system/stats.json and system/*.
+	if err := builtin.SpawnHelp(m.Runtime()); err != nil {
+		m.log.Error("cannot serve /help", "err", err)
+	}
+	if err := builtin.SpawnVersion(m.Runtime(), m.cfg.Version); err != nil {
+		m.log.Error("cannot serve /version", "err", err)
+	}
+	if err := builtin.SpawnSystem(m.Runtime()); err != nil {
+		m.log.Error("cannot serve /system", "err", err)
 	}
 }
 
@@ -77,7 +90,7 @@ func (a *apiProcess) scheduler(r *http.Request) future.Future[*process.Response]
 	m := a.m
 	return process.DispatchF(a.Runtime(), m.Self(), func() future.Future[*process.Response] {
 		if !m.leader {
-			return process.Status(http.StatusServiceUnavailable, "Not the leading master")
+			return m.redirectToLeader(r.URL.Path)
 		}
 		f := m.frameworks[call.GetFrameworkId().GetValue()]
 		switch {

@@ -17,15 +17,7 @@ func (m *master) installRoutes() {
 	m.Route("/health", "Health check of the master.", func(*http.Request) future.Future[*process.Response] {
 		return process.Status(http.StatusOK, "")
 	})
-	m.Route("/redirect", "Redirects to the leading master.", func(r *http.Request) future.Future[*process.Response] {
-		h := http.Header{}
-		leader := m.info
-		if !m.leader && m.detected != nil {
-			leader = m.detected
-		}
-		h.Set("Location", "//"+leader.GetHostname()+":"+strconv.Itoa(int(leader.GetPort())))
-		return future.Ready(&process.Response{Status: http.StatusTemporaryRedirect, Header: h})
-	})
+	m.Route("/redirect", "Redirects to the leading master.", m.redirect)
 	m.Route("/flags", "The master's flags.", func(*http.Request) future.Future[*process.Response] {
 		return process.JSON(map[string]any{"flags": nonNilMap(m.cfg.Flags)})
 	})
@@ -94,6 +86,7 @@ func (m *master) stateJSON() jsonObj {
 			deactivated++
 		}
 	}
+	orphanTasks, unregistered := m.orphans()
 	state := jsonObj{
 		"version":                 m.cfg.Version,
 		"id":                      m.id,
@@ -105,8 +98,8 @@ func (m *master) stateJSON() jsonObj {
 		"slaves":                  slaves,
 		"frameworks":              frameworks,
 		"completed_frameworks":    completed,
-		"orphan_tasks":            []jsonObj{},
-		"unregistered_frameworks": []string{},
+		"orphan_tasks":            orphanTasks,
+		"unregistered_frameworks": unregistered,
 		"flags":                   m.cfg.Flags,
 	}
 	if m.cfg.Cluster != "" {
@@ -227,11 +220,7 @@ func (m *master) frameworkJSON(f *framework) jsonObj {
 func taskJSON(t *mesos.Task) jsonObj {
 	statuses := make([]jsonObj, 0, len(t.GetStatuses()))
 	for _, s := range t.GetStatuses() {
-		st := jsonObj{"state": s.GetState().String(), "timestamp": s.GetTimestamp()}
-		if s.Healthy != nil {
-			st["healthy"] = s.GetHealthy()
-		}
-		statuses = append(statuses, st)
+		statuses = append(statuses, statusJSON(s))
 	}
 	obj := jsonObj{
 		"id":           t.GetTaskId().GetValue(),
@@ -246,6 +235,7 @@ func taskJSON(t *mesos.Task) jsonObj {
 	if l := t.GetLabels(); l != nil {
 		obj["labels"] = labelsJSON(l)
 	}
+	taskProtoFields(t, obj)
 	return obj
 }
 
@@ -273,13 +263,7 @@ func (m *master) tasksJSON(r *http.Request) jsonObj {
 		}
 		all = append(all, f.completed...)
 	}
-	if r.URL.Query().Get("order") == "asc" {
-		// Already ascending by framework and task id.
-	} else {
-		for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
-			all[i], all[j] = all[j], all[i]
-		}
-	}
+	sortTasksByStart(all, r.URL.Query().Get("order") == "asc")
 	out := []jsonObj{}
 	for i := offset; i < len(all) && len(out) < limit; i++ {
 		out = append(out, taskJSON(all[i]))

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/jsonv1"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	v1 "github.com/gomesos/gomesos/mesos/v1/schedulerpb"
@@ -132,8 +132,9 @@ func (h *httpScheduler) Finalize() {
 	}
 }
 
-// encodeEvent writes ev as protobuf, or as v1 JSON (the v1 field names:
-// agent_id where v0 says slave_id; bytes in base64).
+// encodeEvent writes ev as protobuf, or as v1 JSON as Mesos writes it
+// (mesos/jsonv1: the v1 field names, agent_id where v0 says slave_id;
+// integers as numbers; bytes in base64).
 func encodeEvent(ev *schedulerpb.Event, json bool) ([]byte, error) {
 	b, err := proto.Marshal(ev)
 	if err != nil || !json {
@@ -143,10 +144,11 @@ func encodeEvent(ev *schedulerpb.Event, json bool) ([]byte, error) {
 	if err := (proto.UnmarshalOptions{AllowPartial: true}).Unmarshal(b, v); err != nil {
 		return nil, err
 	}
-	return protojson.MarshalOptions{UseProtoNames: true, AllowPartial: true}.Marshal(v)
+	return jsonv1.Marshal(v)
 }
 
-// decodeCall reads a Call in either codec (JSON with v1 field names).
+// decodeCall reads a Call in either codec (JSON with v1 field names, read
+// as Mesos reads it: see mesos/jsonv1).
 func decodeCall(mediaType string, body []byte) (*schedulerpb.Call, error) {
 	call := &schedulerpb.Call{}
 	switch mediaType {
@@ -154,7 +156,7 @@ func decodeCall(mediaType string, body []byte) (*schedulerpb.Call, error) {
 		return call, proto.Unmarshal(body, call)
 	case mediaJSON:
 		c1 := &v1.Call{}
-		if err := (protojson.UnmarshalOptions{}).Unmarshal(body, c1); err != nil {
+		if err := jsonv1.Unmarshal(body, c1); err != nil {
 			return nil, err
 		}
 		b, err := proto.Marshal(c1)
@@ -228,14 +230,25 @@ func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call, prin
 	return process.DispatchF(a.Runtime(), m.Self(), func() future.Future[*process.Response] {
 		if !m.leader {
 			process.Run(a.Runtime(), pid, h.Terminate)
-			return process.Status(http.StatusServiceUnavailable, "Not the leading master")
+			return m.redirectToLeader(r.URL.Path)
 		}
 		m.httpSchedulers[pid] = true
 		if m.v1Authenticating() {
 			m.authenticated[pid] = principal
 		}
 		m.metrics.registerFramework.Inc()
-		m.subscribe(pid, info, sub.GetForce())
+		// As in Mesos 1.0 (MESOS-4712), a subscription over HTTP always
+		// fails over the framework's previous connection, live or not:
+		// one stream per framework id, the newest. The 0.2x `force`
+		// field (the docs' "force=false rejects") is read and ignored;
+		// the v1 schema no longer has it.
+		m.subscribe(pid, info, true)
+		if !m.servesFramework(pid) {
+			// Refused (its stream carries the ERROR and ends): the
+			// master holds no link to it, so forget it here.
+			delete(m.httpSchedulers, pid)
+			delete(m.authenticated, pid)
+		}
 		rt := a.Runtime()
 		hdr := http.Header{}
 		hdr.Set("Content-Type", codec)
@@ -258,4 +271,15 @@ func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call, prin
 			}
 		}})
 	})
+}
+
+// servesFramework says whether pid is the pid of a framework the master
+// holds.
+func (m *master) servesFramework(pid process.UPID) bool {
+	for _, f := range m.frameworks {
+		if f.pid == pid {
+			return true
+		}
+	}
+	return false
 }

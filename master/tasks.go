@@ -117,6 +117,8 @@ func (m *master) updateTask(s *slave, f *framework, t *mesos.Task, latest mesos.
 		Timestamp: status.Timestamp,
 		Healthy:   status.Healthy,
 		Labels:    status.Labels,
+		// The container's network addresses, for /state.
+		ContainerStatus: status.ContainerStatus,
 	})
 	if !wasTerminal && mesos.IsTerminal(latest) {
 		res := resources.FromProto(t.GetResources())

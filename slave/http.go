@@ -31,6 +31,9 @@ func (s *slave) installRoutes() {
 	st := func(*http.Request) future.Future[*process.Response] {
 		return cors(process.JSON(s.stateJSON()))
 	}
+	s.Route("/flags", "The slave's flags.", func(*http.Request) future.Future[*process.Response] {
+		return cors(process.JSON(jsonObj{"flags": s.flagsJSON()}))
+	})
 	s.Route("/state", "Information about the state of the slave.", st)
 	s.Route("/state.json", "Information about the state of the slave.", st)
 	s.Route("/health", "Health check of the slave.", func(*http.Request) future.Future[*process.Response] {
@@ -45,11 +48,13 @@ func (s *slave) taskJSON(fid string, t *mesos.Task) jsonObj {
 	for _, st := range t.GetStatuses() {
 		statuses = append(statuses, jsonObj{"state": st.GetState().String(), "timestamp": st.GetTimestamp()})
 	}
-	return jsonObj{
+	obj := jsonObj{
 		"id": t.GetTaskId().GetValue(), "name": t.GetName(), "state": t.GetState().String(),
 		"framework_id": fid, "executor_id": t.GetExecutorId().GetValue(), "slave_id": s.info.GetId().GetValue(),
 		"resources": resources.FromProto(t.GetResources()).ToJSONMap(), "statuses": statuses,
 	}
+	taskExtrasJSON(t, obj)
+	return obj
 }
 
 func (s *slave) executorJSON(fid string, e *executor) jsonObj {

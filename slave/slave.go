@@ -37,6 +37,9 @@ import (
 // Config holds the slave's settings (the mesos-slave flags map onto it).
 type Config struct {
 	Master process.UPID // the master to register with
+	// Flags are the flags the slave was started with, by name, as
+	// /flags shows them (nil: the few that Config holds).
+	Flags map[string]string
 	// Resources in Mesos text or JSON form; what it leaves out (cpus, mem,
 	// disk, ports) is detected from the machine.
 	Resources string

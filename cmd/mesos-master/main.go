@@ -57,6 +57,7 @@ func run(args, environ []string) int {
 		return 1
 	}
 	defer rt.Close()
+	daemon.Builtins(rt, log, &logging)
 	if err := daemon.StartRegistry(rt, &cfg); err != nil {
 		log.Error("cannot start the registry", "err", err)
 		fmt.Fprintln(os.Stderr, "mesos-master:", err)

@@ -29,7 +29,13 @@ type Logging struct {
 	Level string
 	Dir   string
 	Quiet bool
+
+	level *slog.LevelVar // set by Logger: what /logging/toggle changes
 }
+
+// LevelVar is the level of the logger Logger built (nil before): the
+// daemon's /logging/toggle changes it for a while.
+func (l *Logging) LevelVar() *slog.LevelVar { return l.level }
 
 // Register defines --logging_level, --log_dir and --quiet.
 func (l *Logging) Register(fs *flags.FlagSet) {
@@ -73,7 +79,9 @@ func (l *Logging) Logger(program string) (*slog.Logger, func(), error) {
 		outs = append(outs, f)
 		closer = func() { _ = f.Close() }
 	}
-	logger := slog.New(slog.NewTextHandler(io.MultiWriter(outs...), &slog.HandlerOptions{Level: level}))
+	l.level = new(slog.LevelVar)
+	l.level.Set(level)
+	logger := slog.New(slog.NewTextHandler(io.MultiWriter(outs...), &slog.HandlerOptions{Level: l.level}))
 	slog.SetDefault(logger)
 	return logger, closer, nil
 }

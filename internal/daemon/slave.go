@@ -197,6 +197,7 @@ func SlaveMain(program string, args, environ []string) int {
 	if err != nil {
 		return fail(err)
 	}
+	cfg.Flags = fs.Values()
 	opts, err := addr.Options()
 	if err != nil {
 		return fail(err)
@@ -218,6 +219,7 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	log.Info("slave started", "pid", pid.String(), "master", master.String(), "work_dir", cfg.WorkDir)
+	Builtins(rt, log, &logging)
 	if logging.Dir != "" {
 		slave.AttachLog(rt, logging.File(program))
 	}

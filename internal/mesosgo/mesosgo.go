@@ -28,6 +28,9 @@ var frameworkSource []byte
 //go:embed executor.go
 var executorSource []byte
 
+//go:embed v1scheduler.go
+var v1SchedulerSource []byte
+
 // GOPATH is where Debian installs Go sources for GOPATH builds.
 const GOPATH = "/usr/share/gocode"
 
@@ -45,6 +48,9 @@ const (
 	PeerProgram      = "peer"      // a messenger: echo, send, sink, source modes
 	FrameworkProgram = "framework" // a scheduler driver that launches one task
 	ExecutorProgram  = "executor"  // an executor driver that runs one task
+	// V1SchedulerProgram is a scheduler on mesos-go's v1 HTTP client
+	// (api/v1/lib), built apart by BuildV1 (see v1scheduler.go).
+	V1SchedulerProgram = "v1scheduler"
 )
 
 // Path returns the path of a built program.
@@ -99,6 +105,7 @@ type Peer struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	lines chan string
+	kept  []string // lines Find has read but not returned, in order
 }
 
 // Start runs the peer with args and waits (up to 30 s) for its UPID line.
@@ -116,13 +123,66 @@ func Start(args ...string) (*Peer, error) {
 	return p, nil
 }
 
+var (
+	v1Once sync.Once
+	v1Bin  string
+	v1Err  error
+)
+
+// BuildV1 compiles, once per OS process, the scheduler written against
+// mesos-go's v1 HTTP client (api/v1/lib of the same Debian package) and
+// returns its path. It is built apart from the v0 programs so that a
+// missing or broken v1 library does not hide the v0 interop tests.
+func BuildV1() (string, error) {
+	v1Once.Do(func() {
+		if _, err := os.Stat(filepath.Join(GOPATH, "src/github.com/mesos/mesos-go/api/v1/lib/httpcli/httpsched")); err != nil {
+			v1Err = fmt.Errorf("%w: mesos-go's v1 client (api/v1/lib) is not installed (%v)", ErrUnavailable, err)
+			return
+		}
+		dir, err := os.MkdirTemp("", "gomesos-mesosgo-v1")
+		if err != nil {
+			v1Err = fmt.Errorf("build mesos-go v1 scheduler: %w", err)
+			return
+		}
+		src := filepath.Join(dir, "src", "mesosgov1")
+		if err := os.MkdirAll(src, 0o755); err != nil {
+			v1Err = fmt.Errorf("build mesos-go v1 scheduler: %w", err)
+			return
+		}
+		file := V1SchedulerProgram + ".go"
+		if err := os.WriteFile(filepath.Join(src, file), v1SchedulerSource, 0o644); err != nil {
+			v1Err = fmt.Errorf("build mesos-go v1 scheduler: %w", err)
+			return
+		}
+		bin := filepath.Join(dir, "mesosgo-"+V1SchedulerProgram)
+		cmd := exec.Command("go", "build", "-o", bin, file)
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "GO111MODULE=off", "GOPATH="+dir+":"+GOPATH, "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			v1Err = fmt.Errorf("%w: build of %s failed: %v\n%s", ErrUnavailable, V1SchedulerProgram, err, out)
+			return
+		}
+		v1Bin = bin
+	})
+	return v1Bin, v1Err
+}
+
 // StartProgram runs one of the built programs with args.
 func StartProgram(name string, args ...string) (*Peer, error) {
-	peerBin, err := Build()
-	if err != nil {
-		return nil, err
+	var bin string
+	if name == V1SchedulerProgram {
+		b, err := BuildV1()
+		if err != nil {
+			return nil, err
+		}
+		bin = b
+	} else {
+		peerBin, err := Build()
+		if err != nil {
+			return nil, err
+		}
+		bin = filepath.Join(filepath.Dir(peerBin), "mesosgo-"+name)
 	}
-	bin := filepath.Join(filepath.Dir(peerBin), "mesosgo-"+name)
 	cmd := exec.Command(bin, args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -167,6 +227,36 @@ func (p *Peer) Line(prefix string, timeout time.Duration) (string, error) {
 	}
 }
 
+// Find returns the first output line starting with prefix, like Line,
+// but keeps the lines it passes over: a later Find sees them first, so
+// lines that may come in either order can be waited for one by one.
+func (p *Peer) Find(prefix string, timeout time.Duration) (string, error) {
+	for i, l := range p.kept {
+		if strings.HasPrefix(l, prefix) {
+			p.kept = append(p.kept[:i:i], p.kept[i+1:]...)
+			return l, nil
+		}
+	}
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				return "", fmt.Errorf("mesos-go program exited before printing %q (unread: %q)", prefix, p.kept)
+			}
+			if strings.HasPrefix(l, prefix) {
+				return l, nil
+			}
+			p.kept = append(p.kept, l)
+		case <-deadline:
+			return "", fmt.Errorf("mesos-go program printed no %q within %v (unread: %q)", prefix, timeout, p.kept)
+		}
+	}
+}
+
+// Kept returns the lines Find has passed over and not returned yet.
+func (p *Peer) Kept() []string { return p.kept }
+
 // Wait waits for the peer to exit and returns its error.
 func (p *Peer) Wait() error { return p.cmd.Wait() }
 
@@ -182,4 +272,13 @@ func (p *Peer) Stop() {
 		_ = p.cmd.Process.Kill()
 		<-done
 	}
+}
+
+// Command writes one line to the program's stdin (the v1 scheduler reads
+// its calls there).
+func (p *Peer) Command(line string) error {
+	if _, err := io.WriteString(p.stdin, line+"\n"); err != nil {
+		return fmt.Errorf("mesos-go program: write %q: %w", line, err)
+	}
+	return nil
 }
