@@ -31,8 +31,8 @@ import (
 	"github.com/gomesos/gomesos/tests/cluster"
 )
 
-// fakeSandbox makes an executor run's sandbox under a slave's work
-// directory, as the slave lays them out.
+// fakeSandbox makes a directory of an executor run's sandbox shape under a
+// slave's work directory that no executor of the slave owns.
 func fakeSandbox(t *testing.T, work string) string {
 	t.Helper()
 	dir := filepath.Join(work, "slaves", "S0", "frameworks", "F0", "executors", "E0", "runs", "C0")
@@ -40,6 +40,32 @@ func fakeSandbox(t *testing.T, work string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// liveTask is a real slave running one task in a real executor.
+type liveTask struct {
+	Slave   *slave.Slave
+	Driver  *scheduler.Driver
+	Sched   *cluster.Scheduler
+	FID     *mesos.FrameworkID
+	Sandbox string // the executor's sandbox, attached by the slave
+}
+
+// liveSandbox starts a real slave (adjusted by mod) and a framework whose
+// task "sandboxed" (a real command executor) runs until killed.
+func liveSandbox(t *testing.T, c *cluster.Cluster, mod func(*slave.Config)) liveTask {
+	t.Helper()
+	sl, _, work := c.StartSlave(slaveResources, mod)
+	d, s, fid := c.StartFramework(cluster.FrameworkInfo("sandboxed"), scheduler.Options{})
+	offers := s.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	running := s.NextUpdate()
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{commandTask("sandboxed", o, "exec sleep 1000")}, nil)
+	if st := cluster.Await(c, running); st.GetState() != mesos.TaskState_TASK_RUNNING {
+		t.Fatalf("sandboxed task: %v", st)
+	}
+	return liveTask{Slave: sl, Driver: d, Sched: s, FID: fid, Sandbox: sandboxOf(t, work, "sandboxed")}
 }
 
 // filesQuery is a /files request for path with extra query parameters.
@@ -56,8 +82,7 @@ func filesQuery(verb, path, extra string) string {
 // is outside.
 func TestHostileFilesSymlinkSwapNeverLeaks(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	_, _, work := startSlave(t, c)
-	sandbox := fakeSandbox(t, work)
+	sandbox := liveSandbox(t, c, nil).Sandbox
 	sub := filepath.Join(sandbox, "sub")
 	if err := os.MkdirAll(sub, 0o755); err != nil {
 		t.Fatal(err)
@@ -147,8 +172,7 @@ func TestHostileFilesSymlinkSwapNeverLeaks(t *testing.T) {
 // (and a thread) on its open.
 func TestHostileFilesFIFORefused(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	_, _, work := startSlave(t, c)
-	sandbox := fakeSandbox(t, work)
+	sandbox := liveSandbox(t, c, nil).Sandbox
 	fifo := filepath.Join(sandbox, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
@@ -168,9 +192,13 @@ func TestHostileFilesFIFORefused(t *testing.T) {
 // sandbox.
 func TestHostileFilesOnlySandboxes(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	_, _, work := startSlave(t, c)
-	sandbox := fakeSandbox(t, work)
-	if err := os.WriteFile(filepath.Join(sandbox, "stdout"), []byte("hello"), 0o644); err != nil {
+	sandbox := liveSandbox(t, c, nil).Sandbox
+	if err := os.WriteFile(filepath.Join(sandbox, "note"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	work := workDirOf(sandbox)
+	stale := fakeSandbox(t, work)
+	if err := os.WriteFile(filepath.Join(stale, "note"), []byte("stale"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	meta := filepath.Join(work, "meta")
@@ -187,12 +215,14 @@ func TestHostileFilesOnlySandboxes(t *testing.T) {
 		filesQuery("download", info[0], ""),
 		filesQuery("read", filepath.Join(sandbox, "..", "..", "..", "..", "..", "..", "..", "..", "meta", "boot_id"), "offset=0"),
 		filesQuery("read", "/etc/passwd", "offset=0"),
+		filesQuery("browse", stale, ""), // the shape of a sandbox, but no executor's
+		filesQuery("read", filepath.Join(stale, "note"), "offset=0"),
 	} {
 		if code, body := get(t, c, q); code != http.StatusNotFound {
 			t.Errorf("%s: %d %s, want 404", q, code, body)
 		}
 	}
-	if code, body := get(t, c, filesQuery("read", filepath.Join(sandbox, "stdout"), "offset=0")); code != 200 || !strings.Contains(string(body), "hello") {
+	if code, body := get(t, c, filesQuery("read", filepath.Join(sandbox, "note"), "offset=0")); code != 200 || !strings.Contains(string(body), "hello") {
 		t.Errorf("read in the sandbox: %d %s", code, body)
 	}
 	// The slave's log file, when it has one, at /slave/log.
@@ -206,12 +236,63 @@ func TestHostileFilesOnlySandboxes(t *testing.T) {
 	}
 }
 
+// workDirOf is the work directory holding an executor run's sandbox
+// (slaves/<s>/frameworks/<f>/executors/<e>/runs/<c> below it).
+func workDirOf(sandbox string) string {
+	for range 8 {
+		sandbox = filepath.Dir(sandbox)
+	}
+	return sandbox
+}
+
+// An executor's sandbox is served from its launch until the garbage
+// collector removes it (also after the executor ended, as in Mesos), and
+// not after: a directory made again at the same path is not served.
+func TestHostileFilesSandboxDetachedOnGC(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	live := liveSandbox(t, c, func(cfg *slave.Config) { cfg.GCDelay = time.Minute })
+	sandbox := live.Sandbox
+	note := filepath.Join(sandbox, "note")
+	if err := os.WriteFile(note, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func() int {
+		code, _ := get(t, c, filesQuery("read", note, "offset=0"))
+		return code
+	}
+	if code := read(); code != 200 {
+		t.Fatalf("a running executor's sandbox: %d", code)
+	}
+	killed := live.Sched.NextUpdate()
+	exited := live.Slave.ExecutorTerminated(live.FID.GetValue(), "sandboxed")
+	_, _ = live.Driver.KillTask(&mesos.TaskID{Value: pb.String("sandboxed")})
+	if st := cluster.Await(c, killed); st.GetState() != mesos.TaskState_TASK_KILLED {
+		t.Fatalf("kill: %v", st)
+	}
+	cluster.Await(c, exited)
+	if code := read(); code != 200 {
+		t.Fatalf("a finished executor's sandbox before garbage collection: %d", code)
+	}
+	c.Advance(time.Minute)
+	if _, err := os.Stat(sandbox); !os.IsNotExist(err) {
+		t.Fatalf("sandbox not garbage collected: %v", err)
+	}
+	if err := os.MkdirAll(sandbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(note, []byte("again"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := read(); code != http.StatusNotFound {
+		t.Fatalf("a garbage-collected sandbox made again: %d, want 404", code)
+	}
+}
+
 // offset and length must be numbers, at least -1.
 func TestHostileFilesBadOffsets(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	_, _, work := startSlave(t, c)
-	sandbox := fakeSandbox(t, work)
-	f := filepath.Join(sandbox, "stdout")
+	sandbox := liveSandbox(t, c, nil).Sandbox
+	f := filepath.Join(sandbox, "note")
 	if err := os.WriteFile(f, []byte("hello"), 0o644); err != nil {
 		t.Fatal(err)
 	}
