@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -572,5 +573,114 @@ func TestHostileV1SubscribeWithStreamID(t *testing.T) {
 	resp := v1Post(t, c, `{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"test","name":"v1"}}}`, withStream("anything"))
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("SUBSCRIBE with a stream id: %d, want 400", resp.StatusCode)
+	}
+}
+
+// frameworkState is a framework's entry in /master/state (found false
+// when the master no longer has it).
+type frameworkState struct {
+	ID        string `json:"id"`
+	Active    bool   `json:"active"`
+	Connected bool   `json:"connected"`
+	Tasks     []struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	} `json:"tasks"`
+	Offers []json.RawMessage `json:"offers"`
+}
+
+func frameworkInState(t *testing.T, c *cluster.Cluster, fid string) (frameworkState, bool) {
+	t.Helper()
+	code, body := get(t, c, "/master/state")
+	var st struct {
+		Frameworks []frameworkState `json:"frameworks"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil || code != 200 {
+		t.Fatalf("/master/state %d: %v", code, err)
+	}
+	for _, f := range st.Frameworks {
+		if f.ID == fid {
+			return f, true
+		}
+	}
+	return frameworkState{}, false
+}
+
+// frameworkWithTaskAndOffer registers a framework (failover timeout one
+// minute) with a running task on a fake slave and an outstanding offer
+// for the rest of the slave.
+func frameworkWithTaskAndOffer(t *testing.T, c *cluster.Cluster) (*scheduler.Driver, *cluster.Scheduler, string) {
+	t.Helper()
+	fs := c.StartFakeSlave(slaveResources)
+	cluster.Await(c, fs.Registered())
+	info := cluster.FrameworkInfo("aborting")
+	info.FailoverTimeout = pb.Float64(60)
+	d, s, fid := c.StartFramework(info, scheduler.Options{})
+	launchOne(t, c, d, s, "t1")
+	offers := s.NextOffers()
+	c.Advance(6 * time.Second) // the rest of the offer was declined for 5 s
+	cluster.Await(c, offers)
+	if f, _ := frameworkInState(t, c, fid.GetValue()); len(f.Offers) != 1 || !f.Active {
+		t.Fatalf("before: %+v", f)
+	}
+	return d, s, fid.GetValue()
+}
+
+// Aborting the driver deactivates the framework at the master, as Mesos's
+// driver does: its offer is rescinded and no more come, its task keeps
+// running, and it is removed only when its failover timeout passes.
+func TestDriverAbortDeactivatesFramework(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	d, _, fid := frameworkWithTaskAndOffer(t, c)
+	deactivate := processtest.FutureProtobuf[*messages.DeactivateFrameworkMessage](c.Expect, d.PID(), c.MasterPID)
+	processtest.ExpectNoFutureProtobufs[*messages.ResourceOffersMessage](c.Expect, c.MasterPID, d.PID())
+	if st, err := d.Abort(); err != nil || st != mesos.Status_DRIVER_ABORTED {
+		t.Fatalf("abort: %v %v", st, err)
+	}
+	if m := cluster.Await(c, deactivate); m.GetFrameworkId().GetValue() != fid {
+		t.Fatalf("deactivate message: %v", m)
+	}
+	c.Advance(5 * time.Second) // allocation rounds: nothing offered
+	f, ok := frameworkInState(t, c, fid)
+	if !ok || f.Active || len(f.Offers) != 0 || len(f.Tasks) != 1 || f.Tasks[0].State != "TASK_RUNNING" {
+		t.Fatalf("after abort (offer rescinded, task kept): %v %+v", ok, f)
+	}
+	shutdown := processtest.FutureProtobuf[*messages.ShutdownFrameworkMessage](c.Expect, c.MasterPID, process.Any)
+	c.Advance(time.Minute)
+	cluster.Await(c, shutdown)
+	if _, ok := frameworkInState(t, c, fid); ok {
+		t.Fatal("framework still registered after its failover timeout")
+	}
+}
+
+// The master deactivates a framework on a DeactivateFrameworkMessage from
+// the framework's pid (the scheduler still connected: its offer is
+// rescinded, no more come, its task runs on), and ignores one from any
+// other pid.
+func TestDeactivateFrameworkMessageFromItsPidOnly(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	d, s, fid := frameworkWithTaskAndOffer(t, c)
+	conn := func() net.Conn {
+		conn, err := net.Dial("tcp", c.MasterPID.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	msg := &messages.DeactivateFrameworkMessage{FrameworkId: &mesos.FrameworkID{Value: pb.String(fid)}}
+	other := d.PID()
+	other.ID = "scheduler(999)"
+	postMessage(t, c, conn(), other, c.MasterPID, msg)
+	if f, _ := frameworkInState(t, c, fid); !f.Active || len(f.Offers) != 1 {
+		t.Fatalf("deactivated by another pid: %+v", f)
+	}
+	rescinded := s.NextRescinded()
+	postMessage(t, c, conn(), d.PID(), c.MasterPID, msg)
+	cluster.Await(c, rescinded)
+	processtest.ExpectNoFutureProtobufs[*messages.ResourceOffersMessage](c.Expect, c.MasterPID, d.PID())
+	c.Advance(5 * time.Second)
+	f, ok := frameworkInState(t, c, fid)
+	if !ok || f.Active || !f.Connected || len(f.Offers) != 0 || len(f.Tasks) != 1 || f.Tasks[0].State != "TASK_RUNNING" {
+		t.Fatalf("after DeactivateFrameworkMessage: %v %+v", ok, f)
 	}
 }
