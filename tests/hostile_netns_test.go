@@ -181,8 +181,9 @@ func forgedDrops(c *cluster.Cluster) float64 {
 }
 
 // An attacker on another machine that copies the master's pid into
-// Libprocess-From cannot make the slave run a command, and one that copies
-// a framework's pid cannot make the master kill its task: the peer's IP is
+// Libprocess-From cannot make the slave run a command (nor re-register
+// with a ping), and one that copies a framework's pid cannot make the
+// master kill its task: the peer's IP is
 // not the master's (the framework's). The very same bytes sent from the
 // daemons' own host are obeyed, so it is the address check that refuses
 // them (what it does not stop is README's "Who may send what").
@@ -216,6 +217,12 @@ func TestHostileForgedPidsFromAnotherHost(t *testing.T) {
 	drops := forgedDrops(c)
 	postMessage(t, c, other.Dial(t, slaveAddr), c.MasterPID, slavePID, run)
 	postMessage(t, c, other.Dial(t, c.MasterPID.Addr), d.PID(), c.MasterPID, kill)
+	// A ping saying "not connected" would make the slave register again.
+	processtest.ExpectNoFutureProtobufs[*messages.ReregisterSlaveMessage](c.Expect, slavePID, c.MasterPID)
+	observer := c.MasterPID
+	observer.ID = "slave-observer(1)"
+	postMessage(t, c, other.Dial(t, slaveAddr), observer, slavePID, &messages.PingSlaveMessage{Connected: pb.Bool(false)})
+	c.Advance(2 * time.Second) // past the re-registration backoff
 	if m := forgedSandboxes(); len(m) != 0 {
 		t.Fatalf("a forged RunTaskMessage from another host made an executor sandbox: %v", m)
 	}
@@ -223,8 +230,8 @@ func TestHostileForgedPidsFromAnotherHost(t *testing.T) {
 		t.Fatal("a forged RunTaskMessage from another host ran its command")
 	}
 	cluster.AssertPending(c, killed)
-	if got := forgedDrops(c) - drops; got != 2 {
-		t.Fatalf("forged-sender drops: %v, want 2", got)
+	if got := forgedDrops(c) - drops; got != 3 {
+		t.Fatalf("forged-sender drops: %v, want 3", got)
 	}
 
 	// From the host the pids live on: obeyed.
@@ -255,7 +262,7 @@ func TestHostileForgedPidsFromAnotherHost(t *testing.T) {
 		}
 		killed = s.NextUpdate()
 	}
-	if got := forgedDrops(c) - drops; got != 2 {
-		t.Fatalf("forged-sender drops after the host's messages: %v, want still 2", got)
+	if got := forgedDrops(c) - drops; got != 3 {
+		t.Fatalf("forged-sender drops after the host's messages: %v, want still 3", got)
 	}
 }

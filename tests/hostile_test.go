@@ -684,3 +684,34 @@ func TestDeactivateFrameworkMessageFromItsPidOnly(t *testing.T) {
 		t.Fatalf("after DeactivateFrameworkMessage: %v %+v", ok, f)
 	}
 }
+
+// A PingSlaveMessage is obeyed only from the master's runtime: one from
+// another process of this host (a pid the runtime check lets through) does
+// not make the slave register again; the master's does.
+func TestHostilePingFromAnotherPidIgnored(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	_, slavePID, _ := startSlave(t, c)
+	conn := func() net.Conn {
+		conn, err := net.Dial("tcp", slavePID.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	ping := &messages.PingSlaveMessage{Connected: pb.Bool(false)}
+	stranger, err := process.ParseUPID("slave-observer(1)@127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	processtest.ExpectNoFutureProtobufs[*messages.ReregisterSlaveMessage](c.Expect, slavePID, c.MasterPID)
+	postMessage(t, c, conn(), stranger, slavePID, ping)
+	c.Advance(2 * time.Second) // past the re-registration backoff
+	c.Expect.Remove()
+
+	reregistered := processtest.FutureProtobuf[*messages.ReregisterSlaveMessage](c.Expect, slavePID, c.MasterPID)
+	observer := c.MasterPID
+	observer.ID = "slave-observer(1)"
+	postMessage(t, c, conn(), observer, slavePID, ping)
+	c.Advance(2 * time.Second)
+	cluster.Await(c, reregistered)
+}
