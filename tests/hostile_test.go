@@ -715,3 +715,30 @@ func TestHostilePingFromAnotherPidIgnored(t *testing.T) {
 	c.Advance(2 * time.Second)
 	cluster.Await(c, reregistered)
 }
+
+// With authentication, a principal is bound to a pid at the address the
+// authentication comes from: an authenticatee cannot authenticate (nor
+// thereby revoke) a pid on another host.
+func TestHostileAuthenticateForAnotherHostsPid(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{
+		Authenticate: true, Credentials: map[string]string{"eve": "secret"},
+	}})
+	authenticatee := c.MasterPID
+	authenticatee.ID = "authenticatee(9)"
+	conn := func() net.Conn {
+		conn, err := net.Dial("tcp", c.MasterPID.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	processtest.ExpectNoFutureProtobufs[*messages.AuthenticationMechanismsMessage](c.Expect, process.Any, authenticatee, processtest.Sending())
+	postMessage(t, c, conn(), authenticatee, c.MasterPID, &messages.AuthenticateMessage{Pid: pb.String("scheduler(1)@192.0.2.7:5050")})
+	c.Expect.Remove()
+
+	mechanisms := processtest.FutureProtobuf[*messages.AuthenticationMechanismsMessage](c.Expect, process.Any, authenticatee, processtest.Sending())
+	subject := c.MasterPID
+	subject.ID = "scheduler(9)"
+	postMessage(t, c, conn(), authenticatee, c.MasterPID, &messages.AuthenticateMessage{Pid: pb.String(subject.String())})
+	cluster.Await(c, mechanisms)
+}
