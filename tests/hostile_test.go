@@ -742,3 +742,64 @@ func TestHostileAuthenticateForAnotherHostsPid(t *testing.T) {
 	postMessage(t, c, conn(), authenticatee, c.MasterPID, &messages.AuthenticateMessage{Pid: pb.String(subject.String())})
 	cluster.Await(c, mechanisms)
 }
+
+// A slave that died in the middle of appending to a task's task.updates
+// (a torn last record) recovers in strict mode: the partial record is cut
+// off, the executor and its task are taken back, and the task's later
+// update gets through. The recovered executor's sandbox is served again.
+func TestHostileTornTaskUpdatesRecovered(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	s1, _, work := c.StartSlave(slaveResources, nil)
+	d, sched, _ := startFramework(t, c, checkpointingFramework("torn"), scheduler.Options{})
+	offers := sched.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	running := sched.NextUpdate()
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{commandTask("t1", o, waitForGo)}, nil)
+	if st := cluster.Await(c, running); st.GetState() != mesos.TaskState_TASK_RUNNING {
+		t.Fatalf("first update %v", st.GetState())
+	}
+	c.Settle()
+	s1.Detach()
+	waitDone(t, c, s1)
+
+	updates := globNoLatest(filepath.Join(work, "meta", "slaves", "*", "frameworks", "*", "executors", "t1", "runs", "*", "tasks", "t1", "task.updates"))
+	if len(updates) != 1 {
+		t.Fatalf("task.updates: %v", updates)
+	}
+	whole, err := os.Stat(updates[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(updates[0], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write([]byte{200, 0, 0, 0, 1, 2}) // a record of 200 bytes, 2 of them written
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	reregistered := processtest.FutureProtobuf[*messages.ReregisterExecutorMessage](c.Expect, process.Any, process.Any)
+	slaveBack := processtest.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, process.Any)
+	c.SpawnSlave(work, slaveResources, nil) // Strict: true
+	cluster.Await(c, reregistered)
+	c.Settle()
+	c.Advance(time.Second) // registration backoff
+	cluster.Await(c, slaveBack)
+	if fi, err := os.Stat(updates[0]); err != nil || fi.Size() < whole.Size() {
+		t.Fatalf("task.updates after recovery: %v %v (was %d bytes)", fi, err, whole.Size())
+	}
+	sandbox := sandboxOf(t, work, "t1")
+	if code, body := get(t, c, filesQuery("browse", sandbox, "")); code != 200 {
+		t.Fatalf("the recovered executor's sandbox: %d %s", code, body)
+	}
+
+	finished := sched.NextUpdate()
+	if err := os.WriteFile(filepath.Join(sandbox, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st := cluster.Await(c, finished); st.GetState() != mesos.TaskState_TASK_FINISHED {
+		t.Fatalf("after recovery: %v %q", st.GetState(), st.GetMessage())
+	}
+}
