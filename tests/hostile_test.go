@@ -803,3 +803,50 @@ func TestHostileTornTaskUpdatesRecovered(t *testing.T) {
 		t.Fatalf("after recovery: %v %q", st.GetState(), st.GetMessage())
 	}
 }
+
+// Only a task's executor reports its state, only an executor speaks for
+// itself to its framework, and only the master or the framework's
+// scheduler speaks to its executors: forged ones from another pid of
+// this host (the runtime's address check lets them through) are dropped.
+func TestHostileForgedExecutorMessages(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	live := liveSandbox(t, c, nil)
+	slavePID := live.Slave.PID()
+	stranger, err := process.ParseUPID("executor(1)@127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func() net.Conn {
+		conn, err := net.Dial("tcp", slavePID.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	fid := live.FID
+	eid := &mesos.ExecutorID{Value: pb.String("sandboxed")}
+	tid := &mesos.TaskID{Value: pb.String("sandboxed")}
+	uuid := mesos.NewUUID(c.RT.RandBytes)
+	processtest.ExpectNoFutureProtobufs[*messages.StatusUpdateMessage](c.Expect, slavePID, c.MasterPID)
+	processtest.ExpectNoFutureProtobufs[*messages.ExecutorToFrameworkMessage](c.Expect, slavePID, live.Driver.PID())
+	processtest.ExpectNoFutureProtobufs[*messages.FrameworkToExecutorMessage](c.Expect, slavePID, process.Any, processtest.Sending())
+	postMessage(t, c, conn(), stranger, slavePID, &messages.StatusUpdateMessage{
+		Update: &messages.StatusUpdate{
+			FrameworkId: fid, ExecutorId: eid, Uuid: uuid[:], Timestamp: pb.Float64(1),
+			Status: &mesos.TaskStatus{TaskId: tid, State: mesos.TaskState_TASK_FINISHED.Enum()},
+		},
+		Pid: pb.String(stranger.String()),
+	})
+	postMessage(t, c, conn(), stranger, slavePID, &messages.ExecutorToFrameworkMessage{
+		SlaveId: &mesos.SlaveID{Value: pb.String("x")}, FrameworkId: fid, ExecutorId: eid, Data: []byte("forged"),
+	})
+	postMessage(t, c, conn(), stranger, slavePID, &messages.FrameworkToExecutorMessage{
+		SlaveId: &mesos.SlaveID{Value: pb.String("x")}, FrameworkId: fid, ExecutorId: eid, Data: []byte("forged"),
+	})
+	c.Advance(time.Second)
+	code, body := get(t, c, "/slave(1)/state")
+	if code != 200 || !strings.Contains(string(body), `"state":"TASK_RUNNING"`) || strings.Contains(string(body), "TASK_FINISHED") {
+		t.Fatalf("slave state after a forged update: %d %s", code, body)
+	}
+	c.Expect.Remove() // the slave's shutdown at the end fails the task
+}
