@@ -850,3 +850,49 @@ func TestHostileForgedExecutorMessages(t *testing.T) {
 	}
 	c.Expect.Remove() // the slave's shutdown at the end fails the task
 }
+
+// The master takes a slave's status updates and executor exits only from
+// that slave's pid: forged ones naming a real slave id (published in
+// /master/state) from another pid neither change the task nor reach the
+// framework.
+func TestHostileForgedSlaveMessagesToMaster(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	fs := c.StartFakeSlave(slaveResources)
+	cluster.Await(c, fs.Registered())
+	d, s, fid := c.StartFramework(cluster.FrameworkInfo("victim"), scheduler.Options{})
+	launchOne(t, c, d, s, "t1")
+	stranger, err := process.ParseUPID("slave(1)@127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func() net.Conn {
+		conn, err := net.Dial("tcp", c.MasterPID.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	uuid := mesos.NewUUID(c.RT.RandBytes)
+	eid := &mesos.ExecutorID{Value: pb.String("t1")}
+	processtest.ExpectNoFutureProtobufs[*messages.StatusUpdateMessage](c.Expect, c.MasterPID, d.PID())
+	processtest.ExpectNoFutureProtobufs[*messages.ExitedExecutorMessage](c.Expect, c.MasterPID, d.PID())
+	processtest.ExpectNoFutureProtobufs[*messages.ExecutorToFrameworkMessage](c.Expect, c.MasterPID, d.PID())
+	postMessage(t, c, conn(), stranger, c.MasterPID, &messages.StatusUpdateMessage{
+		Update: &messages.StatusUpdate{
+			FrameworkId: fid, SlaveId: fs.ID, ExecutorId: eid, Uuid: uuid[:], Timestamp: pb.Float64(1),
+			Status: &mesos.TaskStatus{TaskId: &mesos.TaskID{Value: pb.String("t1")}, State: mesos.TaskState_TASK_FINISHED.Enum()},
+		},
+		Pid: pb.String(stranger.String()),
+	})
+	postMessage(t, c, conn(), stranger, c.MasterPID, &messages.ExitedExecutorMessage{SlaveId: fs.ID, FrameworkId: fid, ExecutorId: eid, Status: pb.Int32(0)})
+	postMessage(t, c, conn(), stranger, c.MasterPID, &messages.ExecutorToFrameworkMessage{SlaveId: fs.ID, FrameworkId: fid, ExecutorId: eid, Data: []byte("forged")})
+	c.Advance(time.Second)
+	f, ok := frameworkInState(t, c, fid.GetValue())
+	if !ok || len(f.Tasks) != 1 || f.Tasks[0].State != "TASK_RUNNING" {
+		t.Fatalf("after forged slave messages: %v %+v", ok, f)
+	}
+	if n := c.RT.Metrics().Snapshot(t.Context())["master/invalid_status_updates"]; n != 1 {
+		t.Fatalf("master/invalid_status_updates = %v, want 1", n)
+	}
+	c.Expect.Remove()
+}
