@@ -242,17 +242,27 @@ func (d *driver) send(msg proto.Message) {
 	}
 }
 
+// fromSlave reports whether a message comes from our slave: nobody else
+// may launch, kill or shut down our tasks.
+func (d *driver) fromSlave(from process.UPID) bool {
+	if from != d.slave {
+		d.log.Debug("ignoring a message not from our slave", "from", from.String(), "slave", d.slave.String())
+		return false
+	}
+	return true
+}
+
 // Initialize installs the handlers and registers with the slave.
 func (d *driver) Initialize() {
 	process.Install(&d.Process, func(from process.UPID, m *messages.ExecutorRegisteredMessage) {
-		if !d.running() {
+		if !d.running() || !d.fromSlave(from) {
 			return
 		}
 		d.connected = true
 		d.exec.Registered(d.h, m.GetExecutorInfo(), m.GetFrameworkInfo(), m.GetSlaveInfo())
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.ExecutorReregisteredMessage) {
-		if !d.running() {
+		if !d.running() || !d.fromSlave(from) {
 			return
 		}
 		d.connected = true
@@ -261,6 +271,13 @@ func (d *driver) Initialize() {
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.ReconnectExecutorMessage) {
 		if !d.running() {
+			return
+		}
+		// Only our slave, restarted: the same slave id, on the slave's
+		// host (the runtime checks that the sender lives at the address
+		// its connection comes from).
+		if m.GetSlaveId().GetValue() != d.env.SlaveID || from.Addr.Addr().Unmap() != d.slave.Addr.Addr().Unmap() {
+			d.log.Debug("ignoring a reconnect request not from our slave", "from", from.String(), "slave", m.GetSlaveId().GetValue())
 			return
 		}
 		// The slave restarted: adopt its pid and re-register with what
@@ -277,7 +294,7 @@ func (d *driver) Initialize() {
 		d.send(re)
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.RunTaskMessage) {
-		if !d.running() {
+		if !d.running() || !d.fromSlave(from) {
 			return
 		}
 		t := m.GetTask()
@@ -289,20 +306,22 @@ func (d *driver) Initialize() {
 		d.exec.LaunchTask(d.h, t)
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.KillTaskMessage) {
-		if d.running() {
+		if d.running() && d.fromSlave(from) {
 			d.exec.KillTask(d.h, m.GetTaskId())
 		}
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.StatusUpdateAcknowledgementMessage) {
-		d.acknowledged(m.GetTaskId().GetValue(), m.GetUuid())
+		if d.fromSlave(from) {
+			d.acknowledged(m.GetTaskId().GetValue(), m.GetUuid())
+		}
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.FrameworkToExecutorMessage) {
-		if d.running() {
+		if d.running() && d.fromSlave(from) {
 			d.exec.FrameworkMessage(d.h, m.GetData())
 		}
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.ShutdownExecutorMessage) {
-		if d.running() {
+		if d.running() && d.fromSlave(from) {
 			d.exec.Shutdown(d.h)
 			d.finish(mesos.Status_DRIVER_STOPPED)
 			d.Terminate()

@@ -18,6 +18,15 @@ func (m *master) authenticate(from process.UPID, msg *messages.AuthenticateMessa
 		m.log.Warn("authentication for a bad pid", "pid", msg.GetPid(), "from", from.String())
 		return
 	}
+	// The principal is bound to the subject's pid; the authenticatee must
+	// live at the subject's address (it is a process of the same runtime),
+	// so that a peer elsewhere, whose messages come from its own address,
+	// cannot take over or revoke another host's pid with its credentials.
+	if subject.Addr.Addr().Unmap() != from.Addr.Addr().Unmap() {
+		m.log.Warn("refusing authentication for a pid at another address than the authenticatee's",
+			"pid", subject.String(), "from", from.String())
+		return
+	}
 	delete(m.authenticated, subject)
 	rt, self := m.Runtime(), m.Self()
 	var session process.UPID

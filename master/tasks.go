@@ -41,6 +41,11 @@ func (m *master) statusUpdate(from process.UPID, msg *messages.StatusUpdateMessa
 		m.metrics.invalidStatusUpdates.Inc()
 		return
 	}
+	if s.pid != from {
+		m.log.Warn("status update not from its slave ignored", "slave", sid, "from", from.String(), "pid", s.pid.String())
+		m.metrics.invalidStatusUpdates.Inc()
+		return
+	}
 	status := u.GetStatus()
 	if len(u.GetUuid()) > 0 && len(status.GetUuid()) == 0 {
 		status.Uuid = u.Uuid
@@ -275,7 +280,7 @@ func (m *master) frameworkToExecutor(f *framework, msg *messages.FrameworkToExec
 // executorToFramework relays an executor's message to its scheduler.
 func (m *master) executorToFramework(from process.UPID, msg *messages.ExecutorToFrameworkMessage) {
 	f := m.frameworks[msg.GetFrameworkId().GetValue()]
-	if f == nil || !f.connected {
+	if s := m.slaves[msg.GetSlaveId().GetValue()]; f == nil || !f.connected || s == nil || s.pid != from {
 		return
 	}
 	m.send(f.pid, msg)
@@ -289,7 +294,7 @@ func (m *master) exitedExecutor(from process.UPID, msg *messages.ExitedExecutorM
 		return
 	}
 	s := m.slaves[sid]
-	if s == nil {
+	if s == nil || s.pid != from {
 		return
 	}
 	fid, eid := msg.GetFrameworkId().GetValue(), msg.GetExecutorId().GetValue()

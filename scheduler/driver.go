@@ -410,6 +410,7 @@ func (d *driver) frameworkError(_ process.UPID, msg *messages.FrameworkErrorMess
 	if !d.running() {
 		return
 	}
+	d.deactivate()
 	d.sched.Error(d.h, msg.GetMessage())
 	d.abortLocal()
 }
@@ -456,6 +457,18 @@ func (d *driver) setStatus(s mesos.Status) bool {
 	return true
 }
 
+// deactivate tells a connected master to stop offering to the framework
+// (the driver is aborting).
+func (d *driver) deactivate() {
+	if !d.connected || d.info.GetId() == nil {
+		d.log.Debug("not sending a deactivate message: the master is disconnected")
+		return
+	}
+	if err := d.Send(d.master, &messages.DeactivateFrameworkMessage{FrameworkId: d.info.GetId()}); err != nil {
+		d.log.Error("cannot send DeactivateFrameworkMessage", "err", err)
+	}
+}
+
 func (d *driver) abortLocal() {
 	if d.setStatus(mesos.Status_DRIVER_ABORTED) {
 		d.Clock().Cancel(d.retry)
@@ -494,12 +507,16 @@ func (d *driver) Stop(failover bool) (mesos.Status, error) {
 	return mesos.Status_DRIVER_STOPPED, nil
 }
 
-// Abort stops the driver without telling the master; the framework
-// stays registered until its failover timeout.
+// Abort stops the driver. As Mesos's driver does, it asks a connected
+// master to deactivate the framework (DeactivateFrameworkMessage: no more
+// offers, outstanding ones rescinded); the framework and its tasks stay
+// registered until its failover timeout, for a new scheduler instance to
+// take over.
 func (h *Driver) Abort() (mesos.Status, error) { return h.d.Abort() }
 
 func (d *driver) Abort() (mesos.Status, error) {
 	st, err := d.do(func() {
+		d.deactivate()
 		d.abortLocal()
 		d.Terminate()
 	})

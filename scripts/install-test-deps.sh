@@ -8,6 +8,7 @@ packages=(
   golang-github-mesos-mesos-go-dev # mesos-go 0.0.6 and its v1 HTTP client (api/v1/lib) for the interop tests (GOPATH mode)
   chromium                         # headless browser for the web UI tests
   zookeeper                        # a real ZooKeeper server for the master election tests
+  iproute2                         # ip netns: the cross-host forged-pid test (tests/hostile_netns_test.go)
 )
 
 missing=()

@@ -23,23 +23,24 @@ import (
 // log file (as Mesos attaches it).
 const LogPath = "/slave/log"
 
-// sandboxDepth is the number of path elements of an executor run's
-// sandbox below the work directory:
-// slaves/<s>/frameworks/<f>/executors/<e>/runs/<c>.
-const sandboxDepth = 8
-
 // filesProcess serves /files/browse, /files/read and /files/download for
-// the executor sandboxes under the work directories of the runtime's
-// slaves, and for the slave's log file. Every path is resolved inside its
-// sandbox with os.Root, so neither `..` nor a symbolic link (even one
-// swapped in while the request runs) leads out of it; only regular files
-// are read, and they are opened without blocking so that a FIFO cannot
-// hold a request (or a thread).
+// the sandboxes of the runtime's slaves' executors, and for the slave's log
+// file. As in Mesos, a slave attaches an executor's sandbox when it
+// launches (or recovers) the executor and detaches it when the garbage
+// collector removes the directory; nothing else under the work directory
+// (checkpoints in meta/, other slaves' or stale directories of the same
+// shape) is served. Every path is resolved inside its sandbox with
+// os.Root, so neither `..` nor a symbolic link (even one swapped in while
+// the request runs) leads out of it; only regular files are read, and
+// they are opened without blocking so that a FIFO cannot hold a request
+// (or a thread).
 type filesProcess struct {
 	process.Process
-	mu       sync.Mutex
-	workDirs []string
-	logFile  string
+	mu sync.Mutex
+	// sandboxes maps each attached sandbox (absolute, clean) to the work
+	// directory it lies under.
+	sandboxes map[string]string
+	logFile   string
 }
 
 var fileServers = map[*process.Runtime]*filesProcess{}
@@ -59,19 +60,54 @@ func filesOf(rt *process.Runtime) *filesProcess {
 	return fp
 }
 
-// attachFiles exposes the executor sandboxes under workDir.
-func attachFiles(rt *process.Runtime, workDir string) {
+// attachSandbox exposes an executor's sandbox dir, which lies under the
+// slave's work directory workDir.
+func attachSandbox(rt *process.Runtime, workDir, dir string) {
 	fp := filesOf(rt)
 	if fp == nil {
 		return
 	}
-	abs, err := filepath.Abs(workDir)
-	if err != nil {
+	wd, err1 := filepath.Abs(workDir)
+	abs, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	if rel, err := filepath.Rel(wd, abs); err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
 		return
 	}
 	fp.mu.Lock()
-	fp.workDirs = append(fp.workDirs, abs)
+	if fp.sandboxes == nil {
+		fp.sandboxes = make(map[string]string)
+	}
+	fp.sandboxes[abs] = wd
 	fp.mu.Unlock()
+}
+
+// detachSandboxes stops exposing the sandboxes at or below dir (a removed
+// sandbox, framework directory or work directory).
+func detachSandboxes(rt *process.Runtime, dir string) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return
+	}
+	attachMu.Lock()
+	fp := fileServers[rt]
+	attachMu.Unlock()
+	if fp == nil {
+		return
+	}
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	for sb := range fp.sandboxes {
+		if within(abs, sb) {
+			delete(fp.sandboxes, sb)
+		}
+	}
+}
+
+// within reports whether p is dir or lies below it (both absolute, clean).
+func within(dir, p string) bool {
+	return p == dir || strings.HasPrefix(p, strings.TrimSuffix(dir, "/")+"/")
 }
 
 // AttachLog serves the slave's log file at /files/read?path=/slave/log
@@ -111,29 +147,23 @@ func (fp *filesProcess) Finalize() {
 // telling whether they exist.
 var errNotFound = errors.New("no such file or directory")
 
-// splitSandbox splits an absolute, clean path into the sandbox (relative
-// to the work directory) that holds it and the path inside that sandbox.
-// It reports false unless p lies in an executor run's sandbox under
-// workDir.
-func splitSandbox(workDir, p string) (sandbox, inside string, ok bool) {
-	rel, err := filepath.Rel(workDir, p)
-	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
-		return "", "", false
-	}
-	parts := strings.Split(rel, "/")
-	if len(parts) < sandboxDepth || parts[0] != "slaves" || parts[2] != "frameworks" || parts[4] != "executors" || parts[6] != "runs" {
-		return "", "", false
-	}
-	for _, part := range parts[:sandboxDepth] {
-		if part == "" || part == "." || part == ".." {
-			return "", "", false
+// splitSandbox finds the attached sandbox holding p (absolute, clean) and
+// the path inside it (clean, relative, never leaving it). When sandboxes
+// nest, the deepest wins.
+func splitSandbox(sandboxes []string, p string) (sandbox, inside string, ok bool) {
+	for _, sb := range sandboxes {
+		if within(sb, p) && len(sb) > len(sandbox) {
+			sandbox, ok = sb, true
 		}
 	}
-	inside = "."
-	if len(parts) > sandboxDepth {
-		inside = filepath.Join(parts[sandboxDepth:]...)
+	if !ok {
+		return "", "", false
 	}
-	return filepath.Join(parts[:sandboxDepth]...), inside, true
+	inside = "."
+	if p != sandbox {
+		inside = strings.TrimPrefix(p[len(sandbox):], "/")
+	}
+	return sandbox, inside, true
 }
 
 // target is what a /files path names: a path inside a sandbox opened as
@@ -178,26 +208,30 @@ func (fp *filesProcess) resolve(w http.ResponseWriter, r *http.Request) (*target
 		return nil, false
 	}
 	fp.mu.Lock()
-	workDirs, logFile := fp.workDirs, fp.logFile
+	logFile := fp.logFile
+	sandboxes := make([]string, 0, len(fp.sandboxes))
+	for sb := range fp.sandboxes {
+		sandboxes = append(sandboxes, sb)
+	}
+	sandbox, inside, ok := splitSandbox(sandboxes, clean)
+	wd := fp.sandboxes[sandbox]
 	fp.mu.Unlock()
 	if clean == LogPath && logFile != "" {
 		return &target{log: logFile}, true
 	}
-	for _, wd := range workDirs {
-		sandbox, inside, ok := splitSandbox(wd, clean)
-		if !ok {
-			continue
+	if ok {
+		// The sandbox is opened from the work directory down, inside an
+		// os.Root too: a symbolic link swapped in for one of its parents
+		// does not lead elsewhere either.
+		if rel, err := filepath.Rel(wd, sandbox); err == nil {
+			if top, err := os.OpenRoot(wd); err == nil {
+				root, err := top.OpenRoot(rel)
+				_ = top.Close()
+				if err == nil {
+					return &target{root: root, inside: inside}, true
+				}
+			}
 		}
-		top, err := os.OpenRoot(wd)
-		if err != nil {
-			continue
-		}
-		root, err := top.OpenRoot(sandbox)
-		_ = top.Close()
-		if err != nil {
-			continue
-		}
-		return &target{root: root, inside: inside}, true
 	}
 	http.Error(w, "No such file or directory: "+p, http.StatusNotFound)
 	return nil, false

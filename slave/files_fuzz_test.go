@@ -3,14 +3,15 @@ package slave
 import (
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // FuzzFilesQuery: any /files query is refused or parsed into a clean
 // absolute path and offsets of -1 or more; a path that splits into a
-// sandbox and a path inside it rejoins to the same path and never leaves
-// the work directory; parsing the query written back gives the same.
+// sandbox and a path inside it rejoins to the same path, never leaves that
+// sandbox, and names an attached one; parsing the query written back gives the same.
 func FuzzFilesQuery(f *testing.F) {
 	for _, seed := range []string{
 		"path=/var/lib/mesos/slaves/S0/frameworks/F0/executors/E0/runs/C0/stdout&offset=0&length=100",
@@ -23,7 +24,10 @@ func FuzzFilesQuery(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	const workDir = "/var/lib/mesos"
+	sandboxes := []string{
+		"/var/lib/mesos/slaves/S0/frameworks/F0/executors/E0/runs/C0",
+		"/var/lib/mesos/slaves/S0/frameworks/F0/executors/E1/runs/C1",
+	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, err := url.ParseQuery(raw)
 		if err != nil {
@@ -41,16 +45,18 @@ func FuzzFilesQuery(f *testing.F) {
 		if !filepath.IsAbs(clean) || filepath.Clean(clean) != clean || strings.IndexByte(clean, 0) >= 0 {
 			t.Fatalf("path %q cleaned to %q", q.Get("path"), clean)
 		}
-		if sandbox, inside, ok := splitSandbox(workDir, clean); ok {
-			if got := filepath.Join(workDir, sandbox, inside); got != clean {
+		if sandbox, inside, ok := splitSandbox(sandboxes, clean); ok {
+			if got := filepath.Join(sandbox, inside); got != clean {
 				t.Fatalf("%q split into %q + %q = %q", clean, sandbox, inside, got)
 			}
 			if inside == ".." || strings.HasPrefix(inside, "../") || filepath.IsAbs(inside) {
 				t.Fatalf("%q: inside %q leaves the sandbox", clean, inside)
 			}
-			if parts := strings.Split(sandbox, "/"); len(parts) != sandboxDepth {
-				t.Fatalf("%q: sandbox %q is not an executor run", clean, sandbox)
+			if !slices.Contains(sandboxes, sandbox) {
+				t.Fatalf("%q: sandbox %q was not attached", clean, sandbox)
 			}
+		} else if strings.HasPrefix(clean, sandboxes[0]+"/") || clean == sandboxes[0] {
+			t.Fatalf("%q lies in an attached sandbox but was refused", clean)
 		}
 		// Written back and read again: the same request.
 		again, err := url.ParseQuery(url.Values{"path": {clean}, "offset": {q.Get("offset")}, "length": {q.Get("length")}}.Encode())

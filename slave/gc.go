@@ -64,6 +64,7 @@ func (c *collector) remove(e *gcEntry) {
 		c.s.log.Warn("garbage collection failed", "path", e.path, "err", err)
 		return
 	}
+	detachSandboxes(c.s.Runtime(), e.path)
 	c.s.log.Info("garbage collected", "path", e.path)
 }
 

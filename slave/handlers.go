@@ -80,8 +80,8 @@ func (s *slave) installHandlers() {
 		}
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.FrameworkToExecutorMessage) {
-		// From the master or straight from a scheduler.
-		if f := s.frameworks[m.GetFrameworkId().GetValue()]; f != nil {
+		// From the master or straight from the framework's scheduler.
+		if f := s.frameworks[m.GetFrameworkId().GetValue()]; f != nil && (from == s.cfg.Master || from == f.pid) {
 			if e := f.executors[m.GetExecutorId().GetValue()]; e != nil && e.pid.IsValid() && e.state == executorRunning {
 				s.metrics.validMessages.Inc()
 				s.send(e.pid, m)
@@ -93,7 +93,8 @@ func (s *slave) installHandlers() {
 		s.metrics.invalidMessages.Inc()
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.ExecutorToFrameworkMessage) {
-		if f := s.frameworks[m.GetFrameworkId().GetValue()]; f != nil && f.pid.IsValid() {
+		// Only from the executor it names.
+		if f, e := s.lookupExecutor(m.GetFrameworkId().GetValue(), m.GetExecutorId().GetValue()); f != nil && f.pid.IsValid() && e != nil && e.pid == from {
 			s.metrics.validMessages.Inc()
 			s.send(f.pid, m)
 			return
@@ -247,6 +248,12 @@ func (s *slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessag
 		s.metrics.invalidUpdates.Inc()
 		return
 	}
+	if !s.fromExecutorOf(from, u.GetFrameworkId().GetValue(), st.GetTaskId().GetValue()) {
+		s.log.Warn("dropping a status update not from the task's executor", "from", from.String(),
+			"framework", u.GetFrameworkId().GetValue(), "task", st.GetTaskId().GetValue())
+		s.metrics.invalidUpdates.Inc()
+		return
+	}
 	s.metrics.validUpdates.Inc()
 	if !s.recordUpdate(u) {
 		return
@@ -258,6 +265,25 @@ func (s *slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessag
 			})
 		}
 	}
+}
+
+// fromExecutorOf reports whether from is the pid of the executor running
+// task tid of framework fid, or, for a task the slave does not hold (one
+// already done, say), of one of the framework's executors: nobody else
+// may report a task's state.
+func (s *slave) fromExecutorOf(from process.UPID, fid, tid string) bool {
+	f := s.frameworks[fid]
+	if f == nil {
+		return false
+	}
+	known := false
+	for _, e := range f.executors {
+		if e.tasks[tid] != nil {
+			return e.pid == from
+		}
+		known = known || e.pid == from
+	}
+	return known
 }
 
 // recordUpdate fills in an executor's update, moves its task to the new

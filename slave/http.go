@@ -39,7 +39,7 @@ func (s *slave) installRoutes() {
 	s.Route("/health", "Health check of the slave.", func(*http.Request) future.Future[*process.Response] {
 		return process.Status(http.StatusOK, "")
 	})
-	attachFiles(s.Runtime(), s.cfg.WorkDir)
+	filesOf(s.Runtime()) // executors' sandboxes are attached as they launch
 	attachMonitor(s.Runtime(), s)
 }
 

@@ -85,6 +85,7 @@ func (s *slave) launch(f *framework, e *executor) {
 		s.launchFailed(f, e, fmt.Errorf("create sandbox: %w", err))
 		return
 	}
+	attachSandbox(s.Runtime(), s.cfg.WorkDir, e.dir)
 	if err := state.Link(e.containerID, filepath.Join(s.paths.ExecutorSandbox(sid, f.id, e.id), "runs", "latest")); err != nil {
 		s.log.Warn("cannot link the latest run", "err", err)
 	}

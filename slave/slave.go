@@ -579,6 +579,7 @@ func (s *slave) liveExecutors() int {
 
 // Finalize completes Done.
 func (s *slave) Finalize() {
+	detachSandboxes(s.Runtime(), s.cfg.WorkDir)
 	s.done.Set(future.Nothing{})
 }
 

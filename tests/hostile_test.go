@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -31,8 +32,8 @@ import (
 	"github.com/gomesos/gomesos/tests/cluster"
 )
 
-// fakeSandbox makes an executor run's sandbox under a slave's work
-// directory, as the slave lays them out.
+// fakeSandbox makes a directory of an executor run's sandbox shape under a
+// slave's work directory that no executor of the slave owns.
 func fakeSandbox(t *testing.T, work string) string {
 	t.Helper()
 	dir := filepath.Join(work, "slaves", "S0", "frameworks", "F0", "executors", "E0", "runs", "C0")
@@ -40,6 +41,32 @@ func fakeSandbox(t *testing.T, work string) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// liveTask is a real slave running one task in a real executor.
+type liveTask struct {
+	Slave   *slave.Slave
+	Driver  *scheduler.Driver
+	Sched   *cluster.Scheduler
+	FID     *mesos.FrameworkID
+	Sandbox string // the executor's sandbox, attached by the slave
+}
+
+// liveSandbox starts a real slave (adjusted by mod) and a framework whose
+// task "sandboxed" (a real command executor) runs until killed.
+func liveSandbox(t *testing.T, c *cluster.Cluster, mod func(*slave.Config)) liveTask {
+	t.Helper()
+	sl, _, work := c.StartSlave(slaveResources, mod)
+	d, s, fid := c.StartFramework(cluster.FrameworkInfo("sandboxed"), scheduler.Options{})
+	offers := s.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	running := s.NextUpdate()
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{commandTask("sandboxed", o, "exec sleep 1000")}, nil)
+	if st := cluster.Await(c, running); st.GetState() != mesos.TaskState_TASK_RUNNING {
+		t.Fatalf("sandboxed task: %v", st)
+	}
+	return liveTask{Slave: sl, Driver: d, Sched: s, FID: fid, Sandbox: sandboxOf(t, work, "sandboxed")}
 }
 
 // filesQuery is a /files request for path with extra query parameters.
@@ -56,8 +83,7 @@ func filesQuery(verb, path, extra string) string {
 // is outside.
 func TestHostileFilesSymlinkSwapNeverLeaks(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	_, _, work := startSlave(t, c)
-	sandbox := fakeSandbox(t, work)
+	sandbox := liveSandbox(t, c, nil).Sandbox
 	sub := filepath.Join(sandbox, "sub")
 	if err := os.MkdirAll(sub, 0o755); err != nil {
 		t.Fatal(err)
@@ -147,8 +173,7 @@ func TestHostileFilesSymlinkSwapNeverLeaks(t *testing.T) {
 // (and a thread) on its open.
 func TestHostileFilesFIFORefused(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	_, _, work := startSlave(t, c)
-	sandbox := fakeSandbox(t, work)
+	sandbox := liveSandbox(t, c, nil).Sandbox
 	fifo := filepath.Join(sandbox, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
@@ -168,9 +193,13 @@ func TestHostileFilesFIFORefused(t *testing.T) {
 // sandbox.
 func TestHostileFilesOnlySandboxes(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	_, _, work := startSlave(t, c)
-	sandbox := fakeSandbox(t, work)
-	if err := os.WriteFile(filepath.Join(sandbox, "stdout"), []byte("hello"), 0o644); err != nil {
+	sandbox := liveSandbox(t, c, nil).Sandbox
+	if err := os.WriteFile(filepath.Join(sandbox, "note"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	work := workDirOf(sandbox)
+	stale := fakeSandbox(t, work)
+	if err := os.WriteFile(filepath.Join(stale, "note"), []byte("stale"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	meta := filepath.Join(work, "meta")
@@ -187,12 +216,14 @@ func TestHostileFilesOnlySandboxes(t *testing.T) {
 		filesQuery("download", info[0], ""),
 		filesQuery("read", filepath.Join(sandbox, "..", "..", "..", "..", "..", "..", "..", "..", "meta", "boot_id"), "offset=0"),
 		filesQuery("read", "/etc/passwd", "offset=0"),
+		filesQuery("browse", stale, ""), // the shape of a sandbox, but no executor's
+		filesQuery("read", filepath.Join(stale, "note"), "offset=0"),
 	} {
 		if code, body := get(t, c, q); code != http.StatusNotFound {
 			t.Errorf("%s: %d %s, want 404", q, code, body)
 		}
 	}
-	if code, body := get(t, c, filesQuery("read", filepath.Join(sandbox, "stdout"), "offset=0")); code != 200 || !strings.Contains(string(body), "hello") {
+	if code, body := get(t, c, filesQuery("read", filepath.Join(sandbox, "note"), "offset=0")); code != 200 || !strings.Contains(string(body), "hello") {
 		t.Errorf("read in the sandbox: %d %s", code, body)
 	}
 	// The slave's log file, when it has one, at /slave/log.
@@ -206,12 +237,63 @@ func TestHostileFilesOnlySandboxes(t *testing.T) {
 	}
 }
 
+// workDirOf is the work directory holding an executor run's sandbox
+// (slaves/<s>/frameworks/<f>/executors/<e>/runs/<c> below it).
+func workDirOf(sandbox string) string {
+	for range 8 {
+		sandbox = filepath.Dir(sandbox)
+	}
+	return sandbox
+}
+
+// An executor's sandbox is served from its launch until the garbage
+// collector removes it (also after the executor ended, as in Mesos), and
+// not after: a directory made again at the same path is not served.
+func TestHostileFilesSandboxDetachedOnGC(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	live := liveSandbox(t, c, func(cfg *slave.Config) { cfg.GCDelay = time.Minute })
+	sandbox := live.Sandbox
+	note := filepath.Join(sandbox, "note")
+	if err := os.WriteFile(note, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func() int {
+		code, _ := get(t, c, filesQuery("read", note, "offset=0"))
+		return code
+	}
+	if code := read(); code != 200 {
+		t.Fatalf("a running executor's sandbox: %d", code)
+	}
+	killed := live.Sched.NextUpdate()
+	exited := live.Slave.ExecutorTerminated(live.FID.GetValue(), "sandboxed")
+	_, _ = live.Driver.KillTask(&mesos.TaskID{Value: pb.String("sandboxed")})
+	if st := cluster.Await(c, killed); st.GetState() != mesos.TaskState_TASK_KILLED {
+		t.Fatalf("kill: %v", st)
+	}
+	cluster.Await(c, exited)
+	if code := read(); code != 200 {
+		t.Fatalf("a finished executor's sandbox before garbage collection: %d", code)
+	}
+	c.Advance(time.Minute)
+	if _, err := os.Stat(sandbox); !os.IsNotExist(err) {
+		t.Fatalf("sandbox not garbage collected: %v", err)
+	}
+	if err := os.MkdirAll(sandbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(note, []byte("again"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := read(); code != http.StatusNotFound {
+		t.Fatalf("a garbage-collected sandbox made again: %d, want 404", code)
+	}
+}
+
 // offset and length must be numbers, at least -1.
 func TestHostileFilesBadOffsets(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	_, _, work := startSlave(t, c)
-	sandbox := fakeSandbox(t, work)
-	f := filepath.Join(sandbox, "stdout")
+	sandbox := liveSandbox(t, c, nil).Sandbox
+	f := filepath.Join(sandbox, "note")
 	if err := os.WriteFile(f, []byte("hello"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -492,4 +574,325 @@ func TestHostileV1SubscribeWithStreamID(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("SUBSCRIBE with a stream id: %d, want 400", resp.StatusCode)
 	}
+}
+
+// frameworkState is a framework's entry in /master/state (found false
+// when the master no longer has it).
+type frameworkState struct {
+	ID        string `json:"id"`
+	Active    bool   `json:"active"`
+	Connected bool   `json:"connected"`
+	Tasks     []struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	} `json:"tasks"`
+	Offers []json.RawMessage `json:"offers"`
+}
+
+func frameworkInState(t *testing.T, c *cluster.Cluster, fid string) (frameworkState, bool) {
+	t.Helper()
+	code, body := get(t, c, "/master/state")
+	var st struct {
+		Frameworks []frameworkState `json:"frameworks"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil || code != 200 {
+		t.Fatalf("/master/state %d: %v", code, err)
+	}
+	for _, f := range st.Frameworks {
+		if f.ID == fid {
+			return f, true
+		}
+	}
+	return frameworkState{}, false
+}
+
+// frameworkWithTaskAndOffer registers a framework (failover timeout one
+// minute) with a running task on a fake slave and an outstanding offer
+// for the rest of the slave.
+func frameworkWithTaskAndOffer(t *testing.T, c *cluster.Cluster) (*scheduler.Driver, *cluster.Scheduler, string) {
+	t.Helper()
+	fs := c.StartFakeSlave(slaveResources)
+	cluster.Await(c, fs.Registered())
+	info := cluster.FrameworkInfo("aborting")
+	info.FailoverTimeout = pb.Float64(60)
+	d, s, fid := c.StartFramework(info, scheduler.Options{})
+	launchOne(t, c, d, s, "t1")
+	offers := s.NextOffers()
+	c.Advance(6 * time.Second) // the rest of the offer was declined for 5 s
+	cluster.Await(c, offers)
+	if f, _ := frameworkInState(t, c, fid.GetValue()); len(f.Offers) != 1 || !f.Active {
+		t.Fatalf("before: %+v", f)
+	}
+	return d, s, fid.GetValue()
+}
+
+// Aborting the driver deactivates the framework at the master, as Mesos's
+// driver does: its offer is rescinded and no more come, its task keeps
+// running, and it is removed only when its failover timeout passes.
+func TestDriverAbortDeactivatesFramework(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	d, _, fid := frameworkWithTaskAndOffer(t, c)
+	deactivate := processtest.FutureProtobuf[*messages.DeactivateFrameworkMessage](c.Expect, d.PID(), c.MasterPID)
+	processtest.ExpectNoFutureProtobufs[*messages.ResourceOffersMessage](c.Expect, c.MasterPID, d.PID())
+	if st, err := d.Abort(); err != nil || st != mesos.Status_DRIVER_ABORTED {
+		t.Fatalf("abort: %v %v", st, err)
+	}
+	if m := cluster.Await(c, deactivate); m.GetFrameworkId().GetValue() != fid {
+		t.Fatalf("deactivate message: %v", m)
+	}
+	c.Advance(5 * time.Second) // allocation rounds: nothing offered
+	f, ok := frameworkInState(t, c, fid)
+	if !ok || f.Active || len(f.Offers) != 0 || len(f.Tasks) != 1 || f.Tasks[0].State != "TASK_RUNNING" {
+		t.Fatalf("after abort (offer rescinded, task kept): %v %+v", ok, f)
+	}
+	shutdown := processtest.FutureProtobuf[*messages.ShutdownFrameworkMessage](c.Expect, c.MasterPID, process.Any)
+	c.Advance(time.Minute)
+	cluster.Await(c, shutdown)
+	if _, ok := frameworkInState(t, c, fid); ok {
+		t.Fatal("framework still registered after its failover timeout")
+	}
+}
+
+// The master deactivates a framework on a DeactivateFrameworkMessage from
+// the framework's pid (the scheduler still connected: its offer is
+// rescinded, no more come, its task runs on), and ignores one from any
+// other pid.
+func TestDeactivateFrameworkMessageFromItsPidOnly(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	d, s, fid := frameworkWithTaskAndOffer(t, c)
+	conn := func() net.Conn {
+		conn, err := net.Dial("tcp", c.MasterPID.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	msg := &messages.DeactivateFrameworkMessage{FrameworkId: &mesos.FrameworkID{Value: pb.String(fid)}}
+	other := d.PID()
+	other.ID = "scheduler(999)"
+	postMessage(t, c, conn(), other, c.MasterPID, msg)
+	if f, _ := frameworkInState(t, c, fid); !f.Active || len(f.Offers) != 1 {
+		t.Fatalf("deactivated by another pid: %+v", f)
+	}
+	rescinded := s.NextRescinded()
+	postMessage(t, c, conn(), d.PID(), c.MasterPID, msg)
+	cluster.Await(c, rescinded)
+	processtest.ExpectNoFutureProtobufs[*messages.ResourceOffersMessage](c.Expect, c.MasterPID, d.PID())
+	c.Advance(5 * time.Second)
+	f, ok := frameworkInState(t, c, fid)
+	if !ok || f.Active || !f.Connected || len(f.Offers) != 0 || len(f.Tasks) != 1 || f.Tasks[0].State != "TASK_RUNNING" {
+		t.Fatalf("after DeactivateFrameworkMessage: %v %+v", ok, f)
+	}
+}
+
+// A PingSlaveMessage is obeyed only from the master's runtime: one from
+// another process of this host (a pid the runtime check lets through) does
+// not make the slave register again; the master's does.
+func TestHostilePingFromAnotherPidIgnored(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	_, slavePID, _ := startSlave(t, c)
+	conn := func() net.Conn {
+		conn, err := net.Dial("tcp", slavePID.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	ping := &messages.PingSlaveMessage{Connected: pb.Bool(false)}
+	stranger, err := process.ParseUPID("slave-observer(1)@127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	processtest.ExpectNoFutureProtobufs[*messages.ReregisterSlaveMessage](c.Expect, slavePID, c.MasterPID)
+	postMessage(t, c, conn(), stranger, slavePID, ping)
+	c.Advance(2 * time.Second) // past the re-registration backoff
+	c.Expect.Remove()
+
+	reregistered := processtest.FutureProtobuf[*messages.ReregisterSlaveMessage](c.Expect, slavePID, c.MasterPID)
+	observer := c.MasterPID
+	observer.ID = "slave-observer(1)"
+	postMessage(t, c, conn(), observer, slavePID, ping)
+	c.Advance(2 * time.Second)
+	cluster.Await(c, reregistered)
+}
+
+// With authentication, a principal is bound to a pid at the address the
+// authentication comes from: an authenticatee cannot authenticate (nor
+// thereby revoke) a pid on another host.
+func TestHostileAuthenticateForAnotherHostsPid(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{
+		Authenticate: true, Credentials: map[string]string{"eve": "secret"},
+	}})
+	authenticatee := c.MasterPID
+	authenticatee.ID = "authenticatee(9)"
+	conn := func() net.Conn {
+		conn, err := net.Dial("tcp", c.MasterPID.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	processtest.ExpectNoFutureProtobufs[*messages.AuthenticationMechanismsMessage](c.Expect, process.Any, authenticatee, processtest.Sending())
+	postMessage(t, c, conn(), authenticatee, c.MasterPID, &messages.AuthenticateMessage{Pid: pb.String("scheduler(1)@192.0.2.7:5050")})
+	c.Expect.Remove()
+
+	mechanisms := processtest.FutureProtobuf[*messages.AuthenticationMechanismsMessage](c.Expect, process.Any, authenticatee, processtest.Sending())
+	subject := c.MasterPID
+	subject.ID = "scheduler(9)"
+	postMessage(t, c, conn(), authenticatee, c.MasterPID, &messages.AuthenticateMessage{Pid: pb.String(subject.String())})
+	cluster.Await(c, mechanisms)
+}
+
+// A slave that died in the middle of appending to a task's task.updates
+// (a torn last record) recovers in strict mode: the partial record is cut
+// off, the executor and its task are taken back, and the task's later
+// update gets through. The recovered executor's sandbox is served again.
+func TestHostileTornTaskUpdatesRecovered(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	s1, _, work := c.StartSlave(slaveResources, nil)
+	d, sched, _ := startFramework(t, c, checkpointingFramework("torn"), scheduler.Options{})
+	offers := sched.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	running := sched.NextUpdate()
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{commandTask("t1", o, waitForGo)}, nil)
+	if st := cluster.Await(c, running); st.GetState() != mesos.TaskState_TASK_RUNNING {
+		t.Fatalf("first update %v", st.GetState())
+	}
+	c.Settle()
+	s1.Detach()
+	waitDone(t, c, s1)
+
+	updates := globNoLatest(filepath.Join(work, "meta", "slaves", "*", "frameworks", "*", "executors", "t1", "runs", "*", "tasks", "t1", "task.updates"))
+	if len(updates) != 1 {
+		t.Fatalf("task.updates: %v", updates)
+	}
+	whole, err := os.Stat(updates[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(updates[0], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.Write([]byte{200, 0, 0, 0, 1, 2}) // a record of 200 bytes, 2 of them written
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	reregistered := processtest.FutureProtobuf[*messages.ReregisterExecutorMessage](c.Expect, process.Any, process.Any)
+	slaveBack := processtest.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, process.Any)
+	c.SpawnSlave(work, slaveResources, nil) // Strict: true
+	cluster.Await(c, reregistered)
+	c.Settle()
+	c.Advance(time.Second) // registration backoff
+	cluster.Await(c, slaveBack)
+	if fi, err := os.Stat(updates[0]); err != nil || fi.Size() < whole.Size() {
+		t.Fatalf("task.updates after recovery: %v %v (was %d bytes)", fi, err, whole.Size())
+	}
+	sandbox := sandboxOf(t, work, "t1")
+	if code, body := get(t, c, filesQuery("browse", sandbox, "")); code != 200 {
+		t.Fatalf("the recovered executor's sandbox: %d %s", code, body)
+	}
+
+	finished := sched.NextUpdate()
+	if err := os.WriteFile(filepath.Join(sandbox, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st := cluster.Await(c, finished); st.GetState() != mesos.TaskState_TASK_FINISHED {
+		t.Fatalf("after recovery: %v %q", st.GetState(), st.GetMessage())
+	}
+}
+
+// Only a task's executor reports its state, only an executor speaks for
+// itself to its framework, and only the master or the framework's
+// scheduler speaks to its executors: forged ones from another pid of
+// this host (the runtime's address check lets them through) are dropped.
+func TestHostileForgedExecutorMessages(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	live := liveSandbox(t, c, nil)
+	slavePID := live.Slave.PID()
+	stranger, err := process.ParseUPID("executor(1)@127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func() net.Conn {
+		conn, err := net.Dial("tcp", slavePID.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	fid := live.FID
+	eid := &mesos.ExecutorID{Value: pb.String("sandboxed")}
+	tid := &mesos.TaskID{Value: pb.String("sandboxed")}
+	uuid := mesos.NewUUID(c.RT.RandBytes)
+	processtest.ExpectNoFutureProtobufs[*messages.StatusUpdateMessage](c.Expect, slavePID, c.MasterPID)
+	processtest.ExpectNoFutureProtobufs[*messages.ExecutorToFrameworkMessage](c.Expect, slavePID, live.Driver.PID())
+	processtest.ExpectNoFutureProtobufs[*messages.FrameworkToExecutorMessage](c.Expect, slavePID, process.Any, processtest.Sending())
+	postMessage(t, c, conn(), stranger, slavePID, &messages.StatusUpdateMessage{
+		Update: &messages.StatusUpdate{
+			FrameworkId: fid, ExecutorId: eid, Uuid: uuid[:], Timestamp: pb.Float64(1),
+			Status: &mesos.TaskStatus{TaskId: tid, State: mesos.TaskState_TASK_FINISHED.Enum()},
+		},
+		Pid: pb.String(stranger.String()),
+	})
+	postMessage(t, c, conn(), stranger, slavePID, &messages.ExecutorToFrameworkMessage{
+		SlaveId: &mesos.SlaveID{Value: pb.String("x")}, FrameworkId: fid, ExecutorId: eid, Data: []byte("forged"),
+	})
+	postMessage(t, c, conn(), stranger, slavePID, &messages.FrameworkToExecutorMessage{
+		SlaveId: &mesos.SlaveID{Value: pb.String("x")}, FrameworkId: fid, ExecutorId: eid, Data: []byte("forged"),
+	})
+	c.Advance(time.Second)
+	code, body := get(t, c, "/slave(1)/state")
+	if code != 200 || !strings.Contains(string(body), `"state":"TASK_RUNNING"`) || strings.Contains(string(body), "TASK_FINISHED") {
+		t.Fatalf("slave state after a forged update: %d %s", code, body)
+	}
+	c.Expect.Remove() // the slave's shutdown at the end fails the task
+}
+
+// The master takes a slave's status updates and executor exits only from
+// that slave's pid: forged ones naming a real slave id (published in
+// /master/state) from another pid neither change the task nor reach the
+// framework.
+func TestHostileForgedSlaveMessagesToMaster(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	fs := c.StartFakeSlave(slaveResources)
+	cluster.Await(c, fs.Registered())
+	d, s, fid := c.StartFramework(cluster.FrameworkInfo("victim"), scheduler.Options{})
+	launchOne(t, c, d, s, "t1")
+	stranger, err := process.ParseUPID("slave(1)@127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func() net.Conn {
+		conn, err := net.Dial("tcp", c.MasterPID.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	uuid := mesos.NewUUID(c.RT.RandBytes)
+	eid := &mesos.ExecutorID{Value: pb.String("t1")}
+	processtest.ExpectNoFutureProtobufs[*messages.StatusUpdateMessage](c.Expect, c.MasterPID, d.PID())
+	processtest.ExpectNoFutureProtobufs[*messages.ExitedExecutorMessage](c.Expect, c.MasterPID, d.PID())
+	processtest.ExpectNoFutureProtobufs[*messages.ExecutorToFrameworkMessage](c.Expect, c.MasterPID, d.PID())
+	postMessage(t, c, conn(), stranger, c.MasterPID, &messages.StatusUpdateMessage{
+		Update: &messages.StatusUpdate{
+			FrameworkId: fid, SlaveId: fs.ID, ExecutorId: eid, Uuid: uuid[:], Timestamp: pb.Float64(1),
+			Status: &mesos.TaskStatus{TaskId: &mesos.TaskID{Value: pb.String("t1")}, State: mesos.TaskState_TASK_FINISHED.Enum()},
+		},
+		Pid: pb.String(stranger.String()),
+	})
+	postMessage(t, c, conn(), stranger, c.MasterPID, &messages.ExitedExecutorMessage{SlaveId: fs.ID, FrameworkId: fid, ExecutorId: eid, Status: pb.Int32(0)})
+	postMessage(t, c, conn(), stranger, c.MasterPID, &messages.ExecutorToFrameworkMessage{SlaveId: fs.ID, FrameworkId: fid, ExecutorId: eid, Data: []byte("forged")})
+	c.Advance(time.Second)
+	f, ok := frameworkInState(t, c, fid.GetValue())
+	if !ok || len(f.Tasks) != 1 || f.Tasks[0].State != "TASK_RUNNING" {
+		t.Fatalf("after forged slave messages: %v %+v", ok, f)
+	}
+	if n := c.RT.Metrics().Snapshot(t.Context())["master/invalid_status_updates"]; n != 1 {
+		t.Fatalf("master/invalid_status_updates = %v, want 1", n)
+	}
+	c.Expect.Remove()
 }
