@@ -34,21 +34,21 @@ func newCgroupsCPU(root string, cfs bool, pause cgroups.Pause) (*cgroupsCPU, err
 	return &cgroupsCPU{root: root, cfs: cfs, pause: pause}, nil
 }
 
-func (c *cgroupsCPU) name() string              { return "cgroups/cpu" }
+func (c *cgroupsCPU) Name() string              { return "cgroups/cpu" }
 func (c *cgroupsCPU) cgroup(id string) string   { return path.Join(c.root, id) }
 func (c *cgroupsCPU) subsystems() []string      { return []string{cgroups.CPU, cgroups.CPUAcct} }
-func (c *cgroupsCPU) recover(string, int) error { return nil }
+func (c *cgroupsCPU) Recover(string, int) error { return nil }
 
-func (c *cgroupsCPU) prepare(id string, res resources.Resources) error {
+func (c *cgroupsCPU) Prepare(id string, res resources.Resources) error {
 	for _, sub := range c.subsystems() {
 		if err := cgroups.Create(sub, c.cgroup(id)); err != nil {
 			return err
 		}
 	}
-	return c.update(id, res)
+	return c.Update(id, res)
 }
 
-func (c *cgroupsCPU) isolate(id string, pid int) error {
+func (c *cgroupsCPU) Isolate(id string, pid int) error {
 	for _, sub := range c.subsystems() {
 		if err := cgroups.Assign(sub, c.cgroup(id), pid); err != nil {
 			return err
@@ -57,9 +57,9 @@ func (c *cgroupsCPU) isolate(id string, pid int) error {
 	return nil
 }
 
-func (c *cgroupsCPU) watch(context.Context, string) <-chan limitation { return nil }
+func (c *cgroupsCPU) Watch(context.Context, string) <-chan Limitation { return nil }
 
-func (c *cgroupsCPU) update(id string, res resources.Resources) error {
+func (c *cgroupsCPU) Update(id string, res resources.Resources) error {
 	cpus := max(res.Scalar("cpus"), minCPUs)
 	if err := cgroups.SetShares(c.cgroup(id), cpus); err != nil {
 		return err
@@ -70,7 +70,7 @@ func (c *cgroupsCPU) update(id string, res resources.Resources) error {
 	return nil
 }
 
-func (c *cgroupsCPU) usage(id string, _ int, st *mesos.ResourceStatistics) error {
+func (c *cgroupsCPU) Usage(id string, _ int, st *mesos.ResourceStatistics) error {
 	acct, err := cgroups.CPUAcctStats(c.cgroup(id))
 	if err != nil {
 		return err
@@ -84,11 +84,11 @@ func (c *cgroupsCPU) usage(id string, _ int, st *mesos.ResourceStatistics) error
 	return nil
 }
 
-func (c *cgroupsCPU) orphans(known map[string]bool) []string {
+func (c *cgroupsCPU) Orphans(known map[string]bool) []string {
 	return listOrphans(cgroups.CPU, c.root, known)
 }
 
-func (c *cgroupsCPU) cleanup(id string) error {
+func (c *cgroupsCPU) Cleanup(id string) error {
 	var errs []string
 	for _, sub := range c.subsystems() {
 		if err := cgroups.Remove(sub, c.cgroup(id), c.pause); err != nil {
@@ -116,33 +116,33 @@ func newCgroupsMem(root string, pause cgroups.Pause) (*cgroupsMem, error) {
 	return &cgroupsMem{root: root, pause: pause}, nil
 }
 
-func (m *cgroupsMem) name() string              { return "cgroups/mem" }
+func (m *cgroupsMem) Name() string              { return "cgroups/mem" }
 func (m *cgroupsMem) cgroup(id string) string   { return path.Join(m.root, id) }
-func (m *cgroupsMem) recover(string, int) error { return nil }
+func (m *cgroupsMem) Recover(string, int) error { return nil }
 
-func (m *cgroupsMem) prepare(id string, res resources.Resources) error {
+func (m *cgroupsMem) Prepare(id string, res resources.Resources) error {
 	if err := cgroups.Create(cgroups.Memory, m.cgroup(id)); err != nil {
 		return err
 	}
-	return m.update(id, res)
+	return m.Update(id, res)
 }
 
-func (m *cgroupsMem) isolate(id string, pid int) error {
+func (m *cgroupsMem) Isolate(id string, pid int) error {
 	return cgroups.Assign(cgroups.Memory, m.cgroup(id), pid)
 }
 
-func (m *cgroupsMem) update(id string, res resources.Resources) error {
+func (m *cgroupsMem) Update(id string, res resources.Resources) error {
 	bytes := max(uint64(res.Scalar("mem")*(1<<20)), minMemBytes)
 	_, err := cgroups.SetLimit(m.cgroup(id), bytes)
 	return err
 }
 
-func (m *cgroupsMem) watch(ctx context.Context, id string) <-chan limitation {
+func (m *cgroupsMem) Watch(ctx context.Context, id string) <-chan Limitation {
 	oom, cancel, err := cgroups.OOMListen(m.cgroup(id))
 	if err != nil {
 		return nil
 	}
-	out := make(chan limitation, 1)
+	out := make(chan Limitation, 1)
 	osEdge(func() {
 		defer cancel()
 		select {
@@ -151,7 +151,7 @@ func (m *cgroupsMem) watch(ctx context.Context, id string) <-chan limitation {
 			if st, err := cgroups.MemoryUsage(m.cgroup(id)); err == nil {
 				msg = fmt.Sprintf("Memory limit exceeded: Requested: %dMB Maximum Used: %dMB", st.Limit>>20, st.MaxUsage>>20)
 			}
-			out <- limitation{reason: mesos.TaskStatus_REASON_CONTAINER_LIMITATION_MEMORY, message: msg}
+			out <- Limitation{Reason: mesos.TaskStatus_REASON_CONTAINER_LIMITATION_MEMORY, Message: msg}
 		case <-ctx.Done():
 		}
 	})
@@ -160,19 +160,19 @@ func (m *cgroupsMem) watch(ctx context.Context, id string) <-chan limitation {
 
 // limitedNow reports a limitation the OOM killer left behind, for a
 // container whose end came before the OOM event was read.
-func (m *cgroupsMem) limitedNow(id string) (limitation, bool) {
+func (m *cgroupsMem) limitedNow(id string) (Limitation, bool) {
 	st, err := cgroups.OOMControl(m.cgroup(id))
 	if err != nil || (st.Kills == 0 && !st.UnderOOM) {
-		return limitation{}, false
+		return Limitation{}, false
 	}
 	msg := "Memory limit exceeded"
 	if u, err := cgroups.MemoryUsage(m.cgroup(id)); err == nil {
 		msg = fmt.Sprintf("Memory limit exceeded: Requested: %dMB Maximum Used: %dMB", u.Limit>>20, u.MaxUsage>>20)
 	}
-	return limitation{reason: mesos.TaskStatus_REASON_CONTAINER_LIMITATION_MEMORY, message: msg}, true
+	return Limitation{Reason: mesos.TaskStatus_REASON_CONTAINER_LIMITATION_MEMORY, Message: msg}, true
 }
 
-func (m *cgroupsMem) usage(id string, _ int, st *mesos.ResourceStatistics) error {
+func (m *cgroupsMem) Usage(id string, _ int, st *mesos.ResourceStatistics) error {
 	mem, err := cgroups.MemoryUsage(m.cgroup(id))
 	if err != nil {
 		return err
@@ -181,11 +181,11 @@ func (m *cgroupsMem) usage(id string, _ int, st *mesos.ResourceStatistics) error
 	return nil
 }
 
-func (m *cgroupsMem) orphans(known map[string]bool) []string {
+func (m *cgroupsMem) Orphans(known map[string]bool) []string {
 	return listOrphans(cgroups.Memory, m.root, known)
 }
 
-func (m *cgroupsMem) cleanup(id string) error {
+func (m *cgroupsMem) Cleanup(id string) error {
 	return cgroups.Remove(cgroups.Memory, m.cgroup(id), m.pause)
 }
 
@@ -203,25 +203,25 @@ func newFreezerLauncher(root string, pause cgroups.Pause) (*freezerLauncher, err
 	return &freezerLauncher{root: root, pause: pause}, nil
 }
 
-func (l *freezerLauncher) name() string              { return "linux launcher (freezer)" }
+func (l *freezerLauncher) Name() string              { return "linux launcher (freezer)" }
 func (l *freezerLauncher) cgroup(id string) string   { return path.Join(l.root, id) }
-func (l *freezerLauncher) recover(string, int) error { return nil }
+func (l *freezerLauncher) Recover(string, int) error { return nil }
 
-func (l *freezerLauncher) prepare(id string, _ resources.Resources) error {
+func (l *freezerLauncher) Prepare(id string, _ resources.Resources) error {
 	return cgroups.Create(cgroups.Freezer, l.cgroup(id))
 }
 
-func (l *freezerLauncher) isolate(id string, pid int) error {
+func (l *freezerLauncher) Isolate(id string, pid int) error {
 	return cgroups.Assign(cgroups.Freezer, l.cgroup(id), pid)
 }
 
-func (l *freezerLauncher) update(string, resources.Resources) error { return nil }
-func (l *freezerLauncher) watch(context.Context, string) <-chan limitation {
+func (l *freezerLauncher) Update(string, resources.Resources) error { return nil }
+func (l *freezerLauncher) Watch(context.Context, string) <-chan Limitation {
 	return nil
 }
-func (l *freezerLauncher) usage(string, int, *mesos.ResourceStatistics) error { return nil }
+func (l *freezerLauncher) Usage(string, int, *mesos.ResourceStatistics) error { return nil }
 
-func (l *freezerLauncher) orphans(known map[string]bool) []string {
+func (l *freezerLauncher) Orphans(known map[string]bool) []string {
 	return listOrphans(cgroups.Freezer, l.root, known)
 }
 
@@ -229,7 +229,7 @@ func (l *freezerLauncher) destroy(id string, _ int) error {
 	return cgroups.Kill(cgroups.Freezer, l.cgroup(id), l.pause)
 }
 
-func (l *freezerLauncher) cleanup(id string) error {
+func (l *freezerLauncher) Cleanup(id string) error {
 	return cgroups.KillAll(cgroups.Freezer, l.cgroup(id), l.pause)
 }
 

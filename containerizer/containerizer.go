@@ -36,6 +36,7 @@ import (
 
 	"github.com/gomesos/gomesos/containerizer/fetcher"
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/modules"
 	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
 )
@@ -93,7 +94,11 @@ type LaunchSpec struct {
 	ContainerID string
 	// Executor is the executor the container runs (its command is
 	// Command).
-	Executor  *mesos.ExecutorInfo
+	Executor *mesos.ExecutorInfo
+	// Task is the task whose arrival started the executor, when there is
+	// one (for the command executor, the task it runs): a containerizer
+	// reads its ContainerInfo as well as the executor's.
+	Task      *mesos.TaskInfo
 	Command   *mesos.CommandInfo
 	Resources resources.Resources // the executor's and its tasks'
 	Directory string              // the sandbox
@@ -117,6 +122,49 @@ type Recovered struct {
 	ContainerID string
 	PID         int
 	Resources   resources.Resources
+	// Executor is the checkpointed executor (its ContainerInfo tells
+	// which containerizer owns the container); nil when unknown.
+	Executor *mesos.ExecutorInfo
+	// Directory is the container's sandbox.
+	Directory string
+}
+
+// ErrUnsupported is wrapped by the error of a Launch whose ContainerInfo
+// the containerizer cannot run: the composing containerizer then tries
+// the next one. Make such errors with Unsupported.
+var ErrUnsupported = errors.New("unsupported container")
+
+// Unsupported returns an error wrapping ErrUnsupported that says why.
+func Unsupported(why string) error {
+	return fmt.Errorf("%w: %s", ErrUnsupported, why)
+}
+
+// ContainerInfos returns the ContainerInfo of spec's task and of its
+// executor (either may be nil).
+func ContainerInfos(spec LaunchSpec) (task, executor *mesos.ContainerInfo) {
+	return spec.Task.GetContainer(), spec.Executor.GetContainer()
+}
+
+// MesosSupports says why the Mesos containerizer cannot run spec, or nil
+// when it can: it runs executors and tasks without a ContainerInfo or
+// with a MESOS one that names no image (it provisions no images).
+func MesosSupports(spec LaunchSpec) error {
+	task, exec := ContainerInfos(spec)
+	for _, c := range []struct {
+		what string
+		info *mesos.ContainerInfo
+	}{{"task", task}, {"executor", exec}} {
+		if c.info == nil {
+			continue
+		}
+		if c.info.GetType() != mesos.ContainerInfo_MESOS {
+			return Unsupported(fmt.Sprintf("the mesos containerizer runs no %s containers (the %s's ContainerInfo)", c.info.GetType(), c.what))
+		}
+		if c.info.GetMesos().GetImage() != nil {
+			return Unsupported(fmt.Sprintf("the mesos containerizer provisions no images (the %s's ContainerInfo names one)", c.what))
+		}
+	}
+	return nil
 }
 
 // osEdge runs blocking operating-system work on a goroutine of its own:
@@ -149,7 +197,7 @@ type container struct {
 	pid       int
 	resources resources.Resources
 	term      *future.Promise[Termination] // set once the container ended
-	limited   *limitation
+	limited   *Limitation
 	destroyed *future.Promise[future.Nothing] // the first Destroy's
 	cancel    context.CancelFunc              // stops limitation watches
 
@@ -157,23 +205,60 @@ type container struct {
 	wanted   resources.Resources // the latest Update's resources (under Mesos.mu)
 }
 
-// limitation is an isolator's report that a container broke its limit.
-type limitation struct {
-	reason  mesos.TaskStatus_Reason
-	message string
+// Limitation is an isolator's report that a container broke its limit.
+type Limitation struct {
+	Reason  mesos.TaskStatus_Reason
+	Message string
 }
 
-// isolator isolates one resource of containers.
-type isolator interface {
-	name() string
-	prepare(id string, res resources.Resources) error
-	isolate(id string, pid int) error
-	watch(ctx context.Context, id string) <-chan limitation
-	update(id string, res resources.Resources) error
-	usage(id string, pid int, st *mesos.ResourceStatistics) error
-	recover(id string, pid int) error
-	orphans(known map[string]bool) []string
-	cleanup(id string) error
+// Isolator isolates one resource of the Mesos containerizer's
+// containers, as Mesos's isolators do: Prepare before the container's
+// process starts, Isolate it (by pid) before it runs, Watch for a broken
+// limit, Update on resource changes, Usage into a sample, Recover a
+// container after a slave restart, list its Orphans (containers nobody
+// knows of), and Cleanup once the container is gone. Built-in isolators
+// (posix/cpu, posix/mem, cgroups/cpu, cgroups/mem) register themselves
+// with package modules under their --isolation names (see
+// RegisterIsolator); so can out-of-tree ones.
+type Isolator interface {
+	Name() string
+	Prepare(id string, res resources.Resources) error
+	Isolate(id string, pid int) error
+	Watch(ctx context.Context, id string) <-chan Limitation
+	Update(id string, res resources.Resources) error
+	Usage(id string, pid int, st *mesos.ResourceStatistics) error
+	Recover(id string, pid int) error
+	Orphans(known map[string]bool) []string
+	Cleanup(id string) error
+}
+
+type isolator = Isolator
+
+// IsolatorConfig is what an isolator factory is given: the Mesos
+// containerizer's cgroups settings and its pause for kernel polls.
+type IsolatorConfig struct {
+	CgroupsRoot      string
+	CgroupsEnableCFS bool
+	Pause            func(time.Duration)
+}
+
+// IsolatorFactory builds an isolator for a Mesos containerizer.
+type IsolatorFactory func(IsolatorConfig) (Isolator, error)
+
+// RegisterIsolator makes an isolator available to --isolation under name,
+// in package modules' registry (kind Isolator). A name starting with
+// "cgroups/" also puts the containers in freezer cgroups.
+func RegisterIsolator(name string, f IsolatorFactory) {
+	modules.Register(modules.KindIsolator, name, func(modules.Parameters) (any, error) { return f, nil })
+}
+
+func init() {
+	RegisterIsolator("posix/cpu", func(IsolatorConfig) (Isolator, error) { return posixCPU{}, nil })
+	RegisterIsolator("posix/mem", func(IsolatorConfig) (Isolator, error) { return posixMem{}, nil })
+	RegisterIsolator("cgroups/cpu", func(c IsolatorConfig) (Isolator, error) {
+		return newCgroupsCPU(c.CgroupsRoot, c.CgroupsEnableCFS, c.Pause)
+	})
+	RegisterIsolator("cgroups/mem", func(c IsolatorConfig) (Isolator, error) { return newCgroupsMem(c.CgroupsRoot, c.Pause) })
 }
 
 // launcher starts and kills container processes.
@@ -216,24 +301,15 @@ func NewMesos(cfg Config) (*Mesos, error) {
 	cg := false
 	for _, n := range names {
 		n = strings.TrimSpace(n)
-		var iso isolator
-		var err error
-		switch n {
-		case "posix/cpu":
-			iso = posixCPU{}
-		case "posix/mem":
-			iso = posixMem{}
-		case "cgroups/cpu":
-			iso, err = newCgroupsCPU(cfg.CgroupsRoot, cfg.CgroupsEnableCFS, cfg.Pause)
-			cg = true
-		case "cgroups/mem":
-			iso, err = newCgroupsMem(cfg.CgroupsRoot, cfg.Pause)
-			cg = true
-		case "":
+		if n == "" {
 			continue
-		default:
-			return nil, fmt.Errorf("containerizer: unknown isolator %q in --isolation=%s (known: posix/cpu, posix/mem, cgroups/cpu, cgroups/mem)", n, cfg.Isolation)
 		}
+		made, err := (*modules.Config)(nil).Create(modules.KindIsolator, n)
+		if err != nil {
+			return nil, fmt.Errorf("containerizer: --isolation=%s: %w", cfg.Isolation, err)
+		}
+		iso, err := made.(IsolatorFactory)(IsolatorConfig{CgroupsRoot: cfg.CgroupsRoot, CgroupsEnableCFS: cfg.CgroupsEnableCFS, Pause: cfg.Pause})
+		cg = cg || strings.HasPrefix(n, "cgroups/")
 		if err != nil {
 			return nil, fmt.Errorf("containerizer: isolator %s: %w", n, err)
 		}
@@ -256,7 +332,7 @@ func NewMesos(cfg Config) (*Mesos, error) {
 func (c *Mesos) Isolators() []string {
 	var out []string
 	for _, i := range c.isolators {
-		out = append(out, i.name())
+		out = append(out, i.Name())
 	}
 	return out
 }
@@ -265,6 +341,9 @@ func (c *Mesos) Isolators() []string {
 // and isolates it before it runs (the child waits on a pipe until its
 // cgroups are set). Its future holds the pid of the container's process.
 func (c *Mesos) Launch(spec LaunchSpec) future.Future[int] {
+	if err := MesosSupports(spec); err != nil {
+		return future.Failed[int](fmt.Errorf("launch %s: %w", spec.ContainerID, err))
+	}
 	c.mu.Lock()
 	if _, dup := c.containers[spec.ContainerID]; dup {
 		c.mu.Unlock()
@@ -293,8 +372,8 @@ func (c *Mesos) launch(ctx context.Context, ct *container, spec LaunchSpec) (int
 		return 0, fmt.Errorf("launch %s: fetch: %w", spec.ContainerID, err)
 	}
 	for _, iso := range c.isolators {
-		if err := iso.prepare(spec.ContainerID, spec.Resources); err != nil {
-			return 0, fmt.Errorf("launch %s: prepare %s: %w", spec.ContainerID, iso.name(), err)
+		if err := iso.Prepare(spec.ContainerID, spec.Resources); err != nil {
+			return 0, fmt.Errorf("launch %s: prepare %s: %w", spec.ContainerID, iso.Name(), err)
 		}
 	}
 	var argv []string
@@ -344,10 +423,10 @@ func (c *Mesos) launch(ctx context.Context, ct *container, spec LaunchSpec) (int
 	}
 	pid := cmd.Process.Pid
 	for _, iso := range c.isolators {
-		if err := iso.isolate(spec.ContainerID, pid); err != nil {
+		if err := iso.Isolate(spec.ContainerID, pid); err != nil {
 			_ = syscall.Kill(-pid, syscall.SIGKILL)
 			_ = cmd.Wait()
-			return 0, fmt.Errorf("launch %s: isolate %s: %w", spec.ContainerID, iso.name(), err)
+			return 0, fmt.Errorf("launch %s: isolate %s: %w", spec.ContainerID, iso.Name(), err)
 		}
 	}
 	c.mu.Lock()
@@ -421,7 +500,7 @@ func (c *Mesos) watch(ct *container) {
 	ct.cancel = cancel
 	c.mu.Unlock()
 	for _, iso := range c.isolators {
-		ch := iso.watch(ctx, ct.id)
+		ch := iso.Watch(ctx, ct.id)
 		if ch == nil {
 			continue
 		}
@@ -436,7 +515,7 @@ func (c *Mesos) watch(ct *container) {
 					ct.limited = &l
 				}
 				c.mu.Unlock()
-				c.log.Info("container limitation", "container", ct.id, "message", l.message)
+				c.log.Info("container limitation", "container", ct.id, "message", l.Message)
 				c.Destroy(ct.id)
 			case <-ctx.Done():
 			}
@@ -459,7 +538,7 @@ func (c *Mesos) exited(ct *container, status int) {
 	if !limited {
 		for _, iso := range c.isolators {
 			if l, ok := iso.(interface {
-				limitedNow(id string) (limitation, bool)
+				limitedNow(id string) (Limitation, bool)
 			}); ok {
 				if lim, yes := l.limitedNow(ct.id); yes {
 					c.mu.Lock()
@@ -476,7 +555,7 @@ func (c *Mesos) exited(ct *container, status int) {
 	c.mu.Lock()
 	term := Termination{Status: status}
 	if l := ct.limited; l != nil {
-		term.Limited, term.Reason, term.Message = true, l.reason, l.message
+		term.Limited, term.Reason, term.Message = true, l.Reason, l.Message
 	}
 	delete(c.containers, ct.id)
 	c.ended[ct.id] = ct
@@ -497,8 +576,8 @@ func (c *Mesos) cleanup(ct *container) {
 		cancel()
 	}
 	for _, iso := range c.isolators {
-		if err := iso.cleanup(ct.id); err != nil {
-			c.log.Warn("isolator cleanup failed", "isolator", iso.name(), "container", ct.id, "err", err)
+		if err := iso.Cleanup(ct.id); err != nil {
+			c.log.Warn("isolator cleanup failed", "isolator", iso.Name(), "container", ct.id, "err", err)
 		}
 	}
 }
@@ -575,8 +654,8 @@ func (c *Mesos) Update(id string, res resources.Resources) future.Future[future.
 		want := ct.wanted
 		c.mu.Unlock()
 		for _, iso := range c.isolators {
-			if err := iso.update(id, want); err != nil {
-				return future.Nothing{}, fmt.Errorf("update %s: %s: %w", id, iso.name(), err)
+			if err := iso.Update(id, want); err != nil {
+				return future.Nothing{}, fmt.Errorf("update %s: %s: %w", id, iso.Name(), err)
 			}
 		}
 		c.mu.Lock()
@@ -607,8 +686,8 @@ func (c *Mesos) Usage(id string) future.Future[*mesos.ResourceStatistics] {
 			st.MemLimitBytes = &b
 		}
 		for _, iso := range c.isolators {
-			if err := iso.usage(id, pid, st); err != nil {
-				return nil, fmt.Errorf("usage %s: %s: %w", id, iso.name(), err)
+			if err := iso.Usage(id, pid, st); err != nil {
+				return nil, fmt.Errorf("usage %s: %s: %w", id, iso.Name(), err)
 			}
 		}
 		return st, nil
@@ -649,8 +728,8 @@ func (c *Mesos) recover(known []Recovered) map[string]bool {
 		}
 		ct := &container{id: r.ContainerID, pid: r.PID, resources: r.Resources, wanted: r.Resources, term: future.NewPromise[Termination]()}
 		for _, iso := range c.isolators {
-			if err := iso.recover(r.ContainerID, r.PID); err != nil {
-				c.log.Warn("isolator cannot recover container", "isolator", iso.name(), "container", r.ContainerID, "err", err)
+			if err := iso.Recover(r.ContainerID, r.PID); err != nil {
+				c.log.Warn("isolator cannot recover container", "isolator", iso.Name(), "container", r.ContainerID, "err", err)
 			}
 		}
 		c.mu.Lock()
@@ -670,11 +749,17 @@ func (c *Mesos) recover(known []Recovered) map[string]bool {
 		})
 	}
 	for _, iso := range c.isolators {
-		for _, id := range iso.orphans(names) {
-			c.log.Info("destroying an orphan container", "container", id, "isolator", iso.name())
+		for _, id := range iso.Orphans(names) {
+			c.log.Info("destroying an orphan container", "container", id, "isolator", iso.Name())
 			_ = c.launcher.destroy(id, 0)
-			_ = iso.cleanup(id)
+			_ = iso.Cleanup(id)
 		}
 	}
 	return alive
+}
+
+// MayOwn says whether a recovered container may be one of the Mesos
+// containerizer's: its executor has no ContainerInfo, or a MESOS one.
+func (c *Mesos) MayOwn(r Recovered) bool {
+	return MesosSupports(LaunchSpec{Executor: r.Executor}) == nil
 }

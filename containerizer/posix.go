@@ -15,13 +15,13 @@ import (
 // enforce, usage read from /proc over the container's process tree.
 type posixBase struct{}
 
-func (posixBase) prepare(string, resources.Resources) error       { return nil }
-func (posixBase) isolate(string, int) error                       { return nil }
-func (posixBase) watch(context.Context, string) <-chan limitation { return nil }
-func (posixBase) update(string, resources.Resources) error        { return nil }
-func (posixBase) recover(string, int) error                       { return nil }
-func (posixBase) orphans(map[string]bool) []string                { return nil }
-func (posixBase) cleanup(string) error                            { return nil }
+func (posixBase) Prepare(string, resources.Resources) error       { return nil }
+func (posixBase) Isolate(string, int) error                       { return nil }
+func (posixBase) Watch(context.Context, string) <-chan Limitation { return nil }
+func (posixBase) Update(string, resources.Resources) error        { return nil }
+func (posixBase) Recover(string, int) error                       { return nil }
+func (posixBase) Orphans(map[string]bool) []string                { return nil }
+func (posixBase) Cleanup(string) error                            { return nil }
 
 func (posixBase) usageOf(pid int) (procstat.Stats, error) {
 	pids, err := procstat.Tree(pid)
@@ -34,9 +34,9 @@ func (posixBase) usageOf(pid int) (procstat.Stats, error) {
 // posixCPU reports CPU times of the container's processes.
 type posixCPU struct{ posixBase }
 
-func (posixCPU) name() string { return "posix/cpu" }
+func (posixCPU) Name() string { return "posix/cpu" }
 
-func (p posixCPU) usage(_ string, pid int, st *mesos.ResourceStatistics) error {
+func (p posixCPU) Usage(_ string, pid int, st *mesos.ResourceStatistics) error {
 	u, err := p.usageOf(pid)
 	if err != nil {
 		return err
@@ -48,9 +48,9 @@ func (p posixCPU) usage(_ string, pid int, st *mesos.ResourceStatistics) error {
 // posixMem reports the resident memory of the container's processes.
 type posixMem struct{ posixBase }
 
-func (posixMem) name() string { return "posix/mem" }
+func (posixMem) Name() string { return "posix/mem" }
 
-func (p posixMem) usage(_ string, pid int, st *mesos.ResourceStatistics) error {
+func (p posixMem) Usage(_ string, pid int, st *mesos.ResourceStatistics) error {
 	u, err := p.usageOf(pid)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/containerizer/docker"
 	"github.com/gomesos/gomesos/mesos"
 )
 
@@ -34,6 +35,11 @@ type CommandExecutor struct {
 	killed   bool
 	grace    time.Duration
 	finished chan struct{}
+
+	// health checks (TaskInfo.health_check)
+	health     *healthState
+	ended      bool   // the task's command has ended
+	healthKill string // why a failing health check killed the task
 }
 
 // NewCommandExecutor returns a command executor for sandbox dir.
@@ -79,7 +85,17 @@ func (c *CommandExecutor) LaunchTask(d *Driver, t *mesos.TaskInfo) {
 		return
 	}
 	var cmd *exec.Cmd
-	if cmdInfo.Shell == nil || cmdInfo.GetShell() {
+	if os.Getenv(docker.EnvContainer) != "" {
+		// A docker task: the docker containerizer created its container;
+		// the task process is this binary as the runner that starts it.
+		self, err := os.Executable()
+		if err != nil {
+			update(d, t.GetTaskId(), mesos.TaskState_TASK_FAILED, "Cannot find the docker runner: "+err.Error())
+			close(c.finished)
+			return
+		}
+		cmd = &exec.Cmd{Path: self, Args: []string{"mesos-executor", docker.RunArg}}
+	} else if cmdInfo.Shell == nil || cmdInfo.GetShell() {
 		cmd = exec.Command("/bin/sh", "-c", cmdInfo.GetValue())
 	} else {
 		args := cmdInfo.GetArguments()
@@ -119,16 +135,28 @@ func (c *CommandExecutor) LaunchTask(d *Driver, t *mesos.TaskInfo) {
 	}
 	c.cmd, c.taskID = cmd, t.GetTaskId()
 	update(d, t.GetTaskId(), mesos.TaskState_TASK_RUNNING, "")
+	if hc := t.GetHealthCheck(); hc != nil {
+		c.health = &healthState{policy: newHealthPolicy(hc), started: d.Now()}
+		d.Delay(c.health.policy.delay, func() { c.checkHealth(d, hc) })
+	}
 	go func() {
 		err := cmd.Wait()
 		stdout.Close()
 		stderr.Close()
 		c.mu.Lock()
-		killed := c.killed
+		killed, healthKill := c.killed, c.healthKill
+		c.ended = true
 		c.mu.Unlock()
 		state, msg := mesos.TaskState_TASK_FINISHED, "Command exited with status 0"
 		var exit *exec.ExitError
 		switch {
+		case killed && healthKill != "":
+			st := &mesos.TaskStatus{TaskId: c.taskID, State: mesos.TaskState_TASK_KILLED.Enum(), Message: proto.String(healthKill), Healthy: proto.Bool(false)}
+			if _, err := d.SendStatusUpdate(st); err != nil {
+				d.d.log.Error("cannot send status update", "err", err)
+			}
+			close(c.finished)
+			return
 		case killed:
 			state, msg = mesos.TaskState_TASK_KILLED, "Command terminated after a kill"
 		case errors.As(err, &exit):
@@ -179,4 +207,48 @@ func (c *CommandExecutor) Shutdown(d *Driver) {
 // Error implements Executor.
 func (c *CommandExecutor) Error(d *Driver, msg string) {
 	d.d.log.Error("executor error", "message", msg)
+}
+
+// checkHealth runs one health check off the driver's process (a check
+// blocks) and hands its result to healthResult.
+func (c *CommandExecutor) checkHealth(d *Driver, hc *mesos.HealthCheck) {
+	c.mu.Lock()
+	ended, timeout := c.ended || c.killed, c.health.policy.timeout
+	c.mu.Unlock()
+	if ended {
+		return
+	}
+	go func() { c.healthResult(d, hc, runHealthCheck(d, hc, c.Dir, timeout)) }()
+}
+
+// healthResult reports a check's result as Mesos does (TASK_RUNNING with
+// healthy set), kills the task after too many failures, and schedules the
+// next check after interval_seconds.
+func (c *CommandExecutor) healthResult(d *Driver, hc *mesos.HealthCheck, err error) {
+	c.mu.Lock()
+	if c.ended || c.killed {
+		c.mu.Unlock()
+		return
+	}
+	dec := c.health.result(d.Now(), err)
+	id, interval := c.taskID, c.health.policy.interval
+	if dec.kill {
+		c.healthKill = dec.message
+	}
+	c.mu.Unlock()
+	if dec.report {
+		st := &mesos.TaskStatus{TaskId: id, State: mesos.TaskState_TASK_RUNNING.Enum(), Healthy: proto.Bool(dec.healthy)}
+		if dec.message != "" {
+			st.Message = proto.String(dec.message)
+		}
+		if _, err := d.SendStatusUpdate(st); err != nil {
+			d.d.log.Error("cannot send status update", "err", err)
+		}
+	}
+	if dec.kill {
+		d.d.log.Info("killing an unhealthy task", "task", id.GetValue(), "reason", dec.message)
+		c.KillTask(d, id)
+		return
+	}
+	d.Delay(interval, func() { c.checkHealth(d, hc) })
 }

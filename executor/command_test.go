@@ -97,6 +97,12 @@ type run struct {
 
 func startExecutor(t *testing.T, command string) *run {
 	t.Helper()
+	return startExecutorWith(t, command, nil)
+}
+
+// startExecutorWith is startExecutor with the task adjusted by mod.
+func startExecutorWith(t *testing.T, command string, mod func(*mesos.TaskInfo)) *run {
+	t.Helper()
 	bin := executorBinary(t)
 	rt, err := process.New(process.Options{Bind: netip.MustParseAddrPort("127.0.0.1:0"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -111,6 +117,9 @@ func startExecutor(t *testing.T, command string) *run {
 		},
 		registered: future.NewPromise[process.UPID](),
 		updates:    make(chan *mesos.TaskStatus, 16),
+	}
+	if mod != nil {
+		mod(s.task)
 	}
 	pid, err := rt.Spawn(s, "slave(1)")
 	if err != nil {

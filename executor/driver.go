@@ -143,6 +143,9 @@ func (h *Driver) PID() process.UPID { return h.d.Self() }
 // run) after d on the runtime's clock; Cancel stops it.
 func (h *Driver) Delay(d time.Duration, fn func()) *process.Timer { return h.d.Delay(d, fn) }
 
+// Now is the time by the driver's clock (the runtime's Clock).
+func (h *Driver) Now() time.Time { return h.d.Clock().Now() }
+
 // Cancel stops a timer from Delay; a nil or fired timer is ignored.
 func (h *Driver) Cancel(t *process.Timer) { h.d.Clock().Cancel(t) }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/gomesos/gomesos/containerizer/docker"
 	"github.com/gomesos/gomesos/process"
 )
 
@@ -13,6 +14,10 @@ import (
 // MESOS_* environment, runs the task, waits (bounded) for the slave to
 // acknowledge the last update, and returns the exit code.
 func RunCommandExecutor() int {
+	if len(os.Args) > 1 && os.Args[1] == docker.RunArg {
+		// The task process of a docker task (see docker.Run).
+		return docker.Run(os.Stdout, os.Stderr)
+	}
 	env, err := EnvFromOS()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mesos-executor:", err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/allocatorpb"
+	"github.com/gomesos/gomesos/mesos/containerizerpb"
 	"github.com/gomesos/gomesos/mesos/executorpb"
 	"github.com/gomesos/gomesos/mesos/maintenancepb"
 	"github.com/gomesos/gomesos/mesos/messages"
@@ -44,6 +45,9 @@ var ourFiles = []protoreflect.FileDescriptor{
 	mesospb.File_mesos_v1_mesospb_mesos_proto,
 	v1schedulerpb.File_mesos_v1_schedulerpb_scheduler_proto,
 	v1executorpb.File_mesos_v1_executorpb_executor_proto,
+	// Mesos 0.25's external containerizer protocol (gone by 1.0):
+	// checked against testdata/schema-0.25-containerizer.txt.
+	containerizerpb.File_mesos_containerizerpb_containerizer_proto,
 }
 
 // schemaLines renders the wire-relevant facts of files, one per line:
@@ -170,6 +174,7 @@ func readSchema(t *testing.T, path string) []string {
 // nothing extra, nothing renumbered or retyped.
 func TestSchemaMatchesMesos(t *testing.T) {
 	want := readSchema(t, "testdata/schema.txt")
+	want = append(want, readSchema(t, "testdata/schema-0.25-containerizer.txt")...)
 	got := schemaLines(ourFiles)
 
 	wantSet := make(map[string]bool, len(want))

@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/gomesos/gomesos/containerizer"
+	"github.com/gomesos/gomesos/containerizer/composing"
+	"github.com/gomesos/gomesos/containerizer/docker"
+	"github.com/gomesos/gomesos/containerizer/external"
 	"github.com/gomesos/gomesos/containerizer/fetcher"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/walltime"
@@ -44,6 +47,76 @@ func MesosContainerizer(rt *process.Runtime, cfg Config) (*containerizer.Mesos, 
 		return nil, fmt.Errorf("slave: %w", err)
 	}
 	return cz, nil
+}
+
+// Containerizers builds the containerizers of --containerizers (default
+// "mesos"), composed in that order when there are several. As in Mesos
+// 0.25, --isolation=external (deprecated there) means the external
+// containerizer in place of the Mesos one.
+func Containerizers(rt *process.Runtime, cfg Config) (containerizer.Containerizer, error) {
+	list := cfg.Containerizers
+	if list == "" {
+		list = "mesos"
+	}
+	if cfg.Isolation == "external" {
+		list = strings.Replace(list, "mesos", "external", 1)
+		cfg.Isolation = ""
+	}
+	var named []composing.Named
+	seen := make(map[string]bool)
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if seen[name] {
+			return nil, fmt.Errorf("slave: --containerizers=%s names %s twice", list, name)
+		}
+		seen[name] = true
+		var cz containerizer.Containerizer
+		switch name {
+		case "mesos":
+			m, err := MesosContainerizer(rt, cfg)
+			if err != nil {
+				return nil, err
+			}
+			cz = m
+		case "external":
+			e, err := external.New(external.Config{
+				Path: cfg.ContainerizerPath, WorkDir: cfg.WorkDir, LibexecDir: cfg.LauncherDir,
+				DefaultImage: cfg.DefaultContainerImage, Logger: rt.Logger(), Now: rt.Clock().Now,
+				// The program runs in real time: a paused Clock cannot
+				// bound it.
+				After: walltime.Clock{}.After,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("slave: %w", err)
+			}
+			cz = e
+		case "docker":
+			// The command executors of docker tasks run on the host, in
+			// a Mesos containerizer of their own (posix isolation).
+			hostCfg := cfg
+			hostCfg.Isolation = "posix/cpu,posix/mem"
+			host, err := MesosContainerizer(rt, hostCfg)
+			if err != nil {
+				return nil, err
+			}
+			d, err := docker.New(docker.Config{
+				Socket: cfg.DockerSocket, WorkDir: cfg.WorkDir, RemoveDelay: cfg.DockerRemoveDelay,
+				KillOrphans: cfg.DockerKillOrphans, StopTimeout: cfg.DockerStopTimeout,
+				Executors: host, After: walltime.Clock{}.After, Now: rt.Clock().Now, Logger: rt.Logger(),
+			})
+			if err != nil {
+				return nil, fmt.Errorf("slave: %w", err)
+			}
+			cz = d
+		default:
+			return nil, fmt.Errorf("slave: --containerizers=%s: unknown containerizer %q (known: mesos, external, docker)", list, name)
+		}
+		named = append(named, composing.Named{Name: name, Containerizer: cz})
+	}
+	if len(named) == 1 {
+		return named[0].Containerizer, nil
+	}
+	return composing.New(named)
 }
 
 // isolation names the containerizer's isolators, for /state (empty for a

@@ -151,7 +151,7 @@ func (s *slave) runTask(from process.UPID, m *messages.RunTaskMessage) {
 			s.log.Error("cannot checkpoint the framework", "err", err)
 		}
 	}
-	t := m.GetTask()
+	t := s.decorateTask(f, m.GetTask())
 	e, isNew := s.executorFor(f, t)
 	task := &mesos.Task{
 		Name: t.Name, TaskId: t.TaskId, FrameworkId: &mesos.FrameworkID{Value: proto.String(fid)},

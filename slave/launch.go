@@ -13,6 +13,7 @@ import (
 	"github.com/gomesos/gomesos/flags"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/modules"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
@@ -34,7 +35,15 @@ func (s *slave) newContainerID() string {
 // commandExecutorInfo is the ExecutorInfo of the command executor for t.
 func (s *slave) commandExecutorInfo(fid string, t *mesos.TaskInfo) *mesos.ExecutorInfo {
 	path := filepath.Join(s.cfg.LauncherDir, "mesos-executor")
+	// As in Mesos, a task's non-MESOS ContainerInfo goes into its command
+	// executor's info, so that the checkpointed executor says which
+	// containerizer recovers it.
+	var container *mesos.ContainerInfo
+	if c := t.GetContainer(); c != nil && c.GetType() != mesos.ContainerInfo_MESOS {
+		container = c
+	}
 	return &mesos.ExecutorInfo{
+		Container:   container,
 		ExecutorId:  &mesos.ExecutorID{Value: proto.String(t.GetTaskId().GetValue())},
 		FrameworkId: &mesos.FrameworkID{Value: proto.String(fid)},
 		Name:        proto.String("Command Executor (Task: " + t.GetTaskId().GetValue() + ")"),
@@ -97,6 +106,9 @@ func (s *slave) launch(f *framework, e *executor) {
 		Directory:   e.dir,
 		Env:         s.executorEnv(f, e),
 	}
+	if len(e.queued) > 0 {
+		spec.Task = e.queued[0]
+	}
 	if s.cfg.SwitchUser && os.Geteuid() == 0 {
 		spec.User = f.info.GetUser()
 	}
@@ -145,7 +157,7 @@ func (s *slave) waitContainer(fid string, e *executor) {
 	s.cz.Wait(e.containerID).OnAny(process.Defer1(s.Runtime(), s.Self(), func(w future.Future[containerizer.Termination]) {
 		term, err := w.Get()
 		if err != nil {
-			term = containerizer.Termination{Status: -1}
+			term = containerizer.Termination{Status: -1, Message: "Cannot wait for the container: " + err.Error()}
 		}
 		s.executorExited(fid, e, term)
 	}))
@@ -233,7 +245,47 @@ func (s *slave) executorEnv(f *framework, e *executor) []string {
 	for _, v := range e.info.GetCommand().GetEnvironment().GetVariables() {
 		env = append(env, v.GetName()+"="+v.GetValue())
 	}
+	for _, h := range s.cfg.Hooks {
+		if d, ok := h.(modules.ExecutorEnvironmentDecorator); ok {
+			more, err := d.SlaveExecutorEnvironmentDecorator(e.info)
+			if err != nil {
+				s.log.Warn("executor environment hook failed", "executor", e.id, "err", err)
+				continue
+			}
+			for _, v := range more.GetVariables() {
+				env = append(env, v.GetName()+"="+v.GetValue())
+			}
+		}
+	}
 	return env
+}
+
+// decorateTask gives t the labels of the run-task hooks, in --hooks order
+// (each sees the labels of the one before).
+func (s *slave) decorateTask(f *framework, t *mesos.TaskInfo) *mesos.TaskInfo {
+	for _, h := range s.cfg.Hooks {
+		d, ok := h.(modules.RunTaskLabelDecorator)
+		if !ok {
+			continue
+		}
+		labels, err := d.SlaveRunTaskLabelDecorator(t, t.GetExecutor(), f.info, s.info)
+		if err != nil {
+			s.log.Warn("run-task hook failed", "task", t.GetTaskId().GetValue(), "err", err)
+			continue
+		}
+		t = proto.Clone(t).(*mesos.TaskInfo)
+		t.Labels = labels
+	}
+	return t
+}
+
+// removeExecutorHooks tells the hooks that e is gone.
+func (s *slave) removeExecutorHooks(f *framework, e *executor) {
+	for _, h := range s.cfg.Hooks {
+		if r, ok := h.(modules.RemoveExecutorHook); ok {
+			r.SlaveRemoveExecutorHook(f.info, e.info)
+		}
+	}
 }
 
 func envOr(k, def string) string {
@@ -266,7 +318,10 @@ func (s *slave) executorExited(fid string, e *executor, term containerizer.Termi
 		reason, msg = term.Reason, term.Message
 	}
 	taskState := mesos.TaskState_TASK_LOST
-	if e.command || term.Limited {
+	// A container that could not be launched (no containerizer can run
+	// its ContainerInfo, a broken external containerizer) fails its tasks.
+	launchFailed := e.reasonSet && e.reason == mesos.TaskStatus_REASON_CONTAINER_LAUNCH_FAILED
+	if e.command || term.Limited || launchFailed {
 		taskState = mesos.TaskState_TASK_FAILED
 		if e.command && !term.Limited && !e.reasonSet {
 			reason = mesos.TaskStatus_REASON_COMMAND_EXECUTOR_FAILED
@@ -312,6 +367,7 @@ func (s *slave) maybeCompleteExecutor(fid string, e *executor) {
 		return
 	}
 	delete(f.executors, e.id)
+	s.removeExecutorHooks(f, e)
 	f.completed = appendBounded(f.completed, e, 150)
 	sid := s.info.GetId().GetValue()
 	s.gc.schedule(e.dir)

@@ -94,7 +94,7 @@ func (s *slave) recover() {
 			f.executors[eid] = e
 			attachSandbox(s.Runtime(), s.cfg.WorkDir, e.dir)
 			if !rs.Reboot {
-				known = append(known, containerizer.Recovered{ContainerID: e.containerID, PID: e.forked, Resources: s.executorResources(e)})
+				known = append(known, containerizer.Recovered{ContainerID: e.containerID, PID: e.forked, Resources: s.executorResources(e), Executor: e.info, Directory: e.dir})
 			}
 		}
 		s.frameworks[fid] = f

@@ -27,6 +27,7 @@ import (
 	"github.com/gomesos/gomesos/containerizer"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/modules"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
@@ -92,9 +93,31 @@ type Config struct {
 	// Isolation (--isolation) configures the Mesos containerizer that
 	// Spawn builds (MesosContainerizer) when Containerizer is nil.
 	Isolation string
-	// Containerizer runs the executors; nil means the Mesos containerizer
-	// of the flags above.
+	// Containerizer runs the executors; nil means the containerizers of
+	// the flags above and below (see Containerizers).
 	Containerizer containerizer.Containerizer
+
+	// Containerizers (--containerizers; empty means "mesos") lists the
+	// containerizers tried in order for each container: mesos, external.
+	Containerizers string
+	// ContainerizerPath (--containerizer_path) is the external
+	// containerizer program; DefaultContainerImage
+	// (--default_container_image) is given to it on launch.
+	ContainerizerPath     string
+	DefaultContainerImage string
+	// DockerSocket (--docker_socket) is the Docker Engine's socket;
+	// DockerRemoveDelay (--docker_remove_delay) how long a stopped
+	// container is kept; DockerKillOrphans (--docker_kill_orphans)
+	// removes unknown containers of this slave at recovery;
+	// DockerStopTimeout (--docker_stop_timeout) is the time between
+	// SIGTERM and SIGKILL when a container is stopped.
+	DockerSocket      string
+	DockerRemoveDelay time.Duration
+	DockerKillOrphans bool
+	DockerStopTimeout time.Duration
+	// Hooks (--hooks, built by package modules) decorate launched tasks'
+	// labels and executors' environments and hear of removed executors.
+	Hooks []modules.Hook
 }
 
 // StatusUpdateRetryMin and Max bound the status update resend interval.
@@ -262,7 +285,7 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 	}
 	s.cz = s.cfg.Containerizer
 	if s.cz == nil {
-		cz, err := MesosContainerizer(rt, s.cfg)
+		cz, err := Containerizers(rt, s.cfg)
 		if err != nil {
 			return process.UPID{}, err
 		}

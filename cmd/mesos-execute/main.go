@@ -32,6 +32,7 @@ func run(args, environ []string) int {
 	var principal, secret string
 	var checkpoint bool
 	var killAfter time.Duration
+	var dockerImage string
 	var logging daemon.Logging
 	fs.OptString(&master, "master", "The master: host:port, master@host:port or zk://host:port[,...]/path.")
 	fs.String(&name, "name", "mesos-execute", "Name of the framework and of the task.")
@@ -42,6 +43,7 @@ func run(args, environ []string) int {
 	fs.OptString(&secret, "secret", "Secret of --principal.")
 	fs.Bool(&checkpoint, "checkpoint", false, "Ask slaves to checkpoint the task, so it survives slave restarts.")
 	fs.Duration(&killAfter, "kill_after", 0, "Kill the task after this long (0: never).")
+	fs.OptString(&dockerImage, "docker_image", "Run the command in a container of this Docker image (the slave needs --containerizers with docker).")
 	logging.Register(fs)
 	_ = fs.Set("logging_level", "WARNING")
 	if exit, code := flags.Main(fs, args, environ, os.Stdout, os.Stderr); exit {
@@ -82,7 +84,7 @@ func run(args, environ []string) int {
 		u = cur.Username
 	}
 	info := &mesos.FrameworkInfo{User: proto.String(u), Name: proto.String(name), Role: proto.String(role), Checkpoint: proto.Bool(checkpoint)}
-	ex := &execute{name: name, command: command, res: taskRes, done: make(chan int, 1), killAfter: killAfter}
+	ex := &execute{name: name, command: command, res: taskRes, done: make(chan int, 1), killAfter: killAfter, dockerImage: dockerImage}
 	opts := scheduler.Options{}
 	if principal != "" {
 		opts.Credential = &mesos.Credential{Principal: proto.String(principal), Secret: proto.String(secret)}
@@ -121,6 +123,7 @@ type execute struct {
 	name, command string
 	res           resources.Resources
 	killAfter     time.Duration
+	dockerImage   string
 	launched      bool
 	done          chan int
 }
@@ -142,6 +145,12 @@ func (e *execute) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
 		task := &mesos.TaskInfo{
 			Name: proto.String(e.name), TaskId: &mesos.TaskID{Value: proto.String(e.name)}, SlaveId: o.GetSlaveId(),
 			Resources: e.res.ToProto(), Command: &mesos.CommandInfo{Value: proto.String(e.command)},
+		}
+		if e.dockerImage != "" {
+			task.Container = &mesos.ContainerInfo{
+				Type:   mesos.ContainerInfo_DOCKER.Enum(),
+				Docker: &mesos.ContainerInfo_DockerInfo{Image: proto.String(e.dockerImage)},
+			}
 		}
 		_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{task}, nil)
 		if e.killAfter > 0 {

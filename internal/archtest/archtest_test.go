@@ -35,13 +35,17 @@ var wallTime = map[string]bool{
 // closes a channel; none posts back into a process. Keyed by
 // "dir/file.go:func".
 var goroutineEdges = map[string]string{
-	"containerizer/containerizer.go:osEdge":          "the Mesos containerizer's blocking kernel work (fork/exec, waitpid, cgroups); it completes the futures it returned",
-	"containerizer/cgroups/oom_linux.go:OOMListen":   "a blocking read of the cgroup's OOM eventfd; it closes a channel",
-	"detector/zookeeper.go:Connect":                  "the ZooKeeper client's session events; they complete futures",
-	"detector/zookeeper.go:zkContender.Contend":      "ZooKeeper calls block; the candidacy completes its futures",
-	"detector/zookeeper.go:Client.Detector":          "ZooKeeper watches block; detections complete futures",
-	"executor/command.go:CommandExecutor.LaunchTask": "waitpid of the task's command in the command executor's own OS process; it reports through the driver's public, goroutine-safe API as any executor does",
-	"executor/run.go:RunCommandExecutor":             "the mesos-executor binary's main waits for its driver to end",
+	"containerizer/containerizer.go:osEdge":           "the Mesos containerizer's blocking kernel work (fork/exec, waitpid, cgroups); it completes the futures it returned",
+	"containerizer/cgroups/oom_linux.go:OOMListen":    "a blocking read of the cgroup's OOM eventfd; it closes a channel",
+	"containerizer/docker/docker.go:osEdge":           "the Docker containerizer's blocking Engine API calls; they complete the futures it returned",
+	"containerizer/docker/docker.go:logsEdge":         "the docker runner's (an OS process of its own) copy of a container's log stream and its wait",
+	"containerizer/external/external.go:osEdge":       "the external containerizer's invocations of its program (fork/exec, pipes, waitpid); they complete the futures it returned",
+	"detector/zookeeper.go:Connect":                   "the ZooKeeper client's session events; they complete futures",
+	"detector/zookeeper.go:zkContender.Contend":       "ZooKeeper calls block; the candidacy completes its futures",
+	"detector/zookeeper.go:Client.Detector":           "ZooKeeper watches block; detections complete futures",
+	"executor/command.go:CommandExecutor.LaunchTask":  "waitpid of the task's command in the command executor's own OS process; it reports through the driver's public, goroutine-safe API as any executor does",
+	"executor/command.go:CommandExecutor.checkHealth": "a health check (a command or an HTTP GET) blocks; its result goes out through the driver's public, goroutine-safe API as any executor's updates do",
+	"executor/run.go:RunCommandExecutor":              "the mesos-executor binary's main waits for its driver to end",
 }
 
 // wallTimeEdges are the only functions in component packages allowed to

@@ -14,6 +14,7 @@ import (
 	"github.com/gomesos/gomesos/executor"
 	"github.com/gomesos/gomesos/flags"
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/modules"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/slave"
 )
@@ -44,6 +45,17 @@ type SlaveFlags struct {
 	SwitchUser                    bool
 	Credential                    string
 	Authenticatee                 string
+
+	// Containerizers (issue 15).
+	Containerizers        string
+	ContainerizerPath     string
+	DefaultContainerImage string
+	DockerSocket          string
+	DockerRemoveDelay     time.Duration
+	DockerKillOrphans     bool
+	DockerStopTimeout     time.Duration
+	Modules               string
+	Hooks                 string
 }
 
 // Register defines the slave flags. withMaster adds --master (mesos-local
@@ -56,7 +68,7 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.String(&s.WorkDir, "work_dir", "/tmp/mesos", "Directory for sandboxes and checkpoints.")
 	fs.OptString(&s.Resources, "resources", "Total resources, e.g. cpus:4;mem:8192;disk:40960;ports:[31000-32000] or JSON; what is left out is detected from the machine.")
 	fs.OptString(&s.Attributes, "attributes", "Attributes of the machine, e.g. rack:r1;zone:west.")
-	fs.String(&s.Isolation, "isolation", "posix/cpu,posix/mem", "Isolators: posix/cpu, posix/mem, cgroups/cpu, cgroups/mem.")
+	fs.String(&s.Isolation, "isolation", "posix/cpu,posix/mem", "Isolators: posix/cpu, posix/mem, cgroups/cpu, cgroups/mem; or external (deprecated: the external containerizer in place of mesos).")
 	fs.OptString(&s.LauncherDir, "launcher_dir", "Directory of mesos-executor (default: the directory of this binary).")
 	fs.String(&s.Recover, "recover", "reconnect", "On restart: reconnect to live executors, or cleanup (kill them and exit).")
 	fs.Bool(&s.Strict, "strict", true, "Fail recovery on any error in the checkpointed state (false: skip what cannot be read).")
@@ -75,6 +87,17 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.OptString(&s.Credential, "credential", "Path (or file://) of this slave's credential: `principal secret` or JSON {\"principal\":..,\"secret\":..}; the slave authenticates before registering.")
 	fs.String(&s.Authenticatee, "authenticatee", "crammd5", "Authentication mechanism (crammd5).")
 	fs.Bool(&s.SwitchUser, "switch_user", true, "Run executors as the framework's user (when the slave runs as root).")
+	// Containerizers.
+	fs.String(&s.Containerizers, "containerizers", "mesos", "Containerizers tried in order for each container: mesos, external, docker.")
+	fs.OptString(&s.ContainerizerPath, "containerizer_path", "The external containerizer program (with --containerizers=external or --isolation=external).")
+	fs.OptString(&s.DefaultContainerImage, "default_container_image", "Default container image, given to the external containerizer on launch.")
+	fs.String(&s.DockerSocket, "docker_socket", "/var/run/docker.sock", "The Docker Engine's socket (--containerizers=docker).")
+	fs.Duration(&s.DockerRemoveDelay, "docker_remove_delay", 6*time.Hour, "How long a stopped docker container is kept before it is removed.")
+	fs.Bool(&s.DockerKillOrphans, "docker_kill_orphans", true, "At recovery, remove this slave's docker containers it does not know of.")
+	fs.Duration(&s.DockerStopTimeout, "docker_stop_timeout", 0, "Time between SIGTERM and SIGKILL when a docker container is stopped.")
+	fs.OptString(&s.Modules, "modules", "Modules and their parameters: Mesos's JSON ({\"libraries\":[{\"modules\":[{\"name\":..,\"parameters\":[{\"key\":..,\"value\":..}]}]}]}), inline or a file; modules are Go packages linked into the binary (see package modules).")
+	fs.OptString(&s.Hooks, "hooks", "Slave hook modules, comma-separated, in the order they run.")
+
 	fs.Check("recovery_timeout", flags.Positive(&s.RecoveryTimeout))
 	fs.Check("executor_registration_timeout", flags.Positive(&s.ExecutorRegistrationTimeout))
 	fs.Check("executor_reregistration_timeout", flags.Positive(&s.ExecutorReregistrationTimeout))
@@ -103,7 +126,16 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 		}
 		cred = &mesos.Credential{Principal: proto.String(p), Secret: proto.String(secret)}
 	}
+	mods, err := modules.Parse(s.Modules)
+	if err != nil {
+		return slave.Config{}, err
+	}
+	hooks, err := mods.Hooks(s.Hooks)
+	if err != nil {
+		return slave.Config{}, err
+	}
 	return slave.Config{
+		Hooks:      hooks,
 		Credential: cred,
 		Master:     master, Resources: s.Resources, Attributes: s.Attributes, Hostname: s.Hostname,
 		WorkDir: s.WorkDir, LauncherDir: launcher, Isolation: s.Isolation,
@@ -122,6 +154,13 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 		CgroupsRoot:                   s.CgroupsRoot,
 		CgroupsEnableCFS:              s.CgroupsEnableCFS,
 		SwitchUser:                    s.SwitchUser,
+		Containerizers:                s.Containerizers,
+		ContainerizerPath:             s.ContainerizerPath,
+		DefaultContainerImage:         s.DefaultContainerImage,
+		DockerSocket:                  s.DockerSocket,
+		DockerRemoveDelay:             s.DockerRemoveDelay,
+		DockerKillOrphans:             s.DockerKillOrphans,
+		DockerStopTimeout:             s.DockerStopTimeout,
 	}, nil
 }
 
@@ -208,7 +247,7 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	defer rt.Close()
-	cz, err := slave.MesosContainerizer(rt, cfg)
+	cz, err := slave.Containerizers(rt, cfg)
 	if err != nil {
 		return fail(err)
 	}

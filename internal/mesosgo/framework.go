@@ -26,6 +26,7 @@ type scheduler struct {
 	accept   bool   // launch with AcceptOffers (a Call posted to /api/v1/scheduler)
 	command  string // the task's command (the command executor runs it)
 	executor string // if set, the task runs under this executor binary instead
+	image    string // if set, the task's command runs in this Docker image
 	launched bool
 	done     chan struct{}
 }
@@ -54,6 +55,12 @@ func (s *scheduler) ResourceOffers(d sched.SchedulerDriver, offers []*mesos.Offe
 				{Name: proto.String("mem"), Type: mesos.Value_SCALAR.Enum(), Scalar: &mesos.Value_Scalar{Value: proto.Float64(128)}},
 			},
 			Command: &mesos.CommandInfo{Value: proto.String(s.command)},
+		}
+		if s.image != "" {
+			task.Container = &mesos.ContainerInfo{
+				Type:   mesos.ContainerInfo_DOCKER.Enum(),
+				Docker: &mesos.ContainerInfo_DockerInfo{Image: proto.String(s.image)},
+			}
 		}
 		if s.executor != "" {
 			task.Command = nil
@@ -101,6 +108,7 @@ func main() {
 	accept := flag.Bool("accept", false, "launch with AcceptOffers instead of LaunchTasks")
 	command := flag.String("command", "sleep 1000", "the task's shell command")
 	executor := flag.String("executor", "", "run the task under this executor binary")
+	image := flag.String("docker_image", "", "run the task's command in this Docker image")
 	principal := flag.String("principal", "", "authenticate (CRAM-MD5) as this principal")
 	secret := flag.String("secret", "", "the principal's secret")
 	flag.Parse()
@@ -109,7 +117,7 @@ func main() {
 	}
 	flag.Set("stderrthreshold", "FATAL")
 	cfg := sched.DriverConfig{
-		Scheduler:      &scheduler{accept: *accept, command: *command, executor: *executor},
+		Scheduler:      &scheduler{accept: *accept, command: *command, executor: *executor, image: *image},
 		Framework:      &mesos.FrameworkInfo{User: proto.String("test"), Name: proto.String("mesos-go interop")},
 		Master:         *master,
 		BindingAddress: net.ParseIP("127.0.0.1"),

@@ -1,0 +1,16 @@
+// Command mesos-slave (examples/hook) is mesos-slave with the example
+// hook module linked in: the blank import registers it, and --modules and
+// --hooks name it. Any out-of-tree module is used the same way.
+package main
+
+import (
+	"os"
+
+	_ "github.com/gomesos/gomesos/examples/hook" // registers gomesos_example_Hook
+	"github.com/gomesos/gomesos/internal/daemon"
+)
+
+func main() {
+	daemon.RunAsExecutor()
+	os.Exit(daemon.SlaveMain("mesos-slave", os.Args[1:], os.Environ()))
+}

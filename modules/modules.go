@@ -1,0 +1,223 @@
+// Package modules is gomesos's answer to Mesos modules: a registry of
+// extension points by kind and name. Go has no portable dlopen, so a
+// module is a Go package that registers its factories in an init
+// function; a custom main imports it (for its side effect) and calls the
+// daemon's main, and --modules then names it exactly as Mesos's JSON
+// does (libraries[].modules[].name with parameters; a library's file or
+// path is accepted and ignored). See examples/hook for a worked example.
+//
+// Kinds wired today: Hook (the slave's run-task label decorator,
+// executor environment decorator and remove-executor hook, named by
+// --hooks) and Isolator (the Mesos containerizer's --isolation names;
+// containerizer.RegisterIsolator). The other kinds are reserved names for
+// the extension points Mesos has (Authenticator, Authenticatee,
+// ResourceEstimator, QoSController, ContainerLogger, Allocator);
+// registering one is possible, but nothing resolves it yet.
+package modules
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gomesos/gomesos/mesos"
+)
+
+// Kind is an extension point.
+type Kind string
+
+// The extension points.
+const (
+	KindHook              Kind = "Hook"
+	KindIsolator          Kind = "Isolator"
+	KindAuthenticator     Kind = "Authenticator"
+	KindAuthenticatee     Kind = "Authenticatee"
+	KindResourceEstimator Kind = "ResourceEstimator"
+	KindQoSController     Kind = "QoSController"
+	KindContainerLogger   Kind = "ContainerLogger"
+	KindAllocator         Kind = "Allocator"
+)
+
+// Parameters are a module's key/value parameters from --modules.
+type Parameters map[string]string
+
+// Factory builds a module instance from its parameters.
+type Factory func(Parameters) (any, error)
+
+var (
+	mu       sync.Mutex
+	registry = map[Kind]map[string]Factory{}
+)
+
+// Register makes a module of kind available under name. It panics on a
+// duplicate name (a programming error, found at start-up).
+func Register(kind Kind, name string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if registry[kind] == nil {
+		registry[kind] = map[string]Factory{}
+	}
+	if _, dup := registry[kind][name]; dup {
+		panic(fmt.Sprintf("modules: %s %q registered twice", kind, name))
+	}
+	registry[kind][name] = f
+}
+
+// Names lists the registered modules of kind, sorted.
+func Names(kind Kind) []string {
+	mu.Lock()
+	defer mu.Unlock()
+	out := make([]string, 0, len(registry[kind]))
+	for n := range registry[kind] {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// all lists every registered module as kind/name.
+func all() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	var out []string
+	for k, m := range registry {
+		for n := range m {
+			out = append(out, string(k)+"/"+n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func lookup(name string) (Kind, Factory, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	for k, m := range registry {
+		if f, ok := m[name]; ok {
+			return k, f, true
+		}
+	}
+	return "", nil, false
+}
+
+// Config is what --modules names: each module with its parameters.
+type Config struct {
+	params map[string]Parameters
+}
+
+// jsonModules is Mesos's --modules JSON.
+type jsonModules struct {
+	Libraries []struct {
+		File    string `json:"file"`
+		Name    string `json:"name"`
+		Modules []struct {
+			Name       string `json:"name"`
+			Parameters []struct {
+				Key   string `json:"key"`
+				Value string `json:"value"`
+			} `json:"parameters"`
+		} `json:"modules"`
+	} `json:"libraries"`
+}
+
+// Parse reads --modules: Mesos's JSON, inline or the path of a file
+// holding it (file:// values are read by the flags package already). Every
+// module it names must be registered; an unknown one is an error that
+// lists the known ones.
+func Parse(value string) (*Config, error) {
+	c := &Config{params: map[string]Parameters{}}
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return c, nil
+	}
+	data := []byte(value)
+	if !strings.HasPrefix(value, "{") {
+		b, err := os.ReadFile(strings.TrimPrefix(value, "file://"))
+		if err != nil {
+			return nil, fmt.Errorf("--modules: %w", err)
+		}
+		data = b
+	}
+	var j jsonModules
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return nil, fmt.Errorf("--modules: not Mesos's modules JSON: %w", err)
+	}
+	for _, lib := range j.Libraries {
+		for _, m := range lib.Modules {
+			if m.Name == "" {
+				return nil, errors.New("--modules: a module without a name")
+			}
+			if _, _, ok := lookup(m.Name); !ok {
+				return nil, fmt.Errorf("--modules: unknown module %q (known: %s)", m.Name, strings.Join(all(), ", "))
+			}
+			p := Parameters{}
+			for _, kv := range m.Parameters {
+				p[kv.Key] = kv.Value
+			}
+			c.params[m.Name] = p
+		}
+	}
+	return c, nil
+}
+
+// Create builds the module name of kind with its --modules parameters
+// (none when --modules does not list it).
+func (c *Config) Create(kind Kind, name string) (any, error) {
+	k, f, ok := lookup(name)
+	if !ok || k != kind {
+		return nil, fmt.Errorf("unknown %s module %q (known: %s)", kind, name, strings.Join(Names(kind), ", "))
+	}
+	var p Parameters
+	if c != nil {
+		p = c.params[name]
+	}
+	m, err := f(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s module %q: %w", kind, name, err)
+	}
+	return m, nil
+}
+
+// Hook is a slave hook module (Mesos 0.25's hooks). A hook implements
+// any of the methods below; the slave calls them in --hooks order.
+type Hook interface{}
+
+// RunTaskLabelDecorator returns the labels a task launched on this slave
+// carries from then on (the slave's run-task hook).
+type RunTaskLabelDecorator interface {
+	SlaveRunTaskLabelDecorator(task *mesos.TaskInfo, executor *mesos.ExecutorInfo, framework *mesos.FrameworkInfo, slave *mesos.SlaveInfo) (*mesos.Labels, error)
+}
+
+// ExecutorEnvironmentDecorator returns variables added to an executor's
+// environment before it is launched.
+type ExecutorEnvironmentDecorator interface {
+	SlaveExecutorEnvironmentDecorator(executor *mesos.ExecutorInfo) (*mesos.Environment, error)
+}
+
+// RemoveExecutorHook is told when an executor has been removed.
+type RemoveExecutorHook interface {
+	SlaveRemoveExecutorHook(framework *mesos.FrameworkInfo, executor *mesos.ExecutorInfo)
+}
+
+// Hooks builds the --hooks list (comma-separated module names).
+func (c *Config) Hooks(list string) ([]Hook, error) {
+	var out []Hook
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		h, err := c.Create(KindHook, name)
+		if err != nil {
+			return nil, fmt.Errorf("--hooks: %w", err)
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
