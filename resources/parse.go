@@ -121,6 +121,17 @@ type jsonResource struct {
 	Reservation *struct {
 		Principal string `json:"principal"`
 	} `json:"reservation,omitempty"`
+	Disk *struct {
+		Persistence *struct {
+			ID        string `json:"id"`
+			Principal string `json:"principal,omitempty"`
+		} `json:"persistence,omitempty"`
+		Volume *struct {
+			ContainerPath string `json:"container_path"`
+			Mode          string `json:"mode"`
+		} `json:"volume,omitempty"`
+	} `json:"disk,omitempty"`
+	Revocable *struct{} `json:"revocable,omitempty"`
 }
 
 // ParseJSON reads the JSON array form:
@@ -142,6 +153,26 @@ func ParseJSON(data []byte, defaultRole string) (Resources, error) {
 		if it.Reservation != nil {
 			r.Dynamic, r.Principal = true, it.Reservation.Principal
 		}
+		if d := it.Disk; d != nil {
+			if d.Persistence != nil {
+				if d.Persistence.ID == "" {
+					return nil, fmt.Errorf("parse JSON resources: item %d (%s): empty persistence id", i, it.Name)
+				}
+				r.DiskID, r.DiskPrincipal = d.Persistence.ID, d.Persistence.Principal
+			}
+			if v := d.Volume; v != nil {
+				switch strings.ToUpper(v.Mode) {
+				case "RW", "":
+					r.VolumeMode = 1
+				case "RO":
+					r.VolumeMode = 2
+				default:
+					return nil, fmt.Errorf("parse JSON resources: item %d (%s): bad volume mode %q", i, it.Name, v.Mode)
+				}
+				r.VolumePath = v.ContainerPath
+			}
+		}
+		r.Revocable = it.Revocable != nil
 		switch strings.ToUpper(it.Type) {
 		case "SCALAR":
 			if it.Scalar == nil || it.Scalar.Value < 0 {

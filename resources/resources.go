@@ -36,7 +36,15 @@ type Key struct {
 	Principal string // dynamic reservation principal; "" static or none
 	Dynamic   bool   // dynamically reserved (has a ReservationInfo)
 	DiskID    string // persistent volume id
-	Revocable bool
+	// DiskPrincipal is the principal that created the persistent volume
+	// (DiskInfo.persistence.principal).
+	DiskPrincipal string
+	// VolumePath and VolumeMode are a persistent volume's
+	// DiskInfo.volume: its container_path and mode (0 when unset,
+	// else mesos.Volume_Mode).
+	VolumePath string
+	VolumeMode int32
+	Revocable  bool
 }
 
 // Resource is one named resource value.
@@ -74,6 +82,15 @@ func keyLess(a, b Key) bool {
 	}
 	if a.DiskID != b.DiskID {
 		return a.DiskID < b.DiskID
+	}
+	if a.DiskPrincipal != b.DiskPrincipal {
+		return a.DiskPrincipal < b.DiskPrincipal
+	}
+	if a.VolumePath != b.VolumePath {
+		return a.VolumePath < b.VolumePath
+	}
+	if a.VolumeMode != b.VolumeMode {
+		return a.VolumeMode < b.VolumeMode
 	}
 	return !a.Revocable && b.Revocable
 }
@@ -330,12 +347,21 @@ func (rs Resources) String() string {
 	return strings.Join(parts, ";")
 }
 
-// String formats one resource as `name(role):value`.
+// String formats one resource as `name(role):value`, as Mesos prints
+// it: a dynamic reservation adds its principal (`name(role, principal)`),
+// a persistent volume its id and container path (`disk(role,
+// principal)[id:path]:64`). Parse reads back what it produced itself
+// (static roles only).
 func (r Resource) String() string {
 	var b strings.Builder
 	b.WriteString(r.Name)
-	if r.Role != "*" && r.Role != "" {
+	if r.Dynamic {
+		b.WriteString("(" + r.Role + ", " + r.Principal + ")")
+	} else if r.Role != "*" && r.Role != "" {
 		b.WriteString("(" + r.Role + ")")
+	}
+	if r.DiskID != "" || r.VolumePath != "" {
+		b.WriteString("[" + r.DiskID + ":" + r.VolumePath + "]")
 	}
 	b.WriteByte(':')
 	b.WriteString(r.valueString())
