@@ -2,10 +2,13 @@ package allocator
 
 import (
 	"container/heap"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"time"
 
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
 )
 
@@ -327,6 +330,58 @@ func (d *DRF) RecoverResources(frameworkID, slaveID string, res resources.Resour
 			refuseSeconds = maxRefuse
 		}
 		d.setFilter(f, s, now.Add(time.Duration(refuseSeconds*float64(time.Second))), res)
+	}
+}
+
+// UpdateAllocation implements Allocator.
+func (d *DRF) UpdateAllocation(frameworkID, slaveID string, consumed, produced resources.Resources) {
+	s := d.slaves[slaveID]
+	if s == nil {
+		return
+	}
+	s.total = s.total.Minus(consumed).Plus(produced)
+	s.allocated = s.allocated.Minus(consumed).Plus(produced)
+	d.changeTotal(consumed, produced)
+	if f := d.frameworks[frameworkID]; f != nil {
+		d.charge(f, consumed, -1)
+		d.charge(f, produced, 1)
+	}
+}
+
+// UpdateAvailable implements Allocator; the future is complete on return.
+func (d *DRF) UpdateAvailable(slaveID string, consumed, produced resources.Resources) future.Future[future.Nothing] {
+	s := d.slaves[slaveID]
+	if s == nil {
+		return future.Failed[future.Nothing](fmt.Errorf("unknown agent %s", slaveID))
+	}
+	if free := s.total.Minus(s.allocated); !free.Contains(consumed) {
+		return future.Failed[future.Nothing](fmt.Errorf("the available resources %v of agent %s do not contain %v", free, slaveID, consumed))
+	}
+	s.total = s.total.Minus(consumed).Plus(produced)
+	s.dirty = true
+	d.changeTotal(consumed, produced)
+	return future.Ready(future.Nothing{})
+}
+
+// changeTotal moves the cluster's scalar totals from consumed to produced
+// (operations keep quantities: the shares change only if they did not).
+func (d *DRF) changeTotal(consumed, produced resources.Resources) {
+	net := map[string]int64{}
+	for _, r := range consumed {
+		if r.Kind == resources.Scalar {
+			net[r.Name] -= r.Milli
+		}
+	}
+	for _, r := range produced {
+		if r.Kind == resources.Scalar {
+			net[r.Name] += r.Milli
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(net)) {
+		if v := net[name]; v != 0 {
+			d.total[d.nameIndex(name)] += v
+			d.stale = true
+		}
 	}
 }
 
