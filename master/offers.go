@@ -211,7 +211,12 @@ func (m *master) accept(f *framework, offerIDs []*mesos.OfferID, ops []*mesos.Of
 				available = available.Minus(m.launchTask(f, s, t))
 			}
 		default:
-			m.log.Warn("unsupported offer operation dropped", "framework", f.id, "type", op.GetType().String())
+			next, reason := m.acceptOperation(f, s, op, available)
+			if reason != "" {
+				m.log.Warn("dropping offer operation", "framework", f.id, "type", op.GetType().String(), "reason", reason)
+				continue
+			}
+			available = next
 		}
 	}
 	if !available.IsEmpty() {
