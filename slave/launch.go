@@ -88,6 +88,7 @@ func (s *slave) launch(f *framework, e *executor) {
 	if err := state.Link(e.containerID, filepath.Join(s.paths.ExecutorSandbox(sid, f.id, e.id), "runs", "latest")); err != nil {
 		s.log.Warn("cannot link the latest run", "err", err)
 	}
+	s.linkVolumes(e)
 	spec := containerizer.LaunchSpec{
 		ContainerID: e.containerID,
 		Executor:    e.info,

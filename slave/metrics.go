@@ -114,7 +114,7 @@ func (s *slave) countTasks(state mesos.TaskState) int {
 	return n
 }
 
-func (s *slave) total() resources.Resources { return resources.FromProto(s.info.GetResources()) }
+func (s *slave) total() resources.Resources { return s.totalResources() }
 
 // used is the resources of the slave's unfinished tasks.
 func (s *slave) used() resources.Resources {

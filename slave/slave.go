@@ -117,6 +117,9 @@ type slave struct {
 	cz    containerizer.Containerizer
 
 	recovered  *state.Slave // checkpointed state read at Spawn
+	// checkpointed are the dynamic reservations and persistent volumes
+	// (meta/resources/resources.info); see resources.go.
+	checkpointed resources.Resources
 	recovering bool         // executors are being reconnected
 	cleaningUp bool         // --recover=cleanup: exit once executors end
 	reregTimer *process.Timer
@@ -276,6 +279,9 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 		s.info.Id = recovered.Info.Id
 		s.recovered = recovered
 	}
+	if err := s.recoverCheckpointedResources(); err != nil {
+		return process.UPID{}, fmt.Errorf("slave: %w", err)
+	}
 	if err := state.WriteString(s.paths.BootID(), state.CurrentBootID()); err != nil {
 		return process.UPID{}, fmt.Errorf("slave: %w", err)
 	}
@@ -397,9 +403,9 @@ func (s *slave) register() {
 	// not be reached (a partition) is not there any more.
 	s.Link(s.cfg.Master)
 	if s.info.Id == nil {
-		s.send(s.cfg.Master, &messages.RegisterSlaveMessage{Slave: s.info, Version: proto.String("1.0.0")})
+		s.send(s.cfg.Master, &messages.RegisterSlaveMessage{Slave: s.info, Version: proto.String("1.0.0"), CheckpointedResources: s.checkpointedProto()})
 	} else {
-		re := &messages.ReregisterSlaveMessage{Slave: s.info, Version: proto.String("1.0.0")}
+		re := &messages.ReregisterSlaveMessage{Slave: s.info, Version: proto.String("1.0.0"), CheckpointedResources: s.checkpointedProto()}
 		for _, f := range inIDOrder(s.frameworks) {
 			re.Frameworks = append(re.Frameworks, f.info)
 			for _, e := range inIDOrder(f.executors) {
