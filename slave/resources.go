@@ -70,7 +70,7 @@ func (s *slave) checkpointResources(from process.UPID, m *messages.CheckpointRes
 		s.log.Error("cannot checkpoint resources; the checkpointed resources are left as they were", "err", err)
 		return
 	}
-	s.log.Info("checkpointed resources", "resources", next.String(), "previous", s.checkpointed.String())
+	s.log.Info("checkpointed new resources", "resources", next.String(), "previous", s.checkpointed.String())
 	s.checkpointed = next
 }
 
