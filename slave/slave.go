@@ -116,14 +116,14 @@ type slave struct {
 	paths state.Paths
 	cz    containerizer.Containerizer
 
-	recovered  *state.Slave // checkpointed state read at Spawn
+	recovered *state.Slave // checkpointed state read at Spawn
 	// checkpointed are the dynamic reservations and persistent volumes
 	// (meta/resources/resources.info); see resources.go.
 	checkpointed resources.Resources
-	recovering bool         // executors are being reconnected
-	cleaningUp bool         // --recover=cleanup: exit once executors end
-	reregTimer *process.Timer
-	done       *future.Promise[future.Nothing]
+	recovering   bool // executors are being reconnected
+	cleaningUp   bool // --recover=cleanup: exit once executors end
+	reregTimer   *process.Timer
+	done         *future.Promise[future.Nothing]
 
 	registered     bool
 	authenticated  process.UPID // the master we authenticated with
