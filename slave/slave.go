@@ -116,14 +116,11 @@ type slave struct {
 	paths state.Paths
 	cz    containerizer.Containerizer
 
-	recovered *state.Slave // checkpointed state read at Spawn
-	// checkpointed are the dynamic reservations and persistent volumes
-	// (meta/resources/resources.info); see resources.go.
-	checkpointed resources.Resources
-	recovering   bool // executors are being reconnected
-	cleaningUp   bool // --recover=cleanup: exit once executors end
-	reregTimer   *process.Timer
-	done         *future.Promise[future.Nothing]
+	recovered  *state.Slave // checkpointed state read at Spawn
+	recovering bool         // executors are being reconnected
+	cleaningUp bool         // --recover=cleanup: exit once executors end
+	reregTimer *process.Timer
+	done       *future.Promise[future.Nothing]
 
 	registered     bool
 	authenticated  process.UPID // the master we authenticated with
@@ -145,6 +142,10 @@ type slave struct {
 	start   time.Time
 	metrics *slaveMetrics
 	waiters map[string][]*future.Promise[future.Nothing] // "framework/executor" → ExecutorTerminated
+
+	// checkpointed are the dynamic reservations and persistent volumes
+	// (meta/resources/resources.info); see resources.go.
+	checkpointed resources.Resources
 }
 
 type framework struct {
