@@ -57,6 +57,12 @@ func reservedOf(s map[string]any, role string) (summary map[string]any, full []a
 	return summary, full
 }
 
+const (
+	reservedDisk     = `[{"name":"disk","type":"SCALAR","scalar":{"value":100},"role":"analytics","reservation":{"principal":"ops"}}]`
+	volumeOnReserved = `[{"name":"disk","type":"SCALAR","scalar":{"value":100},"role":"analytics","reservation":{"principal":"ops"},` +
+		`"disk":{"persistence":{"id":"vol1"},"volume":{"container_path":"data","mode":"RW"}}}]`
+)
+
 const reservedCPU = `[{"name":"cpus","type":"SCALAR","scalar":{"value":1},"role":"analytics","reservation":{"principal":"ops"}}]`
 
 // An operator reserves through /master/reserve with credentials; a
@@ -71,7 +77,8 @@ func TestBinariesOperatorReservesAndUnreserves(t *testing.T) {
 		t.Fatal(err)
 	}
 	acls := `{"reserve_resources":[{"principals":{"values":["ops"]},"roles":{"type":"ANY"}},{"principals":{"type":"ANY"},"roles":{"type":"NONE"}}],` +
-		`"unreserve_resources":[{"principals":{"values":["ops"]},"reserver_principals":{"type":"ANY"}},{"principals":{"type":"ANY"},"reserver_principals":{"type":"NONE"}}]}`
+		`"unreserve_resources":[{"principals":{"values":["ops"]},"reserver_principals":{"type":"ANY"}},{"principals":{"type":"ANY"},"reserver_principals":{"type":"NONE"}}],` +
+		`"create_volumes":[{"principals":{"values":["ops"]},"roles":{"type":"ANY"}},{"principals":{"type":"ANY"},"roles":{"type":"NONE"}}]}`
 	mport := freePort(t)
 	c := &binCluster{bin: bin, master: fmt.Sprintf("127.0.0.1:%d", mport), work: t.TempDir(), slavePort: freePort(t)}
 	m := startProc(t, filepath.Join(bin, "mesos-master"), "--ip=127.0.0.1", fmt.Sprintf("--port=%d", mport), "--registry=in_memory",
@@ -126,12 +133,14 @@ func TestBinariesOperatorReservesAndUnreserves(t *testing.T) {
 				}
 				continue
 			}
-			if summary["cpus"] != want || len(full) != 1 {
+			if summary["cpus"] != want || len(full) == 0 {
 				t.Fatalf("%s reserved_resources %v, full %v", name, obj["reserved_resources"], full)
 			}
-			r := full[0].(map[string]any)
-			if r["role"] != "analytics" || r["reservation"].(map[string]any)["principal"] != "ops" {
-				t.Fatalf("%s reserved_resources_full %v", name, r)
+			for _, x := range full {
+				r := x.(map[string]any)
+				if r["role"] != "analytics" || r["reservation"].(map[string]any)["principal"] != "ops" {
+					t.Fatalf("%s reserved_resources_full %v", name, r)
+				}
 			}
 			if obj["unreserved_resources"].(map[string]any)["cpus"] != 4-want {
 				t.Fatalf("%s unreserved_resources %v", name, obj["unreserved_resources"])
@@ -143,6 +152,30 @@ func TestBinariesOperatorReservesAndUnreserves(t *testing.T) {
 		t.Fatalf("no checkpoint: %v", err)
 	}
 
+	// A persistent volume on reserved disk, through the 1.0 endpoints.
+	diskForm := url.Values{"slaveId": {sid}, "resources": {reservedDisk}}
+	if code, body := post(t, c.master, "/master/reserve", "ops:opssecret", diskForm); code != http.StatusOK {
+		t.Fatalf("reserve disk: %d %q", code, body)
+	}
+	s.line(t, "checkpointed new resources")
+	volForm := url.Values{"slaveId": {sid}, "volumes": {volumeOnReserved}}
+	if code, body := post(t, c.master, "/master/create-volumes", "bob:bobsecret", volForm); code != http.StatusForbidden ||
+		!strings.Contains(body, "Not authorized to create persistent volumes for role 'analytics' as 'bob'") {
+		t.Fatalf("create-volumes by bob: %d %q", code, body)
+	}
+	if code, body := post(t, c.master, "/master/create-volumes", "ops:opssecret", url.Values{"slaveId": {sid}, "volumes": {reservedDisk}}); code != http.StatusBadRequest ||
+		!strings.Contains(body, "does not have DiskInfo") {
+		t.Fatalf("create-volumes of plain disk: %d %q", code, body)
+	}
+	if code, body := post(t, c.master, "/master/create-volumes", "ops:opssecret", volForm); code != http.StatusOK {
+		t.Fatalf("create-volumes: %d %q", code, body)
+	}
+	s.line(t, "checkpointed new resources")
+	volDir := filepath.Join(c.work, "volumes", "roles", "analytics", "vol1")
+	if err := os.WriteFile(filepath.Join(volDir, "kept"), []byte("data"), 0o644); err != nil {
+		t.Fatalf("the volume's directory: %v", err)
+	}
+
 	// The slave dies hard and comes back: it re-registers with its
 	// reservation, which both daemons still show.
 	s.signal(syscall.SIGKILL)
@@ -150,6 +183,20 @@ func TestBinariesOperatorReservesAndUnreserves(t *testing.T) {
 	s2 := c.startSlave(t)
 	s2.line(t, "re-registered with the master")
 	checkReserved(1)
+	if b, err := os.ReadFile(filepath.Join(volDir, "kept")); err != nil || string(b) != "data" {
+		t.Fatalf("volume data after the restart: %q %v", b, err)
+	}
+	if code, body := post(t, c.master, "/master/destroy-volumes", "ops:opssecret", volForm); code != http.StatusOK {
+		t.Fatalf("destroy-volumes: %d %q", code, body)
+	}
+	s2.line(t, "checkpointed new resources")
+	if _, err := os.Stat(volDir); !os.IsNotExist(err) {
+		t.Fatalf("destroyed volume: %v", err)
+	}
+	if code, body := post(t, c.master, "/master/unreserve", "ops:opssecret", diskForm); code != http.StatusOK {
+		t.Fatalf("unreserve disk: %d %q", code, body)
+	}
+	s2.line(t, "checkpointed new resources")
 
 	if code, body := post(t, c.master, "/master/unreserve", "bob:bobsecret", form); code != http.StatusForbidden ||
 		!strings.Contains(body, "Not authorized to unreserve resources reserved by 'ops' as 'bob'") {
