@@ -175,6 +175,11 @@ func (m *master) accept(f *framework, offerIDs []*mesos.OfferID, ops []*mesos.Of
 		for _, o := range offers {
 			m.removeOffer(o, true, 0)
 		}
+		for _, op := range ops {
+			if op.GetType() != mesos.Offer_Operation_LAUNCH {
+				m.log.Warn("dropping offer operation", "framework", f.id, "type", op.GetType().String(), "reason", err)
+			}
+		}
 		for _, t := range tasks {
 			m.metrics.countTaskState(mesos.TaskState_TASK_LOST)
 			m.sendMasterUpdate(f, t.GetTaskId(), t.GetSlaveId(), mesos.TaskState_TASK_LOST,
