@@ -2,6 +2,8 @@ package master
 
 import (
 	"fmt"
+	"path"
+	"strings"
 
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/resources"
@@ -139,6 +141,8 @@ func validatePersistentVolumes(vs []*mesos.Resource) string {
 			return "'host_path' cannot be set for persistent volume"
 		case d.GetVolume().GetContainerPath() == "":
 			return "'volume.container_path' is empty in DiskInfo"
+		case !localPath(d.GetVolume().GetContainerPath()):
+			return "'volume.container_path' must be a relative path inside the sandbox, not '" + d.GetVolume().GetContainerPath() + "'"
 		case v.GetRole() == "" || v.GetRole() == "*":
 			return "Persistent volumes cannot be created from unreserved resources"
 		}
@@ -150,6 +154,13 @@ func validatePersistentVolumes(vs []*mesos.Resource) string {
 		}
 	}
 	return ""
+}
+
+// localPath says whether p names a path inside a directory: relative,
+// not the directory itself, never climbing out of it.
+func localPath(p string) bool {
+	clean := path.Clean(p)
+	return !path.IsAbs(clean) && clean != "." && clean != ".." && !strings.HasPrefix(clean, "../")
 }
 
 // safeVolumeName refuses ids and roles that would not name one directory
