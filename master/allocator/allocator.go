@@ -58,6 +58,12 @@ type Allocator interface {
 	// unallocated resources: consumed becomes produced. It fails, changing
 	// nothing, when consumed is not all unallocated.
 	UpdateAvailable(slaveID string, consumed, produced resources.Resources) future.Future[future.Nothing]
+	// UpdateFramework opts a framework in (or out) of revocable
+	// resources: the REVOCABLE_RESOURCES capability.
+	UpdateFramework(id string, revocable bool)
+	// UpdateSlave replaces a slave's revocable resources with its latest
+	// oversubscription estimate (UpdateSlaveMessage).
+	UpdateSlave(id string, oversubscribed resources.Resources)
 	ReviveOffers(frameworkID string)
 	SuppressOffers(frameworkID string)
 	// Allocate runs one cycle over every active slave.

@@ -65,6 +65,7 @@ type frameworkState struct {
 	role       *roleState
 	active     bool
 	suppressed bool
+	revocable  bool    // takes revocable resources
 	alloc      []int64 // scalars allocated, milli, by name index
 	share      float64 // dominant share: the rank in role.frameworks
 	filters    map[*slaveState]filter
@@ -385,6 +386,27 @@ func (d *DRF) changeTotal(consumed, produced resources.Resources) {
 	}
 }
 
+// UpdateFramework implements Allocator.
+func (d *DRF) UpdateFramework(id string, revocable bool) {
+	if f := d.frameworks[id]; f != nil && f.revocable != revocable {
+		f.revocable = revocable
+		d.allDirty = true
+	}
+}
+
+// UpdateSlave implements Allocator.
+func (d *DRF) UpdateSlave(id string, oversubscribed resources.Resources) {
+	s := d.slaves[id]
+	if s == nil {
+		return
+	}
+	old := s.total.Revocable()
+	next := oversubscribed.Revocable()
+	s.total = s.total.NonRevocable().Plus(next)
+	s.dirty = true
+	d.changeTotal(old, next)
+}
+
 // ReviveOffers clears a framework's filters and suppression.
 func (d *DRF) ReviveOffers(frameworkID string) {
 	f := d.frameworks[frameworkID]
@@ -522,12 +544,18 @@ func (d *DRF) allocateSlave(s *slaveState, free resources.Resources, now time.Ti
 	roles, ownRoles := d.roleOrder, false
 	for ri := 0; ri < len(roles); ri++ {
 		r := roles[ri]
-		avail := offerable(free, r.name)
-		if avail.IsEmpty() {
+		if offerable(free, r.name, true).IsEmpty() {
 			continue
 		}
-		for _, f := range r.frameworks {
-			if !f.active || f.suppressed || d.refuses(f, s, avail, now) {
+		// Charging re-places a framework in its role's order: the list is
+		// copied before a charge after which the role may still be
+		// offered something (revocable resources a framework that does
+		// not take them left).
+		fws, ownFws := r.frameworks, false
+		for fi := 0; fi < len(fws); fi++ {
+			f := fws[fi]
+			avail := offerable(free, r.name, f.revocable)
+			if avail.IsEmpty() || !f.active || f.suppressed || d.refuses(f, s, avail, now) {
 				continue
 			}
 			out = append(out, Decision{FrameworkID: f.id, SlaveID: s.id, Resources: avail})
@@ -544,18 +572,25 @@ func (d *DRF) allocateSlave(s *slaveState, free resources.Resources, now time.Ti
 			if !ownRoles {
 				roles, ownRoles = slices.Clone(roles), true
 			}
+			if offerable(free, r.name, true).IsEmpty() {
+				d.charge(f, avail, 1)
+				break // all that this role may use is offered
+			}
+			if !ownFws {
+				fws, ownFws = slices.Clone(fws), true
+			}
 			d.charge(f, avail, 1)
-			break // all that this role may use is offered
 		}
 	}
 	return out
 }
 
 // offerable returns what of free a framework of role may be offered: the
-// non-revocable resources, unreserved or reserved for role. It returns
-// free itself when that is all of it.
-func offerable(free resources.Resources, role string) resources.Resources {
-	ok := func(r resources.Resource) bool { return (r.Role == "*" || r.Role == role) && !r.Revocable }
+// resources unreserved or reserved for role, revocable ones only when
+// revocable (the framework has the REVOCABLE_RESOURCES capability). It
+// returns free itself when that is all of it.
+func offerable(free resources.Resources, role string, revocable bool) resources.Resources {
+	ok := func(r resources.Resource) bool { return (r.Role == "*" || r.Role == role) && (revocable || !r.Revocable) }
 	for i, r := range free {
 		if ok(r) {
 			continue

@@ -155,6 +155,16 @@ func (h *Handle) UpdateAvailable(slaveID string, consumed, produced resources.Re
 	})
 }
 
+// UpdateFramework implements Allocator.
+func (h *Handle) UpdateFramework(id string, revocable bool) {
+	h.runAndAllocate(func(a Allocator) { a.UpdateFramework(id, revocable) })
+}
+
+// UpdateSlave implements Allocator.
+func (h *Handle) UpdateSlave(id string, oversubscribed resources.Resources) {
+	h.runAndAllocate(func(a Allocator) { a.UpdateSlave(id, oversubscribed) })
+}
+
 // ReviveOffers implements Allocator.
 func (h *Handle) ReviveOffers(frameworkID string) {
 	h.runAndAllocate(func(a Allocator) { a.ReviveOffers(frameworkID) })

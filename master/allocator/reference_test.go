@@ -439,3 +439,10 @@ func (d *refDRF) UpdateAvailable(slaveID string, consumed, produced resources.Re
 	s.total = s.total.Minus(consumed).Plus(produced)
 	return future.Ready(future.Nothing{})
 }
+
+// UpdateFramework implements Allocator (the reference model has no
+// revocable resources).
+func (d *refDRF) UpdateFramework(string, bool) {}
+
+// UpdateSlave implements Allocator.
+func (d *refDRF) UpdateSlave(string, resources.Resources) {}

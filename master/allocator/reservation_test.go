@@ -52,8 +52,9 @@ func TestReservationsOfferedOnlyToTheirRole(t *testing.T) {
 }
 
 // The property of issue 16: whatever the reservations made by operators
-// and by frameworks on their offers, no allocation cycle offers a role's
-// reservation to a framework of another role, or revocable resources, and
+// and by frameworks on their offers and the oversubscription estimates, no
+// allocation cycle offers a role's reservation to a framework of another
+// role, or revocable resources to a framework without the capability, and
 // the allocator's books balance (each slave's total is what it started
 // with, converted).
 func TestReservationProperty(t *testing.T) {
@@ -61,7 +62,7 @@ func TestReservationProperty(t *testing.T) {
 	params.MinSuccessfulTests = 200
 	props := gopter.NewProperties(params)
 	roles := []string{"a", "b", "*"}
-	props.Property("reservations go only to their role", prop.ForAll(func(steps []int) string {
+	props.Property("reservations go only to their role, revocable only to the capable", prop.ForAll(func(steps []int) string {
 		d := NewDRF(Options{Seed: uint64(len(steps))})
 		role := map[string]string{}
 		for i, r := range roles {
@@ -69,6 +70,9 @@ func TestReservationProperty(t *testing.T) {
 			role[fid] = r
 			d.AddFramework(fid, r, nil, t0)
 		}
+		// f0 (role a) takes revocable resources, the others do not.
+		revocable := map[string]bool{"f0": true}
+		d.UpdateFramework("f0", true)
 		static := resources.Resources{}
 		for i := 0; i < 3; i++ {
 			total, _ := resources.Parse("cpus:4;mem:1024;disk:100;cpus(a):1", "*")
@@ -80,12 +84,12 @@ func TestReservationProperty(t *testing.T) {
 		for n, step := range steps {
 			sid := fmt.Sprintf("s%d", step%3)
 			fid := fmt.Sprintf("f%d", (step/3)%3)
-			switch (step / 9) % 5 {
+			switch (step / 9) % 6 {
 			case 0: // a cycle
 				now = now.Add(time.Second)
 				for _, dec := range d.Allocate(now) {
 					for _, r := range dec.Resources {
-						if r.Revocable || (r.Role != "*" && r.Role != role[dec.FrameworkID]) {
+						if (r.Revocable && !revocable[dec.FrameworkID]) || (r.Role != "*" && r.Role != role[dec.FrameworkID]) {
 							return fmt.Sprintf("step %d: %s (role %s) offered %v", n, dec.FrameworkID, role[dec.FrameworkID], r)
 						}
 					}
@@ -94,7 +98,7 @@ func TestReservationProperty(t *testing.T) {
 				}
 			case 1: // the framework reserves half a cpu of its offer for its role
 				k := [2]string{fid, sid}
-				if role[fid] == "*" || held[k].Unreserved().ScalarMilli("cpus") < 500 {
+				if role[fid] == "*" || held[k].Unreserved().NonRevocable().ScalarMilli("cpus") < 500 {
 					continue
 				}
 				from, to := res(t, "cpus:0.5"), reserved("cpus", role[fid], 500)
@@ -110,6 +114,16 @@ func TestReservationProperty(t *testing.T) {
 			case 4: // an operator unreserves a free reserved cpu
 				r := roles[step%2]
 				d.UpdateAvailable(sid, reserved("cpus", r, 1000), res(t, "cpus:1"))
+			case 5: // a new oversubscription estimate: offers of revocable
+				// resources are rescinded first, as the master does
+				for k, rs := range held {
+					if k[1] == sid && !rs.Revocable().IsEmpty() {
+						d.RecoverResources(k[0], sid, rs, 0, now)
+						delete(held, k)
+					}
+				}
+				est := resources.Resources{{Key: resources.Key{Name: "cpus", Role: "*", Revocable: true}, Kind: resources.Scalar, Milli: int64(step%4) * 500}}
+				d.UpdateSlave(sid, est)
 			}
 		}
 		var total resources.Resources
@@ -125,7 +139,7 @@ func TestReservationProperty(t *testing.T) {
 				return fmt.Sprintf("slave %s: allocated %v, the frameworks hold %v", s.id, s.allocated, alloc)
 			}
 		}
-		if !total.Flatten("*").Equal(static.Flatten("*")) {
+		if !total.NonRevocable().Flatten("*").Equal(static.Flatten("*")) {
 			return fmt.Sprintf("totals %v, started with %v", total, static)
 		}
 		return ""
