@@ -230,6 +230,7 @@ func (m *master) addFramework(info *mesos.FrameworkInfo, pid process.UPID) *fram
 		}
 	}
 	m.alloc.AddFramework(f.id, f.role(), used, m.Clock().Now())
+	m.alloc.UpdateFramework(f.id, takesRevocable(f.info))
 	return f
 }
 

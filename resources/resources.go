@@ -363,6 +363,9 @@ func (r Resource) String() string {
 	if r.DiskID != "" || r.VolumePath != "" {
 		b.WriteString("[" + r.DiskID + ":" + r.VolumePath + "]")
 	}
+	if r.Revocable {
+		b.WriteString("{REV}")
+	}
 	b.WriteByte(':')
 	b.WriteString(r.valueString())
 	return b.String()

@@ -266,7 +266,8 @@ func (s *slave) executorExited(fid string, e *executor, term containerizer.Termi
 		reason, msg = term.Reason, term.Message
 	}
 	taskState := mesos.TaskState_TASK_LOST
-	if e.command || term.Limited {
+	preempted := e.reasonSet && e.reason == mesos.TaskStatus_REASON_CONTAINER_PREEMPTED
+	if (e.command || term.Limited) && !preempted {
 		taskState = mesos.TaskState_TASK_FAILED
 		if e.command && !term.Limited && !e.reasonSet {
 			reason = mesos.TaskStatus_REASON_COMMAND_EXECUTOR_FAILED

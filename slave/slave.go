@@ -92,6 +92,17 @@ type Config struct {
 	// Containerizer runs the executors; nil means the Mesos containerizer
 	// of the flags above.
 	Containerizer containerizer.Containerizer
+
+	// ResourceEstimator, when set, says what the slave may offer as
+	// revocable resources (--resource_estimator); polled every
+	// OversubscribedResourcesInterval (15 s).
+	ResourceEstimator               ResourceEstimator
+	OversubscribedResourcesInterval time.Duration
+	// QoSController, when set, evicts executors that use revocable
+	// resources (--qos_controller); polled every QoSCorrectionInterval
+	// (at least 100 ms).
+	QoSController         QoSController
+	QoSCorrectionInterval time.Duration
 }
 
 // StatusUpdateRetryMin and Max bound the status update resend interval.
@@ -146,6 +157,10 @@ type slave struct {
 	// checkpointed are the dynamic reservations and persistent volumes
 	// (meta/resources/resources.info); see resources.go.
 	checkpointed resources.Resources
+	// estimatorPID and qosPID run the oversubscription plugins;
+	// oversubscribed is the revocable total last sent to the master.
+	estimatorPID, qosPID process.UPID
+	oversubscribed       *resources.Resources
 }
 
 type framework struct {
@@ -319,6 +334,7 @@ func (s *slave) Initialize() {
 	s.installHandlers()
 	s.installRoutes()
 	s.gc = newCollector(s)
+	s.startOversubscription()
 	s.recover()
 }
 
@@ -492,6 +508,7 @@ func (s *slave) registeredWith(id *mesos.SlaveID, conn *messages.MasterSlaveConn
 	}
 	s.armPingTimer()
 	s.resumeStreams()
+	s.sendOversubscribed()
 }
 
 // armPingTimer re-detects the master when pings stop.
@@ -583,6 +600,7 @@ func (s *slave) liveExecutors() int {
 
 // Finalize completes Done.
 func (s *slave) Finalize() {
+	s.stopOversubscription()
 	s.done.Set(future.Nothing{})
 }
 

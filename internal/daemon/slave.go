@@ -44,6 +44,15 @@ type SlaveFlags struct {
 	SwitchUser                    bool
 	Credential                    string
 	Authenticatee                 string
+
+	// Oversubscription (see slave/oversubscription.go).
+	ResourceEstimator               string
+	ResourceEstimatorParams         string
+	OversubscribedResources         string
+	OversubscribedResourcesInterval time.Duration
+	QoSController                   string
+	QoSControllerParams             string
+	QoSCorrectionIntervalMin        time.Duration
 }
 
 // Register defines the slave flags. withMaster adds --master (mesos-local
@@ -75,6 +84,13 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.OptString(&s.Credential, "credential", "Path (or file://) of this slave's credential: `principal secret` or JSON {\"principal\":..,\"secret\":..}; the slave authenticates before registering.")
 	fs.String(&s.Authenticatee, "authenticatee", "crammd5", "Authentication mechanism (crammd5).")
 	fs.Bool(&s.SwitchUser, "switch_user", true, "Run executors as the framework's user (when the slave runs as root).")
+	fs.OptString(&s.ResourceEstimator, "resource_estimator", "Resource estimator for oversubscription: noop, fixed (revocable resources from --oversubscribed_resources) or one registered by a build.")
+	fs.OptString(&s.ResourceEstimatorParams, "resource_estimator_params", "Parameters of the resource estimator (fixed: resources, as --oversubscribed_resources).")
+	fs.OptString(&s.OversubscribedResources, "oversubscribed_resources", "Resources the fixed estimator offers as revocable, e.g. cpus:2;mem:512 (implies --resource_estimator=fixed).")
+	fs.Duration(&s.OversubscribedResourcesInterval, "oversubscribed_resources_interval", 15*time.Second, "Interval between polls of the resource estimator.")
+	fs.OptString(&s.QoSController, "qos_controller", "QoS controller: noop, load (kills executors using revocable resources when the load average passes --qos_controller_params) or one registered by a build.")
+	fs.OptString(&s.QoSControllerParams, "qos_controller_params", "Parameters of the QoS controller (load: load_threshold_5min=X,load_threshold_15min=Y).")
+	fs.Duration(&s.QoSCorrectionIntervalMin, "qos_correction_interval_min", 0, "Smallest interval between QoS corrections (at least 100ms).")
 	fs.Check("recovery_timeout", flags.Positive(&s.RecoveryTimeout))
 	fs.Check("executor_registration_timeout", flags.Positive(&s.ExecutorRegistrationTimeout))
 	fs.Check("executor_reregistration_timeout", flags.Positive(&s.ExecutorReregistrationTimeout))
@@ -103,9 +119,32 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 		}
 		cred = &mesos.Credential{Principal: proto.String(p), Secret: proto.String(secret)}
 	}
+	estName, estParams := s.ResourceEstimator, s.ResourceEstimatorParams
+	if s.OversubscribedResources != "" {
+		if estName != "" && estName != "fixed" {
+			return slave.Config{}, fmt.Errorf("--oversubscribed_resources needs --resource_estimator=fixed, not %s", estName)
+		}
+		estName, estParams = "fixed", s.OversubscribedResources
+	}
+	var est slave.ResourceEstimator
+	if estName != "" && estName != "noop" {
+		if est, err = slave.NewResourceEstimator(estName, estParams); err != nil {
+			return slave.Config{}, fmt.Errorf("--resource_estimator: %w", err)
+		}
+	}
+	var qos slave.QoSController
+	if s.QoSController != "" && s.QoSController != "noop" {
+		if qos, err = slave.NewQoSController(s.QoSController, s.QoSControllerParams); err != nil {
+			return slave.Config{}, fmt.Errorf("--qos_controller: %w", err)
+		}
+	}
 	return slave.Config{
-		Credential: cred,
-		Master:     master, Resources: s.Resources, Attributes: s.Attributes, Hostname: s.Hostname,
+		ResourceEstimator:               est,
+		OversubscribedResourcesInterval: s.OversubscribedResourcesInterval,
+		QoSController:                   qos,
+		QoSCorrectionInterval:           s.QoSCorrectionIntervalMin,
+		Credential:                      cred,
+		Master:                          master, Resources: s.Resources, Attributes: s.Attributes, Hostname: s.Hostname,
 		WorkDir: s.WorkDir, LauncherDir: launcher, Isolation: s.Isolation,
 		RegistrationBackoffFactor:     s.RegistrationBackoffFactor,
 		ExecutorRegistrationTimeout:   s.ExecutorRegistrationTimeout,
