@@ -240,6 +240,7 @@ func (m *master) reconnectFramework(f *framework) {
 	f.generation++
 	f.reregistered = m.Clock().Now()
 	m.Link(f.pid)
+	m.alloc.UpdateFramework(f.id, takesRevocable(f.info))
 	m.alloc.ActivateFramework(f.id)
 }
 
