@@ -103,6 +103,10 @@ type Config struct {
 	// (at least 100 ms).
 	QoSController         QoSController
 	QoSCorrectionInterval time.Duration
+
+	// DefaultRole is the role of the resources given without one and of
+	// those detected (--default_role, "*" by default).
+	DefaultRole string
 }
 
 // StatusUpdateRetryMin and Max bound the status update resend interval.
@@ -257,7 +261,12 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 	if s.cfg.Recover != "reconnect" && s.cfg.Recover != "cleanup" {
 		return process.UPID{}, fmt.Errorf("slave: --recover must be reconnect or cleanup, not %q", s.cfg.Recover)
 	}
-	res, err := machineResources(s.cfg.Resources, s.cfg.WorkDir)
+	if s.cfg.DefaultRole != "" && s.cfg.DefaultRole != "*" {
+		if err := validRoleName(s.cfg.DefaultRole); err != nil {
+			return process.UPID{}, fmt.Errorf("slave: --default_role: %w", err)
+		}
+	}
+	res, err := machineResources(s.cfg.Resources, s.cfg.DefaultRole, s.cfg.WorkDir)
 	if err != nil {
 		return process.UPID{}, fmt.Errorf("slave: --resources: %w", err)
 	}

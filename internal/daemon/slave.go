@@ -53,6 +53,7 @@ type SlaveFlags struct {
 	QoSController                   string
 	QoSControllerParams             string
 	QoSCorrectionIntervalMin        time.Duration
+	DefaultRole                     string
 }
 
 // Register defines the slave flags. withMaster adds --master (mesos-local
@@ -91,6 +92,7 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.OptString(&s.QoSController, "qos_controller", "QoS controller: noop, load (kills executors using revocable resources when the load average passes --qos_controller_params) or one registered by a build.")
 	fs.OptString(&s.QoSControllerParams, "qos_controller_params", "Parameters of the QoS controller (load: load_threshold_5min=X,load_threshold_15min=Y).")
 	fs.Duration(&s.QoSCorrectionIntervalMin, "qos_correction_interval_min", 0, "Smallest interval between QoS corrections (at least 100ms).")
+	fs.String(&s.DefaultRole, "default_role", "*", "Role of the resources given without one in --resources and of those detected.")
 	fs.Check("recovery_timeout", flags.Positive(&s.RecoveryTimeout))
 	fs.Check("executor_registration_timeout", flags.Positive(&s.ExecutorRegistrationTimeout))
 	fs.Check("executor_reregistration_timeout", flags.Positive(&s.ExecutorReregistrationTimeout))
@@ -143,6 +145,7 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 		OversubscribedResourcesInterval: s.OversubscribedResourcesInterval,
 		QoSController:                   qos,
 		QoSCorrectionInterval:           s.QoSCorrectionIntervalMin,
+		DefaultRole:                     s.DefaultRole,
 		Credential:                      cred,
 		Master:                          master, Resources: s.Resources, Attributes: s.Attributes, Hostname: s.Hostname,
 		WorkDir: s.WorkDir, LauncherDir: launcher, Isolation: s.Isolation,
