@@ -3,6 +3,7 @@ package tests
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/resources"
 	"github.com/gomesos/gomesos/scheduler"
+	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/slave/state"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
@@ -267,3 +269,30 @@ func TestMasterViewWinsOnCheckpointMismatch(t *testing.T) {
 }
 
 func readCheckpointed(path string) ([]*mesos.Resource, bool, error) { return state.ReadResources(path) }
+
+// A slave whose checkpointed reservations do not fit its new --resources
+// does not start, and names the file to remove.
+func TestSlaveRefusesCheckpointBeyondItsResources(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true})
+	s1, _, work := c.StartSlave("cpus:2;mem:1024;disk:1024", nil)
+	info := cluster.FrameworkInfo("volumes")
+	info.Role, info.Principal = proto.String("r"), proto.String("p")
+	d, sched, _ := startFramework(t, c, info, scheduler.Options{})
+	reserveAndCreate(t, c, d, sched, nil)
+	c.Settle()
+	s1.Detach()
+	waitDone(t, c, s1)
+	// Start afresh (a new slave id) with less disk than the reservation.
+	if err := os.Remove(filepath.Join(work, "meta", "slaves", "latest")); err != nil {
+		t.Fatal(err)
+	}
+	launcher, err := cluster.LauncherDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := slave.New(slave.Config{Master: c.MasterPID, Resources: "cpus:2;mem:1024;disk:10", WorkDir: work, LauncherDir: launcher, Strict: true})
+	_, err = s.Start(c.RT)
+	if err == nil || !strings.Contains(err.Error(), "incompatible") || !strings.Contains(err.Error(), "resources.info") {
+		t.Fatalf("start with a checkpoint beyond the resources: %v", err)
+	}
+}
