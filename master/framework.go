@@ -230,7 +230,9 @@ func (m *master) addFramework(info *mesos.FrameworkInfo, pid process.UPID) *fram
 		}
 	}
 	m.alloc.AddFramework(f.id, f.role(), used, m.Clock().Now())
-	m.alloc.UpdateFramework(f.id, takesRevocable(f.info))
+	if takesRevocable(f.info) {
+		m.alloc.UpdateFramework(f.id, true)
+	}
 	return f
 }
 
