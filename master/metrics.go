@@ -2,8 +2,8 @@ package master
 
 import (
 	"github.com/gomesos/gomesos/mesos"
-	"github.com/gomesos/gomesos/resources"
 	"github.com/gomesos/gomesos/process/metrics"
+	"github.com/gomesos/gomesos/resources"
 )
 
 // masterMetrics are the master/* metrics of Mesos, by their Mesos names.

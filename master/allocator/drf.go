@@ -590,7 +590,9 @@ func (d *DRF) allocateSlave(s *slaveState, free resources.Resources, now time.Ti
 // revocable (the framework has the REVOCABLE_RESOURCES capability). It
 // returns free itself when that is all of it.
 func offerable(free resources.Resources, role string, revocable bool) resources.Resources {
-	ok := func(r resources.Resource) bool { return (r.Role == "*" || r.Role == role) && (revocable || !r.Revocable) }
+	ok := func(r resources.Resource) bool {
+		return (r.Role == "*" || r.Role == role) && (revocable || !r.Revocable)
+	}
 	for i, r := range free {
 		if ok(r) {
 			continue
