@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 )
@@ -20,7 +21,7 @@ func (r Resource) IsPersistentVolume() bool { return r.DiskID != "" }
 // "*", no reservation, no disk info.
 func (r Resource) Unreserved() Resource {
 	r = r.clone()
-	r.Role, r.Principal, r.Dynamic = "*", "", false
+	r.Role, r.Principal, r.Dynamic, r.ReservationLabels = "*", "", false, ""
 	r.DiskID, r.DiskPrincipal, r.VolumePath, r.VolumeMode = "", "", "", 0
 	return r
 }
@@ -206,6 +207,13 @@ func (rs Resources) ToJSONArray() []map[string]any {
 			if r.Principal != "" {
 				res["principal"] = r.Principal
 			}
+			if labels := DecodeLabels(r.ReservationLabels); len(labels) > 0 {
+				ls := make([]map[string]any, len(labels))
+				for i, l := range labels {
+					ls[i] = map[string]any{"key": l[0], "value": l[1]}
+				}
+				res["labels"] = map[string]any{"labels": ls}
+			}
 			j["reservation"] = res
 		}
 		if r.DiskID != "" || r.VolumePath != "" {
@@ -231,5 +239,25 @@ func (rs Resources) ToJSONArray() []map[string]any {
 		}
 		out = append(out, j)
 	}
+	return out
+}
+
+// EncodeLabels encodes key/value labels, in their order, as one string
+// (how a reservation's labels sit in a Key).
+func EncodeLabels(labels [][2]string) string {
+	if len(labels) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(labels)
+	return string(b)
+}
+
+// DecodeLabels decodes what EncodeLabels made.
+func DecodeLabels(s string) [][2]string {
+	if s == "" {
+		return nil
+	}
+	var out [][2]string
+	_ = json.Unmarshal([]byte(s), &out)
 	return out
 }

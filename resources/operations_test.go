@@ -105,3 +105,25 @@ func TestOperationErrors(t *testing.T) {
 		t.Errorf("CREATE on statically reserved disk: %v", err)
 	}
 }
+
+func TestReservationLabelsKept(t *testing.T) {
+	rs := mustJSON(t, `[{"name":"cpus","type":"SCALAR","scalar":{"value":1},"role":"r","reservation":{"principal":"p","labels":{"labels":[{"key":"team","value":"a"},{"key":"x","value":""}]}}}]`)
+	if got := DecodeLabels(rs[0].ReservationLabels); len(got) != 2 || got[0] != [2]string{"team", "a"} {
+		t.Fatalf("labels %v", got)
+	}
+	if back := FromProto(rs.ToProto()); !back.Equal(rs) {
+		t.Fatalf("proto round trip lost the labels: %v", back)
+	}
+	j, _ := json.Marshal(rs.ToJSONArray())
+	if again := mustJSON(t, string(j)); !again.Equal(rs) {
+		t.Fatalf("JSON round trip %s", j)
+	}
+	// Unreserving drops them; other labels make another resource.
+	if u := rs[0].Unreserved(); u.ReservationLabels != "" {
+		t.Fatal("unreserved resource kept the labels")
+	}
+	other := mustJSON(t, `[{"name":"cpus","type":"SCALAR","scalar":{"value":1},"role":"r","reservation":{"principal":"p"}}]`)
+	if rs.Contains(other) || len(rs.Plus(other)) != 2 {
+		t.Fatal("reservations with different labels merged")
+	}
+}

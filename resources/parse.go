@@ -120,6 +120,12 @@ type jsonResource struct {
 	Role        string `json:"role,omitempty"`
 	Reservation *struct {
 		Principal string `json:"principal"`
+		Labels    *struct {
+			Labels []struct {
+				Key   string `json:"key"`
+				Value string `json:"value"`
+			} `json:"labels"`
+		} `json:"labels,omitempty"`
 	} `json:"reservation,omitempty"`
 	Disk *struct {
 		Persistence *struct {
@@ -152,6 +158,13 @@ func ParseJSON(data []byte, defaultRole string) (Resources, error) {
 		}
 		if it.Reservation != nil {
 			r.Dynamic, r.Principal = true, it.Reservation.Principal
+			if ls := it.Reservation.Labels; ls != nil {
+				var labels [][2]string
+				for _, l := range ls.Labels {
+					labels = append(labels, [2]string{l.Key, l.Value})
+				}
+				r.ReservationLabels = EncodeLabels(labels)
+			}
 		}
 		if d := it.Disk; d != nil {
 			if d.Persistence != nil {

@@ -20,6 +20,11 @@ func FromProto(pbs []*mesos.Resource) Resources {
 		}
 		if res := pb.GetReservation(); res != nil {
 			r.Dynamic, r.Principal = true, res.GetPrincipal()
+			var labels [][2]string
+			for _, l := range res.GetLabels().GetLabels() {
+				labels = append(labels, [2]string{l.GetKey(), l.GetValue()})
+			}
+			r.ReservationLabels = EncodeLabels(labels)
 		}
 		if d := pb.GetDisk(); d != nil {
 			r.DiskID = d.GetPersistence().GetId()
@@ -76,6 +81,12 @@ func (rs Resources) ToProto() []*mesos.Resource {
 			pb.Reservation = &mesos.Resource_ReservationInfo{}
 			if r.Principal != "" {
 				pb.Reservation.Principal = proto.String(r.Principal)
+			}
+			if labels := DecodeLabels(r.ReservationLabels); len(labels) > 0 {
+				pb.Reservation.Labels = &mesos.Labels{}
+				for _, l := range labels {
+					pb.Reservation.Labels.Labels = append(pb.Reservation.Labels.Labels, &mesos.Label{Key: proto.String(l[0]), Value: proto.String(l[1])})
+				}
 			}
 		}
 		if r.DiskID != "" || r.VolumePath != "" {

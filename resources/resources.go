@@ -45,6 +45,10 @@ type Key struct {
 	VolumePath string
 	VolumeMode int32
 	Revocable  bool
+
+	// ReservationLabels are the reservation's labels, encoded by
+	// EncodeLabels ("" for none).
+	ReservationLabels string
 }
 
 // Resource is one named resource value.
@@ -79,6 +83,9 @@ func keyLess(a, b Key) bool {
 	}
 	if a.Dynamic != b.Dynamic {
 		return !a.Dynamic
+	}
+	if a.ReservationLabels != b.ReservationLabels {
+		return a.ReservationLabels < b.ReservationLabels
 	}
 	if a.DiskID != b.DiskID {
 		return a.DiskID < b.DiskID
@@ -281,7 +288,7 @@ func (rs Resources) Revocable() Resources {
 func (rs Resources) Flatten(role string) Resources {
 	var out Resources
 	for _, r := range rs {
-		r.Role, r.Principal, r.Dynamic = role, "", false
+		r.Role, r.Principal, r.Dynamic, r.ReservationLabels = role, "", false, ""
 		out = add(out, r)
 	}
 	return out
