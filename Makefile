@@ -28,7 +28,7 @@ FUZZ_TARGETS = \
 	./resources:FuzzParse \
 	./slave/state:FuzzDecodeMessages \
 	./slave:FuzzFilesQuery \
-	./master:FuzzDecodeCall ./master:FuzzParseRateLimits \
+	./master:FuzzDecodeCall ./master:FuzzParseRateLimits ./master:FuzzOperationEndpoints \
 	./mesos/jsonv1:FuzzRoundTrip \
 	./recordio:FuzzReader \
 	./auth/acls:FuzzParse

@@ -230,6 +230,9 @@ func (m *master) addFramework(info *mesos.FrameworkInfo, pid process.UPID) *fram
 		}
 	}
 	m.alloc.AddFramework(f.id, f.role(), used, m.Clock().Now())
+	if takesRevocable(f.info) {
+		m.alloc.UpdateFramework(f.id, true)
+	}
 	return f
 }
 
@@ -239,6 +242,7 @@ func (m *master) reconnectFramework(f *framework) {
 	f.generation++
 	f.reregistered = m.Clock().Now()
 	m.Link(f.pid)
+	m.alloc.UpdateFramework(f.id, takesRevocable(f.info))
 	m.alloc.ActivateFramework(f.id)
 }
 

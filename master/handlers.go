@@ -87,9 +87,7 @@ func (m *master) installHandlers() {
 	handle(m, c.statusUpdate.Inc, m.statusUpdate)
 	handle(m, nil, m.executorToFramework)
 	handle(m, c.exitedExecutor.Inc, m.exitedExecutor)
-	handle(m, nil, func(process.UPID, *messages.UpdateSlaveMessage) {
-		// Oversubscription estimates are not used yet.
-	})
+	handle(m, nil, m.updateSlave)
 }
 
 // call handles mesos.scheduler.Call, the message the C++ driver (0.25 and

@@ -28,6 +28,7 @@ func (m *master) installRoutes() {
 	m.Route("/roles", "Information about roles.", roles)
 	m.Route("/roles.json", "Information about roles.", roles)
 	m.Route("/teardown", "Tears down a framework: POST frameworkId=<id>.", m.teardownHTTP)
+	m.installOperationRoutes()
 	if m.cfg.WebUI != nil {
 		ui := process.Handler(m.cfg.WebUI)
 		m.Route("/", "The web UI.", ui)
@@ -119,7 +120,7 @@ func (m *master) slaveJSON(s *slave) jsonObj {
 	for _, a := range s.info.GetAttributes() {
 		attrs[a.GetName()] = attributeValue(a)
 	}
-	return jsonObj{
+	out := jsonObj{
 		"id":                s.id,
 		"pid":               s.pid.String(),
 		"hostname":          s.info.GetHostname(),
@@ -131,6 +132,8 @@ func (m *master) slaveJSON(s *slave) jsonObj {
 		"active":            s.active,
 		"version":           s.version,
 	}
+	addReservationsJSON(out, s.total)
+	return out
 }
 
 func attributeValue(a *mesos.Attribute) any {

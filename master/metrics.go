@@ -3,6 +3,7 @@ package master
 import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process/metrics"
+	"github.com/gomesos/gomesos/resources"
 )
 
 // masterMetrics are the master/* metrics of Mesos, by their Mesos names.
@@ -106,16 +107,21 @@ func newMasterMetrics(m *master) *masterMetrics {
 	gauge("frameworks_connected", func() float64 { return float64(m.countFrameworks(func(f *framework) bool { return f.connected })) })
 	gauge("frameworks_disconnected", func() float64 { return float64(m.countFrameworks(func(f *framework) bool { return !f.connected })) })
 	for _, name := range []string{"cpus", "mem", "disk"} {
-		name := name
-		gauge(name+"_total", func() float64 { t, _ := m.scalarTotals(name); return t })
-		gauge(name+"_used", func() float64 { _, u := m.scalarTotals(name); return u })
-		gauge(name+"_percent", func() float64 {
-			t, u := m.scalarTotals(name)
-			if t == 0 {
-				return 0
+		for _, revocable := range []bool{false, true} {
+			name, revocable, prefix := name, revocable, name
+			if revocable {
+				prefix += "_revocable"
 			}
-			return u / t
-		})
+			gauge(prefix+"_total", func() float64 { t, _ := m.scalarTotals(name, revocable); return t })
+			gauge(prefix+"_used", func() float64 { _, u := m.scalarTotals(name, revocable); return u })
+			gauge(prefix+"_percent", func() float64 {
+				t, u := m.scalarTotals(name, revocable)
+				if t == 0 {
+					return 0
+				}
+				return u / t
+			})
+		}
 	}
 	return c
 }
@@ -160,10 +166,14 @@ func (m *master) countFrameworks(pred func(*framework) bool) int {
 }
 
 // scalarTotals sums a scalar over the slaves: total and used.
-func (m *master) scalarTotals(name string) (total, used float64) {
+func (m *master) scalarTotals(name string, revocable bool) (total, used float64) {
+	pick := resources.Resources.NonRevocable
+	if revocable {
+		pick = resources.Resources.Revocable
+	}
 	for _, s := range m.slaves {
-		total += s.total.Scalar(name)
-		used += s.used.Scalar(name)
+		total += pick(s.total).Scalar(name)
+		used += pick(s.used).Scalar(name)
 	}
 	return total, used
 }

@@ -175,6 +175,11 @@ func (m *master) accept(f *framework, offerIDs []*mesos.OfferID, ops []*mesos.Of
 		for _, o := range offers {
 			m.removeOffer(o, true, 0)
 		}
+		for _, op := range ops {
+			if op.GetType() != mesos.Offer_Operation_LAUNCH {
+				m.log.Warn("dropping offer operation", "framework", f.id, "type", op.GetType().String(), "reason", err)
+			}
+		}
 		for _, t := range tasks {
 			m.metrics.countTaskState(mesos.TaskState_TASK_LOST)
 			m.sendMasterUpdate(f, t.GetTaskId(), t.GetSlaveId(), mesos.TaskState_TASK_LOST,
@@ -211,7 +216,12 @@ func (m *master) accept(f *framework, offerIDs []*mesos.OfferID, ops []*mesos.Of
 				available = available.Minus(m.launchTask(f, s, t))
 			}
 		default:
-			m.log.Warn("unsupported offer operation dropped", "framework", f.id, "type", op.GetType().String())
+			next, reason := m.acceptOperation(f, s, op, available)
+			if reason != "" {
+				m.log.Warn("dropping offer operation", "framework", f.id, "type", op.GetType().String(), "reason", reason)
+				continue
+			}
+			available = next
 		}
 	}
 	if !available.IsEmpty() {

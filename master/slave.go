@@ -99,6 +99,7 @@ func (m *master) registerSlave(from process.UPID, msg *messages.RegisterSlaveMes
 	m.afterAdmitted(m.registrar.admit(info), func() {
 		delete(m.registering, from)
 		s := m.addSlave(info, from, msg.GetVersion())
+		s.total = m.slaveTotal(info, msg.GetCheckpointedResources())
 		m.allocSlave(s)
 		m.metrics.slaveRegistrations.Inc()
 		m.log.Info("registered slave", "slave", s.id, "pid", from.String(), "resources", s.total.String())
@@ -198,6 +199,7 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 			for _, k := range kills {
 				m.send(from, k)
 			}
+			m.reconcileCheckpointed(s, msg.GetCheckpointedResources())
 		})
 		m.updateSlaveFrameworks(s)
 		return
@@ -207,6 +209,7 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 	// Tasks and executors of frameworks this master removed are not
 	// taken back: the slave is told to shut those frameworks down.
 	s := m.addSlave(proto.Clone(info).(*mesos.SlaveInfo), from, msg.GetVersion())
+	s.total = m.slaveTotal(info, msg.GetCheckpointedResources())
 	removed := map[string]bool{}
 	for _, e := range msg.GetExecutorInfos() {
 		fid := e.GetFrameworkId().GetValue()

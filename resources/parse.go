@@ -120,7 +120,24 @@ type jsonResource struct {
 	Role        string `json:"role,omitempty"`
 	Reservation *struct {
 		Principal string `json:"principal"`
+		Labels    *struct {
+			Labels []struct {
+				Key   string `json:"key"`
+				Value string `json:"value"`
+			} `json:"labels"`
+		} `json:"labels,omitempty"`
 	} `json:"reservation,omitempty"`
+	Disk *struct {
+		Persistence *struct {
+			ID        string `json:"id"`
+			Principal string `json:"principal,omitempty"`
+		} `json:"persistence,omitempty"`
+		Volume *struct {
+			ContainerPath string `json:"container_path"`
+			Mode          string `json:"mode"`
+		} `json:"volume,omitempty"`
+	} `json:"disk,omitempty"`
+	Revocable *struct{} `json:"revocable,omitempty"`
 }
 
 // ParseJSON reads the JSON array form:
@@ -141,7 +158,34 @@ func ParseJSON(data []byte, defaultRole string) (Resources, error) {
 		}
 		if it.Reservation != nil {
 			r.Dynamic, r.Principal = true, it.Reservation.Principal
+			if ls := it.Reservation.Labels; ls != nil {
+				var labels [][2]string
+				for _, l := range ls.Labels {
+					labels = append(labels, [2]string{l.Key, l.Value})
+				}
+				r.ReservationLabels = EncodeLabels(labels)
+			}
 		}
+		if d := it.Disk; d != nil {
+			if d.Persistence != nil {
+				if d.Persistence.ID == "" {
+					return nil, fmt.Errorf("parse JSON resources: item %d (%s): empty persistence id", i, it.Name)
+				}
+				r.DiskID, r.DiskPrincipal = d.Persistence.ID, d.Persistence.Principal
+			}
+			if v := d.Volume; v != nil {
+				switch strings.ToUpper(v.Mode) {
+				case "RW", "":
+					r.VolumeMode = 1
+				case "RO":
+					r.VolumeMode = 2
+				default:
+					return nil, fmt.Errorf("parse JSON resources: item %d (%s): bad volume mode %q", i, it.Name, v.Mode)
+				}
+				r.VolumePath = v.ContainerPath
+			}
+		}
+		r.Revocable = it.Revocable != nil
 		switch strings.ToUpper(it.Type) {
 		case "SCALAR":
 			if it.Scalar == nil || it.Scalar.Value < 0 {

@@ -20,8 +20,22 @@ func FromProto(pbs []*mesos.Resource) Resources {
 		}
 		if res := pb.GetReservation(); res != nil {
 			r.Dynamic, r.Principal = true, res.GetPrincipal()
+			var labels [][2]string
+			for _, l := range res.GetLabels().GetLabels() {
+				labels = append(labels, [2]string{l.GetKey(), l.GetValue()})
+			}
+			r.ReservationLabels = EncodeLabels(labels)
 		}
-		r.DiskID = pb.GetDisk().GetPersistence().GetId()
+		if d := pb.GetDisk(); d != nil {
+			r.DiskID = d.GetPersistence().GetId()
+			r.DiskPrincipal = d.GetPersistence().GetPrincipal()
+			if v := d.GetVolume(); v != nil {
+				r.VolumePath, r.VolumeMode = v.GetContainerPath(), int32(v.GetMode())
+				if r.VolumeMode == 0 {
+					r.VolumeMode = int32(mesos.Volume_RW)
+				}
+			}
+		}
 		r.Revocable = pb.Revocable != nil
 		switch pb.GetType() {
 		case mesos.Value_SCALAR:
@@ -68,9 +82,28 @@ func (rs Resources) ToProto() []*mesos.Resource {
 			if r.Principal != "" {
 				pb.Reservation.Principal = proto.String(r.Principal)
 			}
+			if labels := DecodeLabels(r.ReservationLabels); len(labels) > 0 {
+				pb.Reservation.Labels = &mesos.Labels{}
+				for _, l := range labels {
+					pb.Reservation.Labels.Labels = append(pb.Reservation.Labels.Labels, &mesos.Label{Key: proto.String(l[0]), Value: proto.String(l[1])})
+				}
+			}
 		}
-		if r.DiskID != "" {
-			pb.Disk = &mesos.Resource_DiskInfo{Persistence: &mesos.Resource_DiskInfo_Persistence{Id: proto.String(r.DiskID)}}
+		if r.DiskID != "" || r.VolumePath != "" {
+			pb.Disk = &mesos.Resource_DiskInfo{}
+			if r.DiskID != "" {
+				pb.Disk.Persistence = &mesos.Resource_DiskInfo_Persistence{Id: proto.String(r.DiskID)}
+				if r.DiskPrincipal != "" {
+					pb.Disk.Persistence.Principal = proto.String(r.DiskPrincipal)
+				}
+			}
+			if r.VolumePath != "" || r.VolumeMode != 0 {
+				mode := mesos.Volume_Mode(r.VolumeMode)
+				if mode == 0 {
+					mode = mesos.Volume_RW
+				}
+				pb.Disk.Volume = &mesos.Volume{ContainerPath: proto.String(r.VolumePath), Mode: mode.Enum()}
+			}
 		}
 		if r.Revocable {
 			pb.Revocable = &mesos.Resource_RevocableInfo{}

@@ -36,7 +36,19 @@ type Key struct {
 	Principal string // dynamic reservation principal; "" static or none
 	Dynamic   bool   // dynamically reserved (has a ReservationInfo)
 	DiskID    string // persistent volume id
-	Revocable bool
+	// DiskPrincipal is the principal that created the persistent volume
+	// (DiskInfo.persistence.principal).
+	DiskPrincipal string
+	// VolumePath and VolumeMode are a persistent volume's
+	// DiskInfo.volume: its container_path and mode (0 when unset,
+	// else mesos.Volume_Mode).
+	VolumePath string
+	VolumeMode int32
+	Revocable  bool
+
+	// ReservationLabels are the reservation's labels, encoded by
+	// EncodeLabels ("" for none).
+	ReservationLabels string
 }
 
 // Resource is one named resource value.
@@ -72,8 +84,20 @@ func keyLess(a, b Key) bool {
 	if a.Dynamic != b.Dynamic {
 		return !a.Dynamic
 	}
+	if a.ReservationLabels != b.ReservationLabels {
+		return a.ReservationLabels < b.ReservationLabels
+	}
 	if a.DiskID != b.DiskID {
 		return a.DiskID < b.DiskID
+	}
+	if a.DiskPrincipal != b.DiskPrincipal {
+		return a.DiskPrincipal < b.DiskPrincipal
+	}
+	if a.VolumePath != b.VolumePath {
+		return a.VolumePath < b.VolumePath
+	}
+	if a.VolumeMode != b.VolumeMode {
+		return a.VolumeMode < b.VolumeMode
 	}
 	return !a.Revocable && b.Revocable
 }
@@ -264,7 +288,7 @@ func (rs Resources) Revocable() Resources {
 func (rs Resources) Flatten(role string) Resources {
 	var out Resources
 	for _, r := range rs {
-		r.Role, r.Principal, r.Dynamic = role, "", false
+		r.Role, r.Principal, r.Dynamic, r.ReservationLabels = role, "", false, ""
 		out = add(out, r)
 	}
 	return out
@@ -330,12 +354,24 @@ func (rs Resources) String() string {
 	return strings.Join(parts, ";")
 }
 
-// String formats one resource as `name(role):value`.
+// String formats one resource as `name(role):value`, as Mesos prints
+// it: a dynamic reservation adds its principal (`name(role, principal)`),
+// a persistent volume its id and container path (`disk(role,
+// principal)[id:path]:64`). Parse reads back what it produced itself
+// (static roles only).
 func (r Resource) String() string {
 	var b strings.Builder
 	b.WriteString(r.Name)
-	if r.Role != "*" && r.Role != "" {
+	if r.Dynamic {
+		b.WriteString("(" + r.Role + ", " + r.Principal + ")")
+	} else if r.Role != "*" && r.Role != "" {
 		b.WriteString("(" + r.Role + ")")
+	}
+	if r.DiskID != "" || r.VolumePath != "" {
+		b.WriteString("[" + r.DiskID + ":" + r.VolumePath + "]")
+	}
+	if r.Revocable {
+		b.WriteString("{REV}")
 	}
 	b.WriteByte(':')
 	b.WriteString(r.valueString())

@@ -158,13 +158,16 @@ func attributesEqual(a, b []*mesos.Attribute) bool {
 // from the machine, as Mesos does: cpus = the CPUs, mem = total memory
 // less 1 GB (half of it below 2 GB), disk = the work directory's file
 // system less 5 GB (half of it below 10 GB), ports = [31000-32000].
-func machineResources(text, workDir string) (resources.Resources, error) {
+func machineResources(text, defaultRole, workDir string) (resources.Resources, error) {
+	if defaultRole == "" {
+		defaultRole = "*"
+	}
 	var given resources.Resources
 	var err error
 	if t := strings.TrimSpace(text); strings.HasPrefix(t, "[") {
-		given, err = resources.ParseJSON([]byte(t), "*")
+		given, err = resources.ParseJSON([]byte(t), defaultRole)
 	} else {
-		given, err = resources.Parse(text, "*")
+		given, err = resources.Parse(text, defaultRole)
 	}
 	if err != nil {
 		return nil, err
@@ -216,7 +219,7 @@ func machineResources(text, workDir string) (resources.Resources, error) {
 	if len(defaults) == 0 {
 		return given, nil
 	}
-	detected, err := resources.Parse(strings.Join(defaults, ";"), "*")
+	detected, err := resources.Parse(strings.Join(defaults, ";"), defaultRole)
 	if err != nil {
 		return nil, err
 	}
@@ -229,4 +232,17 @@ func parentDir(p string) string {
 		return "/"
 	}
 	return p[:i]
+}
+
+// validRoleName checks Mesos's rules for a role name.
+func validRoleName(role string) error {
+	switch {
+	case role == "." || role == "..":
+		return fmt.Errorf("role %q is reserved", role)
+	case strings.HasPrefix(role, "-"):
+		return fmt.Errorf("role %q may not start with '-'", role)
+	case strings.ContainsAny(role, "/\\ \t\n\x0b\f\r\x00"):
+		return fmt.Errorf("role %q may not contain slashes, backslashes or whitespace", role)
+	}
+	return nil
 }

@@ -52,6 +52,7 @@ func (s *slave) installHandlers() {
 		s.armPingTimer()
 	})
 	process.Install(&s.Process, s.runTask)
+	process.Install(&s.Process, s.checkpointResources)
 	process.Install(&s.Process, func(from process.UPID, m *messages.KillTaskMessage) {
 		if s.fromMaster(from) {
 			s.killTask(m)
@@ -173,6 +174,7 @@ func (s *slave) runTask(from process.UPID, m *messages.RunTaskMessage) {
 	if isNew {
 		s.launch(f, e)
 	} else {
+		s.linkVolumes(e)
 		s.updateContainer(e)
 	}
 }

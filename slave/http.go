@@ -103,7 +103,7 @@ func (s *slave) stateJSON() jsonObj {
 	for _, a := range s.info.GetAttributes() {
 		attrs[a.GetName()] = attributeValue(a)
 	}
-	return jsonObj{
+	out := jsonObj{
 		"id":                   s.info.GetId().GetValue(),
 		"pid":                  s.Self().String(),
 		"hostname":             s.info.GetHostname(),
@@ -121,6 +121,8 @@ func (s *slave) stateJSON() jsonObj {
 			"strict": strconv.FormatBool(s.cfg.Strict), "isolation": s.cfg.Isolation,
 		},
 	}
+	s.addReservationsJSON(out)
+	return out
 }
 
 // monitor serves /monitor/statistics(.json) for the first slave of a

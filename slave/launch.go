@@ -98,6 +98,7 @@ func (s *slave) launch(f *framework, e *executor) {
 	if err := state.Link(e.containerID, filepath.Join(s.paths.ExecutorSandbox(sid, f.id, e.id), "runs", "latest")); err != nil {
 		s.log.Warn("cannot link the latest run", "err", err)
 	}
+	s.linkVolumes(e)
 	spec := containerizer.LaunchSpec{
 		ContainerID: e.containerID,
 		Executor:    e.info,
@@ -319,9 +320,11 @@ func (s *slave) executorExited(fid string, e *executor, term containerizer.Termi
 	}
 	taskState := mesos.TaskState_TASK_LOST
 	// A container that could not be launched (no containerizer can run
-	// its ContainerInfo, a broken external containerizer) fails its tasks.
+	// its ContainerInfo, a broken external containerizer) fails its tasks;
+	// a preempted one (QoS correction) loses them.
 	launchFailed := e.reasonSet && e.reason == mesos.TaskStatus_REASON_CONTAINER_LAUNCH_FAILED
-	if e.command || term.Limited || launchFailed {
+	preempted := e.reasonSet && e.reason == mesos.TaskStatus_REASON_CONTAINER_PREEMPTED
+	if (e.command || term.Limited || launchFailed) && !preempted {
 		taskState = mesos.TaskState_TASK_FAILED
 		if e.command && !term.Limited && !e.reasonSet {
 			reason = mesos.TaskStatus_REASON_COMMAND_EXECUTOR_FAILED

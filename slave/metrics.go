@@ -13,6 +13,7 @@ type slaveMetrics struct {
 	validUpdates, invalidUpdates   *metrics.Counter
 	validMessages, invalidMessages *metrics.Counter
 	executorsTerminated            *metrics.Counter
+	executorsPreempted             *metrics.Counter
 	tasks                          map[mesos.TaskState]*metrics.Counter
 }
 
@@ -36,6 +37,7 @@ func (s *slave) initMetrics() {
 		validMessages:       counter("valid_framework_messages"),
 		invalidMessages:     counter("invalid_framework_messages"),
 		executorsTerminated: counter("executors_terminated"),
+		executorsPreempted:  counter("executors_preempted"),
 		tasks: map[mesos.TaskState]*metrics.Counter{
 			mesos.TaskState_TASK_FAILED:   counter("tasks_failed"),
 			mesos.TaskState_TASK_FINISHED: counter("tasks_finished"),
@@ -85,6 +87,20 @@ func (s *slave) initMetrics() {
 			}
 			return 0
 		})
+		revocableTotal := func() float64 {
+			if s.oversubscribed == nil {
+				return 0
+			}
+			return s.oversubscribed.Scalar(name)
+		}
+		gauge(name+"_revocable_total", revocableTotal)
+		gauge(name+"_revocable_used", func() float64 { return s.used().Revocable().Scalar(name) })
+		gauge(name+"_revocable_percent", func() float64 {
+			if t := revocableTotal(); t > 0 {
+				return s.used().Revocable().Scalar(name) / t
+			}
+			return 0
+		})
 	}
 }
 
@@ -114,7 +130,7 @@ func (s *slave) countTasks(state mesos.TaskState) int {
 	return n
 }
 
-func (s *slave) total() resources.Resources { return resources.FromProto(s.info.GetResources()) }
+func (s *slave) total() resources.Resources { return s.totalResources() }
 
 // used is the resources of the slave's unfinished tasks.
 func (s *slave) used() resources.Resources {

@@ -118,6 +118,20 @@ type Config struct {
 	// Hooks (--hooks, built by package modules) decorate launched tasks'
 	// labels and executors' environments and hear of removed executors.
 	Hooks []modules.Hook
+	// ResourceEstimator, when set, says what the slave may offer as
+	// revocable resources (--resource_estimator); polled every
+	// OversubscribedResourcesInterval (15 s).
+	ResourceEstimator               ResourceEstimator
+	OversubscribedResourcesInterval time.Duration
+	// QoSController, when set, evicts executors that use revocable
+	// resources (--qos_controller); polled every QoSCorrectionInterval
+	// (at least 100 ms).
+	QoSController         QoSController
+	QoSCorrectionInterval time.Duration
+
+	// DefaultRole is the role of the resources given without one and of
+	// those detected (--default_role, "*" by default).
+	DefaultRole string
 }
 
 // StatusUpdateRetryMin and Max bound the status update resend interval.
@@ -168,6 +182,14 @@ type slave struct {
 	start   time.Time
 	metrics *slaveMetrics
 	waiters map[string][]*future.Promise[future.Nothing] // "framework/executor" → ExecutorTerminated
+
+	// checkpointed are the dynamic reservations and persistent volumes
+	// (meta/resources/resources.info); see resources.go.
+	checkpointed resources.Resources
+	// estimatorPID and qosPID run the oversubscription plugins;
+	// oversubscribed is the revocable total last sent to the master.
+	estimatorPID, qosPID process.UPID
+	oversubscribed       *resources.Resources
 }
 
 type framework struct {
@@ -264,7 +286,12 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 	if s.cfg.Recover != "reconnect" && s.cfg.Recover != "cleanup" {
 		return process.UPID{}, fmt.Errorf("slave: --recover must be reconnect or cleanup, not %q", s.cfg.Recover)
 	}
-	res, err := machineResources(s.cfg.Resources, s.cfg.WorkDir)
+	if s.cfg.DefaultRole != "" && s.cfg.DefaultRole != "*" {
+		if err := validRoleName(s.cfg.DefaultRole); err != nil {
+			return process.UPID{}, fmt.Errorf("slave: --default_role: %w", err)
+		}
+	}
+	res, err := machineResources(s.cfg.Resources, s.cfg.DefaultRole, s.cfg.WorkDir)
 	if err != nil {
 		return process.UPID{}, fmt.Errorf("slave: --resources: %w", err)
 	}
@@ -302,6 +329,9 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 		s.info.Id = recovered.Info.Id
 		s.recovered = recovered
 	}
+	if err := s.recoverCheckpointedResources(); err != nil {
+		return process.UPID{}, fmt.Errorf("slave: %w", err)
+	}
 	if err := state.WriteString(s.paths.BootID(), state.CurrentBootID()); err != nil {
 		return process.UPID{}, fmt.Errorf("slave: %w", err)
 	}
@@ -338,6 +368,7 @@ func (s *slave) Initialize() {
 	s.installHandlers()
 	s.installRoutes()
 	s.gc = newCollector(s)
+	s.startOversubscription()
 	s.recover()
 }
 
@@ -423,9 +454,9 @@ func (s *slave) register() {
 	// not be reached (a partition) is not there any more.
 	s.Link(s.cfg.Master)
 	if s.info.Id == nil {
-		s.send(s.cfg.Master, &messages.RegisterSlaveMessage{Slave: s.info, Version: proto.String("1.0.0")})
+		s.send(s.cfg.Master, &messages.RegisterSlaveMessage{Slave: s.info, Version: proto.String("1.0.0"), CheckpointedResources: s.checkpointedProto()})
 	} else {
-		re := &messages.ReregisterSlaveMessage{Slave: s.info, Version: proto.String("1.0.0")}
+		re := &messages.ReregisterSlaveMessage{Slave: s.info, Version: proto.String("1.0.0"), CheckpointedResources: s.checkpointedProto()}
 		for _, f := range inIDOrder(s.frameworks) {
 			re.Frameworks = append(re.Frameworks, f.info)
 			for _, e := range inIDOrder(f.executors) {
@@ -511,6 +542,7 @@ func (s *slave) registeredWith(id *mesos.SlaveID, conn *messages.MasterSlaveConn
 	}
 	s.armPingTimer()
 	s.resumeStreams()
+	s.sendOversubscribed()
 }
 
 // armPingTimer re-detects the master when pings stop.
@@ -603,6 +635,7 @@ func (s *slave) liveExecutors() int {
 // Finalize completes Done.
 func (s *slave) Finalize() {
 	detachSandboxes(s.Runtime(), s.cfg.WorkDir)
+	s.stopOversubscription()
 	s.done.Set(future.Nothing{})
 }
 

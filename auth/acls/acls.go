@@ -87,3 +87,40 @@ func (a *Authorizer) ShutdownFramework(principal, frameworkPrincipal string) boo
 	}
 	return a.decide(len(acl), func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity) { return acl[i].s, acl[i].o }, principal, frameworkPrincipal)
 }
+
+// ReserveResources: may principal reserve resources for role?
+// (`reserve_resources`; a request naming several roles is allowed only
+// when each of them is.)
+func (a *Authorizer) ReserveResources(principal, role string) bool {
+	acl := a.acls.GetReserveResources()
+	return a.decide(len(acl), func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity) {
+		return acl[i].GetPrincipals(), acl[i].GetRoles()
+	}, principal, role)
+}
+
+// UnreserveResources: may principal unreserve resources that
+// reserverPrincipal reserved? (`unreserve_resources`)
+func (a *Authorizer) UnreserveResources(principal, reserverPrincipal string) bool {
+	acl := a.acls.GetUnreserveResources()
+	return a.decide(len(acl), func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity) {
+		return acl[i].GetPrincipals(), acl[i].GetReserverPrincipals()
+	}, principal, reserverPrincipal)
+}
+
+// CreateVolume: may principal create persistent volumes on role's
+// reserved disk? (`create_volumes`)
+func (a *Authorizer) CreateVolume(principal, role string) bool {
+	acl := a.acls.GetCreateVolumes()
+	return a.decide(len(acl), func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity) {
+		return acl[i].GetPrincipals(), acl[i].GetRoles()
+	}, principal, role)
+}
+
+// DestroyVolume: may principal destroy a persistent volume that
+// creatorPrincipal created? (`destroy_volumes`)
+func (a *Authorizer) DestroyVolume(principal, creatorPrincipal string) bool {
+	acl := a.acls.GetDestroyVolumes()
+	return a.decide(len(acl), func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity) {
+		return acl[i].GetPrincipals(), acl[i].GetCreatorPrincipals()
+	}, principal, creatorPrincipal)
+}

@@ -56,6 +56,15 @@ type SlaveFlags struct {
 	DockerStopTimeout     time.Duration
 	Modules               string
 	Hooks                 string
+	// Oversubscription (see slave/oversubscription.go).
+	ResourceEstimator               string
+	ResourceEstimatorParams         string
+	OversubscribedResources         string
+	OversubscribedResourcesInterval time.Duration
+	QoSController                   string
+	QoSControllerParams             string
+	QoSCorrectionIntervalMin        time.Duration
+	DefaultRole                     string
 }
 
 // Register defines the slave flags. withMaster adds --master (mesos-local
@@ -98,6 +107,14 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.OptString(&s.Modules, "modules", "Modules and their parameters: Mesos's JSON ({\"libraries\":[{\"modules\":[{\"name\":..,\"parameters\":[{\"key\":..,\"value\":..}]}]}]}), inline or a file; modules are Go packages linked into the binary (see package modules).")
 	fs.OptString(&s.Hooks, "hooks", "Slave hook modules, comma-separated, in the order they run.")
 
+	fs.OptString(&s.ResourceEstimator, "resource_estimator", "Resource estimator for oversubscription: noop, fixed (revocable resources from --oversubscribed_resources) or one registered by a build.")
+	fs.OptString(&s.ResourceEstimatorParams, "resource_estimator_params", "Parameters of the resource estimator (fixed: resources, as --oversubscribed_resources).")
+	fs.OptString(&s.OversubscribedResources, "oversubscribed_resources", "Resources the fixed estimator offers as revocable, e.g. cpus:2;mem:512 (implies --resource_estimator=fixed).")
+	fs.Duration(&s.OversubscribedResourcesInterval, "oversubscribed_resources_interval", 15*time.Second, "Interval between polls of the resource estimator.")
+	fs.OptString(&s.QoSController, "qos_controller", "QoS controller: noop, load (kills executors using revocable resources when the load average passes --qos_controller_params) or one registered by a build.")
+	fs.OptString(&s.QoSControllerParams, "qos_controller_params", "Parameters of the QoS controller (load: load_threshold_5min=X,load_threshold_15min=Y).")
+	fs.Duration(&s.QoSCorrectionIntervalMin, "qos_correction_interval_min", 0, "Smallest interval between QoS corrections (at least 100ms).")
+	fs.String(&s.DefaultRole, "default_role", "*", "Role of the resources given without one in --resources and of those detected.")
 	fs.Check("recovery_timeout", flags.Positive(&s.RecoveryTimeout))
 	fs.Check("executor_registration_timeout", flags.Positive(&s.ExecutorRegistrationTimeout))
 	fs.Check("executor_reregistration_timeout", flags.Positive(&s.ExecutorReregistrationTimeout))
@@ -134,10 +151,34 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 	if err != nil {
 		return slave.Config{}, err
 	}
+	estName, estParams := s.ResourceEstimator, s.ResourceEstimatorParams
+	if s.OversubscribedResources != "" {
+		if estName != "" && estName != "fixed" {
+			return slave.Config{}, fmt.Errorf("--oversubscribed_resources needs --resource_estimator=fixed, not %s", estName)
+		}
+		estName, estParams = "fixed", s.OversubscribedResources
+	}
+	var est slave.ResourceEstimator
+	if estName != "" && estName != "noop" {
+		if est, err = slave.NewResourceEstimator(estName, estParams); err != nil {
+			return slave.Config{}, fmt.Errorf("--resource_estimator: %w", err)
+		}
+	}
+	var qos slave.QoSController
+	if s.QoSController != "" && s.QoSController != "noop" {
+		if qos, err = slave.NewQoSController(s.QoSController, s.QoSControllerParams); err != nil {
+			return slave.Config{}, fmt.Errorf("--qos_controller: %w", err)
+		}
+	}
 	return slave.Config{
-		Hooks:      hooks,
-		Credential: cred,
-		Master:     master, Resources: s.Resources, Attributes: s.Attributes, Hostname: s.Hostname,
+		Hooks:                           hooks,
+		ResourceEstimator:               est,
+		OversubscribedResourcesInterval: s.OversubscribedResourcesInterval,
+		QoSController:                   qos,
+		QoSCorrectionInterval:           s.QoSCorrectionIntervalMin,
+		DefaultRole:                     s.DefaultRole,
+		Credential:                      cred,
+		Master:                          master, Resources: s.Resources, Attributes: s.Attributes, Hostname: s.Hostname,
 		WorkDir: s.WorkDir, LauncherDir: launcher, Isolation: s.Isolation,
 		RegistrationBackoffFactor:     s.RegistrationBackoffFactor,
 		ExecutorRegistrationTimeout:   s.ExecutorRegistrationTimeout,

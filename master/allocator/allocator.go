@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
 )
 
@@ -48,6 +49,21 @@ type Allocator interface {
 	// refuseSeconds > 0 filters them from that framework on that slave
 	// for that long.
 	RecoverResources(frameworkID, slaveID string, res resources.Resources, refuseSeconds float64, now time.Time)
+	// UpdateAllocation records offer operations (RESERVE, UNRESERVE,
+	// CREATE, DESTROY) a framework applied to resources it was offered on
+	// a slave: consumed, part of what it holds there, became produced;
+	// the slave's total changes likewise.
+	UpdateAllocation(frameworkID, slaveID string, consumed, produced resources.Resources)
+	// UpdateAvailable applies an operator's operation to a slave's
+	// unallocated resources: consumed becomes produced. It fails, changing
+	// nothing, when consumed is not all unallocated.
+	UpdateAvailable(slaveID string, consumed, produced resources.Resources) future.Future[future.Nothing]
+	// UpdateFramework opts a framework in (or out) of revocable
+	// resources: the REVOCABLE_RESOURCES capability.
+	UpdateFramework(id string, revocable bool)
+	// UpdateSlave replaces a slave's revocable resources with its latest
+	// oversubscription estimate (UpdateSlaveMessage).
+	UpdateSlave(id string, oversubscribed resources.Resources)
 	ReviveOffers(frameworkID string)
 	SuppressOffers(frameworkID string)
 	// Allocate runs one cycle over every active slave.

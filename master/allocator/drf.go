@@ -2,10 +2,13 @@ package allocator
 
 import (
 	"container/heap"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"time"
 
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
 )
 
@@ -62,6 +65,7 @@ type frameworkState struct {
 	role       *roleState
 	active     bool
 	suppressed bool
+	revocable  bool    // takes revocable resources
 	alloc      []int64 // scalars allocated, milli, by name index
 	share      float64 // dominant share: the rank in role.frameworks
 	filters    map[*slaveState]filter
@@ -330,6 +334,79 @@ func (d *DRF) RecoverResources(frameworkID, slaveID string, res resources.Resour
 	}
 }
 
+// UpdateAllocation implements Allocator.
+func (d *DRF) UpdateAllocation(frameworkID, slaveID string, consumed, produced resources.Resources) {
+	s := d.slaves[slaveID]
+	if s == nil {
+		return
+	}
+	s.total = s.total.Minus(consumed).Plus(produced)
+	s.allocated = s.allocated.Minus(consumed).Plus(produced)
+	d.changeTotal(consumed, produced)
+	if f := d.frameworks[frameworkID]; f != nil {
+		d.charge(f, consumed, -1)
+		d.charge(f, produced, 1)
+	}
+}
+
+// UpdateAvailable implements Allocator; the future is complete on return.
+func (d *DRF) UpdateAvailable(slaveID string, consumed, produced resources.Resources) future.Future[future.Nothing] {
+	s := d.slaves[slaveID]
+	if s == nil {
+		return future.Failed[future.Nothing](fmt.Errorf("unknown agent %s", slaveID))
+	}
+	if free := s.total.Minus(s.allocated); !free.Contains(consumed) {
+		return future.Failed[future.Nothing](fmt.Errorf("the available resources %v of agent %s do not contain %v", free, slaveID, consumed))
+	}
+	s.total = s.total.Minus(consumed).Plus(produced)
+	s.dirty = true
+	d.changeTotal(consumed, produced)
+	return future.Ready(future.Nothing{})
+}
+
+// changeTotal moves the cluster's scalar totals from consumed to produced
+// (operations keep quantities: the shares change only if they did not).
+func (d *DRF) changeTotal(consumed, produced resources.Resources) {
+	net := map[string]int64{}
+	for _, r := range consumed {
+		if r.Kind == resources.Scalar {
+			net[r.Name] -= r.Milli
+		}
+	}
+	for _, r := range produced {
+		if r.Kind == resources.Scalar {
+			net[r.Name] += r.Milli
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(net)) {
+		if v := net[name]; v != 0 {
+			d.total[d.nameIndex(name)] += v
+			d.stale = true
+		}
+	}
+}
+
+// UpdateFramework implements Allocator.
+func (d *DRF) UpdateFramework(id string, revocable bool) {
+	if f := d.frameworks[id]; f != nil && f.revocable != revocable {
+		f.revocable = revocable
+		d.allDirty = true
+	}
+}
+
+// UpdateSlave implements Allocator.
+func (d *DRF) UpdateSlave(id string, oversubscribed resources.Resources) {
+	s := d.slaves[id]
+	if s == nil {
+		return
+	}
+	old := s.total.Revocable()
+	next := oversubscribed.Revocable()
+	s.total = s.total.NonRevocable().Plus(next)
+	s.dirty = true
+	d.changeTotal(old, next)
+}
+
 // ReviveOffers clears a framework's filters and suppression.
 func (d *DRF) ReviveOffers(frameworkID string) {
 	f := d.frameworks[frameworkID]
@@ -467,12 +544,18 @@ func (d *DRF) allocateSlave(s *slaveState, free resources.Resources, now time.Ti
 	roles, ownRoles := d.roleOrder, false
 	for ri := 0; ri < len(roles); ri++ {
 		r := roles[ri]
-		avail := offerable(free, r.name)
-		if avail.IsEmpty() {
+		if offerable(free, r.name, true).IsEmpty() {
 			continue
 		}
-		for _, f := range r.frameworks {
-			if !f.active || f.suppressed || d.refuses(f, s, avail, now) {
+		// Charging re-places a framework in its role's order: the list is
+		// copied before a charge after which the role may still be
+		// offered something (revocable resources a framework that does
+		// not take them left).
+		fws, ownFws := r.frameworks, false
+		for fi := 0; fi < len(fws); fi++ {
+			f := fws[fi]
+			avail := offerable(free, r.name, f.revocable)
+			if avail.IsEmpty() || !f.active || f.suppressed || d.refuses(f, s, avail, now) {
 				continue
 			}
 			out = append(out, Decision{FrameworkID: f.id, SlaveID: s.id, Resources: avail})
@@ -489,18 +572,27 @@ func (d *DRF) allocateSlave(s *slaveState, free resources.Resources, now time.Ti
 			if !ownRoles {
 				roles, ownRoles = slices.Clone(roles), true
 			}
+			if offerable(free, r.name, true).IsEmpty() {
+				d.charge(f, avail, 1)
+				break // all that this role may use is offered
+			}
+			if !ownFws {
+				fws, ownFws = slices.Clone(fws), true
+			}
 			d.charge(f, avail, 1)
-			break // all that this role may use is offered
 		}
 	}
 	return out
 }
 
 // offerable returns what of free a framework of role may be offered: the
-// non-revocable resources, unreserved or reserved for role. It returns
-// free itself when that is all of it.
-func offerable(free resources.Resources, role string) resources.Resources {
-	ok := func(r resources.Resource) bool { return (r.Role == "*" || r.Role == role) && !r.Revocable }
+// resources unreserved or reserved for role, revocable ones only when
+// revocable (the framework has the REVOCABLE_RESOURCES capability). It
+// returns free itself when that is all of it.
+func offerable(free resources.Resources, role string, revocable bool) resources.Resources {
+	ok := func(r resources.Resource) bool {
+		return (r.Role == "*" || r.Role == role) && (revocable || !r.Revocable)
+	}
 	for i, r := range free {
 		if ok(r) {
 			continue

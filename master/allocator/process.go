@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/process/metrics"
 	"github.com/gomesos/gomesos/resources"
 )
@@ -156,6 +157,39 @@ func (h *Handle) DeactivateSlave(id string) { h.run(func(a Allocator) { a.Deacti
 // RecoverResources implements Allocator.
 func (h *Handle) RecoverResources(frameworkID, slaveID string, res resources.Resources, refuseSeconds float64, now time.Time) {
 	h.run(func(a Allocator) { a.RecoverResources(frameworkID, slaveID, res, refuseSeconds, now) })
+}
+
+// UpdateAllocation implements Allocator.
+func (h *Handle) UpdateAllocation(frameworkID, slaveID string, consumed, produced resources.Resources) {
+	h.run(func(a Allocator) { a.UpdateAllocation(frameworkID, slaveID, consumed, produced) })
+}
+
+// UpdateAvailable implements Allocator: the future completes once the
+// allocator process has applied (or refused) the change; a success
+// triggers a cycle, as the slave may have something new to offer.
+func (h *Handle) UpdateAvailable(slaveID string, consumed, produced resources.Resources) future.Future[future.Nothing] {
+	p := h.p
+	return process.DispatchF(h.rt, h.pid, func() future.Future[future.Nothing] {
+		out := p.alloc.UpdateAvailable(slaveID, consumed, produced)
+		if out.IsReady() && !p.pending {
+			p.pending = true
+			process.Run(h.rt, h.pid, func() {
+				p.pending = false
+				p.allocate()
+			})
+		}
+		return out
+	})
+}
+
+// UpdateFramework implements Allocator.
+func (h *Handle) UpdateFramework(id string, revocable bool) {
+	h.runAndAllocate(func(a Allocator) { a.UpdateFramework(id, revocable) })
+}
+
+// UpdateSlave implements Allocator.
+func (h *Handle) UpdateSlave(id string, oversubscribed resources.Resources) {
+	h.runAndAllocate(func(a Allocator) { a.UpdateSlave(id, oversubscribed) })
 }
 
 // ReviveOffers implements Allocator.

@@ -1,10 +1,12 @@
 package allocator
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"time"
 
+	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
 )
 
@@ -418,3 +420,29 @@ func (d *refDRF) allocateSlave(s *refSlave, free resources.Resources, now time.T
 	}
 	return out
 }
+
+// UpdateAllocation implements Allocator (operations keep quantities, so
+// the shares do not change).
+func (d *refDRF) UpdateAllocation(frameworkID, slaveID string, consumed, produced resources.Resources) {
+	if s := d.slaves[slaveID]; s != nil {
+		s.total = s.total.Minus(consumed).Plus(produced)
+		s.allocated = s.allocated.Minus(consumed).Plus(produced)
+	}
+}
+
+// UpdateAvailable implements Allocator.
+func (d *refDRF) UpdateAvailable(slaveID string, consumed, produced resources.Resources) future.Future[future.Nothing] {
+	s := d.slaves[slaveID]
+	if s == nil || !s.total.Minus(s.allocated).Contains(consumed) {
+		return future.Failed[future.Nothing](fmt.Errorf("cannot apply"))
+	}
+	s.total = s.total.Minus(consumed).Plus(produced)
+	return future.Ready(future.Nothing{})
+}
+
+// UpdateFramework implements Allocator (the reference model has no
+// revocable resources).
+func (d *refDRF) UpdateFramework(string, bool) {}
+
+// UpdateSlave implements Allocator.
+func (d *refDRF) UpdateSlave(string, resources.Resources) {}

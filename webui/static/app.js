@@ -261,11 +261,22 @@
         td(fmtCPUs(u.cpus) + " / " + fmtCPUs(t.cpus), { className: "num" }),
         td(fmtMB(u.mem) + " / " + fmtMB(t.mem), { className: "num" }),
         td(fmtMB(u.disk) + " / " + fmtMB(t.disk), { className: "num" }),
+        td(reservedText(s), { className: "reserved" }),
         td(s.active === false ? "no" : "yes", { className: s.active === false ? "no" : "yes" }),
         td(fmtTime(s.registered_time))
       ]);
     });
-    fillTable("slaves", rows, 8, "No slaves.");
+    fillTable("slaves", rows, 9, "No slaves.");
+  }
+
+  // reservedText summarises a slave's reserved_resources: per role, its
+  // CPUs, memory and disk ("analytics: 1 CPUs, 128 MB, 100 MB disk").
+  function reservedText(s) {
+    var byRole = s.reserved_resources || {};
+    return Object.keys(byRole).sort().map(function (role) {
+      var r = resourcesOf(byRole, role);
+      return role + ": " + fmtCPUs(r.cpus) + " CPUs, " + fmtMB(r.mem) + ", " + fmtMB(r.disk) + " disk";
+    }).join("; ");
   }
 
   function taskRow(t, frameworkNames, completed) {

@@ -1,0 +1,158 @@
+package slave
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/resources"
+	"github.com/gomesos/gomesos/slave/state"
+)
+
+// Checkpointed resources: the dynamic reservations and persistent volumes
+// the master tells the slave of (CheckpointResourcesMessage). The slave
+// writes the whole set to meta/resources/resources.info atomically before
+// it takes them as its own, reads them back at start (a set that does not
+// fit its --resources stops it, as in Mesos), reports them when it
+// (re-)registers, and keeps one directory per persistent volume under
+// <work_dir>/volumes/roles/<role>/<id>. A task or executor that uses a
+// volume finds it at its container_path in the sandbox, as a symbolic
+// link to that directory; the data outlives the task and the slave.
+
+// recoverCheckpointedResources reads the checkpointed resources at start
+// and checks them against the static ones.
+func (s *slave) recoverCheckpointedResources() error {
+	pbs, ok, err := state.ReadResources(s.paths.ResourcesInfo())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return nil
+	}
+	ckpt := resources.FromProto(pbs)
+	if _, err := resources.ApplyCheckpointed(resources.FromProto(s.info.GetResources()), ckpt); err != nil {
+		return fmt.Errorf("checkpointed resources in %s are incompatible with the agent's resources (to start afresh: rm -f %s): %w",
+			s.paths.ResourcesInfo(), s.paths.ResourcesInfo(), err)
+	}
+	for _, v := range ckpt.PersistentVolumes() {
+		if err := os.MkdirAll(s.paths.Volume(v.Role, v.DiskID), 0o755); err != nil {
+			return fmt.Errorf("persistent volume %s: %w", v.DiskID, err)
+		}
+	}
+	s.checkpointed = ckpt
+	return nil
+}
+
+// checkpointResources handles the master's CheckpointResourcesMessage.
+func (s *slave) checkpointResources(from process.UPID, m *messages.CheckpointResourcesMessage) {
+	if !s.fromMaster(from) {
+		return
+	}
+	next := resources.FromProto(m.GetResources())
+	if next.Equal(s.checkpointed) {
+		s.log.Info("checkpointed resources unchanged", "resources", next.String())
+		return
+	}
+	if _, err := resources.ApplyCheckpointed(resources.FromProto(s.info.GetResources()), next); err != nil {
+		// Mesos exits here; a message from the network never stops us.
+		s.log.Error("refusing checkpointed resources from the master", "err", err)
+		return
+	}
+	if err := s.syncVolumes(s.checkpointed, next); err != nil {
+		s.log.Error("cannot update persistent volumes; the checkpointed resources are left as they were", "err", err)
+		return
+	}
+	if err := state.WriteResources(s.paths.ResourcesInfo(), next.ToProto()); err != nil {
+		s.log.Error("cannot checkpoint resources; the checkpointed resources are left as they were", "err", err)
+		return
+	}
+	s.log.Info("checkpointed new resources", "resources", next.String(), "previous", s.checkpointed.String())
+	s.checkpointed = next
+}
+
+// syncVolumes creates the directories of new persistent volumes and
+// removes those of destroyed ones (the master destroys only volumes no
+// task uses).
+func (s *slave) syncVolumes(prev, next resources.Resources) error {
+	type vol struct{ role, id string }
+	keep := map[vol]bool{}
+	for _, v := range next.PersistentVolumes() {
+		keep[vol{v.Role, v.DiskID}] = true
+		if err := os.MkdirAll(s.paths.Volume(v.Role, v.DiskID), 0o755); err != nil {
+			return fmt.Errorf("create persistent volume %s: %w", v.DiskID, err)
+		}
+	}
+	for _, v := range prev.PersistentVolumes() {
+		if keep[vol{v.Role, v.DiskID}] {
+			continue
+		}
+		s.log.Info("removing a destroyed persistent volume", "volume", v.DiskID, "role", v.Role)
+		if err := os.RemoveAll(s.paths.Volume(v.Role, v.DiskID)); err != nil {
+			return fmt.Errorf("remove persistent volume %s: %w", v.DiskID, err)
+		}
+	}
+	return nil
+}
+
+// totalResources is the slave's total: its static resources with the
+// checkpointed ones applied.
+func (s *slave) totalResources() resources.Resources {
+	static := resources.FromProto(s.info.GetResources())
+	total, err := resources.ApplyCheckpointed(static, s.checkpointed)
+	if err != nil {
+		return static
+	}
+	return total
+}
+
+// linkVolumes makes the persistent volumes an executor's resources use
+// available in its sandbox, at their container paths (symbolic links to
+// the volumes' directories).
+func (s *slave) linkVolumes(e *executor) {
+	for _, v := range s.executorResources(e).PersistentVolumes() {
+		rel := filepath.Clean(v.VolumePath)
+		if rel == "." || filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, "../") {
+			s.log.Warn("persistent volume with a container path outside the sandbox; not linked", "volume", v.DiskID, "path", v.VolumePath)
+			continue
+		}
+		target, link := s.paths.Volume(v.Role, v.DiskID), filepath.Join(e.dir, rel)
+		if cur, err := os.Readlink(link); err == nil && cur == target {
+			continue
+		}
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			s.log.Error("cannot create a persistent volume", "volume", v.DiskID, "err", err)
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+			s.log.Error("cannot link a persistent volume", "volume", v.DiskID, "err", err)
+			continue
+		}
+		if err := os.Symlink(target, link); err != nil {
+			s.log.Error("cannot link a persistent volume", "volume", v.DiskID, "link", link, "err", err)
+		}
+	}
+}
+
+// checkpointedProto is what the slave reports at (re-)registration.
+func (s *slave) checkpointedProto() []*mesos.Resource { return s.checkpointed.ToProto() }
+
+// addReservationsJSON adds to /state what Mesos's agent shows of its
+// reservations: `reserved_resources` (role → summary),
+// `unreserved_resources`, `reserved_resources_full` (role → resources with
+// role, reservation.principal and disk info) and `checkpointed_resources`.
+func (s *slave) addReservationsJSON(out jsonObj) {
+	total := s.totalResources()
+	reserved, full := jsonObj{}, jsonObj{}
+	for role, rs := range total.ByRole() {
+		reserved[role] = rs.ToJSONMap()
+		full[role] = rs.ToJSONArray()
+	}
+	out["reserved_resources"] = reserved
+	out["reserved_resources_full"] = full
+	out["unreserved_resources"] = total.Unreserved().ToJSONMap()
+	out["checkpointed_resources"] = s.checkpointed.ToJSONArray()
+}
