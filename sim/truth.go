@@ -39,6 +39,9 @@ type heard struct {
 	// terminalUUID is the terminal update's uuid: the same update sent
 	// again (its acknowledgement was lost) is not a new one.
 	terminalUUID []byte
+	// terminalStatus is the terminal update itself: one without a uuid
+	// (the master's own TASK_LOST) is known again by its content.
+	terminalStatus *mesos.TaskStatus
 }
 
 func newTruth() *truth {
@@ -196,11 +199,15 @@ func (c *Cluster) heardUpdate(n *frameworkNode, st *mesos.TaskStatus) {
 		if len(st.GetUuid()) > 0 && bytes.Equal(st.GetUuid(), h.terminalUUID) {
 			return // the terminal update again: at least once
 		}
+		if len(st.GetUuid()) == 0 && proto.Equal(st, h.terminalStatus) {
+			return // the same update without a uuid, copied on the way
+		}
 		c.violate("terminal-update-last", fmt.Sprintf("task %s: %s after a terminal update", k, st.GetState()))
 		return
 	}
 	if h.terminal = mesos.IsTerminal(st.GetState()); h.terminal {
 		h.terminalUUID = st.GetUuid()
+		h.terminalStatus = st
 	}
 	if st.GetSource() != mesos.TaskStatus_SOURCE_EXECUTOR {
 		return
