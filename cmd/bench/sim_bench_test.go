@@ -1,0 +1,27 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/gomesos/gomesos/sim"
+)
+
+// BenchmarkSimFixture runs seeds of bench sim's fixture (5 slaves, 3
+// frameworks, 200 events) one after another on one goroutine, for
+// profiling the simulator: go test -run X -bench SimFixture -cpuprofile.
+func BenchmarkSimFixture(b *testing.B) {
+	o := sim.GenOptions{MaxMasters: 1, MaxSlaves: 5, MaxFrameworks: 3, Events: 200}
+	var seeds []uint64
+	for seed := uint64(1); len(seeds) < 64; seed++ {
+		if sim.Generate(seed, o).Shape == (sim.Shape{Masters: 1, Slaves: 5, Frameworks: 3}) {
+			seeds = append(seeds, seed)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var stats sim.SoakStats
+		if _, err := sim.SoakSeeds(sim.Config{}, seeds[i%len(seeds):i%len(seeds)+1], 1, o, false, &stats); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
