@@ -20,6 +20,7 @@ import (
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
+	"github.com/gomesos/gomesos/slave/state"
 )
 
 // Config is what a simulation runs besides its schedule.
@@ -115,8 +116,11 @@ type slaveNode struct {
 	s        *slave.Slave
 	unfollow func()
 	workDir  string
-	up       bool
-	ids      []string // slave ids it has been given, oldest first
+	// checkpoints are the slave's meta/ files: in memory, kept across
+	// its restarts as a work directory on disk would be.
+	checkpoints *state.MemFS
+	up          bool
+	ids         []string // slave ids it has been given, oldest first
 }
 
 type frameworkNode struct {
@@ -210,7 +214,7 @@ func newCluster(cfg Config, shape Shape) (*Cluster, error) {
 		ip := c.hostIP(shape.Masters + j)
 		n := &slaveNode{
 			index: j, addr: netip.AddrPortFrom(ip, 5051), execAddr: netip.AddrPortFrom(ip, 5052),
-			workDir: filepath.Join(c.dir, fmt.Sprintf("slave%d", j)),
+			workDir: filepath.Join(c.dir, fmt.Sprintf("slave%d", j)), checkpoints: state.NewMemFS(),
 		}
 		c.slaves = append(c.slaves, n)
 		if err := c.startExecutorHost(n); err != nil {
@@ -298,7 +302,7 @@ func (c *Cluster) startSlave(n *slaveNode) error {
 	n.s = slave.New(slave.Config{
 		Resources: c.cfg.SlaveResources, Hostname: n.addr.Addr().String(),
 		WorkDir: n.workDir, LauncherDir: "/nonexistent", Containerizer: n.cz,
-		Strict: true,
+		Strict: true, Checkpoints: n.checkpoints,
 	})
 	if _, err := n.s.Start(rt); err != nil {
 		return fmt.Errorf("sim: slave %d: %w", n.index, err)

@@ -1,7 +1,8 @@
 package slave
 
 import (
-	"os"
+	"errors"
+	"io/fs"
 
 	"google.golang.org/protobuf/proto"
 
@@ -88,7 +89,7 @@ func (s *slave) recover() {
 				}
 				e.tasks[tid] = t
 				if len(rt.Records) > 0 {
-					s.streams[streamKey{fid, tid}] = &stream{Stream: st, path: s.paths.TaskUpdates(rs.ID, fid, eid, run.ContainerID, tid)}
+					s.streams[streamKey{fid, tid}] = &stream{Stream: st, path: s.paths.TaskUpdates(rs.ID, fid, eid, run.ContainerID, tid), fs: s.cfg.Checkpoints}
 				}
 			}
 			f.executors[eid] = e
@@ -144,7 +145,7 @@ func (s *slave) cleanupThenExit() {
 	if s.liveExecutors() > 0 {
 		return // called again as each executor ends
 	}
-	if err := os.Remove(s.paths.LatestSlave()); err != nil && !os.IsNotExist(err) {
+	if err := s.cfg.Checkpoints.Remove(s.paths.LatestSlave()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.log.Error("cannot remove the latest slave link", "err", err)
 	}
 	s.log.Info("cleanup done; exiting")

@@ -92,6 +92,10 @@ type Config struct {
 	// Containerizer runs the executors; nil means the Mesos containerizer
 	// of the flags above.
 	Containerizer containerizer.Containerizer
+	// Checkpoints is where the checkpoints under WorkDir/meta are kept;
+	// nil means the OS's file system. A simulation gives each slave a
+	// state.MemFS that outlives its restarts.
+	Checkpoints state.FS
 }
 
 // StatusUpdateRetryMin and Max bound the status update resend interval.
@@ -221,6 +225,9 @@ func newSlave(cfg Config) *slave {
 	if cfg.Recover == "" {
 		cfg.Recover = "reconnect"
 	}
+	if cfg.Checkpoints == nil {
+		cfg.Checkpoints = state.OS
+	}
 	return &slave{
 		cfg: cfg, frameworks: make(map[string]*framework), streams: make(map[streamKey]*stream),
 		done: future.NewPromise[future.Nothing](), paths: state.Paths{WorkDir: cfg.WorkDir},
@@ -265,7 +272,7 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 		}
 		s.cz = cz
 	}
-	recovered, err := state.Recover(s.paths, s.cfg.Strict)
+	recovered, err := state.Recover(s.cfg.Checkpoints, s.paths, s.cfg.Strict)
 	if err != nil {
 		return process.UPID{}, fmt.Errorf("slave: %w", err)
 	}
@@ -276,7 +283,7 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 		s.info.Id = recovered.Info.Id
 		s.recovered = recovered
 	}
-	if err := state.WriteString(s.paths.BootID(), state.CurrentBootID()); err != nil {
+	if err := state.WriteString(s.cfg.Checkpoints, s.paths.BootID(), state.CurrentBootID()); err != nil {
 		return process.UPID{}, fmt.Errorf("slave: %w", err)
 	}
 	pid, err := rt.Spawn(s, rt.GenerateID("slave"))
@@ -471,9 +478,9 @@ func (s *slave) registeredWith(id *mesos.SlaveID, conn *messages.MasterSlaveConn
 	if s.info.Id == nil {
 		s.info.Id = id
 		// The slave info is checkpointed once the master gave an id.
-		if err := state.WriteMessage(s.paths.SlaveInfo(id.GetValue()), s.info); err != nil {
+		if err := state.WriteMessage(s.cfg.Checkpoints, s.paths.SlaveInfo(id.GetValue()), s.info); err != nil {
 			s.log.Error("cannot checkpoint the slave info", "err", err)
-		} else if err := state.Link(id.GetValue(), s.paths.LatestSlave()); err != nil {
+		} else if err := state.Link(s.cfg.Checkpoints, id.GetValue(), s.paths.LatestSlave()); err != nil {
 			s.log.Error("cannot checkpoint the slave info", "err", err)
 		}
 	}
