@@ -224,16 +224,32 @@ func (d *Deterministic) Record(kind, from, to, name string, body []byte) {
 	h.str(from)
 	h.str(to)
 	h.str(name)
-	h.len(len(body))
-	for _, b := range body {
-		h.byte(b)
-	}
+	h.bytes(body)
 	d.mu.Lock()
 	d.trace = d.trace*1099511628211 ^ h.v
 	observe := d.observe
 	d.mu.Unlock()
 	if observe != nil {
 		observe(kind, from, to, name, body)
+	}
+}
+
+// RecordBytes is Record with the sender and receiver as bytes (the same
+// trace as Record of their strings), so that a caller can format them
+// into a buffer of its own instead of allocating strings.
+func (d *Deterministic) RecordBytes(kind string, from, to []byte, name string, body []byte) {
+	h := traceHash{14695981039346656037}
+	h.str(kind)
+	h.bytes(from)
+	h.bytes(to)
+	h.str(name)
+	h.bytes(body)
+	d.mu.Lock()
+	d.trace = d.trace*1099511628211 ^ h.v
+	observe := d.observe
+	d.mu.Unlock()
+	if observe != nil {
+		observe(kind, string(from), string(to), name, body)
 	}
 }
 
@@ -253,9 +269,20 @@ func (h *traceHash) len(n int) {
 
 func (h *traceHash) str(s string) {
 	h.len(len(s))
+	v := h.v
 	for i := 0; i < len(s); i++ {
-		h.byte(s[i])
+		v = (v ^ uint64(s[i])) * 1099511628211
 	}
+	h.v = v
+}
+
+func (h *traceHash) bytes(b []byte) {
+	h.len(len(b))
+	v := h.v
+	for _, c := range b {
+		v = (v ^ uint64(c)) * 1099511628211
+	}
+	h.v = v
 }
 
 // Trace returns the hash of everything recorded so far.

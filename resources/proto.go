@@ -14,7 +14,7 @@ import (
 func FromProto(pbs []*mesos.Resource) Resources {
 	var out Resources
 	if len(pbs) > 0 {
-		out = make(Resources, 0, len(pbs))
+		out = make(Resources, 0, min(len(pbs), 4)) // few names, however many entries
 	}
 	for _, pb := range pbs {
 		r := Resource{Key: Key{Name: pb.GetName(), Role: pb.GetRole()}}

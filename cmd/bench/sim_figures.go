@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/gomesos/gomesos/sim"
@@ -19,6 +20,10 @@ func simSeeds(cfg config) (string, error) {
 		n = 40
 	}
 	o := sim.GenOptions{MaxMasters: 1, MaxSlaves: 5, MaxFrameworks: 3, Events: 200}
+	if os.Getenv("GOGC") == "" {
+		// As cmd/sim does: a simulation allocates much and keeps little.
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	var seedRates, eventRates, deliveryRates []float64
 	for run := range cfg.runs {
 		var stats sim.SoakStats
