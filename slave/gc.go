@@ -1,10 +1,7 @@
 package slave
 
 import (
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"syscall"
 	"time"
 
@@ -62,21 +59,11 @@ func (c *collector) remove(e *gcEntry) {
 	}
 	delete(c.entries, e.path)
 	c.s.Clock().Cancel(e.timer)
-	if err := c.removeAll(e.path); err != nil {
+	if err := c.s.cfg.Files.RemoveAll(e.path); err != nil {
 		c.s.log.Warn("garbage collection failed", "path", e.path, "err", err)
 		return
 	}
 	c.s.log.Info("garbage collected", "path", e.path)
-}
-
-// removeAll removes a directory: checkpoints (under meta/) where the
-// slave keeps them, sandboxes on the OS's file system.
-func (c *collector) removeAll(path string) error {
-	meta := c.s.paths.Meta()
-	if path == meta || strings.HasPrefix(path, meta+string(filepath.Separator)) {
-		return c.s.cfg.Checkpoints.RemoveAll(path)
-	}
-	return os.RemoveAll(path)
 }
 
 // armWatch checks disk usage every --disk_watch_interval.

@@ -89,7 +89,7 @@ func (s *slave) recover() {
 				}
 				e.tasks[tid] = t
 				if len(rt.Records) > 0 {
-					s.streams[streamKey{fid, tid}] = &stream{Stream: st, path: s.paths.TaskUpdates(rs.ID, fid, eid, run.ContainerID, tid), fs: s.cfg.Checkpoints}
+					s.streams[streamKey{fid, tid}] = &stream{Stream: st, path: s.paths.TaskUpdates(rs.ID, fid, eid, run.ContainerID, tid), fs: s.cfg.Files}
 				}
 			}
 			f.executors[eid] = e
@@ -145,7 +145,7 @@ func (s *slave) cleanupThenExit() {
 	if s.liveExecutors() > 0 {
 		return // called again as each executor ends
 	}
-	if err := s.cfg.Checkpoints.Remove(s.paths.LatestSlave()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.cfg.Files.Remove(s.paths.LatestSlave()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.log.Error("cannot remove the latest slave link", "err", err)
 	}
 	s.log.Info("cleanup done; exiting")

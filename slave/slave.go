@@ -92,10 +92,11 @@ type Config struct {
 	// Containerizer runs the executors; nil means the Mesos containerizer
 	// of the flags above.
 	Containerizer containerizer.Containerizer
-	// Checkpoints is where the checkpoints under WorkDir/meta are kept;
+	// Files holds the work directory, checkpoints (meta/) and sandboxes;
 	// nil means the OS's file system. A simulation gives each slave a
-	// state.MemFS that outlives its restarts.
-	Checkpoints state.FS
+	// state.MemFS that outlives its restarts: that suits only an
+	// in-process containerizer, whose executors use no sandbox files.
+	Files state.FS
 }
 
 // StatusUpdateRetryMin and Max bound the status update resend interval.
@@ -225,8 +226,8 @@ func newSlave(cfg Config) *slave {
 	if cfg.Recover == "" {
 		cfg.Recover = "reconnect"
 	}
-	if cfg.Checkpoints == nil {
-		cfg.Checkpoints = state.OS
+	if cfg.Files == nil {
+		cfg.Files = state.OS
 	}
 	return &slave{
 		cfg: cfg, frameworks: make(map[string]*framework), streams: make(map[streamKey]*stream),
@@ -272,7 +273,7 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 		}
 		s.cz = cz
 	}
-	recovered, err := state.Recover(s.cfg.Checkpoints, s.paths, s.cfg.Strict)
+	recovered, err := state.Recover(s.cfg.Files, s.paths, s.cfg.Strict)
 	if err != nil {
 		return process.UPID{}, fmt.Errorf("slave: %w", err)
 	}
@@ -283,7 +284,7 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 		s.info.Id = recovered.Info.Id
 		s.recovered = recovered
 	}
-	if err := state.WriteString(s.cfg.Checkpoints, s.paths.BootID(), state.CurrentBootID()); err != nil {
+	if err := state.WriteString(s.cfg.Files, s.paths.BootID(), state.CurrentBootID()); err != nil {
 		return process.UPID{}, fmt.Errorf("slave: %w", err)
 	}
 	pid, err := rt.Spawn(s, rt.GenerateID("slave"))
@@ -478,9 +479,9 @@ func (s *slave) registeredWith(id *mesos.SlaveID, conn *messages.MasterSlaveConn
 	if s.info.Id == nil {
 		s.info.Id = id
 		// The slave info is checkpointed once the master gave an id.
-		if err := state.WriteMessage(s.cfg.Checkpoints, s.paths.SlaveInfo(id.GetValue()), s.info); err != nil {
+		if err := state.WriteMessage(s.cfg.Files, s.paths.SlaveInfo(id.GetValue()), s.info); err != nil {
 			s.log.Error("cannot checkpoint the slave info", "err", err)
-		} else if err := state.Link(s.cfg.Checkpoints, id.GetValue(), s.paths.LatestSlave()); err != nil {
+		} else if err := state.Link(s.cfg.Files, id.GetValue(), s.paths.LatestSlave()); err != nil {
 			s.log.Error("cannot checkpoint the slave info", "err", err)
 		}
 	}

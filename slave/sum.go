@@ -52,7 +52,7 @@ func (s *slave) streamFor(fid, tid string) *stream {
 		if f := s.frameworks[fid]; f != nil {
 			for _, e := range inIDOrder(f.executors) {
 				if e.tasks[tid] != nil && e.checkpoint {
-					st.path, st.fs = s.paths.TaskUpdates(s.info.GetId().GetValue(), fid, e.id, e.containerID, tid), s.cfg.Checkpoints
+					st.path, st.fs = s.paths.TaskUpdates(s.info.GetId().GetValue(), fid, e.id, e.containerID, tid), s.cfg.Files
 				}
 			}
 		}

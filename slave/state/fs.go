@@ -35,6 +35,8 @@ type FS interface {
 	// Dirs returns the names of the directories in dir, sorted (symbolic
 	// links are not directories); none when dir is missing.
 	Dirs(dir string) ([]string, error)
+	// MkdirAll makes dir and its missing parents.
+	MkdirAll(dir string) error
 	// Exists reports whether something (file, directory or link) is at path.
 	Exists(path string) bool
 	// Remove removes a file or link; a missing one matches fs.ErrNotExist.
@@ -116,6 +118,8 @@ func (osFS) Dirs(dir string) ([]string, error) {
 	}
 	return out, nil
 }
+
+func (osFS) MkdirAll(dir string) error { return os.MkdirAll(dir, 0o755) }
 
 func (osFS) Exists(path string) bool {
 	_, err := os.Lstat(path)
@@ -281,6 +285,13 @@ func (m *MemFS) Dirs(dir string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// MkdirAll implements FS.
+func (m *MemFS) MkdirAll(dir string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mkdirAllLocked("mkdir", filepath.Clean(dir))
 }
 
 // Exists implements FS.
