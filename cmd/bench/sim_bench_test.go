@@ -11,12 +11,7 @@ import (
 // profiling the simulator: go test -run X -bench SimFixture -cpuprofile.
 func BenchmarkSimFixture(b *testing.B) {
 	o := sim.GenOptions{MaxMasters: 1, MaxSlaves: 5, MaxFrameworks: 3, Events: 200}
-	var seeds []uint64
-	for seed := uint64(1); len(seeds) < 64; seed++ {
-		if sim.Generate(seed, o).Shape == (sim.Shape{Masters: 1, Slaves: 5, Frameworks: 3}) {
-			seeds = append(seeds, seed)
-		}
-	}
+	seeds := fixtureSeeds(o, 1, 64)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		var stats sim.SoakStats
