@@ -37,11 +37,12 @@ FUZZ_TARGETS = \
 # `unit` covers them with -race on a few seeds): SIM_SEEDS generated
 # schedules (each run twice, traces compared), the gopter property, the
 # regression schedules, and the mutation check (a master built with a
-# known bug must be caught and shrunk to at most 10 faults).
+# known bug must be caught and shrunk to at most 10 faults). GOGC=400 as
+# cmd/sim sets it: a simulation allocates much and keeps little.
 SIM_SEEDS ?= 1000
 sim:
-	$(GO) test -count=1 -timeout 30m -run 'TestSim|TestReplayRegressions' ./sim -args -sim.seeds=$(SIM_SEEDS)
-	$(GO) test -count=1 -timeout 30m -tags simmutation -run TestMutationIsCaught ./sim
+	GOGC=400 $(GO) test -count=1 -timeout 30m -run 'TestSim|TestReplayRegressions' ./sim -args -sim.seeds=$(SIM_SEEDS)
+	GOGC=400 $(GO) test -count=1 -timeout 30m -tags simmutation -run TestMutationIsCaught ./sim
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -1,6 +1,7 @@
 package actor
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 
 	pa "github.com/asynkron/protoactor-go/actor"
@@ -224,10 +225,7 @@ func (d *Deterministic) Record(kind, from, to, name string, body []byte) {
 	h.str(from)
 	h.str(to)
 	h.str(name)
-	h.len(len(body))
-	for _, b := range body {
-		h.byte(b)
-	}
+	h.bytes(body)
 	d.mu.Lock()
 	d.trace = d.trace*1099511628211 ^ h.v
 	observe := d.observe
@@ -237,24 +235,70 @@ func (d *Deterministic) Record(kind, from, to, name string, body []byte) {
 	}
 }
 
-// traceHash is FNV-1a, fed field by field without allocating.
-type traceHash struct{ v uint64 }
-
-func (h *traceHash) byte(b byte) {
-	h.v ^= uint64(b)
-	h.v *= 1099511628211
-}
-
-func (h *traceHash) len(n int) {
-	for i := 0; i < 8; i++ {
-		h.byte(byte(n >> (8 * i)))
+// RecordBytes is Record with the sender and receiver as bytes (the same
+// trace as Record of their strings), so that a caller can format them
+// into a buffer of its own instead of allocating strings.
+func (d *Deterministic) RecordBytes(kind string, from, to []byte, name string, body []byte) {
+	h := traceHash{14695981039346656037}
+	h.str(kind)
+	h.bytes(from)
+	h.bytes(to)
+	h.str(name)
+	h.bytes(body)
+	d.mu.Lock()
+	d.trace = d.trace*1099511628211 ^ h.v
+	observe := d.observe
+	d.mu.Unlock()
+	if observe != nil {
+		observe(kind, string(from), string(to), name, body)
 	}
 }
 
+// traceHash folds fields into 64 bits without allocating, eight bytes at
+// a time: each word is xored in, multiplied by an odd constant (a
+// bijection, so a difference is never lost) and its high bits folded
+// down. Every field is preceded by its length, so the framing is
+// unambiguous. (It was FNV-1a, a byte at a time: four times slower on a
+// simulation's message bodies; traces from before differ in value.)
+type traceHash struct{ v uint64 }
+
+const traceMul = 0x9e3779b97f4a7c15
+
+func (h *traceHash) word(w uint64) {
+	h.v = (h.v ^ w) * traceMul
+	h.v ^= h.v >> 29
+}
+
+func (h *traceHash) len(n int) { h.word(uint64(n)) }
+
 func (h *traceHash) str(s string) {
 	h.len(len(s))
-	for i := 0; i < len(s); i++ {
-		h.byte(s[i])
+	for len(s) >= 8 {
+		h.word(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+		s = s[8:]
+	}
+	if len(s) > 0 {
+		var w uint64
+		for i := 0; i < len(s); i++ {
+			w |= uint64(s[i]) << (8 * i)
+		}
+		h.word(w)
+	}
+}
+
+func (h *traceHash) bytes(b []byte) {
+	h.len(len(b))
+	for len(b) >= 8 {
+		h.word(binary.LittleEndian.Uint64(b))
+		b = b[8:]
+	}
+	if len(b) > 0 {
+		var w uint64
+		for i, c := range b {
+			w |= uint64(c) << (8 * i)
+		}
+		h.word(w)
 	}
 }
 

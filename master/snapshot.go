@@ -53,21 +53,30 @@ func (h *Master) Snapshot() future.Future[*Snapshot] {
 }
 
 func (m *master) snapshot() *Snapshot {
-	out := &Snapshot{Leading: m.leader}
+	out := &Snapshot{Leading: m.leader, Slaves: make([]SlaveSnapshot, 0, len(m.slaves))}
 	for _, id := range sortedKeys(m.slaves) {
 		s := m.slaves[id]
 		ss := SlaveSnapshot{
 			ID: id, PID: s.pid, Connected: s.connected, Active: s.active,
 			Total: s.total, Used: s.used, Offered: s.offered,
 		}
+		n := 0
+		for _, ts := range s.tasks {
+			n += len(ts)
+		}
+		// The copies share one array: one allocation a slave, not one a
+		// task (the simulator takes a snapshot every few virtual seconds).
+		copies := make([]mesos.Task, n)
+		if n > 0 {
+			ss.Tasks = make([]*mesos.Task, 0, n)
+		}
 		for _, fid := range sortedKeys(s.tasks) {
 			for _, tid := range sortedKeys(s.tasks[fid]) {
-				t := s.tasks[fid][tid]
-				ss.Tasks = append(ss.Tasks, &mesos.Task{
-					Name: t.Name, TaskId: t.TaskId, FrameworkId: t.FrameworkId, ExecutorId: t.ExecutorId,
-					SlaveId: t.SlaveId, State: t.State, Resources: t.Resources,
-					StatusUpdateState: t.StatusUpdateState,
-				})
+				t, c := s.tasks[fid][tid], &copies[len(ss.Tasks)]
+				c.Name, c.TaskId, c.FrameworkId, c.ExecutorId = t.Name, t.TaskId, t.FrameworkId, t.ExecutorId
+				c.SlaveId, c.State, c.Resources = t.SlaveId, t.State, t.Resources
+				c.StatusUpdateState = t.StatusUpdateState
+				ss.Tasks = append(ss.Tasks, c)
 			}
 		}
 		for _, fid := range sortedKeys(s.executors) {

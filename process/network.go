@@ -185,8 +185,10 @@ func (t *memTransport) Send(from, to UPID, name string, body []byte) bool {
 	if !live || dst == nil || cut {
 		return false
 	}
+	// The body is shared, not copied: a posted body is never written
+	// again (as for a delivery within one runtime), and decoding copies.
 	receiver{dst}.Deliver(&wire.Message{
-		Name: name, From: from, To: to, Body: slices.Clone(body), Peer: t.rt.addr.Addr(),
+		Name: name, From: from, To: to, Body: body, Peer: t.rt.addr.Addr(),
 	})
 	return true
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -316,19 +317,37 @@ func (s *shell) Panicked(reason any, stack []byte) {
 // event, its sender, its receiver, the message name (or dispatched
 // function, or HTTP method and path) and the message body.
 func record(d *actor.Deterministic, self UPID, ev actor.Event) {
-	to := self.String()
+	// The UPIDs are formatted (as String does) into buffers on the
+	// stack: a simulation records every delivery.
+	var toBuf, fromBuf [96]byte
+	to := appendUPID(toBuf[:0], self)
 	switch e := ev.(type) {
 	case *messageEvent:
-		d.Record("message", e.msg.From.String(), to, e.msg.Name, e.msg.Body)
+		d.RecordBytes("message", appendUPID(fromBuf[:0], e.msg.From), to, e.msg.Name, e.msg.Body)
 	case *dispatchEvent:
-		d.Record("dispatch", "", to, funcName(e.method), nil)
+		d.RecordBytes("dispatch", nil, to, funcName(e.method), nil)
 	case *httpEvent:
-		d.Record("http", "", to, e.req.Method+" "+e.path, nil)
+		d.RecordBytes("http", nil, to, e.req.Method+" "+e.path, nil)
 	case *exitedEvent:
-		d.Record("exited", e.pid.String(), to, "", nil)
+		d.RecordBytes("exited", appendUPID(fromBuf[:0], e.pid), to, "", nil)
 	default:
-		d.Record("terminate", "", to, "", nil)
+		d.RecordBytes("terminate", nil, to, "", nil)
 	}
+}
+
+// appendUPID appends u.String() to b.
+func appendUPID(b []byte, u UPID) []byte {
+	if !u.Addr.IsValid() && u.ID == "" {
+		return b
+	}
+	b = append(b, u.ID...)
+	b = append(b, '@')
+	if u.Addr.IsValid() {
+		b = u.Addr.Addr().AppendTo(b)
+		b = append(b, ':')
+		b = strconv.AppendUint(b, uint64(u.Addr.Port()), 10)
+	}
+	return b
 }
 
 func describe(ev actor.Event) string {

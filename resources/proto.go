@@ -13,6 +13,9 @@ import (
 // a kind it does not know (TEXT) are skipped.
 func FromProto(pbs []*mesos.Resource) Resources {
 	var out Resources
+	if len(pbs) > 0 {
+		out = make(Resources, 0, min(len(pbs), 4)) // few names, however many entries
+	}
 	for _, pb := range pbs {
 		r := Resource{Key: Key{Name: pb.GetName(), Role: pb.GetRole()}}
 		if r.Role == "" {
@@ -53,7 +56,10 @@ func FromProto(pbs []*mesos.Resource) Resources {
 		default:
 			continue
 		}
-		out = add(out, r)
+		out = addOwned(out, r)
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

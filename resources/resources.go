@@ -124,17 +124,28 @@ func add(rs Resources, r Resource) Resources {
 	if r.empty() {
 		return rs
 	}
-	i, ok := rs.find(r.Key)
-	if !ok {
-		out := make(Resources, 0, len(rs)+1)
-		out = append(out, rs[:i]...)
-		out = append(out, r.clone())
-		return append(out, rs[i:]...)
+	out := make(Resources, len(rs), len(rs)+1)
+	copy(out, rs)
+	return addOwned(out, r)
+}
+
+// addOwned merges r into out in place: out is the caller's own copy (its
+// elements may share their Ranges and Items with other values, which
+// are replaced, never written to).
+func addOwned(out Resources, r Resource) Resources {
+	if r.empty() {
+		return out
 	}
-	out := append(Resources(nil), rs...)
+	i, ok := out.find(r.Key)
+	if !ok {
+		out = append(out, Resource{})
+		copy(out[i+1:], out[i:])
+		out[i] = r.clone()
+		return out
+	}
 	cur := out[i]
 	if cur.Kind != r.Kind {
-		return rs // incompatible types of one name: ignored, as Validate reports
+		return out // incompatible types of one name: ignored, as Validate reports
 	}
 	switch r.Kind {
 	case Scalar:
@@ -162,9 +173,13 @@ func (rs Resources) Plus(other Resources) Resources {
 	if len(rs) == 0 && other.normalized() {
 		return other
 	}
-	out := rs
+	out := make(Resources, len(rs), len(rs)+len(other))
+	copy(out, rs)
 	for _, r := range other {
-		out = add(out, r)
+		out = addOwned(out, r)
+	}
+	if len(out) == 0 {
+		return rs // nothing but empty values added to nothing
 	}
 	return out
 }

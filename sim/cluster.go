@@ -20,6 +20,7 @@ import (
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
+	"github.com/gomesos/gomesos/slave/state"
 )
 
 // Config is what a simulation runs besides its schedule.
@@ -124,8 +125,11 @@ type slaveNode struct {
 	s        *slave.Slave
 	unfollow func()
 	workDir  string
-	up       bool
-	ids      []string // slave ids it has been given, oldest first
+	// files are the slave's work directory (checkpoints, sandboxes): in
+	// memory, kept across its restarts as a directory on disk would be.
+	files *state.MemFS
+	up    bool
+	ids   []string // slave ids it has been given, oldest first
 }
 
 type frameworkNode struct {
@@ -219,9 +223,14 @@ func newCluster(cfg Config, shape Shape) (*Cluster, error) {
 		ip := c.hostIP(shape.Masters + j)
 		n := &slaveNode{
 			index: j, addr: netip.AddrPortFrom(ip, 5051), execAddr: netip.AddrPortFrom(ip, 5052),
-			workDir: filepath.Join(c.dir, fmt.Sprintf("slave%d", j)),
+			workDir: filepath.Join(c.dir, fmt.Sprintf("slave%d", j)), files: state.NewMemFS(),
 		}
 		c.slaves = append(c.slaves, n)
+		// Its files are in memory; the directory is there for the slave's
+		// disk usage probe (statfs), as before.
+		if err := os.MkdirAll(n.workDir, 0o755); err != nil {
+			return nil, fmt.Errorf("sim: %w", err)
+		}
 		if err := c.startExecutorHost(n); err != nil {
 			return nil, err
 		}
@@ -311,7 +320,7 @@ func (c *Cluster) startSlave(n *slaveNode) error {
 	n.s = slave.New(slave.Config{
 		Resources: c.cfg.SlaveResources, Hostname: n.addr.Addr().String(),
 		WorkDir: n.workDir, LauncherDir: "/nonexistent", Containerizer: n.cz,
-		Strict: true,
+		Strict: true, Files: n.files,
 	})
 	if _, err := n.s.Start(rt); err != nil {
 		return fmt.Errorf("sim: slave %d: %w", n.index, err)

@@ -118,17 +118,18 @@ func usedMatchesTasks(v *View) error {
 	if v.Master == nil {
 		return nil
 	}
+	var held []*mesos.Resource
 	for _, s := range v.Master.Slaves {
-		var sum resources.Resources
+		held = held[:0] // summed by one FromProto: one list, not one per task
 		for _, t := range s.Tasks {
 			if !mesos.IsTerminal(t.GetState()) {
-				sum = sum.Plus(resources.FromProto(t.GetResources()))
+				held = append(held, t.GetResources()...)
 			}
 		}
 		for _, e := range s.Executors {
-			sum = sum.Plus(resources.FromProto(e.GetResources()))
+			held = append(held, e.GetResources()...)
 		}
-		if !sum.Equal(s.Used) {
+		if sum := resources.FromProto(held); !sum.Equal(s.Used) {
 			return fmt.Errorf("slave %s: used %v, but its live tasks and executors hold %v", s.ID, s.Used, sum)
 		}
 	}

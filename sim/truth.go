@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/executor"
@@ -155,6 +156,9 @@ func (c *Cluster) recordLaunches(n *frameworkNode) {
 	n.rt.AddFilter(process.Rule{
 		Side: process.Sending, Name: "mesos.scheduler.Call", Action: process.Pass(),
 		OnMatch: func(ev process.Intercepted) {
+			if !mayBeAccept(ev.Message.Body) {
+				return // most calls are declines and acknowledgements
+			}
 			call := &schedulerpb.Call{}
 			if proto.Unmarshal(ev.Message.Body, call) != nil || call.GetType() != schedulerpb.Call_ACCEPT {
 				return
@@ -220,4 +224,27 @@ func (c *Cluster) heardUpdate(n *frameworkNode, st *mesos.TaskStatus) {
 		}
 	}
 	c.violate("updates-in-order", fmt.Sprintf("task %s: the framework heard %s after the executor's update #%d of %v", k, st.GetState(), h.pos, sent))
+}
+
+// mayBeAccept reads only the type (field 2) of an encoded scheduler Call:
+// false when it is there and not ACCEPT, so that the Call need not be
+// decoded.
+func mayBeAccept(body []byte) bool {
+	for len(body) > 0 {
+		num, typ, n := protowire.ConsumeTag(body)
+		if n < 0 {
+			return true
+		}
+		body = body[n:]
+		if num == 2 && typ == protowire.VarintType {
+			v, m := protowire.ConsumeVarint(body)
+			return m < 0 || schedulerpb.Call_Type(v) == schedulerpb.Call_ACCEPT
+		}
+		m := protowire.ConsumeFieldValue(num, typ, body)
+		if m < 0 {
+			return true
+		}
+		body = body[m:]
+	}
+	return true
 }

@@ -1,7 +1,6 @@
 package slave
 
 import (
-	"os"
 	"sort"
 	"syscall"
 	"time"
@@ -60,7 +59,7 @@ func (c *collector) remove(e *gcEntry) {
 	}
 	delete(c.entries, e.path)
 	c.s.Clock().Cancel(e.timer)
-	if err := os.RemoveAll(e.path); err != nil {
+	if err := c.s.cfg.Files.RemoveAll(e.path); err != nil {
 		c.s.log.Warn("garbage collection failed", "path", e.path, "err", err)
 		return
 	}

@@ -220,7 +220,7 @@ func (s *slave) registerExecutor(from process.UPID, m *messages.RegisterExecutor
 	s.Link(from)
 	if e.checkpoint {
 		sid := s.info.GetId().GetValue()
-		if err := state.WriteString(s.paths.LibprocessPID(sid, f.id, e.id, e.containerID), from.String()); err != nil {
+		if err := state.WriteString(s.cfg.Files, s.paths.LibprocessPID(sid, f.id, e.id, e.containerID), from.String()); err != nil {
 			s.log.Error("cannot checkpoint the executor's pid", "executor", e.id, "err", err)
 		}
 	}

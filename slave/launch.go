@@ -90,12 +90,12 @@ func (s *slave) executorFor(f *framework, t *mesos.TaskInfo) (e *executor, isNew
 func (s *slave) launch(f *framework, e *executor) {
 	sid := s.info.GetId().GetValue()
 	e.state = executorLaunching
-	if err := os.MkdirAll(e.dir, 0o755); err != nil {
+	if err := s.cfg.Files.MkdirAll(e.dir); err != nil {
 		s.launchFailed(f, e, fmt.Errorf("create sandbox: %w", err))
 		return
 	}
 	attachSandbox(s.Runtime(), s.cfg.WorkDir, e.dir)
-	if err := state.Link(e.containerID, filepath.Join(s.paths.ExecutorSandbox(sid, f.id, e.id), "runs", "latest")); err != nil {
+	if err := state.Link(s.cfg.Files, e.containerID, filepath.Join(s.paths.ExecutorSandbox(sid, f.id, e.id), "runs", "latest")); err != nil {
 		s.log.Warn("cannot link the latest run", "err", err)
 	}
 	s.linkVolumes(e)
@@ -142,7 +142,7 @@ func (s *slave) launched(f *framework, e *executor, pid int, err error) {
 	s.log.Info("launched executor", "executor", e.id, "framework", f.id, "container", e.containerID, "pid", pid, "sandbox", e.dir)
 	if e.checkpoint && pid > 0 {
 		sid := s.info.GetId().GetValue()
-		if err := state.WriteString(s.paths.ForkedPID(sid, f.id, e.id, e.containerID), strconv.Itoa(pid)); err != nil {
+		if err := state.WriteString(s.cfg.Files, s.paths.ForkedPID(sid, f.id, e.id, e.containerID), strconv.Itoa(pid)); err != nil {
 			s.log.Error("cannot checkpoint the executor pid", "executor", e.id, "err", err)
 		}
 	}
@@ -345,7 +345,7 @@ func (s *slave) executorExited(fid string, e *executor, term containerizer.Termi
 	}
 	sid := s.info.GetId().GetValue()
 	if e.checkpoint && sid != "" {
-		if err := state.WriteString(s.paths.Sentinel(sid, fid, e.id, e.containerID), ""); err != nil {
+		if err := state.WriteString(s.cfg.Files, s.paths.Sentinel(sid, fid, e.id, e.containerID), ""); err != nil {
 			s.log.Warn("cannot write the executor sentinel", "err", err)
 		}
 	}

@@ -1,7 +1,8 @@
 package slave
 
 import (
-	"os"
+	"errors"
+	"io/fs"
 
 	"google.golang.org/protobuf/proto"
 
@@ -88,7 +89,7 @@ func (s *slave) recover() {
 				}
 				e.tasks[tid] = t
 				if len(rt.Records) > 0 {
-					s.streams[streamKey{fid, tid}] = &stream{Stream: st, path: s.paths.TaskUpdates(rs.ID, fid, eid, run.ContainerID, tid)}
+					s.streams[streamKey{fid, tid}] = &stream{Stream: st, path: s.paths.TaskUpdates(rs.ID, fid, eid, run.ContainerID, tid), fs: s.cfg.Files}
 				}
 			}
 			f.executors[eid] = e
@@ -154,7 +155,8 @@ func (s *slave) cleanupThenExit() {
 // that the next start registers as a new slave instead of recovering
 // this one's state.
 func (s *slave) forgetSlaveID() {
-	if err := os.Remove(s.paths.LatestSlave()); err != nil && !os.IsNotExist(err) {
+	if err := s.cfg.Files.Remove(s.paths.LatestSlave()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+
 		s.log.Error("cannot remove the latest slave link", "err", err)
 	}
 }

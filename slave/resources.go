@@ -26,7 +26,7 @@ import (
 // recoverCheckpointedResources reads the checkpointed resources at start
 // and checks them against the static ones.
 func (s *slave) recoverCheckpointedResources() error {
-	pbs, ok, err := state.ReadResources(s.paths.ResourcesInfo())
+	pbs, ok, err := state.ReadResources(s.cfg.Files, s.paths.ResourcesInfo())
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (s *slave) checkpointResources(from process.UPID, m *messages.CheckpointRes
 		s.log.Error("cannot update persistent volumes; the checkpointed resources are left as they were", "err", err)
 		return
 	}
-	if err := state.WriteResources(s.paths.ResourcesInfo(), next.ToProto()); err != nil {
+	if err := state.WriteResources(s.cfg.Files, s.paths.ResourcesInfo(), next.ToProto()); err != nil {
 		s.log.Error("cannot checkpoint resources; the checkpointed resources are left as they were", "err", err)
 		return
 	}

@@ -132,6 +132,11 @@ type Config struct {
 	// DefaultRole is the role of the resources given without one and of
 	// those detected (--default_role, "*" by default).
 	DefaultRole string
+	// Files holds the work directory, checkpoints (meta/) and sandboxes;
+	// nil means the OS's file system. A simulation gives each slave a
+	// state.MemFS that outlives its restarts: that suits only an
+	// in-process containerizer, whose executors use no sandbox files.
+	Files state.FS
 }
 
 // StatusUpdateRetryMin and Max bound the status update resend interval.
@@ -269,6 +274,9 @@ func newSlave(cfg Config) *slave {
 	if cfg.Recover == "" {
 		cfg.Recover = "reconnect"
 	}
+	if cfg.Files == nil {
+		cfg.Files = state.OS
+	}
 	return &slave{
 		cfg: cfg, frameworks: make(map[string]*framework), streams: make(map[streamKey]*stream),
 		done: future.NewPromise[future.Nothing](), paths: state.Paths{WorkDir: cfg.WorkDir},
@@ -318,7 +326,7 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 		}
 		s.cz = cz
 	}
-	recovered, err := state.Recover(s.paths, s.cfg.Strict)
+	recovered, err := state.Recover(s.cfg.Files, s.paths, s.cfg.Strict)
 	if err != nil {
 		return process.UPID{}, fmt.Errorf("slave: %w", err)
 	}
@@ -332,7 +340,7 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 	if err := s.recoverCheckpointedResources(); err != nil {
 		return process.UPID{}, fmt.Errorf("slave: %w", err)
 	}
-	if err := state.WriteString(s.paths.BootID(), state.CurrentBootID()); err != nil {
+	if err := state.WriteString(s.cfg.Files, s.paths.BootID(), state.CurrentBootID()); err != nil {
 		return process.UPID{}, fmt.Errorf("slave: %w", err)
 	}
 	pid, err := rt.Spawn(s, rt.GenerateID("slave"))
@@ -528,9 +536,9 @@ func (s *slave) registeredWith(id *mesos.SlaveID, conn *messages.MasterSlaveConn
 	if s.info.Id == nil {
 		s.info.Id = id
 		// The slave info is checkpointed once the master gave an id.
-		if err := state.WriteMessage(s.paths.SlaveInfo(id.GetValue()), s.info); err != nil {
+		if err := state.WriteMessage(s.cfg.Files, s.paths.SlaveInfo(id.GetValue()), s.info); err != nil {
 			s.log.Error("cannot checkpoint the slave info", "err", err)
-		} else if err := state.Link(id.GetValue(), s.paths.LatestSlave()); err != nil {
+		} else if err := state.Link(s.cfg.Files, id.GetValue(), s.paths.LatestSlave()); err != nil {
 			s.log.Error("cannot checkpoint the slave info", "err", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/slave/state"
 	"github.com/gomesos/gomesos/statusupdate"
 )
 
@@ -27,7 +28,8 @@ type streamKey struct {
 // takes effect, and a timer resends the head when it is due.
 type stream struct {
 	*statusupdate.Stream
-	path  string // task.updates, or "" when not checkpointing
+	path  string   // task.updates, or "" when not checkpointing
+	fs    state.FS // where path is
 	timer *process.Timer
 	// held keeps the stream from forwarding: a command executor's failed
 	// task waits for its container's end, whose limitation (such as the
@@ -50,7 +52,7 @@ func (s *slave) streamFor(fid, tid string) *stream {
 		if f := s.frameworks[fid]; f != nil {
 			for _, e := range inIDOrder(f.executors) {
 				if e.tasks[tid] != nil && e.checkpoint {
-					st.path = s.paths.TaskUpdates(s.info.GetId().GetValue(), fid, e.id, e.containerID, tid)
+					st.path, st.fs = s.paths.TaskUpdates(s.info.GetId().GetValue(), fid, e.id, e.containerID, tid), s.cfg.Files
 				}
 			}
 		}
@@ -65,7 +67,7 @@ func (st *stream) checkpoint(c statusupdate.Change) error {
 		return nil
 	}
 	for _, rec := range c.Records {
-		if err := appendRecord(st.path, rec); err != nil {
+		if err := state.AppendMessage(st.fs, st.path, rec); err != nil {
 			return err
 		}
 	}

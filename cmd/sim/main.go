@@ -13,12 +13,22 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/gomesos/gomesos/sim"
 )
 
+// gcPercent is the garbage collector's target (GOGC) unless the
+// environment sets one: a simulation allocates much and keeps little (a
+// live heap of a few MB a run), so collecting at 5x the live heap instead
+// of 2x saves about a fifth of a soak's CPU time for ~100 MB of memory.
+const gcPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	seed := flag.Uint64("seed", 1, "the run's seed (the first seed with -seeds)")
 	schedule := flag.String("schedule", "", "a schedule as printed in a replay line (default: the one -seed generates)")
 	trace := flag.Bool("trace", false, "print every delivery: virtual time, kind, from, to, type, short body")

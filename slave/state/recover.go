@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
@@ -79,8 +79,8 @@ func (t *Task) Pending() []*messages.StatusUpdate {
 // away and logged, in either mode. With strict, any other unreadable or
 // corrupt checkpoint is an error naming the file; otherwise it is skipped
 // and listed in Slave.Errors.
-func Recover(paths Paths, strict bool) (*Slave, error) {
-	target, err := os.Readlink(paths.LatestSlave())
+func Recover(fsys FS, paths Paths, strict bool) (*Slave, error) {
+	target, err := fsys.Readlink(paths.LatestSlave())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -96,34 +96,34 @@ func Recover(paths Paths, strict bool) (*Slave, error) {
 		s.Errors = append(s.Errors, err)
 		return nil
 	}
-	if s.Info, err = ReadMessage(paths.SlaveInfo(sid), func() *mesos.SlaveInfo { return new(mesos.SlaveInfo) }); err != nil {
+	if s.Info, err = ReadMessage(fsys, paths.SlaveInfo(sid), func() *mesos.SlaveInfo { return new(mesos.SlaveInfo) }); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil // the slave never registered
 		}
 		return nil, fmt.Errorf("recover: %w", err)
 	}
-	if old, err := ReadString(paths.BootID()); err == nil && old != CurrentBootID() {
+	if old, err := ReadString(fsys, paths.BootID()); err == nil && old != CurrentBootID() {
 		s.Reboot = true
 	}
-	fids, err := subdirs(filepath.Join(paths.Slave(sid), "frameworks"))
+	fids, err := subdirs(fsys, filepath.Join(paths.Slave(sid), "frameworks"))
 	if err != nil {
 		return nil, fmt.Errorf("recover: %w", err)
 	}
 	for _, fid := range fids {
 		f := &Framework{ID: fid, Executors: make(map[string]*Executor)}
-		if f.Info, err = ReadMessage(paths.FrameworkInfo(sid, fid), func() *mesos.FrameworkInfo { return new(mesos.FrameworkInfo) }); err != nil {
+		if f.Info, err = ReadMessage(fsys, paths.FrameworkInfo(sid, fid), func() *mesos.FrameworkInfo { return new(mesos.FrameworkInfo) }); err != nil {
 			if e := fail(err); e != nil {
 				return nil, e
 			}
 			continue
 		}
-		f.PID, _ = ReadString(paths.FrameworkPID(sid, fid))
-		eids, err := subdirs(filepath.Join(paths.Framework(sid, fid), "executors"))
+		f.PID, _ = ReadString(fsys, paths.FrameworkPID(sid, fid))
+		eids, err := subdirs(fsys, filepath.Join(paths.Framework(sid, fid), "executors"))
 		if err != nil {
 			return nil, fmt.Errorf("recover: %w", err)
 		}
 		for _, eid := range eids {
-			e, err := recoverExecutor(s, paths, sid, fid, eid, fail)
+			e, err := recoverExecutor(fsys, s, paths, sid, fid, eid, fail)
 			if err != nil {
 				return nil, err
 			}
@@ -136,50 +136,50 @@ func Recover(paths Paths, strict bool) (*Slave, error) {
 	return s, nil
 }
 
-func recoverExecutor(s *Slave, paths Paths, sid, fid, eid string, fail func(error) error) (*Executor, error) {
+func recoverExecutor(fsys FS, s *Slave, paths Paths, sid, fid, eid string, fail func(error) error) (*Executor, error) {
 	e := &Executor{ID: eid, Runs: make(map[string]*Run)}
 	var err error
-	if e.Info, err = ReadMessage(paths.ExecutorInfo(sid, fid, eid), func() *mesos.ExecutorInfo { return new(mesos.ExecutorInfo) }); err != nil {
+	if e.Info, err = ReadMessage(fsys, paths.ExecutorInfo(sid, fid, eid), func() *mesos.ExecutorInfo { return new(mesos.ExecutorInfo) }); err != nil {
 		return nil, fail(err)
 	}
-	if target, err := os.Readlink(filepath.Join(paths.Executor(sid, fid, eid), "runs", "latest")); err == nil {
+	if target, err := fsys.Readlink(filepath.Join(paths.Executor(sid, fid, eid), "runs", "latest")); err == nil {
 		e.Latest = filepath.Base(target)
 	}
-	cids, err := subdirs(filepath.Join(paths.Executor(sid, fid, eid), "runs"))
+	cids, err := subdirs(fsys, filepath.Join(paths.Executor(sid, fid, eid), "runs"))
 	if err != nil {
 		return nil, fmt.Errorf("recover: %w", err)
 	}
 	for _, cid := range cids {
 		r := &Run{ContainerID: cid, Tasks: make(map[string]*Task)}
-		if _, err := os.Stat(paths.Sentinel(sid, fid, eid, cid)); err == nil {
+		if fsys.Exists(paths.Sentinel(sid, fid, eid, cid)) {
 			r.Completed = true
 		}
-		if pid, err := ReadPID(paths.ForkedPID(sid, fid, eid, cid)); err == nil {
+		if pid, err := ReadPID(fsys, paths.ForkedPID(sid, fid, eid, cid)); err == nil {
 			r.ForkedPID = pid
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			if e := fail(err); e != nil {
 				return nil, e
 			}
 		}
-		r.LibprocessPID, _ = ReadString(paths.LibprocessPID(sid, fid, eid, cid))
-		tids, err := subdirs(filepath.Join(paths.Run(sid, fid, eid, cid), "tasks"))
+		r.LibprocessPID, _ = ReadString(fsys, paths.LibprocessPID(sid, fid, eid, cid))
+		tids, err := subdirs(fsys, filepath.Join(paths.Run(sid, fid, eid, cid), "tasks"))
 		if err != nil {
 			return nil, fmt.Errorf("recover: %w", err)
 		}
 		for _, tid := range tids {
 			t := &Task{ID: tid, Acked: make(map[string]bool)}
-			if t.Info, err = ReadMessage(paths.TaskInfo(sid, fid, eid, cid, tid), func() *mesos.Task { return new(mesos.Task) }); err != nil {
+			if t.Info, err = ReadMessage(fsys, paths.TaskInfo(sid, fid, eid, cid, tid), func() *mesos.Task { return new(mesos.Task) }); err != nil {
 				if e := fail(err); e != nil {
 					return nil, e
 				}
 				continue
 			}
-			records, err := ReadMessages(paths.TaskUpdates(sid, fid, eid, cid, tid), func() *messages.StatusUpdateRecord { return new(messages.StatusUpdateRecord) })
+			records, err := ReadMessages(fsys, paths.TaskUpdates(sid, fid, eid, cid, tid), func() *messages.StatusUpdateRecord { return new(messages.StatusUpdateRecord) })
 			var torn *TornError
 			if errors.As(err, &torn) {
 				// A crash in mid-append: drop the partial record, as
 				// Mesos does, even in strict mode.
-				err = RepairTorn(torn)
+				err = RepairTorn(fsys, torn)
 				if err == nil {
 					slog.Warn("truncated a partial trailing record of a checkpoint (a crash in mid-write)",
 						"file", torn.Path, "kept_bytes", torn.Whole, "dropped_bytes", torn.Size-torn.Whole)
@@ -209,19 +209,10 @@ func recoverExecutor(s *Slave, paths Paths, sid, fid, eid string, fail func(erro
 
 // subdirs lists the directories under dir (none if dir is missing),
 // skipping `latest` links.
-func subdirs(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+func subdirs(fsys FS, dir string) ([]string, error) {
+	names, err := fsys.Dirs(dir)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, e := range ents {
-		if e.IsDir() && e.Name() != "latest" {
-			out = append(out, e.Name())
-		}
-	}
-	return out, nil
+	return slices.DeleteFunc(names, func(n string) bool { return n == "latest" }), nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/gomesos/gomesos/mesos"
@@ -24,7 +23,7 @@ func (p Paths) Volume(role, id string) string {
 
 // WriteResources replaces path atomically with rs, one record each (an
 // empty file for none).
-func WriteResources(path string, rs []*mesos.Resource) error {
+func WriteResources(fsys FS, path string, rs []*mesos.Resource) error {
 	var data []byte
 	for _, r := range rs {
 		b, err := record(r)
@@ -33,14 +32,14 @@ func WriteResources(path string, rs []*mesos.Resource) error {
 		}
 		data = append(data, b...)
 	}
-	return WriteFile(path, data)
+	return WriteFile(fsys, path, data)
 }
 
 // ReadResources reads the resources WriteResources wrote; a missing file
 // is no resources (ok false). A torn or corrupt file is an error: it is
 // written atomically, so it is never legitimately partial.
-func ReadResources(path string) (rs []*mesos.Resource, ok bool, err error) {
-	data, err := os.ReadFile(path)
+func ReadResources(fsys FS, path string) (rs []*mesos.Resource, ok bool, err error) {
+	data, err := fsys.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}

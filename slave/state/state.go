@@ -34,8 +34,6 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/proto"
-
-	"github.com/gomesos/gomesos/internal/atomicfile"
 )
 
 // Paths computes the checkpoint and sandbox paths under a work directory.
@@ -129,10 +127,11 @@ func (p Paths) Sandbox(sid, fid, eid, cid string) string {
 	return filepath.Join(p.ExecutorSandbox(sid, fid, eid), "runs", cid)
 }
 
-// WriteFile replaces path atomically with data (parent directories are
-// created; the data is fsynced before the rename).
-func WriteFile(path string, data []byte) error {
-	if err := atomicfile.Write(path, data); err != nil {
+// WriteFile replaces path on fsys atomically with data (parent
+// directories are created; on the OS the data is fsynced before the
+// rename).
+func WriteFile(fsys FS, path string, data []byte) error {
+	if err := fsys.WriteFile(path, data); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
@@ -150,35 +149,21 @@ func record(m proto.Message) ([]byte, error) {
 }
 
 // WriteMessage replaces path with the single record m.
-func WriteMessage(path string, m proto.Message) error {
+func WriteMessage(fsys FS, path string, m proto.Message) error {
 	b, err := record(m)
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	return WriteFile(path, b)
+	return WriteFile(fsys, path, b)
 }
 
 // AppendMessage appends the record m to path and fsyncs it.
-func AppendMessage(path string, m proto.Message) error {
+func AppendMessage(fsys FS, path string, m proto.Message) error {
 	b, err := record(m)
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := fsys.AppendFile(path, b); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
 	return nil
@@ -257,8 +242,8 @@ func DecodeMessages[T proto.Message](path string, data []byte, newMsg func() T) 
 // ReadMessages reads every record of path, decoding each with newMsg. A
 // torn last record is dropped and reported with a *TornError (matching
 // ErrTruncated) alongside the records read before it.
-func ReadMessages[T proto.Message](path string, newMsg func() T) ([]T, error) {
-	data, err := os.ReadFile(path)
+func ReadMessages[T proto.Message](fsys FS, path string, newMsg func() T) ([]T, error) {
+	data, err := fsys.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
@@ -266,28 +251,17 @@ func ReadMessages[T proto.Message](path string, newMsg func() T) ([]T, error) {
 }
 
 // RepairTorn truncates the file of a torn append to its whole records.
-func RepairTorn(torn *TornError) error {
-	f, err := os.OpenFile(torn.Path, os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("truncate torn checkpoint %s: %w", torn.Path, err)
-	}
-	err = f.Truncate(torn.Whole)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+func RepairTorn(fsys FS, torn *TornError) error {
+	if err := fsys.Truncate(torn.Path, torn.Whole); err != nil {
 		return fmt.Errorf("truncate torn checkpoint %s: %w", torn.Path, err)
 	}
 	return nil
 }
 
 // ReadMessage reads a single-record file.
-func ReadMessage[T proto.Message](path string, newMsg func() T) (T, error) {
+func ReadMessage[T proto.Message](fsys FS, path string, newMsg func() T) (T, error) {
 	var zero T
-	ms, err := ReadMessages(path, newMsg)
+	ms, err := ReadMessages(fsys, path, newMsg)
 	var torn *TornError
 	if errors.As(err, &torn) {
 		// Single-record files are replaced atomically: a partial record
@@ -304,11 +278,11 @@ func ReadMessage[T proto.Message](path string, newMsg func() T) (T, error) {
 }
 
 // WriteString replaces path with s.
-func WriteString(path, s string) error { return WriteFile(path, []byte(s)) }
+func WriteString(fsys FS, path, s string) error { return WriteFile(fsys, path, []byte(s)) }
 
 // ReadString reads a text checkpoint, trimmed.
-func ReadString(path string) (string, error) {
-	b, err := os.ReadFile(path)
+func ReadString(fsys FS, path string) (string, error) {
+	b, err := fsys.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
@@ -316,8 +290,8 @@ func ReadString(path string) (string, error) {
 }
 
 // ReadPID reads a pid file.
-func ReadPID(path string) (int, error) {
-	s, err := ReadString(path)
+func ReadPID(fsys FS, path string) (int, error) {
+	s, err := ReadString(fsys, path)
 	if err != nil {
 		return 0, err
 	}
@@ -330,16 +304,8 @@ func ReadPID(path string) (int, error) {
 
 // Link points the symbolic link `link` at target (a base name),
 // replacing it atomically.
-func Link(target, link string) error {
-	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
-		return fmt.Errorf("link %s: %w", link, err)
-	}
-	tmp := link + ".tmp"
-	_ = os.Remove(tmp)
-	if err := os.Symlink(target, tmp); err != nil {
-		return fmt.Errorf("link %s: %w", link, err)
-	}
-	if err := os.Rename(tmp, link); err != nil {
+func Link(fsys FS, target, link string) error {
+	if err := fsys.Symlink(target, link); err != nil {
 		return fmt.Errorf("link %s: %w", link, err)
 	}
 	return nil
