@@ -51,7 +51,7 @@ func (s *slave) recover() {
 				}
 			}
 			run := re.Runs[re.Latest]
-			if run == nil || run.Completed {
+			if run == nil {
 				continue
 			}
 			e := &executor{
@@ -59,6 +59,11 @@ func (s *slave) recover() {
 				dir: s.paths.Sandbox(rs.ID, fid, eid, run.ContainerID), checkpoint: true,
 				tasks: make(map[string]*mesos.Task), state: executorRegistering,
 				command: re.Info.GetName() == "Command Executor (Task: "+eid+")",
+			}
+			if run.Completed {
+				// It ended before the restart: only its tasks' updates
+				// not yet acknowledged are left to deliver.
+				e.state = executorTerminated
 			}
 			if pid, err := process.ParseUPID(run.LibprocessPID); err == nil {
 				e.pid = pid
@@ -92,8 +97,14 @@ func (s *slave) recover() {
 					s.streams[streamKey{fid, tid}] = &stream{Stream: st, path: s.paths.TaskUpdates(rs.ID, fid, eid, run.ContainerID, tid), fs: s.cfg.Files}
 				}
 			}
+			if run.Completed && len(e.tasks) == 0 {
+				continue
+			}
 			f.executors[eid] = e
 			attachSandbox(s.Runtime(), s.cfg.WorkDir, e.dir)
+			if run.Completed {
+				continue // no container to recover
+			}
 			if !rs.Reboot {
 				known = append(known, containerizer.Recovered{ContainerID: e.containerID, PID: e.forked, Resources: s.executorResources(e), Executor: e.info, Directory: e.dir})
 			}
@@ -116,6 +127,9 @@ func (s *slave) recovered2(alive map[string]bool, err error) {
 	for _, f := range inIDOrder(s.frameworks) {
 		for _, e := range inIDOrder(f.executors) {
 			switch {
+			case e.state == executorTerminated:
+				// Ended before the restart; its updates go out when the
+				// slave has registered.
 			case !alive[e.containerID]:
 				s.log.Info("executor did not survive; its tasks are lost", "executor", e.id, "framework", f.id)
 				s.executorExited(f.id, e, containerizer.Termination{Status: -1, Message: "Executor did not survive the slave restart"})
