@@ -31,7 +31,8 @@ FUZZ_TARGETS = \
 	./master:FuzzDecodeCall ./master:FuzzParseRateLimits ./master:FuzzOperationEndpoints \
 	./mesos/jsonv1:FuzzRoundTrip \
 	./recordio:FuzzReader \
-	./auth/acls:FuzzParse
+	./auth/acls:FuzzParse \
+	./containerizer/external:FuzzReadRecord
 
 # The simulator without the race detector (its runs are single-threaded;
 # `unit` covers them with -race on a few seeds): SIM_SEEDS generated
