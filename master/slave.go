@@ -1,6 +1,8 @@
 package master
 
 import (
+	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -171,6 +173,13 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 		m.send(from, &messages.ShutdownMessage{Message: proto.String("Agent attempted to re-register with an unknown id: " + reason)})
 		return
 	}
+	if ri := m.recovered[id]; ri != nil {
+		if why := claimRefused(ri, info, from); why != "" {
+			m.log.Warn("refusing re-registration of a recovered slave", "slave", id, "from", from.String(), "reason", why)
+			m.send(from, &messages.ShutdownMessage{Message: proto.String("Agent attempted to re-register with different IP / hostname")})
+			return
+		}
+	}
 	m.metrics.slaveReregistrations.Inc()
 	delete(m.recovered, id)
 	admitted := m.registrar.readmit(info)
@@ -245,6 +254,22 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 		}
 	})
 	m.updateSlaveFrameworks(s)
+}
+
+// claimRefused says why a re-registration may not take a slave the
+// registry holds (recovered: not back yet with this master), or "": the
+// hostname must be the registry's, and when that hostname is an IP
+// address, the message must come from it. The registry keeps no pid, so
+// this is what stops a peer elsewhere from claiming a recovered slave's
+// id (and its tasks) before the slave itself is back.
+func claimRefused(recorded, claimed *mesos.SlaveInfo, from process.UPID) string {
+	if recorded.GetHostname() != claimed.GetHostname() {
+		return fmt.Sprintf("hostname %q, the registry has %q", claimed.GetHostname(), recorded.GetHostname())
+	}
+	if ip, err := netip.ParseAddr(recorded.GetHostname()); err == nil && ip.Unmap() != from.Addr.Addr().Unmap() {
+		return fmt.Sprintf("sent from %s, the registry's slave is at %s", from.Addr.Addr(), ip)
+	}
+	return ""
 }
 
 // unknownSlaveID says why a re-registering slave's id is refused, or ""

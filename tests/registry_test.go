@@ -202,3 +202,34 @@ func TestRegistrationWhileTheRegistryIsReadIsHandledAfter(t *testing.T) {
 	storage.loaded.Set(nil) // an empty registry
 	cluster.Await(c, fs.Registered())
 }
+
+// After a failover, a slave the registry holds can be claimed only with
+// the registry's hostname and, when that is an IP address, from it: a
+// peer elsewhere cannot take a recovered slave's id before it is back.
+func TestRecoveredSlaveCannotBeClaimedFromElsewhere(t *testing.T) {
+	store := registrar.File{Path: filepath.Join(t.TempDir(), "registry")}
+	c := cluster.Start(t, cluster.Options{Master: master.Config{Registry: store}})
+	fs := c.StartFakeSlave(slaveResources) // hostname localhost
+	slaveID := cluster.Await(c, fs.Registered())
+	c.RT.Terminate(c.MasterPID)
+	c.RT.Wait(c.MasterPID)
+	m2 := master.New(master.Config{Registry: store})
+	if _, err := m2.Start(c.RT); err != nil {
+		t.Fatal(err)
+	}
+	c.Settle()
+	for _, host := range []string{"evil", "127.0.0.2"} { // the address rule: master.TestClaimRefused
+		shutdown := processtest.FutureProtobuf[*messages.ShutdownMessage](c.Expect, c.MasterPID, fs.Self())
+		if err := c.RT.Send(fs.Self(), c.MasterPID, &messages.ReregisterSlaveMessage{
+			Slave: &mesos.SlaveInfo{Hostname: pb.String(host), Id: slaveID},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if m := cluster.Await(c, shutdown); m.GetMessage() != "Agent attempted to re-register with different IP / hostname" {
+			t.Fatalf("claim as %s: shutdown %q", host, m.GetMessage())
+		}
+	}
+	if n := len(cluster.Await(c, m2.Snapshot()).Slaves); n != 0 {
+		t.Fatalf("the new master admitted %d slaves from the impostor", n)
+	}
+}
