@@ -20,10 +20,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -698,12 +700,7 @@ func (c *Mesos) Usage(id string) future.Future[*mesos.ResourceStatistics] {
 func (c *Mesos) Containers() future.Future[[]string] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]string, 0, len(c.containers))
-	for id := range c.containers {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return future.Ready(out)
+	return future.Ready(slices.Sorted(maps.Keys(c.containers)))
 }
 
 // Recover adopts the containers a previous slave checkpointed: those

@@ -21,10 +21,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -516,12 +517,7 @@ func (c *External) Destroy(id string) future.Future[future.Nothing] {
 func (c *External) Containers() future.Future[[]string] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]string, 0, len(c.containers))
-	for id := range c.containers {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return future.Ready(out)
+	return future.Ready(slices.Sorted(maps.Keys(c.containers)))
 }
 
 // Recover runs the program's recover command, then containers: the
