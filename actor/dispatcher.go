@@ -226,13 +226,17 @@ func (d *Deterministic) Record(kind, from, to, name string, body []byte) {
 	h.str(to)
 	h.str(name)
 	h.bytes(body)
-	d.mu.Lock()
-	d.trace = d.trace*1099511628211 ^ h.v
-	observe := d.observe
-	d.mu.Unlock()
-	if observe != nil {
+	if observe := d.mix(h.v); observe != nil {
 		observe(kind, from, to, name, body)
 	}
+}
+
+// mix folds one delivery's hash into the trace and returns the observer.
+func (d *Deterministic) mix(v uint64) func(kind, from, to, name string, body []byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.trace = d.trace*1099511628211 ^ v
+	return d.observe
 }
 
 // RecordBytes is Record with the sender and receiver as bytes (the same
@@ -245,11 +249,7 @@ func (d *Deterministic) RecordBytes(kind string, from, to []byte, name string, b
 	h.bytes(to)
 	h.str(name)
 	h.bytes(body)
-	d.mu.Lock()
-	d.trace = d.trace*1099511628211 ^ h.v
-	observe := d.observe
-	d.mu.Unlock()
-	if observe != nil {
+	if observe := d.mix(h.v); observe != nil {
 		observe(kind, string(from), string(to), name, body)
 	}
 }
