@@ -268,7 +268,9 @@ func TestMasterViewWinsOnCheckpointMismatch(t *testing.T) {
 	}
 }
 
-func readCheckpointed(path string) ([]*mesos.Resource, bool, error) { return state.ReadResources(state.OS, path) }
+func readCheckpointed(path string) ([]*mesos.Resource, bool, error) {
+	return state.ReadResources(state.OS, path)
+}
 
 // A slave whose checkpointed reservations do not fit its new --resources
 // does not start, and names the file to remove.
