@@ -443,16 +443,21 @@ func (s *filterSet) apply(c *candidate, again func(passed []*Filter)) bool {
 		s.release(batch)
 		return true
 	case opDuplicate:
-		// The original goes on as a deciding filter lets it (first, when
-		// sending; when receiving it is served as soon as this returns);
-		// the copies follow it and are matched again.
+		// Sending: the original, then its copies, go on past the older
+		// filters, so that a hold among them holds them all, in order (a
+		// copy never overtakes what a delayed link still holds). When
+		// receiving, the original is served as soon as this returns and
+		// the copies are queued again.
 		if c.deliver != nil {
-			c.deliver()
+			for range r.Action.copies + 1 {
+				again(passed)
+			}
+			return true
 		}
 		for range r.Action.copies {
 			again(passed)
 		}
-		return c.deliver != nil
+		return false
 	}
 	return false
 }

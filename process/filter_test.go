@@ -222,3 +222,27 @@ func TestReorderRejectsNonPermutations(t *testing.T) {
 		t.Fatalf("Reversed(3) = %v", got)
 	}
 }
+
+// A copy made while an older filter holds a link's messages is held
+// with the original, in order: it never overtakes what the link holds.
+func TestDuplicateBehindAHold(t *testing.T) { both(t, testDuplicateBehindAHold) }
+
+func testDuplicateBehindAHold(t *testing.T, base Options) {
+	rt := newRuntime(t, with(base, Options{NoNetwork: true}))
+	rt.Clock().Pause()
+	seen, pid := counterProc(t, rt, "r")
+	hold := rt.AddFilter(Rule{Side: Sending, Kind: KindMessage, To: pid, Action: HoldFor(5 * time.Second)})
+	dup := rt.AddFilter(Rule{Side: Sending, Kind: KindMessage, To: pid, Name: int64Name, Action: Duplicate(1), Limit: 1})
+	sendValues(rt, Any, pid, 1, 2)
+	rt.Clock().Settle()
+	if len(*seen) != 0 || hold.Held() != 3 {
+		t.Fatalf("delivered %v with %d held before the deadline, want nothing and 3 held", *seen, hold.Held())
+	}
+	rt.Clock().Advance(5 * time.Second)
+	rt.Clock().Settle()
+	if want := []int64{1, 1, 2}; !slices.Equal(*seen, want) {
+		t.Fatalf("handled %v, want %v", *seen, want)
+	}
+	hold.Remove()
+	dup.Remove()
+}
