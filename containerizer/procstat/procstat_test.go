@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -164,6 +165,32 @@ func (p *proc) wait(t *testing.T) error {
 // reap waits for an orphan re-parented to this (subreaper) process. It
 // reports false when the process is not this process's child: its own
 // parent reaped it before dying, so it is gone too.
+// execed waits (up to bound) until n of root's descendants run the
+// program named comm.
+func execed(t *testing.T, root int, comm string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(bound) // wall-clock: failure guard
+	for {
+		tree, err := Tree(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := 0
+		for _, pid := range tree {
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(b)) == comm {
+				k++
+			}
+		}
+		if k >= n {
+			return
+		}
+		if time.Now().After(deadline) { // wall-clock: failure guard
+			t.Fatalf("%d of %d descendants of %d run %s after %v", k, n, root, comm, bound)
+		}
+		walltime.Sleep(5 * time.Millisecond) // polling /proc: no event says a child has exec'd
+	}
+}
+
 func reap(t *testing.T, pid int) (unix.WaitStatus, bool) {
 	t.Helper()
 	type result struct {
@@ -301,6 +328,10 @@ func TestKillTreeCatchableSignal(t *testing.T) {
 	if l := p.line(t); l != "ready" {
 		t.Fatalf("got %q", l)
 	}
+	// The shell's children catch TERM with its trap until they exec
+	// sleep (the trap then runs in a process about to exec, and the
+	// signal is lost): wait until both are sleep.
+	execed(t, p.pid(), "sleep", 2)
 	pids, err := KillTree(p.pid(), syscall.SIGTERM, walltime.Sleep)
 	if err != nil {
 		t.Fatal(err)
