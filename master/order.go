@@ -2,7 +2,6 @@ package master
 
 import (
 	"cmp"
-	"maps"
 	"slices"
 )
 
@@ -12,7 +11,15 @@ import (
 
 // sortedKeys returns m's keys in ascending order.
 func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
-	return slices.Sorted(maps.Keys(m))
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]K, 0, len(m)) // sized at once: this runs per message
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // sortedFrameworks returns the registered frameworks by id.

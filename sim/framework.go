@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -32,7 +33,8 @@ type Workload interface {
 
 // Scripted is the simulator's default framework: it launches the tasks
 // the schedule asks for on the offers it gets (TaskResources each, fresh
-// task ids), declines the rest, and kills and reconciles on request.
+// task ids), declines the rest for idleDecline (a launch revives
+// offers), and kills and reconciles on request.
 type Scripted struct {
 	// TaskResources of each task (the Config's when empty).
 	TaskResources string
@@ -81,12 +83,18 @@ func (s *Scripted) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
 			left = left.Minus(s.res)
 		}
 		if len(tasks) == 0 {
-			_, _ = d.DeclineOffer(o.GetId(), &mesos.Filters{RefuseSeconds: proto.Float64(5)})
+			_, _ = d.DeclineOffer(o.GetId(), &mesos.Filters{RefuseSeconds: proto.Float64(idleDecline.Seconds())})
 			continue
 		}
 		_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, tasks, &mesos.Filters{RefuseSeconds: proto.Float64(1)})
 	}
 }
+
+// idleDecline is how long an offer the framework has no task for is
+// refused: long enough that idle frameworks do not make offer churn the
+// bulk of a run (5 s made it the largest cost), short enough that offers
+// come back within a few steps of the 5-second check.
+const idleDecline = 15 * time.Second
 
 // OfferRescinded does nothing.
 func (s *Scripted) OfferRescinded(*scheduler.Driver, *mesos.OfferID) {}

@@ -17,7 +17,6 @@ package slave
 import (
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"time"
 
@@ -651,9 +650,17 @@ func (s *slave) Finalize() {
 // its frameworks, executors and tasks in id order wherever the walk sends
 // messages, writes logs or state, so that a run is the same every time.
 func inIDOrder[V any](m map[string]V) []V {
-	out := make([]V, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, m[k])
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m)) // sized at once: this runs per message
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]V, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
 	}
 	return out
 }
