@@ -111,10 +111,11 @@ func (s *slave) installHandlers() {
 			for _, f := range inIDOrder(s.frameworks) {
 				s.shutdownFramework(f, "slave shut down by the master")
 			}
-			// The master removed this slave: its id is dead, and a
-			// restart (as a supervisor does) registers a new slave, as
-			// in Mesos.
-			s.forgetSlaveID()
+			// The master removed this slave: its id is dead. Once its
+			// executors are gone it forgets the id, so that a restart
+			// (as a supervisor does) registers a new slave, as in Mesos;
+			// a crash before that recovers it and is told again.
+			s.forgetOnExit = true
 			s.terminateWhenDrained()
 		}
 	})

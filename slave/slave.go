@@ -152,6 +152,9 @@ type Slave struct {
 
 // slave is the slave's process: it holds all the state.
 type slave struct {
+	// forgetOnExit: the master shut this slave down; its checkpointed id
+	// goes once its executors are gone.
+	forgetOnExit bool
 	process.Process
 
 	cfg   Config
@@ -631,6 +634,9 @@ func (s *slave) terminateWhenDrained() {
 	})
 	future.AwaitAll(waits...).OnAny(process.Defer1(s.Runtime(), s.Self(), func(future.Future[[]future.Future[containerizer.Termination]]) {
 		s.Clock().Cancel(grace)
+		if s.forgetOnExit {
+			s.forgetSlaveID()
+		}
 		s.Terminate()
 	}))
 }
