@@ -101,6 +101,12 @@ func (m *master) orphanUpdate(s *slave, u *messages.StatusUpdate) {
 	}
 	t.State = latest.Enum()
 	m.metrics.countTaskState(latest)
+	m.releaseTask(s, fid, t)
+}
+
+// releaseTask gives an ended task's resources back: the slave's used
+// resources and the allocator's.
+func (m *master) releaseTask(s *slave, fid string, t *mesos.Task) {
 	res := resources.FromProto(t.GetResources())
 	s.used = s.used.Minus(res)
 	m.alloc.RecoverResources(fid, s.id, res, 0, m.Clock().Now())
@@ -126,9 +132,7 @@ func (m *master) updateTask(s *slave, f *framework, t *mesos.Task, latest mesos.
 		ContainerStatus: status.ContainerStatus,
 	})
 	if !wasTerminal && mesos.IsTerminal(latest) {
-		res := resources.FromProto(t.GetResources())
-		s.used = s.used.Minus(res)
-		m.alloc.RecoverResources(f.id, s.id, res, 0, m.Clock().Now())
+		m.releaseTask(s, f.id, t)
 	}
 }
 
