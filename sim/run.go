@@ -230,10 +230,7 @@ func (c *Cluster) apply(e Event) {
 		if !n.up {
 			return
 		}
-		n.unfollow()
-		n.up = false
-		c.net.Crash(n.addr)
-		c.later(max(e.Duration, time.Millisecond), func() { c.must(c.startSlave(n)) })
+		c.restartSlave(n, max(e.Duration, time.Millisecond))
 	case CrashMaster:
 		n := c.leader()
 		if n == nil {
@@ -310,11 +307,17 @@ func (c *Cluster) superviseSlaves() {
 		if !n.up || n.s == nil || n.s.Done().IsPending() {
 			continue
 		}
-		n.unfollow()
-		n.up = false
-		c.net.Crash(n.addr)
-		c.later(c.cfg.SlaveRestart, func() { c.must(c.startSlave(n)) })
+		c.restartSlave(n, c.cfg.SlaveRestart)
 	}
+}
+
+// restartSlave takes slave n's host off the network (its executors run
+// on) and starts the slave again after d, on the same work directory.
+func (c *Cluster) restartSlave(n *slaveNode, d time.Duration) {
+	n.unfollow()
+	n.up = false
+	c.net.Crash(n.addr)
+	c.later(d, func() { c.must(c.startSlave(n)) })
 }
 
 func (c *Cluster) must(err error) {
