@@ -2,9 +2,11 @@
 // loads a URL, lets the page's scripts run, and returns the resulting DOM
 // or a screenshot.
 //
-// It shells out to the chromium binary (Debian package "chromium") rather
-// than speaking the DevTools protocol, so it needs no dependencies. Tests
-// should call Find first and skip when it fails.
+// DumpDOM and Screenshot shell out to the chromium binary (Debian package
+// "chromium") and capture the page after a budget of virtual time; Open
+// keeps a tab open and drives it over the DevTools protocol on a pipe, for
+// tests that act on a live page and wait for it to change. Neither needs
+// a dependency. Tests should call Find first and skip when it fails.
 package browser
 
 import (
@@ -107,22 +109,8 @@ func run(ctx context.Context, args ...string) (string, error) {
 	}
 	defer os.RemoveAll(profile)
 
-	argv := append([]string{
-		"--headless=new",
-		"--no-sandbox", // we run as root
-		"--disable-gpu",
-		"--disable-dev-shm-usage",
-		"--no-first-run",
-		"--no-default-browser-check",
-		"--disable-extensions",
-		"--disable-background-networking",
-		"--disable-sync",
-		"--metrics-recording-only",
-		"--mute-audio",
-		"--hide-scrollbars",
-		"--user-data-dir=" + profile,
-		fmt.Sprintf("--virtual-time-budget=%d", VirtualTimeBudget),
-	}, args...)
+	argv := append(commonArgs(profile), fmt.Sprintf("--virtual-time-budget=%d", VirtualTimeBudget))
+	argv = append(argv, args...)
 	cmd := exec.CommandContext(ctx, bin, argv...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -140,6 +128,26 @@ func run(ctx context.Context, args ...string) (string, error) {
 		return "", fmt.Errorf("%s: %w; stderr: %s", bin, err, tail(stderr.String(), 4000))
 	}
 	return stdout.String(), nil
+}
+
+// commonArgs are the flags every headless Chromium gets: a throwaway
+// profile, no sandbox (tests run as root), nothing in the background.
+func commonArgs(profile string) []string {
+	return []string{
+		"--headless=new",
+		"--no-sandbox", // we run as root
+		"--disable-gpu",
+		"--disable-dev-shm-usage",
+		"--no-first-run",
+		"--no-default-browser-check",
+		"--disable-extensions",
+		"--disable-background-networking",
+		"--disable-sync",
+		"--metrics-recording-only",
+		"--mute-audio",
+		"--hide-scrollbars",
+		"--user-data-dir=" + profile,
+	}
 }
 
 // tail returns the last n bytes of s, trimmed.

@@ -118,3 +118,53 @@ func TestDumpDOMTimesOut(t *testing.T) {
 		t.Fatalf("error %q does not say the deadline passed", err)
 	}
 }
+
+func TestPageNavigatesEvaluatesAndWaits(t *testing.T) {
+	need(t)
+	srv := serve(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // wall-clock: bounds the browser
+	defer cancel()
+	p, err := browser.Open(ctx, 800, 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Navigate(ctx, srv.URL+"/"); err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	if err := p.WaitFor(ctx, `document.getElementById("marker") && document.getElementById("marker").textContent`, &text); err != nil {
+		t.Fatal(err)
+	}
+	if text != "script-ran:42" {
+		t.Errorf("marker = %q", text)
+	}
+	var sum int
+	if err := p.Eval(ctx, `Promise.resolve(40 + 2)`, &sum); err != nil || sum != 42 {
+		t.Errorf("Eval = %d, %v", sum, err)
+	}
+	if err := p.Eval(ctx, `nope()`, nil); err == nil {
+		t.Error("Eval of a throwing expression did not fail")
+	}
+	if err := p.Eval(ctx, `setTimeout(function () { throw new Error("boom-in-page"); }, 0), 1`, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitFor(ctx, `new Promise(function (r) { setTimeout(function () { r(true); }, 50); })`, nil); err != nil {
+		t.Fatal(err)
+	}
+	if errs := p.Errors(); len(errs) == 0 || !strings.Contains(strings.Join(errs, "\n"), "boom-in-page") {
+		t.Errorf("Errors() = %q, want the uncaught exception", errs)
+	}
+	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelShort()
+	if err := p.WaitFor(short, `false`, nil); err == nil {
+		t.Error("WaitFor(false) returned without error")
+	}
+	file := filepath.Join(t.TempDir(), "page.png")
+	if err := p.Screenshot(ctx, file); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Size() == 0 {
+		t.Fatalf("screenshot: %v", err)
+	}
+}
