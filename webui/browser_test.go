@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -92,17 +90,28 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// fakeSlave serves /slave(1)/state, with a CORS header if cors.
+// fakeSlave serves /slave(1)/state and a sandbox of one file, stdout,
+// under /files, with a CORS header if cors.
 func fakeSlave(t *testing.T, cors bool) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/slave(1)/state" {
-			http.NotFound(w, r)
-			return
-		}
 		if cors {
 			w.Header().Set("Access-Control-Allow-Origin", "*")
 		}
-		writeJSON(w, slaveState())
+		switch {
+		case r.URL.Path == "/slave(1)/state":
+			writeJSON(w, slaveState())
+		case r.URL.Path == "/files/browse" && r.URL.Query().Get("path") == sandboxDir:
+			writeJSON(w, []any{map[string]any{"path": sandboxDir + "/stdout", "size": 6, "mode": "-rw-r--r--",
+				"mtime": 1704067203, "nlink": 1, "uid": "root", "gid": "root"}})
+		case r.URL.Path == "/files/read" && r.URL.Query().Get("path") == sandboxDir+"/stdout":
+			if r.URL.Query().Get("offset") == "-1" {
+				writeJSON(w, map[string]any{"offset": 6, "data": ""})
+				return
+			}
+			writeJSON(w, map[string]any{"offset": 0, "data": "hello\n"})
+		default:
+			http.NotFound(w, r)
+		}
 	}))
 	t.Cleanup(srv.Close)
 	return srv
@@ -125,32 +134,57 @@ func needBrowser(t *testing.T) {
 	}
 }
 
-func dump(t *testing.T, url string) string {
+// openPage opens url in a headless Chromium tab, closed when the test
+// ends, and returns it with a context bounding the test's waits.
+func openPage(t *testing.T, url string) (*browser.Page, context.Context) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	dom, err := browser.DumpDOM(ctx, url)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // wall-clock: bounds the browser
+	t.Cleanup(cancel)
+	p, err := browser.Open(ctx, 1280, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dom
+	t.Cleanup(func() {
+		if errs := p.Errors(); len(errs) > 0 {
+			t.Errorf("the page reported errors:\n%s", strings.Join(errs, "\n"))
+		}
+		p.Close()
+	})
+	if err := p.Navigate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	return p, ctx
 }
 
-func screenshot(t *testing.T, url, name string) {
+// js quotes s as a JavaScript string literal.
+func js(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// waitText waits until the element selector names has text want.
+func waitText(t *testing.T, p *browser.Page, ctx context.Context, selector, want string) {
 	t.Helper()
-	dir := os.Getenv("GOMESOS_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+	expr := "(function(){ var e = document.querySelector(" + js(selector) + "); return e && e.textContent.trim() === " + js(want) + "; })()"
+	if err := p.WaitFor(ctx, expr, nil); err != nil {
+		var got string
+		_ = p.Eval(ctx, "(function(){ var e = document.querySelector("+js(selector)+"); return e ? e.textContent : '(no element)'; })()", &got)
+		t.Fatalf("%s: text %q, want %q: %v", selector, got, want, err)
 	}
-	file := filepath.Join(dir, name)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := browser.Screenshot(ctx, url, file, 1280, 1100); err != nil {
-		t.Fatal(err)
+}
+
+// waitFor waits until the element selector names exists and returns
+// its attribute attr.
+func waitFor(t *testing.T, p *browser.Page, ctx context.Context, selector, attr string) string {
+	t.Helper()
+	var v string
+	expr := "(function(){ var e = document.querySelector(" + js(selector) + "); return e && (e.getAttribute(" + js(attr) + ") || '-'); })()"
+	if err := p.WaitFor(ctx, expr, &v); err != nil {
+		var dom string
+		_ = p.Eval(ctx, "document.getElementById('view') ? document.getElementById('view').outerHTML : document.documentElement.outerHTML", &dom)
+		t.Fatalf("no %s: %v\n%s", selector, err, dom)
 	}
-	t.Logf("screenshot: %s", file)
+	return v
 }
 
 func TestBrowserRendersState(t *testing.T) {
@@ -160,41 +194,14 @@ func TestBrowserRendersState(t *testing.T) {
 	master := fakeMaster(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, masterState(slaveAddr))
 	})
-
-	dom := dump(t, master.URL+"/")
-	if _, ok := browser.FindTag(dom, "body", "data-loaded", "true"); !ok {
-		t.Fatalf("body has no data-loaded=\"true\":\n%s", dom)
+	p, ctx := openPage(t, master.URL+"/")
+	waitFor(t, p, ctx, `body[data-loaded="true"]`, "data-loaded")
+	waitFor(t, p, ctx, `#view[data-page="overview"]`, "data-page")
+	row := `tr.active-task[data-task-id="sleepy-1"][data-state="TASK_RUNNING"]`
+	if fid := waitFor(t, p, ctx, row, "data-framework-id"); fid != frameworkID {
+		t.Errorf("task row framework = %q", fid)
 	}
-	if _, ok := browser.FindTag(dom, "div", "id", "error"); ok {
-		t.Errorf("error banner shown:\n%s", dom)
-	}
-	row, ok := browser.FindTag(dom, "tr", "class", "task active-task", "data-task-id", "sleepy-1", "data-state", "TASK_RUNNING")
-	if !ok {
-		t.Fatalf("no active task row for sleepy-1 in TASK_RUNNING:\n%s", dom)
-	}
-	if row["data-framework-id"] != frameworkID || row["data-slave-id"] != slaveID {
-		t.Errorf("task row = %v", row)
-	}
-	if _, ok := browser.FindTag(dom, "tr", "class", "task completed-task", "data-task-id", "sleepy-0", "data-state", "TASK_FINISHED"); !ok {
-		t.Errorf("no completed task row for sleepy-0:\n%s", dom)
-	}
-	if _, ok := browser.FindTag(dom, "tr", "class", "framework", "data-framework-id", frameworkID, "data-active", "true"); !ok {
-		t.Errorf("no framework row:\n%s", dom)
-	}
-	if _, ok := browser.FindTag(dom, "tr", "class", "slave", "data-slave-id", slaveID); !ok {
-		t.Errorf("no slave row:\n%s", dom)
-	}
-
-	want := slave.URL + "/files/browse?path=" + url.QueryEscape(sandboxDir)
-	want = strings.ReplaceAll(want, "+", "%20")
-	link, ok := browser.FindTag(dom, "a", "class", "sandbox", "data-task-id", "sleepy-1")
-	if !ok {
-		t.Fatalf("no sandbox link for sleepy-1:\n%s", dom)
-	}
-	if link["data-sandbox"] != "resolved" || link["href"] != want {
-		t.Errorf("sandbox link = %v, want resolved href %s", link, want)
-	}
-
+	waitFor(t, p, ctx, `tr.completed-task[data-task-id="sleepy-0"][data-state="TASK_FINISHED"]`, "data-state")
 	for id, text := range map[string]string{
 		"summary-cluster":          "test-cluster",
 		"summary-version":          "1.0.0",
@@ -209,28 +216,60 @@ func TestBrowserRendersState(t *testing.T) {
 		"summary-mem-total":        "4.0 GB",
 		"summary-start-time":       "2024-01-01 00:00:00 UTC",
 	} {
-		if !strings.Contains(dom, `id="`+id+`">`+text+`<`) {
-			t.Errorf("summary: #%s is not %q", id, text)
-		}
+		waitText(t, p, ctx, "#"+id, text)
 	}
-	screenshot(t, master.URL+"/", "webui.png")
+	// The framework's dominant share: 0.5 of 4 CPUs, 64 MB of 4 GB.
+	if v := waitFor(t, p, ctx, `svg[data-chart="framework-shares"] g.bar[data-label="sleepy"]`, "data-value"); v != "0.1250" {
+		t.Errorf("framework share = %s, want 0.1250", v)
+	}
+	waitFor(t, p, ctx, `svg[data-chart="allocation"] g.series[data-series="CPUs"]`, "data-points")
+
+	// The sandbox link leads, through the slave's state, to the executor's
+	// directory, and from there to the file.
+	want := "#/slaves/" + slaveID + "/frameworks/" + frameworkID + "/executors/sleepy-1/browse"
+	if href := waitFor(t, p, ctx, `a.sandbox[data-task-id="sleepy-1"]`, "href"); href != want {
+		t.Errorf("sandbox link = %s, want %s", href, want)
+	}
+	if err := p.Eval(ctx, `document.querySelector('a.sandbox[data-task-id="sleepy-1"]').click()`, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, p, ctx, `#view[data-page="browse"] tr.file[data-name="stdout"]`, "data-name")
+	var hash string
+	if err := p.Eval(ctx, "location.hash", &hash); err != nil {
+		t.Fatal(err)
+	}
+	if want := "#/slaves/" + slaveID + "/browse?path=" + url.QueryEscape(sandboxDir); hash != want {
+		t.Errorf("location.hash = %s, want %s", hash, want)
+	}
+	if err := p.Eval(ctx, `document.querySelector('tr.file[data-name="stdout"] a.view').click()`, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, p, ctx, "#file-data", "hello")
+
+	// The other pages.
+	for hash, sel := range map[string]string{
+		"#/frameworks":                `#frameworks tr.framework[data-framework-id="` + frameworkID + `"]`,
+		"#/frameworks/" + frameworkID: `#framework-tasks tr[data-task-id="sleepy-1"]`,
+		"#/slaves":                    `#slaves tr.slave[data-slave-id="` + slaveID + `"]`,
+		"#/slaves/" + slaveID:         `#slave-executors tr.executor[data-executor-id="sleepy-1"]`,
+		"#/offers":                    `#view[data-page="offers"] #offers`,
+	} {
+		if err := p.Eval(ctx, "location.hash = "+js(hash), nil); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, p, ctx, sel, "id")
+	}
 }
 
-func TestBrowserSandboxFallbackWithoutCORS(t *testing.T) {
+func TestBrowserSandboxWithoutCORS(t *testing.T) {
 	needBrowser(t)
 	slave := fakeSlave(t, false)
 	slaveAddr := strings.TrimPrefix(slave.URL, "http://")
 	master := fakeMaster(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, masterState(slaveAddr))
 	})
-	dom := dump(t, master.URL+"/")
-	link, ok := browser.FindTag(dom, "a", "class", "sandbox", "data-task-id", "sleepy-1")
-	if !ok {
-		t.Fatalf("no sandbox link for sleepy-1:\n%s", dom)
-	}
-	if link["data-sandbox"] != "fallback" || link["href"] != slave.URL+"/files/browse?path=" {
-		t.Errorf("sandbox link = %v, want the fallback to %s/files/browse?path=", link, slave.URL)
-	}
+	p, ctx := openPage(t, master.URL+"/#/slaves/"+slaveID+"/frameworks/"+frameworkID+"/executors/sleepy-1")
+	waitFor(t, p, ctx, "#slave-error", "id")
 }
 
 func TestBrowserShowsFetchError(t *testing.T) {
@@ -238,21 +277,20 @@ func TestBrowserShowsFetchError(t *testing.T) {
 	master := fakeMaster(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "boom", http.StatusServiceUnavailable)
 	})
-	dom := dump(t, master.URL+"/")
-	banner, ok := browser.FindTag(dom, "div", "id", "error")
-	if !ok {
-		t.Fatalf("no error banner:\n%s", dom)
+	p, ctx := openPage(t, master.URL+"/")
+	if role := waitFor(t, p, ctx, "div#error", "role"); role != "alert" {
+		t.Errorf("error banner role = %q", role)
 	}
-	if banner["role"] != "alert" {
-		t.Errorf("error banner = %v", banner)
+	var text string
+	if err := p.Eval(ctx, `document.getElementById("error").textContent`, &text); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(dom, "HTTP 503") {
-		t.Errorf("error banner does not give the status:\n%s", dom)
+	if !strings.Contains(text, "HTTP 503") {
+		t.Errorf("error banner %q does not give the status", text)
 	}
-	if _, ok := browser.FindTag(dom, "body", "data-loaded", "true"); ok {
-		t.Error("body data-loaded=\"true\" without a successful fetch")
-	}
-	if _, ok := browser.FindTag(dom, "body", "data-error", "true"); !ok {
-		t.Error("body lacks data-error=\"true\"")
+	waitFor(t, p, ctx, `body[data-error="true"]`, "data-error")
+	var loaded bool
+	if err := p.Eval(ctx, `document.body.hasAttribute("data-loaded")`, &loaded); err != nil || loaded {
+		t.Errorf("body data-loaded without a successful fetch (%v)", err)
 	}
 }

@@ -1,13 +1,18 @@
-// Package webui is the master's web UI: a single page, written in plain
-// HTML, CSS and JavaScript and embedded in the binary, that polls the
-// master's /master/state endpoint every two seconds and shows the cluster,
-// its frameworks, slaves and tasks, with links to the tasks' sandboxes on
-// the slaves.
+// Package webui is the master's web UI: plain HTML, CSS and JavaScript
+// embedded in the binary, with no build step and nothing fetched from the
+// internet. It is one page with hash routes, as Mesos's UI has (#/,
+// #/frameworks, #/frameworks/<id>, #/slaves, #/slaves/<id>, an executor,
+// its sandbox browser and a file viewer that follows a file as it grows,
+// #/offers), refreshed every two seconds from the master's
+// /master/state, /metrics/snapshot and /master/roles while the tab is
+// visible. Charts (allocation and tasks by state over the last hour, each
+// role's and framework's dominant share) are plain SVG drawn by
+// static/charts.js. A master that does not lead sends the browser to the
+// leader.
 //
-// The page fetches nothing from the network but /master/state on its own
-// origin and, for sandbox links, /<slave id>/state and /files/browse on the
-// slaves named in the master's state (which must therefore answer with
-// Access-Control-Allow-Origin).
+// Slaves, executors and sandboxes are read from the slaves' own /state
+// and /files endpoints, on other origins: those answer with
+// Access-Control-Allow-Origin.
 package webui
 
 import (

@@ -41,7 +41,7 @@ func TestIndex(t *testing.T) {
 			t.Errorf("GET %s: Content-Type %q, want text/html", p, ct)
 		}
 		b := body(t, r)
-		for _, want := range []string{`<script src="static/app.js"`, `href="static/style.css"`, `id="summary"`, `id="active-tasks"`} {
+		for _, want := range []string{`<script src="static/app.js"`, `<script src="static/charts.js"`, `href="static/style.css"`, `id="view"`, `href="#/frameworks"`} {
 			if !strings.Contains(b, want) {
 				t.Errorf("GET %s: page lacks %s", p, want)
 			}
@@ -56,6 +56,7 @@ func TestAssets(t *testing.T) {
 	h := webui.Handler()
 	for path, ct := range map[string]string{
 		"/static/app.js":    "text/javascript",
+		"/static/charts.js": "text/javascript",
 		"/static/style.css": "text/css",
 	} {
 		r := get(t, h, http.MethodGet, path)
@@ -83,10 +84,17 @@ func TestAssets(t *testing.T) {
 
 func TestAppScriptUsesNoNetworkButState(t *testing.T) {
 	b := body(t, get(t, webui.Handler(), http.MethodGet, "/static/app.js"))
+	charts := body(t, get(t, webui.Handler(), http.MethodGet, "/static/charts.js"))
 	for _, bad := range []string{"https://", "cdn", "googleapis", "XMLHttpRequest"} {
 		if strings.Contains(b, bad) {
 			t.Errorf("app.js contains %q", bad)
 		}
+		if strings.Contains(charts, bad) {
+			t.Errorf("charts.js contains %q", bad)
+		}
+	}
+	if strings.Contains(charts, "fetch(") {
+		t.Error("charts.js fetches something")
 	}
 	if !strings.Contains(b, "/master/state") {
 		t.Error("app.js does not poll /master/state")
