@@ -201,6 +201,10 @@ func (t *target) lstat(name string) (os.FileInfo, error) {
 // when it names nothing /files exposes.
 func (fp *filesProcess) resolve(w http.ResponseWriter, r *http.Request) (*target, bool) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
+	if _, ok := jsonpOf(r); !ok {
+		http.Error(w, "Invalid jsonp callback", http.StatusBadRequest)
+		return nil, false
+	}
 	p := r.URL.Query().Get("path")
 	clean, bad := cleanFilesPath(p)
 	if bad != "" {
@@ -263,9 +267,21 @@ func groupName(gid uint32) string {
 	return id
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+// writeJSON answers v as JSON, or as JSONP when the request has a
+// jsonp=<callback> parameter (checked by the handler before).
+func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encode JSON: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if cb, _ := jsonpOf(r); cb != "" {
+		w.Header().Set("Content-Type", "text/javascript")
+		_, _ = w.Write(wrapJSONP(cb, b))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 func (fp *filesProcess) browse(w http.ResponseWriter, r *http.Request) {
@@ -299,7 +315,7 @@ func (fp *filesProcess) browse(w http.ResponseWriter, r *http.Request) {
 		out = append(out, fileJSON(filepath.Join(base, name), fi))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i]["path"].(string) < out[j]["path"].(string) })
-	writeJSON(w, out)
+	writeJSON(w, r, out)
 }
 
 // openError says why an open failed without echoing host paths.
@@ -366,7 +382,7 @@ func (fp *filesProcess) read(w http.ResponseWriter, r *http.Request) {
 	defer f.Close()
 	size := fi.Size()
 	if offset == -1 {
-		writeJSON(w, jsonObj{"offset": size, "data": ""})
+		writeJSON(w, r, jsonObj{"offset": size, "data": ""})
 		return
 	}
 	if offset > size {
@@ -382,7 +398,7 @@ func (fp *filesProcess) read(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("Failed to read file: %v", err), http.StatusInternalServerError)
 		return
 	}
-	writeJSON(w, jsonObj{"offset": offset, "data": string(buf[:n])})
+	writeJSON(w, r, jsonObj{"offset": offset, "data": string(buf[:n])})
 }
 
 // openFile opens a regular file for /files/read or /files/download,

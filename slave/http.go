@@ -28,8 +28,8 @@ func cors(f future.Future[*process.Response]) future.Future[*process.Response] {
 }
 
 func (s *slave) installRoutes() {
-	st := func(*http.Request) future.Future[*process.Response] {
-		return cors(process.JSON(s.stateJSON()))
+	st := func(r *http.Request) future.Future[*process.Response] {
+		return cors(jsonp(r, process.JSON(s.stateJSON())))
 	}
 	s.Route("/flags", "The slave's flags.", func(*http.Request) future.Future[*process.Response] {
 		return cors(process.JSON(jsonObj{"flags": s.flagsJSON()}))

@@ -17,7 +17,7 @@ import (
 
 func TestMonitorAndFilesEndpoints(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
-	_, _, work := startSlave(t, c)
+	_, slavePID, work := startSlave(t, c)
 	d, sched, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
 	offers := sched.NextOffers()
 	c.Advance(time.Second)
@@ -70,7 +70,17 @@ func TestMonitorAndFilesEndpoints(t *testing.T) {
 	if code, body = get(t, c, "/files/download?path="+url.QueryEscape(filepath.Join(sandbox, "note"))); code != 200 || string(body) != "downloadable" {
 		t.Fatalf("download %d %q", code, body)
 	}
+	// JSONP, as Mesos's web UI asks for it.
+	if code, body = get(t, c, "/files/read?offset=0&jsonp=angular.callbacks._0&path="+url.QueryEscape(filepath.Join(sandbox, "note"))); code != 200 ||
+		string(body) != `angular.callbacks._0({"data":"downloadable","offset":0});` {
+		t.Fatalf("read with jsonp: %d %q", code, body)
+	}
+	if code, body = get(t, c, "/"+slavePID.ID+"/state?jsonp=cb"); code != 200 || !strings.HasPrefix(string(body), `cb({`) || !strings.HasSuffix(string(body), `});`) {
+		t.Fatalf("state with jsonp: %d %.80q", code, body)
+	}
 	for path, want := range map[string]int{
+		"/" + slavePID.ID + "/state?jsonp=alert(1)":                     400,
+		"/files/browse?jsonp=x%3Bevil&path=" + url.QueryEscape(sandbox): 400,
 		"/files/browse":                                  400,
 		"/files/browse?path=/etc":                        404, // outside the work directory
 		"/files/read?path=" + sandbox + "/nope":          404,
