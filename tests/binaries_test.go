@@ -7,11 +7,9 @@ package tests
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomesos/gomesos/internal/browser"
 	"github.com/gomesos/gomesos/internal/mesosgo"
 	"github.com/gomesos/gomesos/internal/zktest"
 )
@@ -288,59 +285,6 @@ func TestBinariesSlaveKilledAndRestartedKeepsTask(t *testing.T) {
 	if finished != 1 {
 		t.Fatalf("TASK_FINISHED reported %d times:\n%s", finished, strings.Join(ex.all, "\n"))
 	}
-}
-
-func TestWebUIShowsRunningTask(t *testing.T) {
-	if _, err := browser.Find(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Chromium must be installed on CI (scripts/install-test-deps.sh): %v", err)
-		}
-		t.Skipf("no headless Chromium: %v", err)
-	}
-	c, _ := startBinCluster(t)
-	ex := c.execute(t, "--name=webui-task", "--command=sleep 1000", "--resources=cpus:0.5;mem:64")
-	ex.line(t, "TASK_RUNNING for task webui-task")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // wall-clock: bounds the browser
-	defer cancel()
-	url := "http://" + c.master + "/"
-	dom, err := browser.DumpDOM(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := browser.FindTag(dom, "body", "data-loaded", "true"); !ok {
-		t.Fatalf("the page did not load the master's state:\n%s", dom)
-	}
-	if _, ok := browser.FindTag(dom, "tr", "data-task-id", "webui-task", "data-state", "TASK_RUNNING"); !ok {
-		t.Fatalf("no running task row in the page:\n%s", dom)
-	}
-	// The sandbox link goes to the slave's /files/browse for the task's
-	// directory, and that answers.
-	link, ok := browser.FindTag(dom, "a", "data-task-id", "webui-task", "data-sandbox", "resolved")
-	if !ok {
-		t.Fatalf("no resolved sandbox link in the page:\n%s", dom)
-	}
-	href := strings.ReplaceAll(link["href"], "&amp;", "&")
-	if !strings.Contains(href, "/files/browse?path=") {
-		t.Fatalf("sandbox link %q", href)
-	}
-	resp, err := http.Get(href)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "stdout") {
-		t.Fatalf("sandbox link answered %d: %s", resp.StatusCode, body)
-	}
-	dir := os.Getenv("GOMESOS_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	shot := filepath.Join(dir, "webui.png")
-	if err := browser.Screenshot(ctx, url, shot, 1280, 900); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", shot)
 }
 
 func TestBinariesSlaveSIGTERMUnregisters(t *testing.T) {

@@ -368,12 +368,30 @@ func (p *Page) WaitFor(ctx context.Context, expr string, out any) error {
 	}
 }
 
-// Screenshot captures the tab's viewport as a PNG into file.
+// maxShotHeight bounds the height of a Screenshot, in CSS pixels.
+const maxShotHeight = 6000
+
+// Screenshot captures the whole page (not only the viewport, up to 6000
+// pixels down) as a PNG into file.
 func (p *Page) Screenshot(ctx context.Context, file string) error {
+	var m struct {
+		Content struct {
+			Width  float64 `json:"width"`
+			Height float64 `json:"height"`
+		} `json:"cssContentSize"`
+	}
+	if err := p.call(ctx, p.session, "Page.getLayoutMetrics", nil, &m); err != nil {
+		return err
+	}
+	params := map[string]any{"format": "png"}
+	if w, h := m.Content.Width, min(m.Content.Height, maxShotHeight); w > 0 && h > 0 {
+		params["captureBeyondViewport"] = true
+		params["clip"] = map[string]any{"x": 0, "y": 0, "width": w, "height": h, "scale": 1}
+	}
 	var r struct {
 		Data string `json:"data"`
 	}
-	if err := p.call(ctx, p.session, "Page.captureScreenshot", map[string]any{"format": "png"}, &r); err != nil {
+	if err := p.call(ctx, p.session, "Page.captureScreenshot", params, &r); err != nil {
 		return err
 	}
 	b, err := base64.StdEncoding.DecodeString(r.Data)

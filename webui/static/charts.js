@@ -20,9 +20,9 @@
     return n < 10 ? "0" + n : String(n);
   }
 
-  function clock(ms) {
+  function clock(ms, seconds) {
     var d = new Date(ms);
-    return pad2(d.getHours()) + ":" + pad2(d.getMinutes());
+    return pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + (seconds ? ":" + pad2(d.getSeconds()) : "");
   }
 
   // line draws series over time.
@@ -31,12 +31,19 @@
   //   opts.series   [{label, color, points: [[timeMs, value], ...]}]
   //   opts.yMax     top of the y axis (default: the largest value, at least 1)
   //   opts.yFormat  function formatting a y value for the axis labels
-  //   opts.span     the x axis covers [now - span, now] (milliseconds)
+  //   opts.span     the most the x axis covers, back from now (milliseconds;
+  //                 default an hour); it covers less while the data are
+  //                 younger, down to minSpan (default a minute)
   //   opts.now      the right end of the x axis (default Date.now())
   function line(opts) {
     var W = 560, H = 200, L = 52, R = 12, T = 12, B = 44;
     var now = opts.now || Date.now();
-    var span = opts.span || 3600 * 1000;
+    var maxSpan = opts.span || 3600 * 1000;
+    var first = now;
+    opts.series.forEach(function (s) {
+      s.points.forEach(function (p) { if (p[0] < first && p[0] >= now - maxSpan) first = p[0]; });
+    });
+    var span = Math.max(opts.minSpan || 60 * 1000, Math.min(maxSpan, now - first));
     var x0 = now - span;
     var yMax = opts.yMax;
     var total = 0;
@@ -67,7 +74,7 @@
     [x0, x0 + span / 2, now].forEach(function (t, k) {
       svg.appendChild(svgEl("text", {
         "class": "axis", x: sx(t), y: H - B + 16, "text-anchor": k === 0 ? "start" : k === 2 ? "end" : "middle"
-      }, clock(t)));
+      }, clock(t, span < 10 * 60 * 1000)));
     });
     opts.series.forEach(function (s, k) {
       var pts = s.points.filter(function (p) { return p[0] >= x0; });
@@ -81,7 +88,7 @@
       }
       svg.appendChild(g);
       // Legend.
-      var lx = L + k * 130;
+      var lx = L + k * Math.floor((W - L) / opts.series.length);
       svg.appendChild(svgEl("rect", { x: lx, y: H - 16, width: 10, height: 10, fill: s.color }));
       var last = pts.length ? fmt(pts[pts.length - 1][1]) : "—";
       svg.appendChild(svgEl("text", { "class": "legend", x: lx + 14, y: H - 7 }, s.label + " " + last));
