@@ -23,6 +23,10 @@ import (
 // log file (as Mesos attaches it).
 const LogPath = "/slave/log"
 
+// MasterLogPath is the virtual path under which a master's /files serves
+// its log file (as Mesos's master attaches it).
+const MasterLogPath = "/master/log"
+
 // filesProcess serves /files/browse, /files/read and /files/download for
 // the sandboxes of the runtime's slaves' executors, and for the slave's log
 // file. As in Mesos, a slave attaches an executor's sandbox when it
@@ -40,7 +44,8 @@ type filesProcess struct {
 	// sandboxes maps each attached sandbox (absolute, clean) to the work
 	// directory it lies under.
 	sandboxes map[string]string
-	logFile   string
+	// logs maps virtual paths (LogPath, MasterLogPath) to log files.
+	logs map[string]string
 }
 
 var fileServers = map[*process.Runtime]*filesProcess{}
@@ -113,6 +118,14 @@ func within(dir, p string) bool {
 // AttachLog serves the slave's log file at /files/read?path=/slave/log
 // (and download), as Mesos does when it logs to a file.
 func AttachLog(rt *process.Runtime, path string) {
+	AttachLogAt(rt, LogPath, path)
+}
+
+// AttachLogAt serves the log file path at the virtual path virtual (such
+// as MasterLogPath) of the runtime's /files endpoints (read and
+// download): a master's runtime gets /files this way too, for its web
+// UI's log link.
+func AttachLogAt(rt *process.Runtime, virtual, path string) {
 	fp := filesOf(rt)
 	if fp == nil {
 		return
@@ -122,7 +135,10 @@ func AttachLog(rt *process.Runtime, path string) {
 		return
 	}
 	fp.mu.Lock()
-	fp.logFile = abs
+	if fp.logs == nil {
+		fp.logs = make(map[string]string)
+	}
+	fp.logs[virtual] = abs
 	fp.mu.Unlock()
 }
 
@@ -212,7 +228,7 @@ func (fp *filesProcess) resolve(w http.ResponseWriter, r *http.Request) (*target
 		return nil, false
 	}
 	fp.mu.Lock()
-	logFile := fp.logFile
+	logFile := fp.logs[clean]
 	sandboxes := make([]string, 0, len(fp.sandboxes))
 	for sb := range fp.sandboxes {
 		sandboxes = append(sandboxes, sb)
@@ -220,7 +236,7 @@ func (fp *filesProcess) resolve(w http.ResponseWriter, r *http.Request) (*target
 	sandbox, inside, ok := splitSandbox(sandboxes, clean)
 	wd := fp.sandboxes[sandbox]
 	fp.mu.Unlock()
-	if clean == LogPath && logFile != "" {
+	if logFile != "" {
 		return &target{log: logFile}, true
 	}
 	if ok {

@@ -16,6 +16,7 @@ import (
 	"github.com/gomesos/gomesos/internal/daemon"
 	"github.com/gomesos/gomesos/master"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/slave"
 )
 
 func main() {
@@ -58,6 +59,10 @@ func run(args, environ []string) int {
 	}
 	defer rt.Close()
 	daemon.Builtins(rt, log, &logging)
+	if logging.Dir != "" {
+		// /files/read?path=/master/log, for the web UI's log link.
+		slave.AttachLogAt(rt, slave.MasterLogPath, logging.File("mesos-master"))
+	}
 	if err := daemon.StartRegistry(rt, &cfg); err != nil {
 		log.Error("cannot start the registry", "err", err)
 		fmt.Fprintln(os.Stderr, "mesos-master:", err)
