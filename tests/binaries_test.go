@@ -177,13 +177,14 @@ type binCluster struct {
 	slaveArgs         []string
 }
 
-// startBinCluster starts mesos-master and one mesos-slave.
-func startBinCluster(t *testing.T) (*binCluster, *daemonProc) {
+// startBinCluster starts mesos-master (with masterArgs added to its flags)
+// and one mesos-slave.
+func startBinCluster(t *testing.T, masterArgs ...string) (*binCluster, *daemonProc) {
 	bin := binaries(t)
 	mport := freePort(t)
 	c := &binCluster{bin: bin, master: fmt.Sprintf("127.0.0.1:%d", mport), work: t.TempDir(), slavePort: freePort(t)}
-	m := startProc(t, filepath.Join(bin, "mesos-master"), "--ip=127.0.0.1", fmt.Sprintf("--port=%d", mport), "--registry=in_memory",
-		"--allocation_interval=100ms")
+	m := startProc(t, filepath.Join(bin, "mesos-master"), append([]string{"--ip=127.0.0.1", fmt.Sprintf("--port=%d", mport), "--registry=in_memory",
+		"--allocation_interval=100ms"}, masterArgs...)...)
 	m.line(t, "master started")
 	c.slaveArgs = []string{"--master=" + c.master, "--ip=127.0.0.1", fmt.Sprintf("--port=%d", c.slavePort),
 		"--work_dir=" + c.work, "--resources=cpus:4;mem:2048;disk:2048;ports:[31000-32000]",

@@ -119,7 +119,7 @@ func (u *uiPage) goTo(hash string) {
 // person to look at.
 func TestWebUIShowsRunningCluster(t *testing.T) {
 	needChromium(t)
-	c, _ := startBinCluster(t)
+	c, _ := startBinCluster(t, "--log_dir="+t.TempDir())
 	ex := c.execute(t, "--name=ticker", "--command=i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done",
 		"--resources=cpus:0.5;mem:64")
 	ex.line(t, "TASK_RUNNING for task ticker")
@@ -196,6 +196,11 @@ func TestWebUIShowsRunningCluster(t *testing.T) {
 	if got := u.text("#summary-tasks-running"); got != "1" {
 		t.Errorf("running tasks after browsing = %s", got)
 	}
+
+	// The master's log (--log_dir), through its own /files.
+	u.click("a#master-log")
+	var log string
+	u.wait(`(function(){ var e = document.getElementById("file-data"); return e && e.textContent.indexOf("master started") >= 0 && e.textContent; })()`, &log)
 }
 
 // A master that does not lead sends the browser to the leader, keeping

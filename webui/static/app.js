@@ -51,6 +51,7 @@
   var pollTimer = null;
   var polling = false;
   var redirectTimer = null;
+  var masterLog = false; // whether this master serves /files/read?path=/master/log
 
   // Per slave id: {base, id, state, error, pending, fetchedAt}.
   var slaveStates = {};
@@ -279,7 +280,8 @@
     "": renderOverview,
     frameworks: renderFrameworksPage,
     slaves: renderSlavesPage,
-    offers: renderOffersPage
+    offers: renderOffersPage,
+    master: renderMasterSub
   };
 
   // generation counts page changes, so that a file follower or slave
@@ -385,8 +387,10 @@
     var uptime = metrics && typeof metrics["master/uptime_secs"] === "number" ?
       metrics["master/uptime_secs"] : (state.start_time ? nowSecs - state.start_time : 0);
     var leading = state.leader && state.leader === state.pid;
+    var prevAddr = previousLeader ? (parsePID(previousLeader) || { addr: "" }).addr : "";
     var prev = previousLeader ? el("span", {}, [
-      link("http://" + (parsePID(previousLeader) || { addr: "" }).addr + "/", previousLeader, { id: "previous-leader-link" })
+      link(location.protocol + "//" + prevAddr + "/", previousLeader, { id: "previous-leader-link" }), " (",
+      link(location.protocol + "//" + prevAddr + "/files/download?path=" + enc("/master/log"), "log", { id: "previous-leader-log" }), ")"
     ]) : null;
 
     var master = card("Master", [dl([
@@ -398,7 +402,8 @@
       ["Elected", fmtTime(state.elected_time), "summary-elected-time"],
       ["Leader uptime", leading ? fmtDuration(state.elected_time ? nowSecs - state.elected_time : uptime) : "—", "summary-leader-uptime"],
       ["Master uptime", fmtDuration(uptime), "summary-uptime"],
-      ["Previous leader", prev || "(not seen)", "summary-previous-leader"]
+      ["Previous leader", prev || "(not seen)", "summary-previous-leader"],
+      ["Log", masterLog ? link("#/master/log", "Follow the master's log", { id: "master-log" }) : "(not served: no --log_dir)", "summary-log"]
     ])]);
     var cluster = card("Cluster", [dl([
       ["Activated slaves", num(state.activated_slaves), "summary-activated-slaves"],
@@ -737,6 +742,21 @@
     return pageNode("offers", "Offers", [section("Outstanding offers", [offersTable("offers", offers)])]);
   }
 
+  // ---- the master's log ----
+
+  function renderMasterSub(r) {
+    if (r.path[1] !== "log") return notFound("No page " + location.hash + ".");
+    var own = { base: location.protocol + "//" + location.host };
+    return renderViewer(null, own, "/master/log");
+  }
+
+  // checkMasterLog asks once whether this master serves its log.
+  function checkMasterLog() {
+    fetch("/files/read?path=" + enc("/master/log") + "&offset=-1", { cache: "no-store" })
+      .then(function (r) { masterLog = r.ok; }, function () { masterLog = false; })
+      .then(function () { if (masterLog) renderRoute(); });
+  }
+
   // ---- slaves ----
 
   function reservedText(s) {
@@ -1052,19 +1072,21 @@
     return typeof TextEncoder === "function" ? new TextEncoder().encode(s).length : s.length;
   }
 
+  // renderViewer shows file path of slave s (null: of this master) whose
+  // endpoints e.base serves.
   function renderViewer(s, e, path) {
     var existing = document.getElementById("file-data");
     if (existing && existing.getAttribute("data-path") === path && view.getAttribute("data-page") === "file") {
       // The follower keeps the page up to date; refresh the breadcrumbs only.
       var bc = document.getElementById("breadcrumbs");
-      if (bc) bc.parentNode.replaceChild(breadcrumbs(s.id, e, path, true), bc);
+      if (bc && s) bc.parentNode.replaceChild(breadcrumbs(s.id, e, path, true), bc);
       return null;
     }
     var pre = el("pre", { id: "file-data", className: "file-data", "data-path": path, "data-offset": "0" });
     var follow = el("input", { type: "checkbox", id: "file-follow", checked: "checked" });
     var status = el("span", { id: "file-status", className: "muted", text: "loading…" });
-    var node = pageNode("file", path.split("/").pop() || path, [
-      breadcrumbs(s.id, e, path, true),
+    var node = pageNode("file", s ? path.split("/").pop() || path : "Master log", [
+      s ? breadcrumbs(s.id, e, path, true) : el("nav", { className: "breadcrumbs", id: "breadcrumbs", text: path }),
       el("div", { className: "file-tools" }, [
         el("label", {}, [follow, " Follow"]), " ",
         link(e.base + "/files/download?path=" + enc(path), "Download", { className: "download" }), " ",
@@ -1244,5 +1266,6 @@
   });
   window.addEventListener("hashchange", renderRoute);
 
+  checkMasterLog();
   poll();
 })();
