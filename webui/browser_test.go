@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -292,5 +293,44 @@ func TestBrowserShowsFetchError(t *testing.T) {
 	var loaded bool
 	if err := p.Eval(ctx, `document.body.hasAttribute("data-loaded")`, &loaded); err != nil || loaded {
 		t.Errorf("body data-loaded without a successful fetch (%v)", err)
+	}
+}
+
+// The page stops polling while the tab is hidden and resumes, at once,
+// when it is shown again.
+func TestBrowserPollingPausedWhileHidden(t *testing.T) {
+	needBrowser(t)
+	var mu sync.Mutex
+	fetches := 0
+	master := fakeMaster(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		fetches++
+		mu.Unlock()
+		writeJSON(w, masterState("127.0.0.1:1"))
+	})
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return fetches
+	}
+	p, ctx := openPage(t, master.URL+"/")
+	waitFor(t, p, ctx, `body[data-loaded="true"]`, "data-loaded")
+	if err := p.Eval(ctx, `Object.defineProperty(document, "hidden", {configurable: true, get: function () { return true; }}); `+
+		`document.dispatchEvent(new Event("visibilitychange")); true`, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The poll after the tab was hidden finds it hidden and stops.
+	waitFor(t, p, ctx, `body[data-paused="true"]`, "data-paused")
+	paused := count()
+	var polls string
+	if err := p.Eval(ctx, `document.body.getAttribute("data-polls")`, &polls); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Eval(ctx, `delete document.hidden; document.dispatchEvent(new Event("visibilitychange")); true`, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, p, ctx, `body:not([data-paused])[data-polls]:not([data-polls="`+polls+`"])`, "data-polls")
+	if got := count(); got <= paused {
+		t.Errorf("state fetched %d times after resuming, %d when paused", got, paused)
 	}
 }
