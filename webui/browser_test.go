@@ -1,7 +1,6 @@
 package webui_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,9 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/gomesos/gomesos/internal/browser"
+	"github.com/gomesos/gomesos/internal/browser/browsertest"
 	"github.com/gomesos/gomesos/webui"
 )
 
@@ -128,81 +126,21 @@ func fakeMaster(t *testing.T, state http.HandlerFunc) *httptest.Server {
 	return srv
 }
 
-func needBrowser(t *testing.T) {
-	t.Helper()
-	if _, err := browser.Find(); err != nil {
-		t.Skipf("skipping web UI browser test: %v", err)
-	}
-}
-
-// openPage opens url in a headless Chromium tab, closed when the test
-// ends, and returns it with a context bounding the test's waits.
-func openPage(t *testing.T, url string) (*browser.Page, context.Context) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // wall-clock: bounds the browser
-	t.Cleanup(cancel)
-	p, err := browser.Open(ctx, 1280, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if errs := p.Errors(); len(errs) > 0 {
-			t.Errorf("the page reported errors:\n%s", strings.Join(errs, "\n"))
-		}
-		p.Close()
-	})
-	if err := p.Navigate(ctx, url); err != nil {
-		t.Fatal(err)
-	}
-	return p, ctx
-}
-
-// js quotes s as a JavaScript string literal.
-func js(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-// waitText waits until the element selector names has text want.
-func waitText(t *testing.T, p *browser.Page, ctx context.Context, selector, want string) {
-	t.Helper()
-	expr := "(function(){ var e = document.querySelector(" + js(selector) + "); return e && e.textContent.trim() === " + js(want) + "; })()"
-	if err := p.WaitFor(ctx, expr, nil); err != nil {
-		var got string
-		_ = p.Eval(ctx, "(function(){ var e = document.querySelector("+js(selector)+"); return e ? e.textContent : '(no element)'; })()", &got)
-		t.Fatalf("%s: text %q, want %q: %v", selector, got, want, err)
-	}
-}
-
-// waitFor waits until the element selector names exists and returns
-// its attribute attr.
-func waitFor(t *testing.T, p *browser.Page, ctx context.Context, selector, attr string) string {
-	t.Helper()
-	var v string
-	expr := "(function(){ var e = document.querySelector(" + js(selector) + "); return e && (e.getAttribute(" + js(attr) + ") || '-'); })()"
-	if err := p.WaitFor(ctx, expr, &v); err != nil {
-		var dom string
-		_ = p.Eval(ctx, "document.getElementById('view') ? document.getElementById('view').outerHTML : document.documentElement.outerHTML", &dom)
-		t.Fatalf("no %s: %v\n%s", selector, err, dom)
-	}
-	return v
-}
-
 func TestBrowserRendersState(t *testing.T) {
-	needBrowser(t)
+	browsertest.Need(t)
 	slave := fakeSlave(t, true)
 	slaveAddr := strings.TrimPrefix(slave.URL, "http://")
 	master := fakeMaster(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, masterState(slaveAddr))
 	})
-	p, ctx := openPage(t, master.URL+"/")
-	waitFor(t, p, ctx, `body[data-loaded="true"]`, "data-loaded")
-	waitFor(t, p, ctx, `#view[data-page="overview"]`, "data-page")
+	u := browsertest.Open(t, master.URL+"/")
+	u.Attr(`body[data-loaded="true"]`, "data-loaded")
+	u.Attr(`#view[data-page="overview"]`, "data-page")
 	row := `tr.active-task[data-task-id="sleepy-1"][data-state="TASK_RUNNING"]`
-	if fid := waitFor(t, p, ctx, row, "data-framework-id"); fid != frameworkID {
+	if fid := u.Attr(row, "data-framework-id"); fid != frameworkID {
 		t.Errorf("task row framework = %q", fid)
 	}
-	waitFor(t, p, ctx, `tr.completed-task[data-task-id="sleepy-0"][data-state="TASK_FINISHED"]`, "data-state")
+	u.Attr(`tr.completed-task[data-task-id="sleepy-0"][data-state="TASK_FINISHED"]`, "data-state")
 	for id, text := range map[string]string{
 		"summary-cluster":          "test-cluster",
 		"summary-version":          "1.0.0",
@@ -217,35 +155,29 @@ func TestBrowserRendersState(t *testing.T) {
 		"summary-mem-total":        "4.0 GB",
 		"summary-start-time":       "2024-01-01 00:00:00 UTC",
 	} {
-		waitText(t, p, ctx, "#"+id, text)
+		u.WaitText("#"+id, text)
 	}
 	// The framework's dominant share: 0.5 of 4 CPUs, 64 MB of 4 GB.
-	if v := waitFor(t, p, ctx, `svg[data-chart="framework-shares"] g.bar[data-label="sleepy"]`, "data-value"); v != "0.1250" {
+	if v := u.Attr(`svg[data-chart="framework-shares"] g.bar[data-label="sleepy"]`, "data-value"); v != "0.1250" {
 		t.Errorf("framework share = %s, want 0.1250", v)
 	}
-	waitFor(t, p, ctx, `svg[data-chart="allocation"] g.series[data-series="CPUs"]`, "data-points")
+	u.Attr(`svg[data-chart="allocation"] g.series[data-series="CPUs"]`, "data-points")
 
 	// The sandbox link leads, through the slave's state, to the executor's
 	// directory, and from there to the file.
 	want := "#/slaves/" + slaveID + "/frameworks/" + frameworkID + "/executors/sleepy-1/browse"
-	if href := waitFor(t, p, ctx, `a.sandbox[data-task-id="sleepy-1"]`, "href"); href != want {
+	if href := u.Attr(`a.sandbox[data-task-id="sleepy-1"]`, "href"); href != want {
 		t.Errorf("sandbox link = %s, want %s", href, want)
 	}
-	if err := p.Eval(ctx, `document.querySelector('a.sandbox[data-task-id="sleepy-1"]').click()`, nil); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, p, ctx, `#view[data-page="browse"] tr.file[data-name="stdout"]`, "data-name")
+	u.Click(`a.sandbox[data-task-id="sleepy-1"]`)
+	u.Attr(`#view[data-page="browse"] tr.file[data-name="stdout"]`, "data-name")
 	var hash string
-	if err := p.Eval(ctx, "location.hash", &hash); err != nil {
-		t.Fatal(err)
-	}
+	u.Eval("location.hash", &hash)
 	if want := "#/slaves/" + slaveID + "/browse?path=" + url.QueryEscape(sandboxDir); hash != want {
 		t.Errorf("location.hash = %s, want %s", hash, want)
 	}
-	if err := p.Eval(ctx, `document.querySelector('tr.file[data-name="stdout"] a.view').click()`, nil); err != nil {
-		t.Fatal(err)
-	}
-	waitText(t, p, ctx, "#file-data", "hello")
+	u.Click(`tr.file[data-name="stdout"] a.view`)
+	u.WaitText("#file-data", "hello")
 
 	// The other pages.
 	for hash, sel := range map[string]string{
@@ -255,51 +187,47 @@ func TestBrowserRendersState(t *testing.T) {
 		"#/slaves/" + slaveID:         `#slave-executors tr.executor[data-executor-id="sleepy-1"]`,
 		"#/offers":                    `#view[data-page="offers"] #offers`,
 	} {
-		if err := p.Eval(ctx, "location.hash = "+js(hash), nil); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, p, ctx, sel, "id")
+		u.Go(hash)
+		u.Attr(sel, "id")
 	}
 }
 
 func TestBrowserSandboxWithoutCORS(t *testing.T) {
-	needBrowser(t)
+	browsertest.Need(t)
 	slave := fakeSlave(t, false)
 	slaveAddr := strings.TrimPrefix(slave.URL, "http://")
 	master := fakeMaster(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, masterState(slaveAddr))
 	})
-	p, ctx := openPage(t, master.URL+"/#/slaves/"+slaveID+"/frameworks/"+frameworkID+"/executors/sleepy-1")
-	waitFor(t, p, ctx, "#slave-error", "id")
+	u := browsertest.Open(t, master.URL+"/#/slaves/"+slaveID+"/frameworks/"+frameworkID+"/executors/sleepy-1")
+	u.Attr("#slave-error", "id")
 }
 
 func TestBrowserShowsFetchError(t *testing.T) {
-	needBrowser(t)
+	browsertest.Need(t)
 	master := fakeMaster(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "boom", http.StatusServiceUnavailable)
 	})
-	p, ctx := openPage(t, master.URL+"/")
-	if role := waitFor(t, p, ctx, "div#error", "role"); role != "alert" {
+	u := browsertest.Open(t, master.URL+"/")
+	if role := u.Attr("div#error", "role"); role != "alert" {
 		t.Errorf("error banner role = %q", role)
 	}
 	var text string
-	if err := p.Eval(ctx, `document.getElementById("error").textContent`, &text); err != nil {
-		t.Fatal(err)
-	}
+	u.Eval(`document.getElementById("error").textContent`, &text)
 	if !strings.Contains(text, "HTTP 503") {
 		t.Errorf("error banner %q does not give the status", text)
 	}
-	waitFor(t, p, ctx, `body[data-error="true"]`, "data-error")
+	u.Attr(`body[data-error="true"]`, "data-error")
 	var loaded bool
-	if err := p.Eval(ctx, `document.body.hasAttribute("data-loaded")`, &loaded); err != nil || loaded {
-		t.Errorf("body data-loaded without a successful fetch (%v)", err)
+	if u.Eval(`document.body.hasAttribute("data-loaded")`, &loaded); loaded {
+		t.Error("body data-loaded without a successful fetch")
 	}
 }
 
 // The page stops polling while the tab is hidden and resumes, at once,
 // when it is shown again.
 func TestBrowserPollingPausedWhileHidden(t *testing.T) {
-	needBrowser(t)
+	browsertest.Need(t)
 	var mu sync.Mutex
 	fetches := 0
 	master := fakeMaster(t, func(w http.ResponseWriter, r *http.Request) {
@@ -313,23 +241,17 @@ func TestBrowserPollingPausedWhileHidden(t *testing.T) {
 		defer mu.Unlock()
 		return fetches
 	}
-	p, ctx := openPage(t, master.URL+"/")
-	waitFor(t, p, ctx, `body[data-loaded="true"]`, "data-loaded")
-	if err := p.Eval(ctx, `Object.defineProperty(document, "hidden", {configurable: true, get: function () { return true; }}); `+
-		`document.dispatchEvent(new Event("visibilitychange")); true`, nil); err != nil {
-		t.Fatal(err)
-	}
+	u := browsertest.Open(t, master.URL+"/")
+	u.Attr(`body[data-loaded="true"]`, "data-loaded")
+	u.Eval(`Object.defineProperty(document, "hidden", {configurable: true, get: function () { return true; }}); `+
+		`document.dispatchEvent(new Event("visibilitychange")); true`, nil)
 	// The poll after the tab was hidden finds it hidden and stops.
-	waitFor(t, p, ctx, `body[data-paused="true"]`, "data-paused")
+	u.Attr(`body[data-paused="true"]`, "data-paused")
 	paused := count()
 	var polls string
-	if err := p.Eval(ctx, `document.body.getAttribute("data-polls")`, &polls); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Eval(ctx, `delete document.hidden; document.dispatchEvent(new Event("visibilitychange")); true`, nil); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, p, ctx, `body:not([data-paused])[data-polls]:not([data-polls="`+polls+`"])`, "data-polls")
+	u.Eval(`document.body.getAttribute("data-polls")`, &polls)
+	u.Eval(`delete document.hidden; document.dispatchEvent(new Event("visibilitychange")); true`, nil)
+	u.Attr(`body:not([data-paused])[data-polls]:not([data-polls="`+polls+`"])`, "data-polls")
 	if got := count(); got <= paused {
 		t.Errorf("state fetched %d times after resuming, %d when paused", got, paused)
 	}

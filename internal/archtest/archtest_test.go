@@ -259,8 +259,9 @@ func TestNoWallTimeInComponents(t *testing.T) {
 // wallTimeDirs are the packages outside the components that may read wall
 // time: the engine, the real side of the Clock, Future.Await's real-time
 // bound, the binaries and benchmarks, and test harnesses that drive
-// programs outside our runtime (mesos-go peers, a ZooKeeper JVM).
-var wallTimeDirs = []string{"actor", "process/walltime", "process/future", "cmd", "tests", "internal/mesosgo", "internal/zktest"}
+// programs outside our runtime (mesos-go peers, a ZooKeeper JVM, a
+// headless Chromium).
+var wallTimeDirs = []string{"actor", "process/walltime", "process/future", "cmd", "tests", "internal/mesosgo", "internal/zktest", "internal/browser"}
 
 // TestWallTimeOnlyAtEdges extends the component rule to the whole tree:
 // everything else takes time from process.Clock.
