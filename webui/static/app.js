@@ -593,7 +593,7 @@
 
   // ---- tasks ----
 
-  function tasksTable(id, tasks, names, completed) {
+  function tasksTable(id, tasks, names, completed, emptyText) {
     var rows = tasks.map(function (t) {
       var r = resourcesOf(t, "resources");
       var slave = slavesByID[t.slave_id];
@@ -618,7 +618,7 @@
       ]);
     });
     return table(id, ["ID", "Name", "State", "Framework", "Slave", "CPUs", "Mem", "Sandbox"], rows,
-      completed ? "No completed tasks." : "No active tasks.");
+      emptyText || (completed ? "No completed tasks." : "No active tasks."));
   }
 
   // ---- frameworks ----
@@ -903,7 +903,7 @@
       };
       addFrameworks(e.state.frameworks, false);
       addFrameworks(e.state.completed_frameworks, true);
-      children.push(section("Frameworks", [table("slave-frameworks", ["ID", "Name", "User", "Role", "Executors", ""], fwRows, "No frameworks on this slave.")]));
+      children.push(section("Frameworks", [table("slave-frameworks", ["ID", "Name", "User", "Role", "Executors", "State"], fwRows, "No frameworks on this slave.")]));
       children.push(section("Executors", [table("slave-executors", ["ID", "Name", "Framework", "Tasks", "Queued", "Completed", "CPUs", "Mem", "Sandbox"], execRows, "No executors on this slave.")]));
     } else {
       children.push(slaveNotice(e));
@@ -966,7 +966,7 @@
     return pageNode("executor", "Executor " + x.id, [
       el("section", { className: "cards" }, [details]),
       section("Tasks", [tasksTable("executor-tasks", withIDs(x.tasks), names, false)]),
-      section("Queued tasks", [tasksTable("executor-queued-tasks", withIDs(x.queued_tasks), names, false)]),
+      section("Queued tasks", [tasksTable("executor-queued-tasks", withIDs(x.queued_tasks), names, false, "No queued tasks.")]),
       section("Completed tasks", [tasksTable("executor-completed-tasks", withIDs(x.completed_tasks), names, true)])
     ]);
   }
