@@ -53,6 +53,7 @@ func masterState(slaveAddr string) map[string]any {
 		"frameworks": []any{map[string]any{
 			"id": frameworkID, "name": "sleepy", "pid": "scheduler(1)@127.0.0.1:40000",
 			"user": "root", "hostname": "localhost", "role": "*", "active": true, "connected": true,
+			"webui_url":       "javascript:alert(1)",
 			"registered_time": 1704067202.0, "resources": res(0.5, 64, 0), "used_resources": res(0.5, 64, 0),
 			"offered_resources": res(0, 0, 0), "capabilities": []any{}, "offers": []any{}, "executors": []any{},
 			"tasks":           []any{task("sleepy-1", "TASK_RUNNING", 1704067203)},
@@ -189,6 +190,13 @@ func TestBrowserRendersState(t *testing.T) {
 	} {
 		u.Go(hash)
 		u.Attr(sel, "id")
+	}
+	// A framework's webui_url that is not http(s) is shown, not linked.
+	u.Go("#/frameworks/" + frameworkID)
+	u.Attr(`#framework-tasks`, "id")
+	var scripted int
+	if u.Eval(`document.querySelectorAll('a[href^="javascript"]').length`, &scripted); scripted != 0 {
+		t.Errorf("%d javascript: links on the framework's page", scripted)
 	}
 }
 

@@ -677,7 +677,8 @@
       ["Principal", f.principal],
       ["Host", f.hostname],
       ["PID", f.pid],
-      ["Web UI", f.webui_url ? link(f.webui_url, f.webui_url) : ""],
+      // Only http(s) links: a framework's webui_url is not trusted.
+      ["Web UI", /^https?:\/\//i.test(f.webui_url || "") ? link(f.webui_url, f.webui_url, { rel: "noopener noreferrer" }) : f.webui_url || ""],
       ["Active", f.active === undefined ? "no (completed)" : f.active ? "yes" : "no"],
       ["Checkpoint", f.checkpoint ? "yes" : "no"],
       ["Failover timeout", f.failover_timeout ? fmtDuration(f.failover_timeout) : "0s"],
