@@ -44,6 +44,8 @@ type Framework struct {
 	running      map[string]bool
 	terminal     map[string]map[mesos.TaskState]int
 	latencies    []time.Duration
+	toSlave      []time.Duration // launch sent → RunTaskMessage at the slave
+	toFramework  []time.Duration // RunTaskMessage at the slave → TASK_RUNNING here
 	registered   time.Time
 	reregistered time.Time
 	disconnected time.Time
@@ -164,7 +166,12 @@ func (f *Framework) StatusUpdate(_ *scheduler.Driver, st *mesos.TaskStatus) {
 	switch state := st.GetState(); {
 	case state == mesos.TaskState_TASK_RUNNING:
 		if sent, ok := f.sent[id]; ok && !f.running[id] {
-			f.latencies = append(f.latencies, f.clock.Now().Sub(sent))
+			now := f.clock.Now()
+			f.latencies = append(f.latencies, now.Sub(sent))
+			if at, ok := arrivalOf(st.GetData()); ok {
+				f.toSlave = append(f.toSlave, at.Sub(sent))
+				f.toFramework = append(f.toFramework, now.Sub(at))
+			}
 		}
 		f.running[id] = true
 	case mesos.IsTerminal(state):
@@ -202,6 +209,8 @@ type FrameworkStats struct {
 	Unfinished   int                     // launched tasks without a terminal update
 	Examples     []string                // some of them (sorted, at most 10)
 	Latencies    []time.Duration         // launch sent → TASK_RUNNING received
+	ToSlave      []time.Duration         // launch sent → RunTaskMessage at the slave
+	ToFramework  []time.Duration         // RunTaskMessage at the slave → TASK_RUNNING received
 	Registered   time.Time
 	Reregistered time.Time
 	Disconnected time.Time
@@ -216,7 +225,9 @@ func (f *Framework) Stats() FrameworkStats {
 	defer f.mu.Unlock()
 	s := FrameworkStats{
 		Offers: f.offers.Load(), Launched: len(f.sent), Running: len(f.running), Terminal: map[mesos.TaskState]int{},
-		Latencies: append([]time.Duration(nil), f.latencies...), Registered: f.registered,
+		Latencies: append([]time.Duration(nil), f.latencies...),
+		ToSlave:   append([]time.Duration(nil), f.toSlave...), ToFramework: append([]time.Duration(nil), f.toFramework...),
+		Registered:   f.registered,
 		Reregistered: f.reregistered, Disconnected: f.disconnected, Errors: append([]string(nil), f.errors...),
 		Disconnects: f.disconnects, Subscribed: f.subscribed,
 	}
