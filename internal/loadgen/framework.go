@@ -25,6 +25,11 @@ type FrameworkConfig struct {
 	TaskResources string
 	// MaxTasks bounds the tasks this framework launches; 0: no bound.
 	MaxTasks int
+	// MaxPending bounds the launches in flight (sent, not yet seen
+	// TASK_RUNNING or ended), as a framework that paces itself on its
+	// own pipeline does; offers beyond it are declined. 0: no bound (the
+	// framework launches on every offer).
+	MaxPending int
 }
 
 // Framework is a scheduler.Scheduler that launches tasks as fast as
@@ -40,6 +45,7 @@ type Framework struct {
 
 	mu           sync.Mutex
 	next         int
+	pending      int                  // launches in flight (see MaxPending)
 	sent         map[string]time.Time // task id → when the launch was sent
 	running      map[string]bool
 	terminal     map[string]map[mesos.TaskState]int
@@ -138,13 +144,15 @@ func (f *Framework) tasksFor(o *mesos.Offer) []*mesos.TaskInfo {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.clock.Now()
-	for len(tasks) < f.cfg.TasksPerOffer && (f.cfg.MaxTasks == 0 || f.next < f.cfg.MaxTasks) {
+	for len(tasks) < f.cfg.TasksPerOffer && (f.cfg.MaxTasks == 0 || f.next < f.cfg.MaxTasks) &&
+		(f.cfg.MaxPending == 0 || f.pending < f.cfg.MaxPending) {
 		if !avail.Contains(f.task) {
 			break
 		}
 		avail = avail.Minus(f.task)
 		id := fmt.Sprintf("%s-%d", f.cfg.Name, f.next)
 		f.next++
+		f.pending++
 		f.sent[id] = now
 		tasks = append(tasks, &mesos.TaskInfo{
 			Name: proto.String(id), TaskId: &mesos.TaskID{Value: proto.String(id)}, SlaveId: o.GetSlaveId(),
@@ -163,6 +171,9 @@ func (f *Framework) StatusUpdate(_ *scheduler.Driver, st *mesos.TaskStatus) {
 	id := st.GetTaskId().GetValue()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if _, ok := f.sent[id]; ok && !f.running[id] && f.terminal[id] == nil {
+		f.pending-- // its first update: no longer in flight
+	}
 	switch state := st.GetState(); {
 	case state == mesos.TaskState_TASK_RUNNING:
 		if sent, ok := f.sent[id]; ok && !f.running[id] {
