@@ -27,8 +27,8 @@ type FrameworkConfig struct {
 	MaxTasks int
 	// MaxPending bounds the launches in flight (sent, not yet seen
 	// TASK_RUNNING or ended), as a framework that paces itself on its
-	// own pipeline does; offers beyond it are declined. 0: no bound (the
-	// framework launches on every offer).
+	// own pipeline does: when full it declines offers for 30 s. 0: no
+	// bound (the framework launches on every offer).
 	MaxPending int
 }
 
@@ -118,7 +118,7 @@ func (f *Framework) Disconnected(*scheduler.Driver) {
 }
 
 // ResourceOffers launches up to TasksPerOffer tasks on each offer (within
-// MaxTasks), and declines what it does not use.
+// MaxTasks and MaxPending), and declines what it does not use.
 func (f *Framework) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
 	f.offers.Add(int64(len(offers)))
 	for _, o := range offers {
@@ -127,12 +127,23 @@ func (f *Framework) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
 			refuse := 1.0
 			if !f.launch.Load() {
 				refuse = 5
+			} else if f.full() {
+				// Enough in flight: a long filter keeps the offer churn
+				// (the master's largest cost at scale) down.
+				refuse = 30
 			}
 			_, _ = d.DeclineOffer(o.GetId(), &mesos.Filters{RefuseSeconds: proto.Float64(refuse)})
 			continue
 		}
 		_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, tasks, &mesos.Filters{RefuseSeconds: proto.Float64(0)})
 	}
+}
+
+// full reports whether MaxPending launches are in flight.
+func (f *Framework) full() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cfg.MaxPending > 0 && f.pending >= f.cfg.MaxPending
 }
 
 func (f *Framework) tasksFor(o *mesos.Offer) []*mesos.TaskInfo {
