@@ -123,7 +123,7 @@ type Cluster struct {
 	cfg        Config
 	SlaveRT    *process.Runtime   // the first of SlaveRTs
 	SlaveRTs   []*process.Runtime // the slaves' runtimes (Config.SlavesPerRuntime each)
-	FrameRT    *process.Runtime
+	FrameRTs   []*process.Runtime // one per framework: frameworks are processes of their own
 	Fleet      *Fleet
 	Frameworks []*Framework
 	Drivers    []*scheduler.Driver
@@ -166,9 +166,13 @@ func Start(cfg Config) (*Cluster, error) {
 		c.SlaveRTs = append(c.SlaveRTs, rt)
 	}
 	c.SlaveRT = c.SlaveRTs[0]
-	if c.FrameRT, err = newRT(); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("loadgen: frameworks' runtime: %w", err)
+	for range cfg.Frameworks {
+		rt, err := newRT()
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("loadgen: a framework's runtime: %w", err)
+		}
+		c.FrameRTs = append(c.FrameRTs, rt)
 	}
 	c.started = c.SlaveRT.Clock().Now()
 	c.Fleet, err = StartFleet(FleetOptions{
@@ -202,11 +206,12 @@ func (c *Cluster) StartFrameworks() error {
 			fc.Name = "loadgen"
 		}
 		fc.Name = fmt.Sprintf("%s%d", fc.Name, i)
-		f, err := NewFramework(fc, c.FrameRT.Clock())
+		rt := c.FrameRTs[i]
+		f, err := NewFramework(fc, rt.Clock())
 		if err != nil {
 			return err
 		}
-		d := scheduler.NewDriver(c.FrameRT, f, f.Info(), c.cfg.Master, scheduler.Options{Detector: c.cfg.Detector})
+		d := scheduler.NewDriver(rt, f, f.Info(), c.cfg.Master, scheduler.Options{Detector: c.cfg.Detector})
 		if _, err := d.Start(); err != nil {
 			return fmt.Errorf("loadgen: start framework %s: %w", fc.Name, err)
 		}
@@ -260,8 +265,8 @@ func (c *Cluster) Close() {
 	if c.Fleet != nil {
 		c.Fleet.Stop()
 	}
-	if c.FrameRT != nil {
-		c.FrameRT.Close()
+	for _, rt := range c.FrameRTs {
+		rt.Close()
 	}
 	for _, rt := range c.SlaveRTs {
 		rt.Close()
