@@ -3,7 +3,6 @@ package master
 import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process/metrics"
-	"github.com/gomesos/gomesos/resources"
 )
 
 // masterMetrics are the master/* metrics of Mesos, by their Mesos names.
@@ -166,14 +165,13 @@ func (m *master) countFrameworks(pred func(*framework) bool) int {
 }
 
 // scalarTotals sums a scalar over the slaves: total and used.
+// It allocates nothing: a snapshot evaluates it for every gauge over
+// every slave.
 func (m *master) scalarTotals(name string, revocable bool) (total, used float64) {
-	pick := resources.Resources.NonRevocable
-	if revocable {
-		pick = resources.Resources.Revocable
-	}
+	var t, u int64
 	for _, s := range m.slaves {
-		total += pick(s.total).Scalar(name)
-		used += pick(s.used).Scalar(name)
+		t += s.total.ScalarMilliOf(name, revocable)
+		u += s.used.ScalarMilliOf(name, revocable)
 	}
-	return total, used
+	return float64(t) / 1000, float64(u) / 1000
 }
