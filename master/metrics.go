@@ -165,13 +165,7 @@ func (m *master) countFrameworks(pred func(*framework) bool) int {
 }
 
 // scalarTotals sums a scalar over the slaves: total and used.
-// It allocates nothing: a snapshot evaluates it for every gauge over
-// every slave.
+// It reads the books the master keeps as slaves change.
 func (m *master) scalarTotals(name string, revocable bool) (total, used float64) {
-	var t, u int64
-	for _, s := range m.slaves {
-		t += s.total.ScalarMilliOf(name, revocable)
-		u += s.used.ScalarMilliOf(name, revocable)
-	}
-	return float64(t) / 1000, float64(u) / 1000
+	return m.books.get(name, revocable)
 }
