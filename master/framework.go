@@ -319,11 +319,11 @@ func (m *master) removeFramework(f *framework) {
 			// A terminal task (its update not yet acknowledged) gave
 			// its resources back when it ended.
 			if t := s.tasks[f.id][tid]; !mesos.IsTerminal(t.GetState()) || mutationFreeTerminalTwice {
-				s.used = s.used.Minus(resources.FromProto(t.GetResources()))
+				s.setUsed(s.used.Minus(resources.FromProto(t.GetResources())))
 			}
 		}
 		for _, eid := range sortedKeys(s.executors[f.id]) {
-			s.used = s.used.Minus(resources.FromProto(s.executors[f.id][eid].GetResources()))
+			s.setUsed(s.used.Minus(resources.FromProto(s.executors[f.id][eid].GetResources())))
 		}
 		delete(s.tasks, f.id)
 		delete(s.executors, f.id)

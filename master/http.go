@@ -1,8 +1,10 @@
 package master
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process"
@@ -11,7 +13,9 @@ import (
 )
 
 func (m *master) installRoutes() {
-	state := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.stateJSON()) }
+	// /state of a big cluster is tens of megabytes: the master copies
+	// what it needs and the encoding runs off its process.
+	state := func(*http.Request) future.Future[*process.Response] { return process.JSONAside(m.stateAside()) }
 	m.Route("/state", "Information about the state of the master.", state)
 	m.Route("/state.json", "Information about the state of the master.", state)
 	m.Route("/health", "Health check of the master.", func(*http.Request) future.Future[*process.Response] {
@@ -66,11 +70,28 @@ func (m *master) teardownHTTP(r *http.Request) future.Future[*process.Response] 
 
 type jsonObj = map[string]any
 
+// stateJSON is /master/state as maps.
 func (m *master) stateJSON() jsonObj {
 	slaves := make([]jsonObj, 0, len(m.slaves))
 	for _, id := range sortedKeys(m.slaves) {
 		slaves = append(slaves, m.slaveJSON(m.slaves[id]))
 	}
+	return m.stateWith(slaves)
+}
+
+// stateAside is /master/state with each slave as a slaveView: values
+// the master no longer changes, rendered when the whole is encoded, off
+// the master's process (process.JSONAside).
+func (m *master) stateAside() jsonObj {
+	slaves := make([]slaveView, 0, len(m.slaves))
+	for _, id := range sortedKeys(m.slaves) {
+		slaves = append(slaves, m.slaveView(m.slaves[id]))
+	}
+	return m.stateWith(slaves)
+}
+
+// stateWith is /master/state with slaves as given.
+func (m *master) stateWith(slaves any) jsonObj {
 	frameworks := make([]jsonObj, 0, len(m.frameworks))
 	for _, id := range sortedKeys(m.frameworks) {
 		frameworks = append(frameworks, m.frameworkJSON(m.frameworks[id]))
@@ -115,26 +136,50 @@ func (m *master) stateJSON() jsonObj {
 	return state
 }
 
-func (m *master) slaveJSON(s *slave) jsonObj {
+// slaveView is what /state shows of a slave, copied out of the master:
+// every field is a value the master replaces, never changes in place.
+type slaveView struct {
+	id, pid, hostname, version string
+	registered                 time.Time
+	total, used, offered       resources.Resources
+	attributes                 []*mesos.Attribute
+	active                     bool
+}
+
+func (m *master) slaveView(s *slave) slaveView {
+	return slaveView{
+		id: s.id, pid: s.pid.String(), hostname: s.info.GetHostname(), version: s.version,
+		registered: s.registered, total: s.total, used: s.used, offered: s.offered,
+		attributes: s.info.GetAttributes(), active: s.active,
+	}
+}
+
+func (m *master) slaveJSON(s *slave) jsonObj { return m.slaveView(s).json() }
+
+// json renders the slave as /state does.
+func (v slaveView) json() jsonObj {
 	attrs := jsonObj{}
-	for _, a := range s.info.GetAttributes() {
+	for _, a := range v.attributes {
 		attrs[a.GetName()] = attributeValue(a)
 	}
 	out := jsonObj{
-		"id":                s.id,
-		"pid":               s.pid.String(),
-		"hostname":          s.info.GetHostname(),
-		"registered_time":   mesos.Timestamp(s.registered),
-		"resources":         s.total.ToJSONMap(),
-		"used_resources":    s.used.ToJSONMap(),
-		"offered_resources": s.offered.ToJSONMap(),
+		"id":                v.id,
+		"pid":               v.pid,
+		"hostname":          v.hostname,
+		"registered_time":   mesos.Timestamp(v.registered),
+		"resources":         v.total.ToJSONMap(),
+		"used_resources":    v.used.ToJSONMap(),
+		"offered_resources": v.offered.ToJSONMap(),
 		"attributes":        attrs,
-		"active":            s.active,
-		"version":           s.version,
+		"active":            v.active,
+		"version":           v.version,
 	}
-	addReservationsJSON(out, s.total)
+	addReservationsJSON(out, v.total)
 	return out
 }
+
+// MarshalJSON implements json.Marshaler.
+func (v slaveView) MarshalJSON() ([]byte, error) { return json.Marshal(v.json()) }
 
 func attributeValue(a *mesos.Attribute) any {
 	switch a.GetType() {

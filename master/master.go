@@ -52,6 +52,7 @@ type master struct {
 	removedFrameworks map[string]bool
 
 	slaves        map[string]*slave
+	books         books // sums of the slaves' totals and used, for the gauges
 	slavesByPID   map[process.UPID]*slave
 	registering   map[process.UPID]bool // slaves whose admission is under way
 	removedSlaves map[string]bool

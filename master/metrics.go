@@ -3,7 +3,6 @@ package master
 import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process/metrics"
-	"github.com/gomesos/gomesos/resources"
 )
 
 // masterMetrics are the master/* metrics of Mesos, by their Mesos names.
@@ -166,14 +165,7 @@ func (m *master) countFrameworks(pred func(*framework) bool) int {
 }
 
 // scalarTotals sums a scalar over the slaves: total and used.
+// It reads the books the master keeps as slaves change.
 func (m *master) scalarTotals(name string, revocable bool) (total, used float64) {
-	pick := resources.Resources.NonRevocable
-	if revocable {
-		pick = resources.Resources.Revocable
-	}
-	for _, s := range m.slaves {
-		total += pick(s.total).Scalar(name)
-		used += pick(s.used).Scalar(name)
-	}
-	return total, used
+	return m.books.get(name, revocable)
 }

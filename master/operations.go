@@ -90,7 +90,7 @@ func (m *master) authorizeOperation(principal string, op resources.Operation) st
 // away: a slave that misses it gets the master's view again when it
 // re-registers.)
 func (m *master) applyOperation(s *slave, consumed, produced resources.Resources) {
-	s.total = s.total.Minus(consumed).Plus(produced)
+	s.setTotal(s.total.Minus(consumed).Plus(produced))
 	m.sendCheckpointedResources(s)
 }
 

@@ -36,7 +36,7 @@ func (m *master) updateSlave(from process.UPID, msg *messages.UpdateSlaveMessage
 			m.rescindOffer(o, 0)
 		}
 	}
-	s.total = s.total.NonRevocable().Plus(est)
+	s.setTotal(s.total.NonRevocable().Plus(est))
 	m.alloc.UpdateSlave(s.id, est)
 }
 

@@ -37,6 +37,9 @@ type slave struct {
 	// pendingKills are kills asked for while the slave was disconnected
 	// (framework id + "/" + task id): sent when it re-registers.
 	pendingKills map[string]*mesos.KillPolicy
+	// books are the master's sums this slave counts in while admitted
+	// (see setTotal and setUsed).
+	books *books
 	// shutdownScheduled is set while a health-check removal waits for a
 	// rate-limit permit; a pong cancels it.
 	shutdownScheduled bool
@@ -51,7 +54,7 @@ func (s *slave) addTask(t *mesos.Task) {
 	}
 	s.tasks[fid][t.GetTaskId().GetValue()] = t
 	if !mesos.IsTerminal(t.GetState()) {
-		s.used = s.used.Plus(resources.FromProto(t.GetResources()))
+		s.setUsed(s.used.Plus(resources.FromProto(t.GetResources())))
 	}
 }
 
@@ -64,7 +67,7 @@ func (s *slave) addExecutor(fid string, e *mesos.ExecutorInfo) bool {
 		return false
 	}
 	s.executors[fid][eid] = e
-	s.used = s.used.Plus(resources.FromProto(e.GetResources()))
+	s.setUsed(s.used.Plus(resources.FromProto(e.GetResources())))
 	return true
 }
 
@@ -101,7 +104,7 @@ func (m *master) registerSlave(from process.UPID, msg *messages.RegisterSlaveMes
 	m.afterAdmitted(m.registrar.admit(info), func() {
 		delete(m.registering, from)
 		s := m.addSlave(info, from, msg.GetVersion())
-		s.total = m.slaveTotal(info, msg.GetCheckpointedResources())
+		s.setTotal(m.slaveTotal(info, msg.GetCheckpointedResources()))
 		m.allocSlave(s)
 		m.metrics.slaveRegistrations.Inc()
 		m.log.Info("registered slave", "slave", s.id, "pid", from.String(), "resources", s.total.String())
@@ -129,7 +132,11 @@ func (m *master) addSlave(info *mesos.SlaveInfo, pid process.UPID, version strin
 		executors:  make(map[string]map[string]*mesos.ExecutorInfo),
 		offers:     make(map[string]*offer),
 	}
+	if old := m.slaves[s.id]; old != nil {
+		old.leaveBooks()
+	}
 	m.slaves[s.id] = s
+	s.enterBooks(&m.books)
 	m.slavesByPID[pid] = s
 	m.Link(pid)
 	m.startObserver(s)
@@ -218,7 +225,7 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 	// Tasks and executors of frameworks this master removed are not
 	// taken back: the slave is told to shut those frameworks down.
 	s := m.addSlave(proto.Clone(info).(*mesos.SlaveInfo), from, msg.GetVersion())
-	s.total = m.slaveTotal(info, msg.GetCheckpointedResources())
+	s.setTotal(m.slaveTotal(info, msg.GetCheckpointedResources()))
 	removed := map[string]bool{}
 	for _, e := range msg.GetExecutorInfos() {
 		fid := e.GetFrameworkId().GetValue()
@@ -406,6 +413,7 @@ func (m *master) removeSlave(s *slave, reason string) {
 		m.Runtime().Terminate(s.observer.Self())
 	}
 	delete(m.slaves, s.id)
+	s.leaveBooks()
 	if m.slavesByPID[s.pid] == s {
 		delete(m.slavesByPID, s.pid)
 	}

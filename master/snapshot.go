@@ -18,6 +18,9 @@ type Snapshot struct {
 	Frameworks    []FrameworkSnapshot
 	Offers        []OfferSnapshot
 	RemovedSlaves []string // ids removed (lost, shut down) since this master started
+	// BooksAgree reports whether the sums the resource gauges read (kept
+	// as slaves change) equal the slaves' totals and used added up now.
+	BooksAgree bool
 }
 
 // SlaveSnapshot is one admitted slave.
@@ -98,5 +101,16 @@ func (m *master) snapshot() *Snapshot {
 		out.RemovedSlaves = append(out.RemovedSlaves, id)
 	}
 	slices.Sort(out.RemovedSlaves)
+	out.BooksAgree = m.booksAgree()
 	return out
+}
+
+// booksAgree recomputes the books from the slaves and compares.
+func (m *master) booksAgree() bool {
+	var want books
+	for _, s := range m.slaves {
+		adjust(&want.total, nil, s.total)
+		adjust(&want.used, nil, s.used)
+	}
+	return want == m.books
 }

@@ -108,7 +108,7 @@ func (m *master) orphanUpdate(s *slave, u *messages.StatusUpdate) {
 // resources and the allocator's.
 func (m *master) releaseTask(s *slave, fid string, t *mesos.Task) {
 	res := resources.FromProto(t.GetResources())
-	s.used = s.used.Minus(res)
+	s.setUsed(s.used.Minus(res))
 	m.alloc.RecoverResources(fid, s.id, res, 0, m.Clock().Now())
 }
 
@@ -303,7 +303,7 @@ func (m *master) exitedExecutor(from process.UPID, msg *messages.ExitedExecutorM
 	}
 	fid, eid := msg.GetFrameworkId().GetValue(), msg.GetExecutorId().GetValue()
 	if e := s.executors[fid][eid]; e != nil {
-		s.used = s.used.Minus(resources.FromProto(e.GetResources()))
+		s.setUsed(s.used.Minus(resources.FromProto(e.GetResources())))
 		delete(s.executors[fid], eid)
 		m.alloc.RecoverResources(fid, sid, resources.FromProto(e.GetResources()), 0, m.Clock().Now())
 	}

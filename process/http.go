@@ -77,6 +77,17 @@ func JSON(v any) future.Future[*Response] {
 	return OK("application/json", b)
 }
 
+// JSONAside is JSON with the encoding done on a goroutine of its own, so
+// a big document (a master's /state) does not hold up the process that
+// built v. v, and everything it reaches, must be values the process no
+// longer changes: copies, or immutable data it replaces rather than
+// updates.
+func JSONAside(v any) future.Future[*Response] {
+	pr := future.NewPromise[*Response]()
+	go func() { pr.Associate(JSON(v)) }()
+	return pr.Future()
+}
+
 // Status returns a ready response with the status and a text message.
 func Status(code int, msg string) future.Future[*Response] {
 	h := http.Header{}

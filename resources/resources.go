@@ -331,6 +331,18 @@ func (rs Resources) ScalarMilli(name string) int64 {
 	return milli
 }
 
+// ScalarMilliOf is ScalarMilli over the revocable resources (revocable
+// true) or the others, without building the filtered collection.
+func (rs Resources) ScalarMilliOf(name string, revocable bool) int64 {
+	var milli int64
+	for _, r := range rs {
+		if r.Name == name && r.Kind == Scalar && r.Revocable == revocable {
+			milli += r.Milli
+		}
+	}
+	return milli
+}
+
 // Names returns the distinct resource names, sorted.
 func (rs Resources) Names() []string {
 	var names []string

@@ -187,3 +187,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestScalarMilliOf(t *testing.T) {
+	rs := mustParse(t, "cpus:4;mem:1024").Plus(mustParse(t, "cpus(web):2"))
+	rev := mustParse(t, "cpus:3")
+	for i := range rev {
+		rev[i].Revocable = true
+	}
+	rs = rs.Plus(rev)
+	if got := rs.ScalarMilliOf("cpus", false); got != 6000 {
+		t.Fatalf("non-revocable cpus = %d, want 6000", got)
+	}
+	if got := rs.ScalarMilliOf("cpus", true); got != 3000 {
+		t.Fatalf("revocable cpus = %d, want 3000", got)
+	}
+	if got, want := rs.ScalarMilliOf("mem", false), rs.NonRevocable().ScalarMilli("mem"); got != want {
+		t.Fatalf("mem = %d, want %d", got, want)
+	}
+}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 
@@ -96,10 +97,20 @@ var builtin = []Invariant{
 	{Name: "slave-not-overallocated", Check: notOverallocated},
 	{Name: "master-used-matches-tasks", Check: usedMatchesTasks},
 	{Name: "master-offered-matches-offers", Check: offeredMatchesOffers},
+	{Name: "master-gauges-match-slaves", Check: gaugesMatchSlaves},
 	{Name: "master-agrees-with-slaves", Quiescent: true, Check: masterAgrees},
 	{Name: "launched-tasks-accounted", Quiescent: true, Check: tasksAccounted},
 	{Name: "failover-timeout-kills-tasks", Quiescent: true, Check: failoverKills},
 	{Name: "failover-within-timeout-keeps-framework", Quiescent: true, Check: failoverKeeps},
+}
+
+// gaugesMatchSlaves: the sums the master's resource gauges read, kept as
+// slaves change, equal its slaves' totals and used added up.
+func gaugesMatchSlaves(v *View) error {
+	if v.Master != nil && !v.Master.BooksAgree {
+		return errors.New("the resource gauges' sums differ from the slaves' totals and used")
+	}
+	return nil
 }
 
 func notOverallocated(v *View) error {

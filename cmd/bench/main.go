@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 
@@ -54,6 +55,7 @@ func main() {
 	}
 	runs := flag.Int("runs", 5, "repetitions per figure (the median is reported)")
 	n := flag.Int("n", 0, "messages per run (0: each figure's default)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the load generator, say) to this file")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: bench [-runs N] [-n N] [NAME...]\nfigures:")
 		for _, f := range figures {
@@ -69,6 +71,17 @@ func main() {
 		for _, f := range figures {
 			names = append(names, f.name)
 		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: -cpuprofile: %v\n", err)
+			os.Exit(2)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg := config{runs: max(1, *runs), n: *n}
 	failed := false
@@ -88,6 +101,7 @@ func main() {
 		fmt.Println(name + " " + line)
 	}
 	if failed {
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

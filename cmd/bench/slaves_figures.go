@@ -19,6 +19,7 @@ var (
 	loadTaskDuration  = flag.Duration("task_duration", 5*time.Second, "slaves: how long each task runs")
 	loadFrameworks    = flag.Int("frameworks", 5, "slaves, failover: frameworks in the load generator")
 	loadTasksPerOffer = flag.Int("tasks_per_offer", 4, "slaves: tasks launched per offer")
+	loadMaxPending    = flag.Int("max_pending", 0, "slaves: launches in flight per framework, beyond which it declines offers (0: no bound)")
 	loadResources     = flag.String("slave_resources", "cpus:8;mem:16384;disk:100000;ports:[31000-32000]", "slaves, failover: each emulated slave's resources")
 )
 
@@ -88,7 +89,7 @@ func slavesFigure(cfg config) (string, error) {
 		Master: masterPID, Slaves: n, Spread: spread,
 		Slave:      loadgen.SlaveConfig{Resources: *loadResources, TaskDuration: *loadTaskDuration},
 		Frameworks: *loadFrameworks,
-		Framework:  loadgen.FrameworkConfig{TasksPerOffer: *loadTasksPerOffer, TaskResources: "cpus:1;mem:128"},
+		Framework:  loadgen.FrameworkConfig{TasksPerOffer: *loadTasksPerOffer, TaskResources: "cpus:1;mem:128", MaxPending: *loadMaxPending},
 		Duration:   *loadDuration, RegisterTimeout: 10 * time.Minute,
 		Progress: func(s string) { fmt.Fprintln(os.Stderr, "slaves:", s) },
 		Window: func(begin bool) {

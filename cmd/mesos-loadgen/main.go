@@ -36,6 +36,7 @@ func run(args, environ []string) int {
 	var (
 		master, ip, res, taskRes, spread string
 		slaves, frameworks, perOffer     int
+		maxPending                       int
 		duration, taskDuration, backoff  time.Duration
 		logging                          daemon.Logging
 	)
@@ -46,6 +47,7 @@ func run(args, environ []string) int {
 	fs.Duration(&backoff, "registration_backoff_factor", time.Second, "The slaves' registration backoff factor.")
 	fs.Int(&frameworks, "frameworks", 5, "Frameworks launching tasks.")
 	fs.Int(&perOffer, "tasks_per_offer", 4, "Most tasks launched on one offer.")
+	fs.Int(&maxPending, "max_pending", 0, "Launches in flight per framework (sent, not yet running), beyond which it declines offers; 0: no bound.")
 	fs.String(&taskRes, "task_resources", "cpus:1;mem:128", "Each task's resources.")
 	fs.Duration(&duration, "duration", 30*time.Second, "How long the frameworks launch tasks once every slave registered.")
 	fs.Duration(&taskDuration, "task_duration", 5*time.Second, "How long a task runs before TASK_FINISHED (0: until killed).")
@@ -73,7 +75,7 @@ func run(args, environ []string) int {
 	cfg := loadgen.Config{
 		Master: m.PID, Bind: bind, Slaves: slaves,
 		Slave:      loadgen.SlaveConfig{Resources: res, TaskDuration: taskDuration, BackoffFactor: backoff},
-		Frameworks: frameworks, Framework: loadgen.FrameworkConfig{TasksPerOffer: perOffer, TaskResources: taskRes},
+		Frameworks: frameworks, Framework: loadgen.FrameworkConfig{TasksPerOffer: perOffer, TaskResources: taskRes, MaxPending: maxPending},
 		Duration: duration, RegisterTimeout: 10 * time.Minute, Logger: log,
 		Progress: func(s string) { fmt.Fprintln(os.Stderr, "mesos-loadgen:", s) },
 	}

@@ -25,6 +25,11 @@ type FrameworkConfig struct {
 	TaskResources string
 	// MaxTasks bounds the tasks this framework launches; 0: no bound.
 	MaxTasks int
+	// MaxPending bounds the launches in flight (sent, not yet seen
+	// TASK_RUNNING or ended), as a framework that paces itself on its
+	// own pipeline does: when full it declines offers for 30 s. 0: no
+	// bound (the framework launches on every offer).
+	MaxPending int
 }
 
 // Framework is a scheduler.Scheduler that launches tasks as fast as
@@ -40,10 +45,13 @@ type Framework struct {
 
 	mu           sync.Mutex
 	next         int
+	pending      int                  // launches in flight (see MaxPending)
 	sent         map[string]time.Time // task id → when the launch was sent
 	running      map[string]bool
 	terminal     map[string]map[mesos.TaskState]int
 	latencies    []time.Duration
+	toSlave      []time.Duration // launch sent → RunTaskMessage at the slave
+	toFramework  []time.Duration // RunTaskMessage at the slave → TASK_RUNNING here
 	registered   time.Time
 	reregistered time.Time
 	disconnected time.Time
@@ -110,7 +118,7 @@ func (f *Framework) Disconnected(*scheduler.Driver) {
 }
 
 // ResourceOffers launches up to TasksPerOffer tasks on each offer (within
-// MaxTasks), and declines what it does not use.
+// MaxTasks and MaxPending), and declines what it does not use.
 func (f *Framework) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
 	f.offers.Add(int64(len(offers)))
 	for _, o := range offers {
@@ -119,12 +127,23 @@ func (f *Framework) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
 			refuse := 1.0
 			if !f.launch.Load() {
 				refuse = 5
+			} else if f.full() {
+				// Enough in flight: a long filter keeps the offer churn
+				// (the master's largest cost at scale) down.
+				refuse = 30
 			}
 			_, _ = d.DeclineOffer(o.GetId(), &mesos.Filters{RefuseSeconds: proto.Float64(refuse)})
 			continue
 		}
 		_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, tasks, &mesos.Filters{RefuseSeconds: proto.Float64(0)})
 	}
+}
+
+// full reports whether MaxPending launches are in flight.
+func (f *Framework) full() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cfg.MaxPending > 0 && f.pending >= f.cfg.MaxPending
 }
 
 func (f *Framework) tasksFor(o *mesos.Offer) []*mesos.TaskInfo {
@@ -136,13 +155,15 @@ func (f *Framework) tasksFor(o *mesos.Offer) []*mesos.TaskInfo {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.clock.Now()
-	for len(tasks) < f.cfg.TasksPerOffer && (f.cfg.MaxTasks == 0 || f.next < f.cfg.MaxTasks) {
+	for len(tasks) < f.cfg.TasksPerOffer && (f.cfg.MaxTasks == 0 || f.next < f.cfg.MaxTasks) &&
+		(f.cfg.MaxPending == 0 || f.pending < f.cfg.MaxPending) {
 		if !avail.Contains(f.task) {
 			break
 		}
 		avail = avail.Minus(f.task)
 		id := fmt.Sprintf("%s-%d", f.cfg.Name, f.next)
 		f.next++
+		f.pending++
 		f.sent[id] = now
 		tasks = append(tasks, &mesos.TaskInfo{
 			Name: proto.String(id), TaskId: &mesos.TaskID{Value: proto.String(id)}, SlaveId: o.GetSlaveId(),
@@ -161,10 +182,18 @@ func (f *Framework) StatusUpdate(_ *scheduler.Driver, st *mesos.TaskStatus) {
 	id := st.GetTaskId().GetValue()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if _, ok := f.sent[id]; ok && !f.running[id] && f.terminal[id] == nil {
+		f.pending-- // its first update: no longer in flight
+	}
 	switch state := st.GetState(); {
 	case state == mesos.TaskState_TASK_RUNNING:
 		if sent, ok := f.sent[id]; ok && !f.running[id] {
-			f.latencies = append(f.latencies, f.clock.Now().Sub(sent))
+			now := f.clock.Now()
+			f.latencies = append(f.latencies, now.Sub(sent))
+			if at, ok := arrivalOf(st.GetData()); ok {
+				f.toSlave = append(f.toSlave, at.Sub(sent))
+				f.toFramework = append(f.toFramework, now.Sub(at))
+			}
 		}
 		f.running[id] = true
 	case mesos.IsTerminal(state):
@@ -202,6 +231,8 @@ type FrameworkStats struct {
 	Unfinished   int                     // launched tasks without a terminal update
 	Examples     []string                // some of them (sorted, at most 10)
 	Latencies    []time.Duration         // launch sent → TASK_RUNNING received
+	ToSlave      []time.Duration         // launch sent → RunTaskMessage at the slave
+	ToFramework  []time.Duration         // RunTaskMessage at the slave → TASK_RUNNING received
 	Registered   time.Time
 	Reregistered time.Time
 	Disconnected time.Time
@@ -216,7 +247,9 @@ func (f *Framework) Stats() FrameworkStats {
 	defer f.mu.Unlock()
 	s := FrameworkStats{
 		Offers: f.offers.Load(), Launched: len(f.sent), Running: len(f.running), Terminal: map[mesos.TaskState]int{},
-		Latencies: append([]time.Duration(nil), f.latencies...), Registered: f.registered,
+		Latencies: append([]time.Duration(nil), f.latencies...),
+		ToSlave:   append([]time.Duration(nil), f.toSlave...), ToFramework: append([]time.Duration(nil), f.toFramework...),
+		Registered:   f.registered,
 		Reregistered: f.reregistered, Disconnected: f.disconnected, Errors: append([]string(nil), f.errors...),
 		Disconnects: f.disconnects, Subscribed: f.subscribed,
 	}

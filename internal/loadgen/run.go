@@ -68,9 +68,14 @@ type Result struct {
 	Unfinished         int   // launched tasks with no terminal update
 	Terminal           map[mesos.TaskState]int
 	LaunchP50, P99     time.Duration // launch sent → TASK_RUNNING received
-	Shutdown           int64         // slaves the master shut down
-	Resent             int64         // status updates sent more than once
-	Errors             []string
+	// The launch latency's two legs: launch sent → RunTaskMessage at the
+	// slave (the master's accept path), and from there → TASK_RUNNING at
+	// the framework (the slave's update through the master).
+	ToSlaveP50, ToSlaveP99         time.Duration
+	ToFrameworkP50, ToFrameworkP99 time.Duration
+	Shutdown                       int64 // slaves the master shut down
+	Resent                         int64 // status updates sent more than once
+	Errors                         []string
 }
 
 // OffersPerSec and LaunchesPerSec are rates over the launch window.
@@ -118,7 +123,7 @@ type Cluster struct {
 	cfg        Config
 	SlaveRT    *process.Runtime   // the first of SlaveRTs
 	SlaveRTs   []*process.Runtime // the slaves' runtimes (Config.SlavesPerRuntime each)
-	FrameRT    *process.Runtime
+	FrameRTs   []*process.Runtime // one per framework: frameworks are processes of their own
 	Fleet      *Fleet
 	Frameworks []*Framework
 	Drivers    []*scheduler.Driver
@@ -161,9 +166,13 @@ func Start(cfg Config) (*Cluster, error) {
 		c.SlaveRTs = append(c.SlaveRTs, rt)
 	}
 	c.SlaveRT = c.SlaveRTs[0]
-	if c.FrameRT, err = newRT(); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("loadgen: frameworks' runtime: %w", err)
+	for range cfg.Frameworks {
+		rt, err := newRT()
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("loadgen: a framework's runtime: %w", err)
+		}
+		c.FrameRTs = append(c.FrameRTs, rt)
 	}
 	c.started = c.SlaveRT.Clock().Now()
 	c.Fleet, err = StartFleet(FleetOptions{
@@ -197,11 +206,12 @@ func (c *Cluster) StartFrameworks() error {
 			fc.Name = "loadgen"
 		}
 		fc.Name = fmt.Sprintf("%s%d", fc.Name, i)
-		f, err := NewFramework(fc, c.FrameRT.Clock())
+		rt := c.FrameRTs[i]
+		f, err := NewFramework(fc, rt.Clock())
 		if err != nil {
 			return err
 		}
-		d := scheduler.NewDriver(c.FrameRT, f, f.Info(), c.cfg.Master, scheduler.Options{Detector: c.cfg.Detector})
+		d := scheduler.NewDriver(rt, f, f.Info(), c.cfg.Master, scheduler.Options{Detector: c.cfg.Detector})
 		if _, err := d.Start(); err != nil {
 			return fmt.Errorf("loadgen: start framework %s: %w", fc.Name, err)
 		}
@@ -255,8 +265,8 @@ func (c *Cluster) Close() {
 	if c.Fleet != nil {
 		c.Fleet.Stop()
 	}
-	if c.FrameRT != nil {
-		c.FrameRT.Close()
+	for _, rt := range c.FrameRTs {
+		rt.Close()
 	}
 	for _, rt := range c.SlaveRTs {
 		rt.Close()
@@ -339,7 +349,7 @@ func (c *Cluster) launched() int64 {
 // result fills r from the frameworks and the fleet.
 func (c *Cluster) result(r *Result) {
 	r.Terminal = map[mesos.TaskState]int{}
-	var lat []time.Duration
+	var lat, toSlave, toFramework []time.Duration
 	for _, f := range c.Frameworks {
 		s := f.Stats()
 		r.Launched += s.Launched
@@ -351,9 +361,13 @@ func (c *Cluster) result(r *Result) {
 			r.Terminal[st] += n
 		}
 		lat = append(lat, s.Latencies...)
+		toSlave = append(toSlave, s.ToSlave...)
+		toFramework = append(toFramework, s.ToFramework...)
 		r.Errors = append(r.Errors, s.Errors...)
 	}
 	r.LaunchP50, r.P99 = Percentile(lat, 0.5), Percentile(lat, 0.99)
+	r.ToSlaveP50, r.ToSlaveP99 = Percentile(toSlave, 0.5), Percentile(toSlave, 0.99)
+	r.ToFrameworkP50, r.ToFrameworkP99 = Percentile(toFramework, 0.5), Percentile(toFramework, 0.99)
 	r.Shutdown = c.Fleet.Counters().Shutdown.Load()
 	r.Resent = c.Fleet.Counters().Resent.Load()
 }
@@ -384,7 +398,8 @@ func (r *Result) Line(m MasterFigures) string {
 		return fmt.Sprintf("%.1f", v)
 	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)) }
-	return fmt.Sprintf("n=%d registered=%d reg_s=%.1f offers_per_sec=%.0f launches_per_sec=%.0f launch_p50_ms=%s launch_p99_ms=%s master_rss_mb=%s master_cpu_pct=%s alloc_p99_ms=%s",
+	return fmt.Sprintf("n=%d registered=%d reg_s=%.1f offers_per_sec=%.0f launches_per_sec=%.0f launch_p50_ms=%s launch_p99_ms=%s master_rss_mb=%s master_cpu_pct=%s alloc_p99_ms=%s to_slave_p50_ms=%s to_slave_p99_ms=%s to_framework_p50_ms=%s to_framework_p99_ms=%s resent=%d",
 		r.Slaves, r.Registered, r.RegSeconds, r.OffersPerSec(), r.LaunchesPerSec(), ms(r.LaunchP50), ms(r.P99),
-		f(m.RSSMB), f(m.CPUPct), f(m.AllocP99MS))
+		f(m.RSSMB), f(m.CPUPct), f(m.AllocP99MS),
+		ms(r.ToSlaveP50), ms(r.ToSlaveP99), ms(r.ToFrameworkP50), ms(r.ToFrameworkP99), r.Resent)
 }

@@ -9,6 +9,7 @@
 package loadgen
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"sync/atomic"
@@ -101,9 +102,10 @@ type slave struct {
 type streamKey struct{ framework, task string }
 
 type task struct {
-	info   *mesos.TaskInfo
-	state  mesos.TaskState
-	finish *process.Timer
+	info    *mesos.TaskInfo
+	state   mesos.TaskState
+	finish  *process.Timer
+	arrived time.Time // when its RunTaskMessage arrived
 }
 
 func newSlave(cfg SlaveConfig, total resources.Resources, c *Counters, master process.UPID) *slave {
@@ -271,7 +273,7 @@ func (s *slave) runTask(_ process.UPID, m *messages.RunTaskMessage) {
 		fw.Id = m.GetFrameworkId()
 		s.frameworks[key.framework] = fw
 	}
-	t := &task{info: ti}
+	t := &task{info: ti, arrived: s.Clock().Now()}
 	s.tasks[key] = t
 	s.update(key, mesos.TaskState_TASK_RUNNING)
 	if s.cfg.TaskDuration > 0 {
@@ -320,6 +322,11 @@ func (s *slave) update(key streamKey, state mesos.TaskState) {
 		Timestamp:   proto.Float64(now),
 		Uuid:        uuid[:],
 		LatestState: state.Enum(),
+	}
+	if state == mesos.TaskState_TASK_RUNNING {
+		// The load generator's frameworks share this process's clock:
+		// the arrival time lets them split the launch latency in two.
+		u.Status.Data = stampArrival(t.arrived)
 	}
 	st := s.streams[key]
 	if st == nil {
@@ -394,3 +401,16 @@ func (s *slave) snapshot() SlaveTimes {
 
 // String names the slave in logs.
 func (s *slave) String() string { return fmt.Sprintf("emulated slave %s", s.Self()) }
+
+// stampArrival encodes a RunTaskMessage's arrival time for a TASK_RUNNING
+// update's data; arrivalOf reads it back (false when absent).
+func stampArrival(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano()))
+}
+
+func arrivalOf(data []byte) (time.Time, bool) {
+	if len(data) != 8 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(data))), true
+}
