@@ -96,7 +96,11 @@ var builtin = []Invariant{
 	{Name: "slave-not-overallocated", Check: notOverallocated},
 	{Name: "master-used-matches-tasks", Check: usedMatchesTasks},
 	{Name: "master-offered-matches-offers", Check: offeredMatchesOffers},
+	{Name: "offers-respect-reservations", Check: offersRespectReservations},
+	{Name: "reservations-balance", Check: reservationsBalance},
+	{Name: "volumes-kept", Check: volumesKept},
 	{Name: "master-agrees-with-slaves", Quiescent: true, Check: masterAgrees},
+	{Name: "checkpoints-agree-with-master", Quiescent: true, Check: checkpointsAgree},
 	{Name: "launched-tasks-accounted", Quiescent: true, Check: tasksAccounted},
 	{Name: "failover-timeout-kills-tasks", Quiescent: true, Check: failoverKills},
 	{Name: "failover-within-timeout-keeps-framework", Quiescent: true, Check: failoverKeeps},
@@ -147,6 +151,152 @@ func offeredMatchesOffers(v *View) error {
 	for _, s := range v.Master.Slaves {
 		if !bySlave[s.ID].Equal(s.Offered) {
 			return fmt.Errorf("slave %s: offered %v, but its outstanding offers hold %v", s.ID, s.Offered, bySlave[s.ID])
+		}
+	}
+	return nil
+}
+
+// offersRespectReservations: no outstanding offer holds resources
+// reserved for another role than its framework's. (The frameworks' shims
+// check every offer as it arrives too.)
+func offersRespectReservations(v *View) error {
+	if v.Master == nil {
+		return nil
+	}
+	roles := v.c.frameworkRoles()
+	for _, o := range v.Master.Offers {
+		if err := offerRespects(o.ID, o.Resources, roles[o.FrameworkID]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// offerRespects says why an offer to a framework of role holds
+// resources it may not have, or nil. role "" is a framework the
+// simulator does not know: any reservation is wrong for it.
+func offerRespects(id string, rs resources.Resources, role string) error {
+	for _, r := range rs {
+		if r.IsReserved() && r.Role != role {
+			return fmt.Errorf("offer %s to a framework of role %q holds %v, reserved for role %q", id, role, resources.Resources{r}, r.Role)
+		}
+	}
+	return nil
+}
+
+// frameworkRoles maps the frameworks' ids to their roles.
+func (c *Cluster) frameworkRoles() map[string]string {
+	out := make(map[string]string, len(c.frameworks))
+	for _, n := range c.frameworks {
+		if n.id != nil {
+			out[n.id.GetValue()] = FrameworkRole(n.index)
+		}
+	}
+	return out
+}
+
+// reservationsBalance: reserving, unreserving and volumes only convert a
+// slave's resources: in the master's view, each slave's total, with
+// every reservation and volume undone, is the slave's static resources.
+func reservationsBalance(v *View) error {
+	if v.Master == nil {
+		return nil
+	}
+	static := v.c.staticResources()
+	for _, s := range v.Master.Slaves {
+		var flat resources.Resources
+		for _, r := range s.Total {
+			flat = flat.Plus(resources.Resources{r.Unreserved()})
+		}
+		if !flat.Equal(static) {
+			return fmt.Errorf("slave %s: total %v is %v unreserved, not the slave's %v", s.ID, s.Total, flat, static)
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) staticResources() resources.Resources {
+	if c.static == nil {
+		rs, err := resources.Parse(c.cfg.SlaveResources, "*")
+		if err != nil {
+			panic(fmt.Sprintf("sim: slave resources %q: %v", c.cfg.SlaveResources, err))
+		}
+		c.static = rs
+	}
+	return c.static
+}
+
+// volumesKept: a persistent volume is never lost while its reservation
+// exists, that is until its framework asks to destroy it. Once in a
+// slave's checkpoint it stays there, across slave restarts and master
+// failovers; once in a leading master's view of a slave it stays there
+// while that master leads and holds the slave; and the master's view of
+// a slave it holds connected holds every volume of the slave's
+// checkpoint.
+func volumesKept(v *View) error {
+	c := v.c
+	for _, n := range c.slaves {
+		vols, err := n.checkpointedVolumes()
+		if err != nil {
+			return fmt.Errorf("slave %d: %w", n.index, err)
+		}
+		for _, id := range slices.Sorted(maps.Keys(c.truth.volumes[n.index])) {
+			if _, ok := vols[id]; !ok && !c.truth.destroyed[id] {
+				return fmt.Errorf("slave %d: volume %s left its checkpoint, but nobody destroyed it", n.index, c.truth.volumes[n.index][id])
+			}
+		}
+		c.truth.volumes[n.index] = vols
+	}
+	l := c.leader()
+	if v.Master == nil || l == nil {
+		return nil
+	}
+	seen := c.truth.masterVolumes[l.m]
+	if seen == nil {
+		seen = map[string]map[string]string{}
+		c.truth.masterVolumes[l.m] = seen
+	}
+	for _, s := range v.Master.Slaves {
+		vols := map[string]string{}
+		for _, r := range s.Total.PersistentVolumes() {
+			vols[r.DiskID] = resources.Resources{r}.String()
+		}
+		for _, id := range slices.Sorted(maps.Keys(seen[s.ID])) {
+			if _, ok := vols[id]; !ok && !c.truth.destroyed[id] {
+				return fmt.Errorf("the master lost volume %s of slave %s, but nobody destroyed it", seen[s.ID][id], s.ID)
+			}
+		}
+		seen[s.ID] = vols
+		n := c.slaveAt(s.PID)
+		if n == nil || !n.up || !s.Connected || !s.Active {
+			continue
+		}
+		for _, id := range slices.Sorted(maps.Keys(c.truth.volumes[n.index])) {
+			if _, ok := vols[id]; !ok && !c.truth.destroyed[id] {
+				return fmt.Errorf("slave %d (%s) holds volume %s in its checkpoint, but the master's view of it does not", n.index, s.ID, c.truth.volumes[n.index][id])
+			}
+		}
+	}
+	return nil
+}
+
+// checkpointsAgree: at quiescence, what each slave the leading master
+// holds connected has checkpointed is what the master holds for it.
+func checkpointsAgree(v *View) error {
+	if v.Master == nil {
+		return nil
+	}
+	for _, s := range v.Master.Slaves {
+		n := v.c.slaveAt(s.PID)
+		if n == nil || !n.up || !s.Connected {
+			continue
+		}
+		ckpt, err := n.checkpointed()
+		if err != nil {
+			return fmt.Errorf("slave %d: %w", n.index, err)
+		}
+		if mine := s.Total.Checkpointed(); !mine.Equal(ckpt) {
+			return fmt.Errorf("slave %d (%s) has checkpointed %v, but the master holds %v", n.index, s.ID, ckpt, mine)
 		}
 	}
 	return nil

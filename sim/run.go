@@ -193,6 +193,11 @@ func (c *Cluster) apply(e Event) {
 		case Reconcile:
 			w.Reconcile(n.d, e.Pick%2 == 1)
 		}
+	case Reserve, CreateVolume, DestroyVolume, Unreserve:
+		n := c.frameworks[e.Node%len(c.frameworks)]
+		if w, ok := n.fw.(Operations); ok && n.up {
+			w.Operate(n.d, e.Kind)
+		}
 	case DropMessages, DelayMessages, DuplicateMessages:
 		rt := c.hostRuntime(e.Node % c.hostCount())
 		if rt == nil {

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/executor"
+	"github.com/gomesos/gomesos/master"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
@@ -30,6 +31,14 @@ type truth struct {
 	sent     map[taskKey][]mesos.TaskState // by the executor, in order
 	heard    map[taskKey]*heard
 	launched map[taskKey]int // framework index, for every task a framework asked to launch
+	// destroyed are the persistence ids a framework asked to destroy:
+	// their volumes may go.
+	destroyed map[string]bool
+	// volumes are the persistent volumes seen in each slave's
+	// checkpoint (by slave index), and in each leading master's view of
+	// each slave: persistence id → the volume.
+	volumes       []map[string]string
+	masterVolumes map[*master.Master]map[string]map[string]string
 }
 
 // heard is what a framework was told about one task.
@@ -45,10 +54,12 @@ type heard struct {
 	terminalStatus *mesos.TaskStatus
 }
 
-func newTruth() *truth {
+func newTruth(slaves int) *truth {
 	return &truth{
+		volumes: make([]map[string]string, slaves),
 		running: map[taskKey]*simExecutor{}, sent: map[taskKey][]mesos.TaskState{},
 		heard: map[taskKey]*heard{}, launched: map[taskKey]int{},
+		destroyed: map[string]bool{}, masterVolumes: map[*master.Master]map[string]map[string]string{},
 	}
 }
 
@@ -164,8 +175,13 @@ func (c *Cluster) recordLaunches(n *frameworkNode) {
 				return
 			}
 			for _, op := range call.GetAccept().GetOperations() {
-				if op.GetType() == mesos.Offer_Operation_LAUNCH {
+				switch op.GetType() {
+				case mesos.Offer_Operation_LAUNCH:
 					record(call.GetFrameworkId().GetValue(), op.GetLaunch().GetTaskInfos())
+				case mesos.Offer_Operation_DESTROY:
+					for _, v := range op.GetDestroy().GetVolumes() {
+						c.truth.destroyed[v.GetDisk().GetPersistence().GetId()] = true
+					}
 				}
 			}
 		},
