@@ -53,6 +53,10 @@ type Config struct {
 	// Quiesce is how long the run goes on after the last event, with
 	// every fault healed, before the final checks (default 10 minutes).
 	Quiesce time.Duration
+	// Record keeps every delivery, fault and event of the run for the
+	// trace viewer (Result.Recording; see package traceview). It makes a
+	// run a few times slower: for replays, not sweeps.
+	Record bool
 	// SlaveRestart is how long a slave that ended (the master shut it
 	// down) stays down before it starts again, as a supervisor would
 	// restart it: with its work directory kept, it registers as a new
@@ -108,6 +112,7 @@ type Cluster struct {
 	// leaderEpoch counts crashes of the leading master.
 	leaderEpoch int
 	static      resources.Resources // the slaves' resources, parsed
+	rec         *recorder           // Config.Record
 }
 
 type masterNode struct {
@@ -255,6 +260,9 @@ func newCluster(cfg Config, shape Shape) (*Cluster, error) {
 		c.dir, c.ownDir = d, true
 	}
 	c.start = c.net.Clock().Now()
+	if cfg.Record {
+		c.rec = newRecorder(c)
+	}
 	c.net.Cut(c.cut)
 	c.net.Deterministic().Observe(c.observe)
 	for i := range shape.Masters {

@@ -4,10 +4,6 @@ import (
 	"fmt"
 	"maps"
 
-	"google.golang.org/protobuf/encoding/prototext"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 	"slices"
 	"strings"
 	"time"
@@ -57,6 +53,9 @@ func (c *Cluster) violate(name, detail string) {
 		return
 	}
 	c.violation = &Violation{Invariant: name, Detail: detail, At: c.Now().Sub(c.start), Recent: c.recent.lines()}
+	if c.rec != nil {
+		c.rec.step = len(c.rec.t.Deliveries)
+	}
 }
 
 // check runs the invariants; final adds the quiescent ones.
@@ -441,6 +440,9 @@ func (c *Cluster) observe(kind, from, to, name string, body []byte) {
 	}
 	d := delivery{at: c.Now().Sub(c.start), kind: kind, from: from, to: to, name: name, body: body}
 	c.recent.add(d)
+	if c.rec != nil {
+		c.rec.delivery(d.at, kind, from, to, name, body)
+	}
 	if c.cfg.TraceTo != nil {
 		fmt.Fprintln(c.cfg.TraceTo, d.String())
 	}
@@ -451,18 +453,9 @@ func shortBody(name string, body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
-	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(name))
-	if err != nil {
-		return fmt.Sprintf("(%d bytes)", len(body))
-	}
-	m := mt.New().Interface()
-	if proto.Unmarshal(body, m) != nil {
-		return fmt.Sprintf("(%d bytes, malformed)", len(body))
-	}
-	s := prototext.MarshalOptions{}.Format(m)
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 160 {
-		s = s[:160] + "..."
+	s, _ := describe(name, body, 160, false)
+	if strings.HasPrefix(s, "(") {
+		return s // not a message we know
 	}
 	return "{" + s + "}"
 }
