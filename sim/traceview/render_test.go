@@ -73,7 +73,7 @@ func TestRender(t *testing.T) {
 			"go run ./cmd/sim -seed 7 -schedule AQ", "  1s framework 0 launches 1 tasks",
 			`<body data-deliveries="5">`,
 		},
-		not:   []string{`id="ok"`, `<b>"x"`, `src="http`, `href="http`, "<link", "@import"},
+		not: []string{`id="ok"`, `<b>"x"`, `src="http`, `href="http`, "<link", "@import"},
 		check: func(t *testing.T, m model) {
 			if m.Violation == nil || m.Violation.Step != 3 || m.Violation.At != 3e6 {
 				t.Errorf("violation %+v", m.Violation)
