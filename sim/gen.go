@@ -25,7 +25,7 @@ type GenOptions struct {
 	Kinds []Kind
 	// Operations bounds the resource operations (Reserve, CreateVolume,
 	// DestroyVolume, Unreserve) a schedule has: between 0 and it
-	// (default 16; negative for none). They are drawn from a stream of
+	// (default 24; negative for none). They are drawn from a stream of
 	// their own, so a seed's other events are those it had before
 	// operations existed.
 	Operations int
@@ -51,7 +51,7 @@ func (o *GenOptions) defaults() {
 		o.Horizon = 10 * time.Minute
 	}
 	if o.Operations == 0 {
-		o.Operations = 16
+		o.Operations = 24
 	}
 }
 
