@@ -15,6 +15,7 @@ import (
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/prop"
 
+	"github.com/gomesos/gomesos/internal/browser"
 	"github.com/gomesos/gomesos/mesos"
 )
 
@@ -190,19 +191,13 @@ func readSchedules(t *testing.T, name string) []Case {
 // test's own is removed when it ends), and logs its path.
 func writeTraceHTML(t *testing.T, res Result) {
 	t.Helper()
-	dir := os.Getenv("GOMESOS_ARTIFACTS")
-	if dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Logf("trace viewer: %v", err)
-			return
-		}
-	} else {
-		d, err := os.MkdirTemp("", "gomesos-sim-trace-")
-		if err != nil {
-			t.Logf("trace viewer: %v", err)
-			return
-		}
-		dir = d
+	dir, err := browser.ArtifactsDir("")
+	if err == nil && dir == "" {
+		dir, err = os.MkdirTemp("", "gomesos-sim-trace-")
+	}
+	if err != nil {
+		t.Logf("trace viewer: %v", err)
+		return
 	}
 	path := filepath.Join(dir, fmt.Sprintf("sim-seed-%d.html", res.Seed))
 	if err := WriteHTML(path, Config{}, res); err != nil {

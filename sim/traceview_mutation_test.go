@@ -40,10 +40,8 @@ func TestTraceViewerMarksViolation(t *testing.T) {
 	if rec.Violation == nil || rec.Violation.Step <= 0 || rec.Violation.Step > len(rec.Deliveries) {
 		t.Fatalf("recorded violation %+v of %d deliveries", rec.Violation, len(rec.Deliveries))
 	}
-	dir := os.Getenv("GOMESOS_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := browser.ArtifactsDir(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "sim-mutation-trace.html")

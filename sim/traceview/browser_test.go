@@ -27,10 +27,8 @@ func needBrowser(t *testing.T) {
 // ($GOMESOS_ARTIFACTS) or the test's temporary directory.
 func writePage(t *testing.T, tr *Trace, name string) string {
 	t.Helper()
-	dir := os.Getenv("GOMESOS_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := browser.ArtifactsDir(t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, name)
