@@ -140,8 +140,9 @@ type slaveNode struct {
 	ids   []string // slave ids it has been given, oldest first
 	// ckptRaw and ckpt are the checkpointed resources last read, and the
 	// file they were read from.
-	ckptRaw []byte
-	ckpt    resources.Resources
+	ckptRaw  []byte
+	ckpt     resources.Resources
+	ckptVols map[string]string // ckpt's volumes (checkpointedVolumes)
 }
 
 // checkpointed returns the resources slave n has checkpointed (its
@@ -157,21 +158,24 @@ func (n *slaveNode) checkpointed() (resources.Resources, error) {
 		return nil, err
 	}
 	n.ckptRaw, n.ckpt = raw, resources.FromProto(pbs)
+	n.ckptVols = nil
+	for _, r := range n.ckpt.PersistentVolumes() {
+		if n.ckptVols == nil {
+			n.ckptVols = map[string]string{}
+		}
+		n.ckptVols[r.DiskID] = resources.Resources{r}.String()
+	}
 	return n.ckpt, nil
 }
 
 // checkpointedVolumes are slave n's checkpointed persistent volumes:
-// persistence id → the volume, printed.
+// persistence id → the volume, printed (nil when none). Read it, never
+// change it.
 func (n *slaveNode) checkpointedVolumes() (map[string]string, error) {
-	rs, err := n.checkpointed()
-	if err != nil {
+	if _, err := n.checkpointed(); err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
-	for _, r := range rs.PersistentVolumes() {
-		out[r.DiskID] = resources.Resources{r}.String()
-	}
-	return out, nil
+	return n.ckptVols, nil
 }
 
 // slaveAt is the slave whose process is pid, or nil.

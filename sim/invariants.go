@@ -203,9 +203,16 @@ func reservationsBalance(v *View) error {
 	}
 	static := v.c.staticResources()
 	for _, s := range v.Master.Slaves {
-		var flat resources.Resources
+		converted := false
 		for _, r := range s.Total {
-			flat = flat.Plus(resources.Resources{r.Unreserved()})
+			converted = converted || r.IsReserved() || r.IsPersistentVolume()
+		}
+		flat := s.Total
+		if converted { // most slaves hold no reservation: no sum to make
+			flat = nil
+			for _, r := range s.Total {
+				flat = flat.Plus(resources.Resources{r.Unreserved()})
+			}
 		}
 		if !flat.Equal(static) {
 			return fmt.Errorf("slave %s: total %v is %v unreserved, not the slave's %v", s.ID, s.Total, flat, static)
@@ -256,16 +263,23 @@ func volumesKept(v *View) error {
 		c.truth.masterVolumes[l.m] = seen
 	}
 	for _, s := range v.Master.Slaves {
-		vols := map[string]string{}
-		for _, r := range s.Total.PersistentVolumes() {
-			vols[r.DiskID] = resources.Resources{r}.String()
+		var vols map[string]string // nil: none, as most slaves
+		for _, r := range s.Total {
+			if r.IsPersistentVolume() {
+				if vols == nil {
+					vols = map[string]string{}
+				}
+				vols[r.DiskID] = resources.Resources{r}.String()
+			}
 		}
 		for _, id := range slices.Sorted(maps.Keys(seen[s.ID])) {
 			if _, ok := vols[id]; !ok && !c.truth.destroyed[id] {
 				return fmt.Errorf("the master lost volume %s of slave %s, but nobody destroyed it", seen[s.ID][id], s.ID)
 			}
 		}
-		seen[s.ID] = vols
+		if vols != nil || seen[s.ID] != nil {
+			seen[s.ID] = vols
+		}
 		n := c.slaveAt(s.PID)
 		if n == nil || !n.up || !s.Connected || !s.Active {
 			continue
