@@ -142,13 +142,17 @@ type slaveNode struct {
 	// file they were read from.
 	ckptRaw  []byte
 	ckpt     resources.Resources
-	ckptVols map[string]string // ckpt's volumes (checkpointedVolumes)
+	ckptVols map[string]resources.Resources // ckpt's volumes (checkpointedVolumes)
+	ckptPath string                         // its resources.info
 }
 
 // checkpointed returns the resources slave n has checkpointed (its
 // meta/resources/resources.info), read again only when the file changed.
 func (n *slaveNode) checkpointed() (resources.Resources, error) {
-	path := state.Paths{WorkDir: n.workDir}.ResourcesInfo()
+	if n.ckptPath == "" {
+		n.ckptPath = state.Paths{WorkDir: n.workDir}.ResourcesInfo()
+	}
+	path := n.ckptPath
 	raw, err := n.files.ReadFile(path)
 	if err != nil || bytes.Equal(raw, n.ckptRaw) {
 		return n.ckpt, nil // none yet, or unchanged
@@ -161,17 +165,17 @@ func (n *slaveNode) checkpointed() (resources.Resources, error) {
 	n.ckptVols = nil
 	for _, r := range n.ckpt.PersistentVolumes() {
 		if n.ckptVols == nil {
-			n.ckptVols = map[string]string{}
+			n.ckptVols = map[string]resources.Resources{}
 		}
-		n.ckptVols[r.DiskID] = resources.Resources{r}.String()
+		n.ckptVols[r.DiskID] = resources.Resources{r}
 	}
 	return n.ckpt, nil
 }
 
 // checkpointedVolumes are slave n's checkpointed persistent volumes:
-// persistence id → the volume, printed (nil when none). Read it, never
-// change it.
-func (n *slaveNode) checkpointedVolumes() (map[string]string, error) {
+// persistence id → the volume (nil when none). Read it, never change
+// it.
+func (n *slaveNode) checkpointedVolumes() (map[string]resources.Resources, error) {
 	if _, err := n.checkpointed(); err != nil {
 		return nil, err
 	}

@@ -147,9 +147,29 @@ func Generate(seed uint64, o GenOptions) Schedule {
 		}
 		s.Events = append(s.Events, e)
 	}
-	s.Events = append(s.Events, operations(seed, sh, o)...)
 	s.Sort()
+	ops := Schedule{Events: operations(seed, sh, o)}
+	ops.Sort()
+	s.Events = mergeEvents(s.Events, ops.Events)
 	return s
+}
+
+// mergeEvents merges two time-ordered lists of events (a's first at
+// equal times): as a stable sort of both would, without moving the
+// large list's events about.
+func mergeEvents(a, b []Event) []Event {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]Event, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].At < a[0].At {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // operations draws seed's resource operations: mostly reservations and

@@ -246,10 +246,8 @@ func volumesKept(v *View) error {
 		if err != nil {
 			return fmt.Errorf("slave %d: %w", n.index, err)
 		}
-		for _, id := range slices.Sorted(maps.Keys(c.truth.volumes[n.index])) {
-			if _, ok := vols[id]; !ok && !c.truth.destroyed[id] {
-				return fmt.Errorf("slave %d: volume %s left its checkpoint, but nobody destroyed it", n.index, c.truth.volumes[n.index][id])
-			}
+		if id, ok := c.lostVolume(c.truth.volumes[n.index], vols); ok {
+			return fmt.Errorf("slave %d: volume %v left its checkpoint, but nobody destroyed it", n.index, c.truth.volumes[n.index][id])
 		}
 		c.truth.volumes[n.index] = vols
 	}
@@ -259,23 +257,21 @@ func volumesKept(v *View) error {
 	}
 	seen := c.truth.masterVolumes[l.m]
 	if seen == nil {
-		seen = map[string]map[string]string{}
+		seen = map[string]map[string]resources.Resources{}
 		c.truth.masterVolumes[l.m] = seen
 	}
 	for _, s := range v.Master.Slaves {
-		var vols map[string]string // nil: none, as most slaves
+		var vols map[string]resources.Resources // nil: none, as most slaves
 		for _, r := range s.Total {
 			if r.IsPersistentVolume() {
 				if vols == nil {
-					vols = map[string]string{}
+					vols = map[string]resources.Resources{}
 				}
-				vols[r.DiskID] = resources.Resources{r}.String()
+				vols[r.DiskID] = resources.Resources{r}
 			}
 		}
-		for _, id := range slices.Sorted(maps.Keys(seen[s.ID])) {
-			if _, ok := vols[id]; !ok && !c.truth.destroyed[id] {
-				return fmt.Errorf("the master lost volume %s of slave %s, but nobody destroyed it", seen[s.ID][id], s.ID)
-			}
+		if id, ok := c.lostVolume(seen[s.ID], vols); ok {
+			return fmt.Errorf("the master lost volume %v of slave %s, but nobody destroyed it", seen[s.ID][id], s.ID)
 		}
 		if vols != nil || seen[s.ID] != nil {
 			seen[s.ID] = vols
@@ -284,13 +280,23 @@ func volumesKept(v *View) error {
 		if n == nil || !n.up || !s.Connected || !s.Active {
 			continue
 		}
-		for _, id := range slices.Sorted(maps.Keys(c.truth.volumes[n.index])) {
-			if _, ok := vols[id]; !ok && !c.truth.destroyed[id] {
-				return fmt.Errorf("slave %d (%s) holds volume %s in its checkpoint, but the master's view of it does not", n.index, s.ID, c.truth.volumes[n.index][id])
-			}
+		if id, ok := c.lostVolume(c.truth.volumes[n.index], vols); ok {
+			return fmt.Errorf("slave %d (%s) holds volume %v in its checkpoint, but the master's view of it does not", n.index, s.ID, c.truth.volumes[n.index][id])
 		}
 	}
 	return nil
+}
+
+// lostVolume returns the smallest persistence id of was that is not in
+// now and that no framework asked to destroy.
+func (c *Cluster) lostVolume(was, now map[string]resources.Resources) (string, bool) {
+	lost := ""
+	for id := range was {
+		if _, ok := now[id]; !ok && !c.truth.destroyed[id] && (lost == "" || id < lost) {
+			lost = id
+		}
+	}
+	return lost, lost != ""
 }
 
 // checkpointsAgree: at quiescence, what each slave the leading master

@@ -16,6 +16,7 @@ import (
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/resources"
 )
 
 // taskKey names a task: framework id and task id.
@@ -37,8 +38,8 @@ type truth struct {
 	// volumes are the persistent volumes seen in each slave's
 	// checkpoint (by slave index), and in each leading master's view of
 	// each slave: persistence id → the volume.
-	volumes       []map[string]string
-	masterVolumes map[*master.Master]map[string]map[string]string
+	volumes       []map[string]resources.Resources
+	masterVolumes map[*master.Master]map[string]map[string]resources.Resources
 }
 
 // heard is what a framework was told about one task.
@@ -56,10 +57,10 @@ type heard struct {
 
 func newTruth(slaves int) *truth {
 	return &truth{
-		volumes: make([]map[string]string, slaves),
+		volumes: make([]map[string]resources.Resources, slaves),
 		running: map[taskKey]*simExecutor{}, sent: map[taskKey][]mesos.TaskState{},
 		heard: map[taskKey]*heard{}, launched: map[taskKey]int{},
-		destroyed: map[string]bool{}, masterVolumes: map[*master.Master]map[string]map[string]string{},
+		destroyed: map[string]bool{}, masterVolumes: map[*master.Master]map[string]map[string]resources.Resources{},
 	}
 }
 
