@@ -43,7 +43,7 @@ FUZZ_TARGETS = \
 SIM_SEEDS ?= 1000
 sim:
 	GOGC=400 $(GO) test -count=1 -timeout 30m -run 'TestSim|TestReplayRegressions' ./sim -args -sim.seeds=$(SIM_SEEDS)
-	GOGC=400 $(GO) test -count=1 -timeout 30m -tags simmutation -run TestMutationIsCaught ./sim
+	GOGC=400 $(GO) test -count=1 -timeout 30m -tags simmutation -run 'TestMutationIsCaught|TestTraceViewerMarksViolation' ./sim
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/gomesos/gomesos/master/registrar"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/resources"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/slave/state"
@@ -51,6 +53,10 @@ type Config struct {
 	// Quiesce is how long the run goes on after the last event, with
 	// every fault healed, before the final checks (default 10 minutes).
 	Quiesce time.Duration
+	// Record keeps every delivery, fault and event of the run for the
+	// trace viewer (Result.Recording; see package traceview). It makes a
+	// run a few times slower: for replays, not sweeps.
+	Record bool
 	// SlaveRestart is how long a slave that ended (the master shut it
 	// down) stays down before it starts again, as a supervisor would
 	// restart it: with its work directory kept, it registers as a new
@@ -105,6 +111,8 @@ type Cluster struct {
 	heardLog   map[taskKey][]string
 	// leaderEpoch counts crashes of the leading master.
 	leaderEpoch int
+	static      resources.Resources // the slaves' resources, parsed
+	rec         *recorder           // Config.Record
 }
 
 type masterNode struct {
@@ -130,6 +138,56 @@ type slaveNode struct {
 	files *state.MemFS
 	up    bool
 	ids   []string // slave ids it has been given, oldest first
+	// ckptRaw and ckpt are the checkpointed resources last read, and the
+	// file they were read from.
+	ckptRaw  []byte
+	ckpt     resources.Resources
+	ckptVols map[string]resources.Resources // ckpt's volumes (checkpointedVolumes)
+	ckptPath string                         // its resources.info
+}
+
+// checkpointed returns the resources slave n has checkpointed (its
+// meta/resources/resources.info), read again only when the file changed.
+func (n *slaveNode) checkpointed() (resources.Resources, error) {
+	if n.ckptPath == "" {
+		n.ckptPath = state.Paths{WorkDir: n.workDir}.ResourcesInfo()
+	}
+	path := n.ckptPath
+	raw, err := n.files.ReadFile(path)
+	if err != nil || bytes.Equal(raw, n.ckptRaw) {
+		return n.ckpt, nil // none yet, or unchanged
+	}
+	pbs, _, err := state.ReadResources(n.files, path)
+	if err != nil {
+		return nil, err
+	}
+	n.ckptRaw, n.ckpt = raw, resources.FromProto(pbs)
+	n.ckptVols = nil
+	for _, r := range n.ckpt.PersistentVolumes() {
+		if n.ckptVols == nil {
+			n.ckptVols = map[string]resources.Resources{}
+		}
+		n.ckptVols[r.DiskID] = resources.Resources{r}
+	}
+	return n.ckpt, nil
+}
+
+// checkpointedVolumes are slave n's checkpointed persistent volumes:
+// persistence id → the volume (nil when none). Read it, never change
+// it.
+func (n *slaveNode) checkpointedVolumes() (map[string]resources.Resources, error) {
+	if _, err := n.checkpointed(); err != nil {
+		return nil, err
+	}
+	return n.ckptVols, nil
+}
+
+// slaveAt is the slave whose process is pid, or nil.
+func (c *Cluster) slaveAt(pid process.UPID) *slaveNode {
+	if i := c.hostIndex(pid.Addr.Addr()) - c.shape.Masters; i >= 0 && i < len(c.slaves) && pid.Addr == c.slaves[i].addr {
+		return c.slaves[i]
+	}
+	return nil
 }
 
 type frameworkNode struct {
@@ -194,7 +252,7 @@ func newCluster(cfg Config, shape Shape) (*Cluster, error) {
 	c := &Cluster{
 		cfg: cfg, shape: shape, net: process.NewNetwork(cfg.Seed), starts: map[netip.AddrPort]uint64{},
 		group: detector.NewGroup(), registry: &registrar.Memory{},
-		truth: newTruth(), recent: newRing(64), partitions: map[int]uint64{},
+		truth: newTruth(shape.Slaves), recent: newRing(64), partitions: map[int]uint64{},
 		heardLog: map[taskKey][]string{},
 	}
 	c.dir = cfg.Dir
@@ -210,6 +268,9 @@ func newCluster(cfg Config, shape Shape) (*Cluster, error) {
 		c.dir, c.ownDir = d, true
 	}
 	c.start = c.net.Clock().Now()
+	if cfg.Record {
+		c.rec = newRecorder(c)
+	}
 	c.net.Cut(c.cut)
 	c.net.Deterministic().Observe(c.observe)
 	for i := range shape.Masters {
@@ -244,7 +305,7 @@ func newCluster(cfg Config, shape Shape) (*Cluster, error) {
 			n.fw = cfg.Framework(k)
 		}
 		if n.fw == nil {
-			n.fw = &Scripted{TaskResources: cfg.TaskResources}
+			n.fw = &Scripted{TaskResources: cfg.TaskResources, Role: FrameworkRole(k), Principal: frameworkPrincipal(k), Name: fmt.Sprintf("fw%d", k)}
 		}
 		c.frameworks = append(c.frameworks, n)
 		if err := c.startFramework(n); err != nil {
@@ -344,7 +405,7 @@ func (c *Cluster) startFramework(n *frameworkNode) error {
 	info := &mesos.FrameworkInfo{
 		User: proto.String("sim"), Name: proto.String(fmt.Sprintf("framework-%d", n.index)),
 		Checkpoint: proto.Bool(true), FailoverTimeout: proto.Float64(c.cfg.FailoverTimeout.Seconds()),
-		Id: n.id,
+		Id: n.id, Role: proto.String(FrameworkRole(n.index)), Principal: proto.String(frameworkPrincipal(n.index)),
 	}
 	sched := &schedulerShim{c: c, n: n}
 	n.d = scheduler.NewDriver(rt, sched, info, process.UPID{}, scheduler.Options{Detector: c.group.Detector()})
@@ -354,6 +415,17 @@ func (c *Cluster) startFramework(n *frameworkNode) error {
 	n.up = true
 	return nil
 }
+
+// frameworkRoles are the frameworks' roles, by index modulo their
+// number: two roles that reserve and one that cannot.
+var frameworkRoles = []string{"web", "batch", "*"}
+
+// FrameworkRole is framework k's role.
+func FrameworkRole(k int) string { return frameworkRoles[k%len(frameworkRoles)] }
+
+// frameworkPrincipal is framework k's principal (unauthenticated: the
+// master takes FrameworkInfo's).
+func frameworkPrincipal(k int) string { return fmt.Sprintf("sim-%d", k) }
 
 // settle runs the network until nothing is under way.
 func (c *Cluster) settle() { c.net.Clock().Settle() }

@@ -11,7 +11,8 @@
 //
 // A Schedule is a cluster shape and a list of events at virtual times:
 // workload (Launch, Kill, Reconcile, taken by frameworks that implement
-// Workload) and faults (drop, delay or duplicate messages a host sends;
+// Workload; Reserve, CreateVolume, DestroyVolume, Unreserve, taken by
+// those that implement Operations) and faults (drop, delay or duplicate messages a host sends;
 // partition hosts; crash and restart a slave or the leading master; fail
 // a framework over; crash an executor; end a task with a terminal state;
 // jump the clock). A slave the master shuts down is started again after
@@ -29,10 +30,12 @@
 //
 // Each has a name that appears in the failure: task-runs-once,
 // slave-not-overallocated, master-used-matches-tasks,
-// master-offered-matches-offers, terminal-update-last, updates-in-order
+// master-offered-matches-offers, terminal-update-last, updates-in-order,
+// offers-respect-reservations, reservations-balance, volumes-kept
 // (checked as they happen or after every step), and at quiescence
-// master-agrees-with-slaves, launched-tasks-accounted,
-// failover-timeout-kills-tasks, failover-within-timeout-keeps-framework.
+// master-agrees-with-slaves, checkpoints-agree-with-master,
+// launched-tasks-accounted, failover-timeout-kills-tasks,
+// failover-within-timeout-keeps-framework.
 // Add one with Config.Invariants: a function over a View (the leading
 // master's Snapshot, the tasks executors really run, what frameworks
 // heard).
@@ -52,7 +55,8 @@
 //	    4m0.685s clock jumps 15.39s
 //
 // The replay line runs it again; add -trace for every delivery (virtual
-// time, kind, sender, receiver, type, short body). That one was a real
+// time, kind, sender, receiver, type, short body), or -html out.html for
+// the trace viewer's page (package traceview; Config.Record, WriteHTML). That one was a real
 // bug, found by the seed sweep and shrunk from 200 events to 5: a slave
 // that re-registered with a new leader after the framework had been
 // removed brought the framework's tasks back as orphans, and nothing

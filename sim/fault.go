@@ -52,6 +52,19 @@ const (
 	EndTask
 	// JumpClock moves the clock forward by Duration at once.
 	JumpClock
+	// Reserve makes framework Node reserve part of its next fitting
+	// offer for its role (RESERVE).
+	Reserve
+	// CreateVolume makes framework Node create a persistent volume on
+	// disk reserved for its role in its next fitting offer (CREATE).
+	CreateVolume
+	// DestroyVolume makes framework Node destroy a persistent volume of
+	// its next offer that holds one (DESTROY).
+	DestroyVolume
+	// Unreserve makes framework Node give back the dynamically reserved
+	// resources (not volumes) of its next offer that holds some
+	// (UNRESERVE).
+	Unreserve
 	kindEnd
 )
 
@@ -60,6 +73,7 @@ var kindNames = [...]string{
 	DelayMessages: "delay", DuplicateMessages: "duplicate", Partition: "partition",
 	CrashSlave: "crash-slave", CrashMaster: "crash-master", FailoverFramework: "failover-framework",
 	CrashExecutor: "crash-executor", EndTask: "end-task", JumpClock: "jump-clock",
+	Reserve: "reserve", CreateVolume: "create-volume", DestroyVolume: "destroy-volume", Unreserve: "unreserve",
 }
 
 func (k Kind) String() string {
@@ -69,8 +83,9 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", k)
 }
 
-// IsFault reports whether k is a fault rather than workload.
-func (k Kind) IsFault() bool { return k >= DropMessages }
+// IsFault reports whether k is a fault rather than workload (a
+// framework's launch, kill, reconciliation or resource operation).
+func (k Kind) IsFault() bool { return k >= DropMessages && k <= JumpClock }
 
 // Event is one step of a schedule: a workload action or a fault, at a
 // virtual time from the start of the run.
@@ -287,6 +302,14 @@ func (e Event) String() string {
 		return fmt.Sprintf("%s framework %d: live task #%d ends %s", at, e.Node, e.Pick, e.State)
 	case JumpClock:
 		return fmt.Sprintf("%s clock jumps %s", at, e.Duration)
+	case Reserve:
+		return fmt.Sprintf("%s framework %d reserves resources for its role", at, e.Node)
+	case CreateVolume:
+		return fmt.Sprintf("%s framework %d creates a persistent volume", at, e.Node)
+	case DestroyVolume:
+		return fmt.Sprintf("%s framework %d destroys a persistent volume", at, e.Node)
+	case Unreserve:
+		return fmt.Sprintf("%s framework %d unreserves resources", at, e.Node)
 	}
 	return fmt.Sprintf("%s %s", at, e.Kind)
 }

@@ -31,21 +31,45 @@ type Workload interface {
 	Reconcile(d *scheduler.Driver, implicit bool)
 }
 
+// Operations is implemented by frameworks that take the schedule's
+// resource operations (Reserve, CreateVolume, DestroyVolume, Unreserve).
+type Operations interface {
+	// Operate asks the framework to perform one operation of kind k on
+	// the next offer it fits, and revives offers.
+	Operate(d *scheduler.Driver, k Kind)
+}
+
 // Scripted is the simulator's default framework: it launches the tasks
 // the schedule asks for on the offers it gets (TaskResources each, fresh
-// task ids), declines the rest for idleDecline (a launch revives
-// offers), and kills and reconciles on request.
+// task ids; on resources reserved for its role when an offer has them,
+// and with a persistent volume of its own when an offer holds a free
+// one), performs the resource operations the schedule asks for, declines
+// the rest for idleDecline (a launch or an operation revives offers),
+// and kills and reconciles on request.
 type Scripted struct {
 	// TaskResources of each task (the Config's when empty).
 	TaskResources string
+	// Role and Principal are the framework's (FrameworkInfo's): what it
+	// reserves, and as whom. A framework of role "*" (or "") performs no
+	// operation.
+	Role, Principal string
+	// Name prefixes the persistence ids of the volumes it creates (ids
+	// must be unique on a slave).
+	Name string
 
 	pending int
 	next    int
 	live    []*mesos.TaskStatus // non-terminal tasks, in launch order
 	res     resources.Resources
+	// ops are the operations asked for and not done yet, by kind.
+	ops     map[Kind]int
+	volumes int // volumes created so far
 }
 
-var _ Workload = (*Scripted)(nil)
+var (
+	_ Workload   = (*Scripted)(nil)
+	_ Operations = (*Scripted)(nil)
+)
 
 // Registered does nothing.
 func (s *Scripted) Registered(*scheduler.Driver, *mesos.FrameworkID, *mesos.MasterInfo) {}
@@ -56,7 +80,8 @@ func (s *Scripted) Reregistered(*scheduler.Driver, *mesos.MasterInfo) {}
 // Disconnected does nothing.
 func (s *Scripted) Disconnected(*scheduler.Driver) {}
 
-// ResourceOffers launches pending tasks on the offers that fit them.
+// ResourceOffers performs a pending operation and launches pending tasks
+// on the offers that fit them.
 func (s *Scripted) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
 	if s.res == nil {
 		r, err := resources.Parse(s.TaskResources, "*")
@@ -67,27 +92,115 @@ func (s *Scripted) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
 	}
 	for _, o := range offers {
 		left := resources.FromProto(o.GetResources())
+		ops, left := s.operation(left)
 		var tasks []*mesos.TaskInfo
-		for s.pending > 0 && left.Contains(s.res) {
+		for s.pending > 0 {
+			use := s.reserved(s.res)
+			if !left.Contains(use) {
+				use = s.res
+			}
+			if !left.Contains(use) {
+				break
+			}
+			if vols := left.PersistentVolumes().Reserved(s.role()); len(vols) > 0 {
+				use = use.Plus(vols[:1])
+			}
 			s.pending--
 			s.next++
 			id := fmt.Sprintf("task-%d", s.next)
 			tasks = append(tasks, &mesos.TaskInfo{
 				Name: proto.String(id), TaskId: &mesos.TaskID{Value: proto.String(id)}, SlaveId: o.GetSlaveId(),
-				Resources: s.res.ToProto(), Command: &mesos.CommandInfo{Value: proto.String("sim")},
+				Resources: use.ToProto(), Command: &mesos.CommandInfo{Value: proto.String("sim")},
 			})
 			s.live = append(s.live, &mesos.TaskStatus{
 				TaskId: &mesos.TaskID{Value: proto.String(id)}, SlaveId: o.GetSlaveId(),
 				State: mesos.TaskState_TASK_STAGING.Enum(),
 			})
-			left = left.Minus(s.res)
+			left = left.Minus(use)
 		}
-		if len(tasks) == 0 {
+		if len(tasks) == 0 && len(ops) == 0 {
 			_, _ = d.DeclineOffer(o.GetId(), &mesos.Filters{RefuseSeconds: proto.Float64(idleDecline.Seconds())})
 			continue
 		}
-		_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, tasks, &mesos.Filters{RefuseSeconds: proto.Float64(1)})
+		if len(tasks) > 0 {
+			ops = append(ops, &mesos.Offer_Operation{
+				Type:   mesos.Offer_Operation_LAUNCH.Enum(),
+				Launch: &mesos.Offer_Operation_Launch{TaskInfos: tasks},
+			})
+		}
+		_, _ = d.AcceptOffers([]*mesos.OfferID{o.GetId()}, ops, &mesos.Filters{RefuseSeconds: proto.Float64(1)})
 	}
+}
+
+// role is the framework's role, "*" when unset.
+func (s *Scripted) role() string {
+	if s.Role == "" {
+		return "*"
+	}
+	return s.Role
+}
+
+// reserved returns rs dynamically reserved for the framework's role by
+// its principal.
+func (s *Scripted) reserved(rs resources.Resources) resources.Resources {
+	var out resources.Resources
+	for _, r := range rs {
+		r.Role, r.Principal, r.Dynamic = s.role(), s.Principal, true
+		out = append(out, r)
+	}
+	return out
+}
+
+// volumeSize is the disk of each volume a scripted framework creates.
+const volumeSize = 64
+
+// reservation is what one Reserve event reserves.
+const reservation = "cpus:1;mem:128;disk:256"
+
+// operation returns the pending operation that offer resources left
+// allow, if any (at most one an offer, in the order reserve, create,
+// destroy, unreserve), and left after it.
+func (s *Scripted) operation(left resources.Resources) ([]*mesos.Offer_Operation, resources.Resources) {
+	if s.role() == "*" {
+		clear(s.ops) // "*" cannot be reserved: nothing to do
+		return nil, left
+	}
+	mine := left.Reserved(s.role())
+	var op resources.Operation
+	var next resources.Resources
+	for _, k := range []Kind{Reserve, CreateVolume, DestroyVolume, Unreserve} {
+		if s.ops[k] == 0 {
+			continue
+		}
+		if try, ok := s.candidate(k, left, mine); ok {
+			after, err := left.Apply(try)
+			if err == nil {
+				op, next = try, after
+				break
+			}
+		}
+	}
+	if op.Kind == 0 {
+		return nil, left
+	}
+	pb := op.Resources.ToProto()
+	var out *mesos.Offer_Operation
+	switch op.Kind {
+	case resources.Reserve:
+		s.ops[Reserve]--
+		out = &mesos.Offer_Operation{Type: mesos.Offer_Operation_RESERVE.Enum(), Reserve: &mesos.Offer_Operation_Reserve{Resources: pb}}
+	case resources.Create:
+		s.ops[CreateVolume]--
+		s.volumes++
+		out = &mesos.Offer_Operation{Type: mesos.Offer_Operation_CREATE.Enum(), Create: &mesos.Offer_Operation_Create{Volumes: pb}}
+	case resources.Destroy:
+		s.ops[DestroyVolume]--
+		out = &mesos.Offer_Operation{Type: mesos.Offer_Operation_DESTROY.Enum(), Destroy: &mesos.Offer_Operation_Destroy{Volumes: pb}}
+	case resources.Unreserve:
+		s.ops[Unreserve]--
+		out = &mesos.Offer_Operation{Type: mesos.Offer_Operation_UNRESERVE.Enum(), Unreserve: &mesos.Offer_Operation_Unreserve{Resources: pb}}
+	}
+	return []*mesos.Offer_Operation{out}, next
 }
 
 // idleDecline is how long an offer the framework has no task for is
@@ -131,6 +244,53 @@ func (s *Scripted) Launch(d *scheduler.Driver, n int) {
 	_, _ = d.ReviveOffers()
 }
 
+// candidate is the operation of kind k the framework would perform on
+// an offer holding left (mine: the part reserved for its role).
+func (s *Scripted) candidate(k Kind, left, mine resources.Resources) (resources.Operation, bool) {
+	switch k {
+	case Reserve:
+		want, err := resources.Parse(reservation, "*")
+		if err != nil {
+			panic(err)
+		}
+		if left.Contains(want) {
+			return resources.Operation{Kind: resources.Reserve, Resources: s.reserved(want)}, true
+		}
+	case CreateVolume:
+		for _, r := range mine {
+			if r.Name == "disk" && r.DiskID == "" && r.Dynamic && r.Milli >= volumeSize*1000 {
+				v := r.WithoutDisk()
+				v.Milli = volumeSize * 1000
+				v.DiskID = fmt.Sprintf("%s-v%d", s.Name, s.volumes+1)
+				v.DiskPrincipal, v.VolumePath, v.VolumeMode = s.Principal, "data", int32(mesos.Volume_RW)
+				return resources.Operation{Kind: resources.Create, Resources: resources.Resources{v}}, true
+			}
+		}
+	case DestroyVolume:
+		if vols := mine.PersistentVolumes(); len(vols) > 0 {
+			return resources.Operation{Kind: resources.Destroy, Resources: vols[:1]}, true
+		}
+	case Unreserve:
+		if rs := mine.Filter(func(r resources.Resource) bool { return r.Dynamic && r.DiskID == "" }); len(rs) > 0 {
+			return resources.Operation{Kind: resources.Unreserve, Resources: rs}, true
+		}
+	}
+	return resources.Operation{}, false
+}
+
+// Operate queues an operation of kind k for the next offers that allow
+// it and revives offers.
+func (s *Scripted) Operate(d *scheduler.Driver, k Kind) {
+	if s.role() == "*" {
+		return
+	}
+	if s.ops == nil {
+		s.ops = map[Kind]int{}
+	}
+	s.ops[k]++
+	_, _ = d.ReviveOffers()
+}
+
 // Kill kills the pick-th live task.
 func (s *Scripted) Kill(d *scheduler.Driver, pick int) {
 	if len(s.live) == 0 {
@@ -169,6 +329,11 @@ func (s *schedulerShim) Reregistered(d *scheduler.Driver, m *mesos.MasterInfo) {
 func (s *schedulerShim) Disconnected(d *scheduler.Driver) { s.n.fw.Disconnected(d) }
 
 func (s *schedulerShim) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
+	for _, o := range offers {
+		if err := offerRespects(o.GetId().GetValue(), resources.FromProto(o.GetResources()), FrameworkRole(s.n.index)); err != nil {
+			s.c.violate("offers-respect-reservations", fmt.Sprintf("framework %d was offered: %v", s.n.index, err))
+		}
+	}
 	s.n.fw.ResourceOffers(d, offers)
 }
 

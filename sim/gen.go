@@ -23,6 +23,12 @@ type GenOptions struct {
 	Horizon time.Duration
 	// Kinds, if set, are the only fault kinds drawn.
 	Kinds []Kind
+	// Operations bounds the resource operations (Reserve, CreateVolume,
+	// DestroyVolume, Unreserve) a schedule has: between 0 and it
+	// (default 24; negative for none). They are drawn from a stream of
+	// their own, so a seed's other events are those it had before
+	// operations existed.
+	Operations int
 }
 
 func (o *GenOptions) defaults() {
@@ -43,6 +49,9 @@ func (o *GenOptions) defaults() {
 	}
 	if o.Horizon == 0 {
 		o.Horizon = 10 * time.Minute
+	}
+	if o.Operations == 0 {
+		o.Operations = 24
 	}
 }
 
@@ -139,7 +148,54 @@ func Generate(seed uint64, o GenOptions) Schedule {
 		s.Events = append(s.Events, e)
 	}
 	s.Sort()
+	ops := Schedule{Events: operations(seed, sh, o)}
+	ops.Sort()
+	s.Events = mergeEvents(s.Events, ops.Events)
 	return s
+}
+
+// mergeEvents merges two time-ordered lists of events (a's first at
+// equal times): as a stable sort of both would, without moving the
+// large list's events about.
+func mergeEvents(a, b []Event) []Event {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]Event, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].At < a[0].At {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// operations draws seed's resource operations: mostly reservations and
+// volume creations, fewer destructions and unreservations, so that
+// volumes live long enough to see faults.
+func operations(seed uint64, sh Shape, o GenOptions) []Event {
+	if o.Operations < 0 {
+		return nil
+	}
+	r := rand.New(rand.NewPCG(seed^0x2545f4914f6cdd1d, seed+0x9e3779b97f4a7c15))
+	var out []Event
+	for range r.IntN(o.Operations + 1) {
+		e := Event{At: time.Duration(r.Int64N(int64(o.Horizon))).Round(time.Millisecond), Node: r.IntN(sh.Frameworks)}
+		switch x := r.IntN(20); {
+		case x < 8:
+			e.Kind = Reserve
+		case x < 14:
+			e.Kind = CreateVolume
+		case x < 17:
+			e.Kind = DestroyVolume
+		default:
+			e.Kind = Unreserve
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // Case is one generated input: the seed of the run and its schedule.

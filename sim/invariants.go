@@ -5,10 +5,6 @@ import (
 	"fmt"
 	"maps"
 
-	"google.golang.org/protobuf/encoding/prototext"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 	"slices"
 	"strings"
 	"time"
@@ -58,6 +54,9 @@ func (c *Cluster) violate(name, detail string) {
 		return
 	}
 	c.violation = &Violation{Invariant: name, Detail: detail, At: c.Now().Sub(c.start), Recent: c.recent.lines()}
+	if c.rec != nil {
+		c.rec.step = len(c.rec.t.Deliveries)
+	}
 }
 
 // check runs the invariants; final adds the quiescent ones.
@@ -98,7 +97,11 @@ var builtin = []Invariant{
 	{Name: "master-used-matches-tasks", Check: usedMatchesTasks},
 	{Name: "master-offered-matches-offers", Check: offeredMatchesOffers},
 	{Name: "master-gauges-match-slaves", Check: gaugesMatchSlaves},
+	{Name: "offers-respect-reservations", Check: offersRespectReservations},
+	{Name: "reservations-balance", Check: reservationsBalance},
+	{Name: "volumes-kept", Check: volumesKept},
 	{Name: "master-agrees-with-slaves", Quiescent: true, Check: masterAgrees},
+	{Name: "checkpoints-agree-with-master", Quiescent: true, Check: checkpointsAgree},
 	{Name: "launched-tasks-accounted", Quiescent: true, Check: tasksAccounted},
 	{Name: "failover-timeout-kills-tasks", Quiescent: true, Check: failoverKills},
 	{Name: "failover-within-timeout-keeps-framework", Quiescent: true, Check: failoverKeeps},
@@ -158,6 +161,172 @@ func offeredMatchesOffers(v *View) error {
 	for _, s := range v.Master.Slaves {
 		if !bySlave[s.ID].Equal(s.Offered) {
 			return fmt.Errorf("slave %s: offered %v, but its outstanding offers hold %v", s.ID, s.Offered, bySlave[s.ID])
+		}
+	}
+	return nil
+}
+
+// offersRespectReservations: no outstanding offer holds resources
+// reserved for another role than its framework's. (The frameworks' shims
+// check every offer as it arrives too.)
+func offersRespectReservations(v *View) error {
+	if v.Master == nil {
+		return nil
+	}
+	roles := v.c.frameworkRoles()
+	for _, o := range v.Master.Offers {
+		if err := offerRespects(o.ID, o.Resources, roles[o.FrameworkID]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// offerRespects says why an offer to a framework of role holds
+// resources it may not have, or nil. role "" is a framework the
+// simulator does not know: any reservation is wrong for it.
+func offerRespects(id string, rs resources.Resources, role string) error {
+	for _, r := range rs {
+		if r.IsReserved() && r.Role != role {
+			return fmt.Errorf("offer %s to a framework of role %q holds %v, reserved for role %q", id, role, resources.Resources{r}, r.Role)
+		}
+	}
+	return nil
+}
+
+// frameworkRoles maps the frameworks' ids to their roles.
+func (c *Cluster) frameworkRoles() map[string]string {
+	out := make(map[string]string, len(c.frameworks))
+	for _, n := range c.frameworks {
+		if n.id != nil {
+			out[n.id.GetValue()] = FrameworkRole(n.index)
+		}
+	}
+	return out
+}
+
+// reservationsBalance: reserving, unreserving and volumes only convert a
+// slave's resources: in the master's view, each slave's total, with
+// every reservation and volume undone, is the slave's static resources.
+func reservationsBalance(v *View) error {
+	if v.Master == nil {
+		return nil
+	}
+	static := v.c.staticResources()
+	for _, s := range v.Master.Slaves {
+		converted := false
+		for _, r := range s.Total {
+			converted = converted || r.IsReserved() || r.IsPersistentVolume()
+		}
+		flat := s.Total
+		if converted { // most slaves hold no reservation: no sum to make
+			flat = nil
+			for _, r := range s.Total {
+				flat = flat.Plus(resources.Resources{r.Unreserved()})
+			}
+		}
+		if !flat.Equal(static) {
+			return fmt.Errorf("slave %s: total %v is %v unreserved, not the slave's %v", s.ID, s.Total, flat, static)
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) staticResources() resources.Resources {
+	if c.static == nil {
+		rs, err := resources.Parse(c.cfg.SlaveResources, "*")
+		if err != nil {
+			panic(fmt.Sprintf("sim: slave resources %q: %v", c.cfg.SlaveResources, err))
+		}
+		c.static = rs
+	}
+	return c.static
+}
+
+// volumesKept: a persistent volume is never lost while its reservation
+// exists, that is until its framework asks to destroy it. Once in a
+// slave's checkpoint it stays there, across slave restarts and master
+// failovers; once in a leading master's view of a slave it stays there
+// while that master leads and holds the slave; and the master's view of
+// a slave it holds connected holds every volume of the slave's
+// checkpoint.
+func volumesKept(v *View) error {
+	c := v.c
+	for _, n := range c.slaves {
+		vols, err := n.checkpointedVolumes()
+		if err != nil {
+			return fmt.Errorf("slave %d: %w", n.index, err)
+		}
+		if id, ok := c.lostVolume(c.truth.volumes[n.index], vols); ok {
+			return fmt.Errorf("slave %d: volume %v left its checkpoint, but nobody destroyed it", n.index, c.truth.volumes[n.index][id])
+		}
+		c.truth.volumes[n.index] = vols
+	}
+	l := c.leader()
+	if v.Master == nil || l == nil {
+		return nil
+	}
+	seen := c.truth.masterVolumes[l.m]
+	if seen == nil {
+		seen = map[string]map[string]resources.Resources{}
+		c.truth.masterVolumes[l.m] = seen
+	}
+	for _, s := range v.Master.Slaves {
+		var vols map[string]resources.Resources // nil: none, as most slaves
+		for _, r := range s.Total {
+			if r.IsPersistentVolume() {
+				if vols == nil {
+					vols = map[string]resources.Resources{}
+				}
+				vols[r.DiskID] = resources.Resources{r}
+			}
+		}
+		if id, ok := c.lostVolume(seen[s.ID], vols); ok {
+			return fmt.Errorf("the master lost volume %v of slave %s, but nobody destroyed it", seen[s.ID][id], s.ID)
+		}
+		if vols != nil || seen[s.ID] != nil {
+			seen[s.ID] = vols
+		}
+		n := c.slaveAt(s.PID)
+		if n == nil || !n.up || !s.Connected || !s.Active {
+			continue
+		}
+		if id, ok := c.lostVolume(c.truth.volumes[n.index], vols); ok {
+			return fmt.Errorf("slave %d (%s) holds volume %v in its checkpoint, but the master's view of it does not", n.index, s.ID, c.truth.volumes[n.index][id])
+		}
+	}
+	return nil
+}
+
+// lostVolume returns the smallest persistence id of was that is not in
+// now and that no framework asked to destroy.
+func (c *Cluster) lostVolume(was, now map[string]resources.Resources) (string, bool) {
+	lost := ""
+	for id := range was {
+		if _, ok := now[id]; !ok && !c.truth.destroyed[id] && (lost == "" || id < lost) {
+			lost = id
+		}
+	}
+	return lost, lost != ""
+}
+
+// checkpointsAgree: at quiescence, what each slave the leading master
+// holds connected has checkpointed is what the master holds for it.
+func checkpointsAgree(v *View) error {
+	if v.Master == nil {
+		return nil
+	}
+	for _, s := range v.Master.Slaves {
+		n := v.c.slaveAt(s.PID)
+		if n == nil || !n.up || !s.Connected {
+			continue
+		}
+		ckpt, err := n.checkpointed()
+		if err != nil {
+			return fmt.Errorf("slave %d: %w", n.index, err)
+		}
+		if mine := s.Total.Checkpointed(); !mine.Equal(ckpt) {
+			return fmt.Errorf("slave %d (%s) has checkpointed %v, but the master holds %v", n.index, s.ID, ckpt, mine)
 		}
 	}
 	return nil
@@ -302,6 +471,9 @@ func (c *Cluster) observe(kind, from, to, name string, body []byte) {
 	}
 	d := delivery{at: c.Now().Sub(c.start), kind: kind, from: from, to: to, name: name, body: body}
 	c.recent.add(d)
+	if c.rec != nil {
+		c.rec.delivery(d.at, kind, from, to, name, body)
+	}
 	if c.cfg.TraceTo != nil {
 		fmt.Fprintln(c.cfg.TraceTo, d.String())
 	}
@@ -312,18 +484,9 @@ func shortBody(name string, body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
-	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(name))
-	if err != nil {
-		return fmt.Sprintf("(%d bytes)", len(body))
-	}
-	m := mt.New().Interface()
-	if proto.Unmarshal(body, m) != nil {
-		return fmt.Sprintf("(%d bytes, malformed)", len(body))
-	}
-	s := prototext.MarshalOptions{}.Format(m)
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 160 {
-		s = s[:160] + "..."
+	s, _ := describe(name, body, 160, false)
+	if strings.HasPrefix(s, "(") {
+		return s // not a message we know
 	}
 	return "{" + s + "}"
 }

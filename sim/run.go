@@ -10,6 +10,7 @@ import (
 
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/sim/traceview"
 )
 
 // Violation is a broken invariant: its name, what was seen, when.
@@ -32,6 +33,8 @@ type Result struct {
 	Events    int    // schedule events applied
 	Delivered int    // messages, dispatches and exits delivered
 	Violation *Violation
+	// Recording is the run for the trace viewer (Config.Record only).
+	Recording *traceview.Trace
 }
 
 // Replay is the command line that reproduces the run bit for bit.
@@ -79,7 +82,10 @@ func Run(cfg Config, s Schedule) (Result, error) {
 	res.Delivered = c.recent.total
 	if errors.Is(err, errStop) {
 		res.Violation = c.violation
-		return res, nil
+		err = nil
+	}
+	if c.rec != nil {
+		res.Recording = c.rec.finish(res)
 	}
 	return res, err
 }
@@ -178,6 +184,12 @@ func (c *Cluster) healAll() {
 
 // apply performs one event.
 func (c *Cluster) apply(e Event) {
+	note := func(d time.Duration, lanes ...int) {
+		if c.rec != nil {
+			c.rec.event(c.Now().Sub(c.start), e, d, lanes...)
+		}
+	}
+	fwLane := func(k int) int { return c.hostLane(c.FrameworkHost(k % len(c.frameworks))) }
 	switch e.Kind {
 	case Launch, Kill, Reconcile:
 		n := c.frameworks[e.Node%len(c.frameworks)]
@@ -185,6 +197,7 @@ func (c *Cluster) apply(e Event) {
 		if !ok || !n.up {
 			return
 		}
+		note(0, fwLane(e.Node))
 		switch e.Kind {
 		case Launch:
 			w.Launch(n.d, max(e.Count, 1))
@@ -192,6 +205,12 @@ func (c *Cluster) apply(e Event) {
 			w.Kill(n.d, e.Pick)
 		case Reconcile:
 			w.Reconcile(n.d, e.Pick%2 == 1)
+		}
+	case Reserve, CreateVolume, DestroyVolume, Unreserve:
+		n := c.frameworks[e.Node%len(c.frameworks)]
+		if w, ok := n.fw.(Operations); ok && n.up {
+			note(0, fwLane(e.Node))
+			w.Operate(n.d, e.Kind)
 		}
 	case DropMessages, DelayMessages, DuplicateMessages:
 		rt := c.hostRuntime(e.Node % c.hostCount())
@@ -208,7 +227,12 @@ func (c *Cluster) apply(e Event) {
 			act = process.Duplicate(1)
 		}
 		c.exemptFrameworks(func(host int) bool { return host == e.Node%c.hostCount() || host < c.shape.Masters })
-		f := rt.AddFilter(process.Rule{Side: process.Sending, Name: e.Message, Action: act})
+		rule := process.Rule{Side: process.Sending, Name: e.Message, Action: act}
+		if c.rec != nil {
+			rule.OnMatch = func(ev process.Intercepted) { c.rec.fault(c.Now().Sub(c.start), e.Kind, ev) }
+		}
+		f := rt.AddFilter(rule)
+		note(max(e.Duration, time.Millisecond), c.hostLane(e.Node%c.hostCount()))
 		c.later(max(e.Duration, time.Millisecond), func() {
 			f.Release() // what a delay still holds goes out, in order
 			f.Remove()
@@ -224,17 +248,35 @@ func (c *Cluster) apply(e Event) {
 		c.nextCut++
 		c.partitions[id] = set
 		c.net.Recut()
+		if c.rec != nil {
+			var lanes []int
+			for h := range c.hostCount() {
+				if set>>h&1 == 1 {
+					lanes = append(lanes, c.hostLane(h))
+					if h >= c.shape.Masters && h < c.shape.Masters+c.shape.Slaves {
+						lanes = append(lanes, c.executorLane(h-c.shape.Masters))
+					}
+				}
+			}
+			note(max(e.Duration, time.Millisecond), lanes...)
+		}
 		c.later(max(e.Duration, time.Millisecond), func() { delete(c.partitions, id) })
 	case CrashSlave:
 		n := c.slaves[e.Node%len(c.slaves)]
 		if !n.up {
 			return
 		}
+		note(max(e.Duration, time.Millisecond), c.hostLane(c.SlaveHost(n.index)))
 		c.restartSlave(n, max(e.Duration, time.Millisecond))
 	case CrashMaster:
 		n := c.leader()
 		if n == nil {
 			return
+		}
+		for i, m := range c.masters {
+			if m == n {
+				note(max(e.Duration, time.Millisecond), c.hostLane(i))
+			}
 		}
 		n.up = false
 		c.leaderEpoch++
@@ -246,6 +288,7 @@ func (c *Cluster) apply(e Event) {
 		if !n.up || n.id == nil {
 			return
 		}
+		note(max(e.Duration, time.Millisecond), fwLane(e.Node))
 		n.up = false
 		n.downSince = c.Now()
 		c.net.Crash(n.addr)
@@ -266,6 +309,7 @@ func (c *Cluster) apply(e Event) {
 		if err != nil || len(ids) == 0 {
 			return
 		}
+		note(0, c.executorLane(n.index))
 		n.cz.Destroy(ids[e.Pick%len(ids)])
 	case EndTask:
 		n := c.frameworks[e.Node%len(c.frameworks)]
@@ -287,6 +331,7 @@ func (c *Cluster) apply(e Event) {
 		if !mesos.IsTerminal(state) {
 			state = mesos.TaskState_TASK_FINISHED
 		}
+		note(0, fwLane(e.Node), c.executorLane(c.truth.running[k].slave))
 		c.truth.running[k].end(k.task, state)
 	case JumpClock:
 		// A framework that is down stays away as long in the master's
@@ -296,6 +341,7 @@ func (c *Cluster) apply(e Event) {
 				n.everPastTimeout = true
 			}
 		}
+		note(0)
 		c.net.Clock().Advance(e.Duration)
 	}
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"bufio"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/prop"
 
+	"github.com/gomesos/gomesos/internal/browser"
 	"github.com/gomesos/gomesos/mesos"
 )
 
@@ -62,7 +64,9 @@ func TestSim(t *testing.T) {
 			t.Fatal(err)
 		}
 		if res.Violation != nil {
-			t.Fatal(ShrinkResult(Config{}, res).Report())
+			shrunk := ShrinkResult(Config{}, res)
+			writeTraceHTML(t, shrunk)
+			t.Fatal(shrunk.Report())
 		}
 		t.Log(res.Report())
 		return
@@ -93,6 +97,7 @@ func TestSim(t *testing.T) {
 		return true
 	}, Gen(GenOptions{})))
 	if !props.Run(gopter.NewFormatedReporter(false, 160, os.Stderr)) {
+		writeTraceHTML(t, last)
 		t.Fatalf("shrunk failing run:\n%s", last.Report())
 	}
 }
@@ -118,7 +123,9 @@ func TestSimSeeds(t *testing.T) {
 	el := time.Since(start).Seconds()
 	t.Logf("%d seeds, %d events, %d deliveries in %.1fs (%.1f seeds/s)", stats.Seeds.Load(), stats.Events.Load(), stats.Deliveries.Load(), el, float64(stats.Seeds.Load())/el)
 	if failure != nil {
-		t.Fatalf("\n%s", ShrinkResult(Config{}, *failure).Report())
+		shrunk := ShrinkResult(Config{}, *failure)
+		writeTraceHTML(t, shrunk)
+		t.Fatalf("\n%s", shrunk.Report())
 	}
 }
 
@@ -131,36 +138,73 @@ func TestReplayRegressions(t *testing.T) {
 		t.Fatal("no regression schedules under testdata/")
 	}
 	for _, name := range files {
-		f, err := os.Open(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			line, _, _ := strings.Cut(sc.Text(), "#")
-			fields := strings.Fields(line)
-			if len(fields) != 2 {
-				continue
-			}
-			seed, err := strconv.ParseUint(fields[0], 10, 64)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			s, err := Decode(fields[1])
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			res, err := Run(Config{Seed: seed}, s)
+		for _, c := range readSchedules(t, name) {
+			res, err := Run(Config{Seed: c.Seed}, c.Schedule)
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
 			if res.Violation != nil {
 				t.Errorf("%s: %s", name, res.Report())
+				writeTraceHTML(t, res)
 			}
 		}
-		f.Close()
 	}
+}
+
+// readSchedules reads a schedule file: lines "seed schedule  # note",
+// blank lines and comments.
+func readSchedules(t *testing.T, name string) []Case {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []Case
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		fields := strings.Fields(line)
+		if len(fields) != 2 {
+			continue
+		}
+		seed, err := strconv.ParseUint(fields[0], 10, 64)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s, err := Decode(fields[1])
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out = append(out, Case{Seed: seed, Schedule: s})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return out
+}
+
+// writeTraceHTML writes the trace viewer's page of a failing run next to
+// its replay line: in $GOMESOS_ARTIFACTS when set (CI keeps that
+// directory), else in a new temporary directory that is kept (the
+// test's own is removed when it ends), and logs its path.
+func writeTraceHTML(t *testing.T, res Result) {
+	t.Helper()
+	dir, err := browser.ArtifactsDir("")
+	if err == nil && dir == "" {
+		dir, err = os.MkdirTemp("", "gomesos-sim-trace-")
+	}
+	if err != nil {
+		t.Logf("trace viewer: %v", err)
+		return
+	}
+	path := filepath.Join(dir, fmt.Sprintf("sim-seed-%d.html", res.Seed))
+	if err := WriteHTML(path, Config{}, res); err != nil {
+		t.Logf("trace viewer: %v", err)
+		return
+	}
+	t.Logf("trace viewer: %s", path)
 }
 
 func TestScheduleEncoding(t *testing.T) {

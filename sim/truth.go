@@ -10,11 +10,13 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/executor"
+	"github.com/gomesos/gomesos/master"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/resources"
 )
 
 // taskKey names a task: framework id and task id.
@@ -30,6 +32,14 @@ type truth struct {
 	sent     map[taskKey][]mesos.TaskState // by the executor, in order
 	heard    map[taskKey]*heard
 	launched map[taskKey]int // framework index, for every task a framework asked to launch
+	// destroyed are the persistence ids a framework asked to destroy:
+	// their volumes may go.
+	destroyed map[string]bool
+	// volumes are the persistent volumes seen in each slave's
+	// checkpoint (by slave index), and in each leading master's view of
+	// each slave: persistence id → the volume.
+	volumes       []map[string]resources.Resources
+	masterVolumes map[*master.Master]map[string]map[string]resources.Resources
 }
 
 // heard is what a framework was told about one task.
@@ -45,10 +55,12 @@ type heard struct {
 	terminalStatus *mesos.TaskStatus
 }
 
-func newTruth() *truth {
+func newTruth(slaves int) *truth {
 	return &truth{
+		volumes: make([]map[string]resources.Resources, slaves),
 		running: map[taskKey]*simExecutor{}, sent: map[taskKey][]mesos.TaskState{},
 		heard: map[taskKey]*heard{}, launched: map[taskKey]int{},
+		destroyed: map[string]bool{}, masterVolumes: map[*master.Master]map[string]map[string]resources.Resources{},
 	}
 }
 
@@ -164,8 +176,13 @@ func (c *Cluster) recordLaunches(n *frameworkNode) {
 				return
 			}
 			for _, op := range call.GetAccept().GetOperations() {
-				if op.GetType() == mesos.Offer_Operation_LAUNCH {
+				switch op.GetType() {
+				case mesos.Offer_Operation_LAUNCH:
 					record(call.GetFrameworkId().GetValue(), op.GetLaunch().GetTaskInfos())
+				case mesos.Offer_Operation_DESTROY:
+					for _, v := range op.GetDestroy().GetVolumes() {
+						c.truth.destroyed[v.GetDisk().GetPersistence().GetId()] = true
+					}
 				}
 			}
 		},

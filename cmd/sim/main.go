@@ -4,6 +4,7 @@
 //	go run ./cmd/sim -seed 12345 -schedule <base64>   # replay one run
 //	go run ./cmd/sim -seed 12345                      # the schedule seed 12345 generates
 //	go run ./cmd/sim -seed 12345 -trace               # and print every delivery
+//	go run ./cmd/sim -seed 12345 -html out.html       # and write the trace viewer's page
 //	go run ./cmd/sim -seeds 100000 -parallel 2        # soak
 package main
 
@@ -32,6 +33,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "the run's seed (the first seed with -seeds)")
 	schedule := flag.String("schedule", "", "a schedule as printed in a replay line (default: the one -seed generates)")
 	trace := flag.Bool("trace", false, "print every delivery: virtual time, kind, from, to, type, short body")
+	htmlOut := flag.String("html", "", "write the run (with -seeds: the failing one, shrunk) as a self-contained HTML message sequence chart to this file")
 	seeds := flag.Int("seeds", 0, "soak: check this many seeds from -seed on, stop at the first violation")
 	parallel := flag.Int("parallel", runtime.GOMAXPROCS(0), "soak: runs at once")
 	twice := flag.Bool("twice", true, "soak: run each seed twice and compare the traces")
@@ -44,7 +46,7 @@ func main() {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	if *seeds > 0 {
-		os.Exit(soak(cfg, *seed, *seeds, *parallel, *twice, *shrink))
+		os.Exit(soak(cfg, *seed, *seeds, *parallel, *twice, *shrink, *htmlOut))
 	}
 	s := sim.Generate(*seed, sim.GenOptions{})
 	if *schedule != "" {
@@ -58,6 +60,7 @@ func main() {
 		cfg.TraceTo = os.Stdout
 	}
 	cfg.Seed = *seed
+	cfg.Record = *htmlOut != ""
 	res, err := sim.Run(cfg, s)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sim:", err)
@@ -67,12 +70,19 @@ func main() {
 		res = sim.ShrinkResult(sim.Config{}, res)
 	}
 	fmt.Println(res.Report())
+	if *htmlOut != "" {
+		if err := sim.WriteHTML(*htmlOut, sim.Config{}, res); err != nil {
+			fmt.Fprintln(os.Stderr, "sim:", err)
+			os.Exit(2)
+		}
+		fmt.Println("trace viewer:", *htmlOut)
+	}
 	if res.Violation != nil {
 		os.Exit(1)
 	}
 }
 
-func soak(cfg sim.Config, first uint64, n, parallel int, twice, shrink bool) int {
+func soak(cfg sim.Config, first uint64, n, parallel int, twice, shrink bool, htmlOut string) int {
 	var stats sim.SoakStats
 	start := time.Now()
 	done := make(chan struct{})
@@ -104,6 +114,13 @@ func soak(cfg sim.Config, first uint64, n, parallel int, twice, shrink bool) int
 		r = sim.ShrinkResult(cfg, r)
 	}
 	fmt.Println(r.Report())
+	if htmlOut != "" {
+		if err := sim.WriteHTML(htmlOut, cfg, r); err != nil {
+			fmt.Fprintln(os.Stderr, "sim:", err)
+			return 2
+		}
+		fmt.Println("trace viewer:", htmlOut)
+	}
 	return 1
 }
 
