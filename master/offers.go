@@ -74,6 +74,9 @@ func (m *master) offer(fid string, decisions []allocDecision) {
 			s:   s,
 			res: d.res,
 		}
+		if mi := m.machineOf(s); mi.GetUnavailability() != nil {
+			o.o.Unavailability = proto.Clone(mi.GetUnavailability()).(*mesos.Unavailability)
+		}
 		for _, eid := range sortedKeys(s.executors[fid]) {
 			o.o.ExecutorIds = append(o.o.ExecutorIds, &mesos.ExecutorID{Value: proto.String(eid)})
 		}
@@ -123,11 +126,17 @@ func (m *master) rescindAllOffers(f *framework) {
 	for _, o := range sortedOffers(f.offers) {
 		m.rescindOffer(o, 0)
 	}
+	if len(m.maint.inverse) > 0 {
+		m.rescindInverseOffers(func(k ioKey) bool { return k.framework == f.id })
+	}
 }
 
 func (m *master) rescindSlaveOffers(s *slave) {
 	for _, o := range sortedOffers(s.offers) {
 		m.rescindOffer(o, 0)
+	}
+	if len(m.maint.inverse) > 0 {
+		m.rescindInverseOffers(func(k ioKey) bool { return k.slave == s.id })
 	}
 }
 
