@@ -561,4 +561,3 @@ func (m *master) stopMaintenance() {
 		m.Clock().Cancel(io.timeout)
 	}
 }
-
