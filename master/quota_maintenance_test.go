@@ -47,7 +47,9 @@ func TestParseScheduleAndMachines(t *testing.T) {
 	id := &mesos.MachineID{Hostname: proto.String("Down"), Ip: proto.String("10.0.0.9")}
 	down[registrar.MachineKey(id)] = &mesos.MachineInfo{Id: id, Mode: mesos.MachineInfo_DOWN.Enum()}
 	const window = `{"machine_ids":[%s],"unavailability":{"start":{"nanoseconds":1}%s}}`
-	w := func(ids, extra string) string { return strings.Replace(strings.Replace(window, "%s", ids, 1), "%s", extra, 1) }
+	w := func(ids, extra string) string {
+		return strings.Replace(strings.Replace(window, "%s", ids, 1), "%s", extra, 1)
+	}
 	for _, tc := range []struct{ body, err string }{
 		{`{}`, "is deactivated"},
 		{`{"windows":[` + w(`{"hostname":"down","ip":"10.0.0.9"}`, "") + `]}`, ""}, // hostnames ignore case
