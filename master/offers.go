@@ -304,8 +304,28 @@ func (m *master) validateTask(f *framework, s *slave, t *mesos.TaskInfo, availab
 	if t.Executor != nil && s.executors[f.id][t.Executor.GetExecutorId().GetValue()] == nil {
 		need = need.Plus(resources.FromProto(t.Executor.GetResources()))
 	}
+	if name := mixedRevocable(taskRes.Plus(resources.FromProto(t.GetExecutor().GetResources()))); name != "" {
+		return "Task (and its executor, if exists) uses both revocable and non-revocable " + name
+	}
 	if !available.Contains(need) {
 		return "Task uses more resources " + need.String() + " than available " + available.String()
+	}
+	return ""
+}
+
+// mixedRevocable returns the name of a resource rs holds both revocable
+// and not (Mesos 1.0 refuses such a task), or "".
+func mixedRevocable(rs resources.Resources) string {
+	revocable := map[string]bool{}
+	for _, r := range rs {
+		if r.Revocable {
+			revocable[r.Name] = true
+		}
+	}
+	for _, r := range rs {
+		if !r.Revocable && revocable[r.Name] {
+			return r.Name
+		}
 	}
 	return ""
 }

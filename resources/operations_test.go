@@ -127,3 +127,17 @@ func TestReservationLabelsKept(t *testing.T) {
 		t.Fatal("reservations with different labels merged")
 	}
 }
+
+// A persistent volume is contained only whole (Mesos 1.0: a task cannot
+// use part of one); plain disk may be used in part.
+func TestVolumeUsedWhole(t *testing.T) {
+	vol := func(mb int) Resources {
+		return mustJSON(t, `[{"name":"disk","type":"SCALAR","scalar":{"value":`+itoa(mb)+`},"role":"r","reservation":{"principal":"p"},"disk":{"persistence":{"id":"v1"},"volume":{"container_path":"data","mode":"RW"}}}]`)
+	}
+	offer := vol(50).Plus(mustParse(t, "disk:100;cpus:1"))
+	if !offer.Contains(vol(50)) || offer.Contains(vol(10)) || !offer.Contains(mustParse(t, "disk:10")) {
+		t.Fatalf("containment of a volume: whole %v, part %v", offer.Contains(vol(50)), offer.Contains(vol(10)))
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

@@ -227,7 +227,9 @@ func (rs Resources) Minus(other Resources) Resources {
 	return kept
 }
 
-// Contains reports whether rs holds all of other.
+// Contains reports whether rs holds all of other. A persistent volume
+// (DiskID set) is contained only whole, as in Mesos 1.0: a task cannot
+// use part of one.
 func (rs Resources) Contains(other Resources) bool {
 	for _, r := range other {
 		i, ok := rs.find(r.Key)
@@ -239,6 +241,9 @@ func (rs Resources) Contains(other Resources) bool {
 		case Scalar:
 			if cur.Milli < r.Milli {
 				return false
+			}
+			if r.DiskID != "" && cur.Milli != r.Milli {
+				return false // a persistent volume is used whole (Mesos 1.0)
 			}
 		case Ranges:
 			if len(subtractRanges(r.Ranges, cur.Ranges)) > 0 {
