@@ -42,6 +42,14 @@ func TestParseQuotaRequest(t *testing.T) {
 	}
 }
 
+// expectErr checks err against want: "" no error, else a part of it.
+func expectErr(t *testing.T, input string, err error, want string) {
+	t.Helper()
+	if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
+		t.Errorf("%s: got %v, want %q", input, err, want)
+	}
+}
+
 func TestParseScheduleAndMachines(t *testing.T) {
 	down := map[string]*mesos.MachineInfo{}
 	id := &mesos.MachineID{Hostname: proto.String("Down"), Ip: proto.String("10.0.0.9")}
@@ -65,9 +73,7 @@ func TestParseScheduleAndMachines(t *testing.T) {
 		{`{"windows":[{"machine_ids":[{"hostname":"a"}]}]}`, "unavailability"},
 	} {
 		_, err := ParseSchedule([]byte(tc.body), down)
-		if (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
-			t.Errorf("%s: got %v, want %q", tc.body, err, tc.err)
-		}
+		expectErr(t, tc.body, err, tc.err)
 	}
 	for _, tc := range []struct{ body, err string }{
 		{`[{"hostname":"a"},{"hostname":"b","ip":"10.0.0.2"}]`, ""},
@@ -77,9 +83,7 @@ func TestParseScheduleAndMachines(t *testing.T) {
 		{`[{}]`, "Both 'hostname' and 'ip'"},
 	} {
 		_, err := ParseMachineIDs([]byte(tc.body))
-		if (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
-			t.Errorf("%s: got %v, want %q", tc.body, err, tc.err)
-		}
+		expectErr(t, tc.body, err, tc.err)
 	}
 }
 

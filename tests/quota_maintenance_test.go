@@ -25,6 +25,24 @@ func as(t *testing.T, c *cluster.Cluster, creds, method, path, body string) answ
 	return request(t, c, method, path, body, h)
 }
 
+// opCase is an operator request and the answer expected: its status and
+// a part of its body.
+type opCase struct {
+	creds, method, path, body string
+	code                      int
+	says                      string
+}
+
+func expectAnswers(t *testing.T, c *cluster.Cluster, cases []opCase) {
+	t.Helper()
+	for _, tc := range cases {
+		got := as(t, c, tc.creds, tc.method, tc.path, tc.body)
+		if got.code != tc.code || !strings.Contains(got.body, tc.says) {
+			t.Fatalf("%s %s %s as %q: %d %q, want %d %q", tc.method, tc.path, tc.body, tc.creds, got.code, got.body, tc.code, tc.says)
+		}
+	}
+}
+
 func quotaCluster(t *testing.T) *cluster.Cluster {
 	return cluster.Start(t, cluster.Options{Network: true, Master: master.Config{
 		Credentials: map[string]string{"ops": "opspass", "dev": "devpass"},
@@ -51,11 +69,7 @@ func TestQuotaEndpoint(t *testing.T) {
 		cluster.Await(c, c.StartFakeSlaveOn(h, "cpus:2;mem:1024").Registered())
 	}
 	const q = `{"role":"q","guarantee":[{"name":"cpus","type":"SCALAR","scalar":{"value":2}},{"name":"mem","type":"SCALAR","scalar":{"value":1024}}]}`
-	for _, tc := range []struct {
-		creds, method, path, body string
-		code                      int
-		says                      string
-	}{
+	expectAnswers(t, c, []opCase{
 		{"", "POST", "/master/quota", q, http.StatusUnauthorized, ""},
 		{"ops:wrong", "POST", "/master/quota", q, http.StatusUnauthorized, ""},
 		{"dev:devpass", "POST", "/master/quota", q, http.StatusForbidden, "Not authorized to set quota for role 'q'"},
@@ -71,12 +85,7 @@ func TestQuotaEndpoint(t *testing.T) {
 		{"ops:opspass", "DELETE", "/master/quota/none", "", http.StatusBadRequest, "Role 'none' has no quota set"},
 		{"ops:opspass", "DELETE", "/master/quota", "", http.StatusBadRequest, "3 tokens"},
 		{"dev:devpass", "DELETE", "/master/quota/other", "", http.StatusForbidden, "Not authorized to remove quota"},
-	} {
-		got := as(t, c, tc.creds, tc.method, tc.path, tc.body)
-		if got.code != tc.code || !strings.Contains(got.body, tc.says) {
-			t.Fatalf("%s %s %s as %q: %d %q, want %d %q", tc.method, tc.path, tc.body, tc.creds, got.code, got.body, tc.code, tc.says)
-		}
-	}
+	})
 	var status struct {
 		Infos []struct {
 			Role, Principal string
@@ -160,22 +169,13 @@ func TestMaintenanceInverseOffersAndMachineDownUp(t *testing.T) {
 	machine := `{"hostname":"a","ip":"127.0.0.1"}`
 	start := c.RT.Clock().Now().Add(time.Hour).UnixNano()
 	schedule := fmt.Sprintf(`{"windows":[{"machine_ids":[%s],"unavailability":{"start":{"nanoseconds":%d}}}]}`, machine, start)
-	for _, tc := range []struct {
-		creds, method, path, body string
-		code                      int
-		says                      string
-	}{
+	expectAnswers(t, c, []opCase{
 		{"", "POST", "/master/maintenance/schedule", schedule, http.StatusUnauthorized, ""},
 		{"ops:opspass", "POST", "/master/maintenance/schedule", `{"windows":[{"machine_ids":[],"unavailability":{"start":{"nanoseconds":1}}}]}`, http.StatusBadRequest, "is empty"},
 		{"ops:opspass", "POST", "/master/machine/down", `[` + machine + `]`, http.StatusBadRequest, "is not part of a maintenance schedule"},
 		{"ops:opspass", "POST", "/master/maintenance/schedule", schedule, http.StatusOK, ""},
 		{"ops:opspass", "POST", "/master/machine/up", `[` + machine + `]`, http.StatusBadRequest, "is not in DOWN mode"},
-	} {
-		got := as(t, c, tc.creds, tc.method, tc.path, tc.body)
-		if got.code != tc.code || !strings.Contains(got.body, tc.says) {
-			t.Fatalf("%s %s %s: %d %q, want %d %q", tc.method, tc.path, tc.body, got.code, got.body, tc.code, tc.says)
-		}
-	}
+	})
 
 	// The framework holds a task on a: it is asked to give it back.
 	inv := cl.waitEvent("INVERSE_OFFERS")
