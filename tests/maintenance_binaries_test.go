@@ -2,7 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -13,20 +12,10 @@ import (
 	"github.com/gomesos/gomesos/internal/zktest"
 )
 
-// send makes one HTTP request to a daemon (real time: binaries).
+// send makes one HTTP request to a daemon, without credentials.
 func send(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return httpDo(t, method, url, "", "", body)
 }
 
 // Quota and the maintenance schedule live in the registry: set on one
@@ -38,11 +27,7 @@ func TestBinariesQuotaAndMaintenanceSurviveFailover(t *testing.T) {
 	bin := binaries(t)
 	url := "zk://" + zk.Addr + "/mesos"
 	startMaster := func() (*daemonProc, string) {
-		port := freePort(t)
-		m := startProc(t, filepath.Join(bin, "mesos-master"), "--ip=127.0.0.1", fmt.Sprintf("--port=%d", port),
-			"--registry=replicated_log", "--zk="+url, "--zk_session_timeout=3secs", "--allocation_interval=100ms",
-			"--work_dir="+t.TempDir())
-		m.line(t, "contending for leadership")
+		m, port := startZKMaster(t, bin, url, "--zk_session_timeout=3secs", "--work_dir="+t.TempDir())
 		return m, fmt.Sprintf("http://127.0.0.1:%d", port)
 	}
 	m1, url1 := startMaster()

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gomesos/gomesos/master"
-	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/tests/cluster"
 )
@@ -128,17 +127,7 @@ func TestQuotaEndpoint(t *testing.T) {
 // waitEvent returns the next v1 event of type typ, skipping any other.
 func (cl *v1Client) waitEvent(typ string) map[string]any {
 	cl.t.Helper()
-	pr := future.NewPromise[map[string]any]()
-	go func() {
-		for ev := range cl.events {
-			if ev["type"] == typ {
-				pr.Set(ev)
-				return
-			}
-		}
-		pr.Fail(fmt.Errorf("stream ended while waiting for %s", typ))
-	}()
-	return cluster.Await(cl.c, pr.Future())
+	return cl.nextSkipping(typ, func(any) bool { return true })
 }
 
 // Maintenance end to end with a v1 framework: a schedule makes a machine
