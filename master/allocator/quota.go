@@ -141,17 +141,27 @@ func (d *DRF) allocateWithQuota(order []*slaveState, all bool, now time.Time) []
 		return true
 	}
 
-	// Stage 2: fair share.
+	// Stage 2: fair share. The orders are copied only before a charge
+	// after which the slave may still offer something (as allocateSlave).
 	for _, s := range visit {
 		free := s.total.Minus(s.allocated)
 		if free.IsEmpty() {
 			continue
 		}
-		roles := slices.Clone(d.roleOrder)
+		roles, ownRoles := d.roleOrder, false
 	slave:
 		for _, r := range roles {
 			_, quota := d.quotas[r]
-			for _, f := range slices.Clone(r.frameworks) {
+			if quota {
+				if free.Reserved(r.name).IsEmpty() {
+					continue // a quota role gets only its reservations here
+				}
+			} else if offerable(free, r.name, true).IsEmpty() {
+				continue
+			}
+			fws, ownFws := r.frameworks, false
+			for fi := 0; fi < len(fws); fi++ {
+				f := fws[fi]
 				if !f.active || f.suppressed {
 					continue
 				}
@@ -163,16 +173,26 @@ func (d *DRF) allocateWithQuota(order []*slaveState, all bool, now time.Time) []
 					continue
 				}
 				if !fits(avail) {
+					// The role's other frameworks would be offered the
+					// same non-revocable resources: none fits.
 					s.dirty = true // headroom may come back
-					continue
+					break
 				}
 				for _, x := range avail {
 					if x.Kind == resources.Scalar && !x.Revocable {
 						used[d.names[x.Name]] += x.Milli
 					}
 				}
-				grant(f, s, avail)
 				free = free.Minus(avail)
+				if !free.IsEmpty() {
+					if !ownRoles {
+						roles, ownRoles = slices.Clone(roles), true
+					}
+					if !ownFws {
+						fws, ownFws = slices.Clone(fws), true
+					}
+				}
+				grant(f, s, avail)
 				if free.IsEmpty() {
 					break slave
 				}

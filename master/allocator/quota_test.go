@@ -176,3 +176,30 @@ func roleIndex(role string) int {
 	fmt.Sscanf(role, "q%d", &i)
 	return i
 }
+
+// BenchmarkAllocateWithQuota times a first full cycle of 10,000 slaves and
+// 1,000 frameworks (as BenchmarkAllocate) where ten roles of ten
+// frameworks each are guaranteed 100 slaves' worth.
+func BenchmarkAllocateWithQuota(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		d := NewDRF(Options{Seed: 1})
+		now := time.Unix(0, 0)
+		for j := 0; j < 1000; j++ {
+			role := "*"
+			if j < 100 {
+				role = fmt.Sprintf("q%d", j/10)
+			}
+			d.AddFramework(fmt.Sprintf("framework-%d", j), role, nil, now)
+		}
+		for j := 0; j < 10000; j++ {
+			d.AddSlave(fmt.Sprintf("slave-%d", j), "host", benchSlave, nil)
+		}
+		g := res(b, "cpus:200;mem:102400")
+		for q := 0; q < 10; q++ {
+			d.SetQuota(fmt.Sprintf("q%d", q), g)
+		}
+		b.StartTimer()
+		d.Allocate(time.Unix(1, 0))
+	}
+}
