@@ -28,7 +28,7 @@ FUZZ_TARGETS = \
 	./resources:FuzzParse \
 	./slave/state:FuzzDecodeMessages \
 	./slave:FuzzFilesQuery \
-	./master:FuzzDecodeCall ./master:FuzzParseRateLimits ./master:FuzzOperationEndpoints \
+	./master:FuzzDecodeCall ./master:FuzzParseRateLimits ./master:FuzzOperationEndpoints ./master:FuzzMaintenanceAndQuotaBodies \
 	./mesos/jsonv1:FuzzRoundTrip \
 	./recordio:FuzzReader \
 	./auth/acls:FuzzParse \

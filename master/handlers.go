@@ -147,6 +147,12 @@ func (m *master) call(from process.UPID, call *schedulerpb.Call) {
 		m.frameworkToExecutor(f, &messages.FrameworkToExecutorMessage{
 			SlaveId: msg.GetSlaveId(), FrameworkId: f.frameworkID(), ExecutorId: msg.GetExecutorId(), Data: msg.GetData(),
 		})
+	case schedulerpb.Call_ACCEPT_INVERSE_OFFERS:
+		a := call.GetAcceptInverseOffers()
+		m.answerInverseOffers(f, a.GetInverseOfferIds(), a.GetFilters(), true)
+	case schedulerpb.Call_DECLINE_INVERSE_OFFERS:
+		d := call.GetDeclineInverseOffers()
+		m.answerInverseOffers(f, d.GetInverseOfferIds(), d.GetFilters(), false)
 	case schedulerpb.Call_REQUEST:
 		c.resourceRequest.Inc()
 	default:

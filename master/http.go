@@ -33,6 +33,8 @@ func (m *master) installRoutes() {
 	m.Route("/roles.json", "Information about roles.", roles)
 	m.Route("/teardown", "Tears down a framework: POST frameworkId=<id>.", m.teardownHTTP)
 	m.installOperationRoutes()
+	m.installQuotaRoute()
+	m.installMaintenanceRoutes()
 	if m.cfg.WebUI != nil {
 		ui := process.Handler(m.cfg.WebUI)
 		m.Route("/", "The web UI.", ui)

@@ -66,6 +66,12 @@ func (h *httpScheduler) Initialize() {
 	process.Install(&h.Process, func(_ process.UPID, m *messages.RescindResourceOfferMessage) {
 		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_RESCIND.Enum(), Rescind: &schedulerpb.Event_Rescind{OfferId: m.OfferId}})
 	})
+	process.Install(&h.Process, func(_ process.UPID, m *messages.InverseOffersMessage) {
+		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_INVERSE_OFFERS.Enum(), InverseOffers: &schedulerpb.Event_InverseOffers{InverseOffers: m.InverseOffers}})
+	})
+	process.Install(&h.Process, func(_ process.UPID, m *messages.RescindInverseOfferMessage) {
+		h.emit(&schedulerpb.Event{Type: schedulerpb.Event_RESCIND_INVERSE_OFFER.Enum(), RescindInverseOffer: &schedulerpb.Event_RescindInverseOffer{InverseOfferId: m.InverseOfferId}})
+	})
 	process.Install(&h.Process, func(_ process.UPID, m *messages.StatusUpdateMessage) {
 		st := m.GetUpdate().GetStatus()
 		if len(m.GetUpdate().GetUuid()) > 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/master/allocator"
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/quotapb"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 )
@@ -59,6 +60,11 @@ type master struct {
 	removals      *rateLimiter
 
 	offers map[string]*offer
+
+	// quotas are the roles' quotas (/quota, kept in the registry);
+	// maint the machines under maintenance and the inverse offers.
+	quotas map[string]*quotapb.QuotaInfo
+	maint  maintenanceState
 
 	nextFramework, nextSlave, nextOffer int
 
@@ -108,6 +114,8 @@ func newMaster(cfg Config) *master {
 		registering:       make(map[process.UPID]bool),
 		removedSlaves:     make(map[string]bool),
 		offers:            make(map[string]*offer),
+		quotas:            make(map[string]*quotapb.QuotaInfo),
+		maint:             newMaintenanceState(),
 		httpSchedulers:    make(map[process.UPID]bool),
 		authenticated:     make(map[process.UPID]string),
 		authenticating:    make(map[process.UPID]process.UPID),
@@ -383,6 +391,7 @@ func (m *master) Finalize() {
 	if m.registrar != nil {
 		m.registrar.close()
 	}
+	m.stopMaintenance()
 	rt := m.Runtime()
 	rt.Terminate(rt.UPID("api"))
 	if m.allocPID.IsValid() {

@@ -74,6 +74,9 @@ func (m *master) offer(fid string, decisions []allocDecision) {
 			s:   s,
 			res: d.res,
 		}
+		if mi := m.machineOf(s); mi.GetUnavailability() != nil {
+			o.o.Unavailability = proto.Clone(mi.GetUnavailability()).(*mesos.Unavailability)
+		}
 		for _, eid := range sortedKeys(s.executors[fid]) {
 			o.o.ExecutorIds = append(o.o.ExecutorIds, &mesos.ExecutorID{Value: proto.String(eid)})
 		}
@@ -123,11 +126,17 @@ func (m *master) rescindAllOffers(f *framework) {
 	for _, o := range sortedOffers(f.offers) {
 		m.rescindOffer(o, 0)
 	}
+	if len(m.maint.inverse) > 0 {
+		m.rescindInverseOffers(func(k ioKey) bool { return k.framework == f.id })
+	}
 }
 
 func (m *master) rescindSlaveOffers(s *slave) {
 	for _, o := range sortedOffers(s.offers) {
 		m.rescindOffer(o, 0)
+	}
+	if len(m.maint.inverse) > 0 {
+		m.rescindInverseOffers(func(k ioKey) bool { return k.slave == s.id })
 	}
 }
 
@@ -295,8 +304,28 @@ func (m *master) validateTask(f *framework, s *slave, t *mesos.TaskInfo, availab
 	if t.Executor != nil && s.executors[f.id][t.Executor.GetExecutorId().GetValue()] == nil {
 		need = need.Plus(resources.FromProto(t.Executor.GetResources()))
 	}
+	if name := mixedRevocable(taskRes.Plus(resources.FromProto(t.GetExecutor().GetResources()))); name != "" {
+		return "Task (and its executor, if exists) uses both revocable and non-revocable " + name
+	}
 	if !available.Contains(need) {
 		return "Task uses more resources " + need.String() + " than available " + available.String()
+	}
+	return ""
+}
+
+// mixedRevocable returns the name of a resource rs holds both revocable
+// and not (Mesos 1.0 refuses such a task), or "".
+func mixedRevocable(rs resources.Resources) string {
+	revocable := map[string]bool{}
+	for _, r := range rs {
+		if r.Revocable {
+			revocable[r.Name] = true
+		}
+	}
+	for _, r := range rs {
+		if !r.Revocable && revocable[r.Name] {
+			return r.Name
+		}
 	}
 	return ""
 }

@@ -57,6 +57,12 @@ func (r *registryClient) readmit(info *mesos.SlaveInfo) future.Future[bool] {
 	return r.watch(r.proc.Apply(registrar.ReadmitSlave(info)))
 }
 
+// apply stores an operation of the quota or maintenance registry (or any
+// other); the future is ready once the registry holds it.
+func (r *registryClient) apply(op registrar.Operation) future.Future[bool] {
+	return r.watch(r.proc.Apply(op))
+}
+
 // remove forgets a slave (written behind the master).
 func (r *registryClient) remove(id string) {
 	delete(r.ids, id)
@@ -119,6 +125,8 @@ func (m *master) recoverSlaves() {
 func (m *master) registryRecovered(reg *messages.Registry) {
 	m.registryReady = true
 	defer m.runParked()
+	m.recoverQuotas(quotaInfos(reg))
+	m.recoverMachines(reg)
 	slaves := reg.GetSlaves().GetSlaves()
 	for _, s := range slaves {
 		m.registrar.ids[s.GetInfo().GetId().GetValue()] = true

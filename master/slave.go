@@ -97,6 +97,9 @@ func (m *master) registerSlave(from process.UPID, msg *messages.RegisterSlaveMes
 	if m.registering[from] {
 		return // a retry while the registry admits it
 	}
+	if m.machineDown(msg.GetSlave(), from) {
+		return
+	}
 	info := proto.Clone(msg.GetSlave()).(*mesos.SlaveInfo)
 	info.Id = m.newSlaveID()
 	m.registering[from] = true
@@ -173,6 +176,9 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 	}
 	if m.removedSlaves[id] {
 		m.send(from, &messages.ShutdownMessage{Message: proto.String("Agent attempted to re-register after removal")})
+		return
+	}
+	if m.machineDown(info, from) {
 		return
 	}
 	if reason := m.unknownSlaveID(id); reason != "" {

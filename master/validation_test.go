@@ -88,3 +88,15 @@ func TestOperationValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestMixedRevocable(t *testing.T) {
+	rev := resources.Resources{{Key: resources.Key{Name: "cpus", Role: "*", Revocable: true}, Kind: resources.Scalar, Milli: 1000}}
+	plain, _ := resources.Parse("cpus:1;mem:64", "*")
+	if got := mixedRevocable(plain.Plus(rev)); got != "cpus" {
+		t.Fatalf("cpus both revocable and not: %q", got)
+	}
+	mem, _ := resources.Parse("mem:64", "*")
+	if got := mixedRevocable(mem.Plus(rev)); got != "" {
+		t.Fatalf("revocable cpus with plain mem refused: %q", got)
+	}
+}

@@ -216,8 +216,19 @@ func (rs Resources) ToJSONArray() []map[string]any {
 			}
 			j["reservation"] = res
 		}
-		if r.DiskID != "" || r.VolumePath != "" {
+		if r.DiskID != "" || r.VolumePath != "" || r.DiskSource != "" {
 			disk := map[string]any{}
+			if src := DecodeDiskSource(r.DiskSource); src != nil {
+				typ, root := src.GetType().String(), src.GetPath().GetRoot()
+				s := map[string]any{"type": typ}
+				if src.Mount != nil {
+					root = src.GetMount().GetRoot()
+					s["mount"] = map[string]any{"root": root}
+				} else {
+					s["path"] = map[string]any{"root": root}
+				}
+				disk["source"] = s
+			}
 			if r.DiskID != "" {
 				p := map[string]any{"id": r.DiskID}
 				if r.DiskPrincipal != "" {

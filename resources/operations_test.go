@@ -127,3 +127,63 @@ func TestReservationLabelsKept(t *testing.T) {
 		t.Fatal("reservations with different labels merged")
 	}
 }
+
+// A persistent volume is contained only whole (Mesos 1.0: a task cannot
+// use part of one); plain disk may be used in part.
+func TestVolumeUsedWhole(t *testing.T) {
+	vol := func(mb int) Resources {
+		return mustJSON(t, `[{"name":"disk","type":"SCALAR","scalar":{"value":`+itoa(mb)+`},"role":"r","reservation":{"principal":"p"},"disk":{"persistence":{"id":"v1"},"volume":{"container_path":"data","mode":"RW"}}}]`)
+	}
+	offer := vol(50).Plus(mustParse(t, "disk:100;cpus:1"))
+	if !offer.Contains(vol(50)) || offer.Contains(vol(10)) || !offer.Contains(mustParse(t, "disk:10")) {
+		t.Fatalf("containment of a volume: whole %v, part %v", offer.Contains(vol(50)), offer.Contains(vol(10)))
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// DiskInfo.source (PATH and MOUNT disks) is kept through the JSON form,
+// the protobufs and reservations; a MOUNT disk is used whole.
+func TestDiskSourceKept(t *testing.T) {
+	rs := mustJSON(t, `[{"name":"disk","type":"SCALAR","scalar":{"value":100},"disk":{"source":{"type":"MOUNT","mount":{"root":"/mnt/d1"}}}},
+		{"name":"disk","type":"SCALAR","scalar":{"value":50},"disk":{"source":{"type":"PATH","path":{"root":"/mnt/d2"}}}},
+		{"name":"disk","type":"SCALAR","scalar":{"value":10}}]`)
+	if len(rs) != 3 || rs.Scalar("disk") != 160 {
+		t.Fatalf("three disks expected: %v", rs)
+	}
+	back := FromProto(rs.ToProto())
+	if !back.Equal(rs) {
+		t.Fatalf("protobuf round trip: %v -> %v", rs, back)
+	}
+	js, err := json.Marshal(rs.ToJSONArray())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again := mustJSON(t, string(js)); !again.Equal(rs) || !strings.Contains(string(js), `"mount":{"root":"/mnt/d1"}`) {
+		t.Fatalf("JSON round trip: %s", js)
+	}
+	var mount Resource
+	for _, r := range rs {
+		if r.IsMountDisk() {
+			mount = r
+		}
+	}
+	if u := mount.Unreserved(); u.DiskSource != "MOUNT:/mnt/d1" {
+		t.Fatalf("source lost by Unreserved: %+v", u)
+	}
+	part := mount
+	part.Milli = 10000
+	if rs.Contains(Resources{part}) || !rs.Contains(Resources{mount}) {
+		t.Fatal("a MOUNT disk must be used whole")
+	}
+	pathPart := rs[0]
+	for _, r := range rs {
+		if strings.HasPrefix(r.DiskSource, "PATH:") {
+			pathPart = r
+		}
+	}
+	pathPart.Milli = 10000
+	if !rs.Contains(Resources{pathPart}) {
+		t.Fatal("part of a PATH disk refused")
+	}
+}

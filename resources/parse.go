@@ -136,6 +136,15 @@ type jsonResource struct {
 			ContainerPath string `json:"container_path"`
 			Mode          string `json:"mode"`
 		} `json:"volume,omitempty"`
+		Source *struct {
+			Type string `json:"type"`
+			Path *struct {
+				Root string `json:"root"`
+			} `json:"path,omitempty"`
+			Mount *struct {
+				Root string `json:"root"`
+			} `json:"mount,omitempty"`
+		} `json:"source,omitempty"`
 	} `json:"disk,omitempty"`
 	Revocable *struct{} `json:"revocable,omitempty"`
 }
@@ -172,6 +181,16 @@ func ParseJSON(data []byte, defaultRole string) (Resources, error) {
 					return nil, fmt.Errorf("parse JSON resources: item %d (%s): empty persistence id", i, it.Name)
 				}
 				r.DiskID, r.DiskPrincipal = d.Persistence.ID, d.Persistence.Principal
+			}
+			if src := d.Source; src != nil {
+				switch {
+				case strings.ToUpper(src.Type) == "PATH" && src.Path != nil:
+					r.DiskSource = "PATH:" + src.Path.Root
+				case strings.ToUpper(src.Type) == "MOUNT" && src.Mount != nil:
+					r.DiskSource = "MOUNT:" + src.Mount.Root
+				default:
+					return nil, fmt.Errorf("parse JSON resources: item %d (%s): bad disk source", i, it.Name)
+				}
 			}
 			if v := d.Volume; v != nil {
 				switch strings.ToUpper(v.Mode) {

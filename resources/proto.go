@@ -30,6 +30,7 @@ func FromProto(pbs []*mesos.Resource) Resources {
 			r.ReservationLabels = EncodeLabels(labels)
 		}
 		if d := pb.GetDisk(); d != nil {
+			r.DiskSource = EncodeDiskSource(d.GetSource())
 			r.DiskID = d.GetPersistence().GetId()
 			r.DiskPrincipal = d.GetPersistence().GetPrincipal()
 			if v := d.GetVolume(); v != nil {
@@ -95,8 +96,8 @@ func (rs Resources) ToProto() []*mesos.Resource {
 				}
 			}
 		}
-		if r.DiskID != "" || r.VolumePath != "" {
-			pb.Disk = &mesos.Resource_DiskInfo{}
+		if r.DiskID != "" || r.VolumePath != "" || r.DiskSource != "" {
+			pb.Disk = &mesos.Resource_DiskInfo{Source: DecodeDiskSource(r.DiskSource)}
 			if r.DiskID != "" {
 				pb.Disk.Persistence = &mesos.Resource_DiskInfo_Persistence{Id: proto.String(r.DiskID)}
 				if r.DiskPrincipal != "" {
@@ -126,4 +127,32 @@ func FormatRanges(rs *mesos.Value_Ranges) string {
 		parts = append(parts, strconv.FormatUint(x.GetBegin(), 10)+"-"+strconv.FormatUint(x.GetEnd(), 10))
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// EncodeDiskSource encodes a DiskInfo.source as a Key's DiskSource.
+func EncodeDiskSource(s *mesos.Resource_DiskInfo_Source) string {
+	if s == nil {
+		return ""
+	}
+	root := s.GetPath().GetRoot()
+	if s.GetType() == mesos.Resource_DiskInfo_Source_MOUNT {
+		root = s.GetMount().GetRoot()
+	}
+	return s.GetType().String() + ":" + root
+}
+
+// DecodeDiskSource is the DiskInfo.source of a Key's DiskSource (nil for
+// "").
+func DecodeDiskSource(enc string) *mesos.Resource_DiskInfo_Source {
+	typ, root, ok := strings.Cut(enc, ":")
+	if !ok {
+		return nil
+	}
+	switch typ {
+	case "PATH":
+		return &mesos.Resource_DiskInfo_Source{Type: mesos.Resource_DiskInfo_Source_PATH.Enum(), Path: &mesos.Resource_DiskInfo_Source_Path{Root: proto.String(root)}}
+	case "MOUNT":
+		return &mesos.Resource_DiskInfo_Source{Type: mesos.Resource_DiskInfo_Source_MOUNT.Enum(), Mount: &mesos.Resource_DiskInfo_Source_Mount{Root: proto.String(root)}}
+	}
+	return nil
 }

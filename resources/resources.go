@@ -44,6 +44,10 @@ type Key struct {
 	// else mesos.Volume_Mode).
 	VolumePath string
 	VolumeMode int32
+	// DiskSource is DiskInfo.source, the disk a PATH or MOUNT resource
+	// is: EncodeDiskSource's form, "" for the root disk. It stays with
+	// the disk through reservations and volumes.
+	DiskSource string
 	Revocable  bool
 
 	// ReservationLabels are the reservation's labels, encoded by
@@ -98,6 +102,9 @@ func keyLess(a, b Key) bool {
 	}
 	if a.VolumeMode != b.VolumeMode {
 		return a.VolumeMode < b.VolumeMode
+	}
+	if a.DiskSource != b.DiskSource {
+		return a.DiskSource < b.DiskSource
 	}
 	return !a.Revocable && b.Revocable
 }
@@ -227,7 +234,9 @@ func (rs Resources) Minus(other Resources) Resources {
 	return kept
 }
 
-// Contains reports whether rs holds all of other.
+// Contains reports whether rs holds all of other. A persistent volume
+// (DiskID set) is contained only whole, as in Mesos 1.0: a task cannot
+// use part of one.
 func (rs Resources) Contains(other Resources) bool {
 	for _, r := range other {
 		i, ok := rs.find(r.Key)
@@ -239,6 +248,9 @@ func (rs Resources) Contains(other Resources) bool {
 		case Scalar:
 			if cur.Milli < r.Milli {
 				return false
+			}
+			if (r.DiskID != "" || r.IsMountDisk()) && cur.Milli != r.Milli {
+				return false // a volume or MOUNT disk is used whole (Mesos 1.0)
 			}
 		case Ranges:
 			if len(subtractRanges(r.Ranges, cur.Ranges)) > 0 {
@@ -252,6 +264,9 @@ func (rs Resources) Contains(other Resources) bool {
 	}
 	return true
 }
+
+// IsMountDisk reports whether r is a MOUNT disk (used whole, as Mesos).
+func (r Resource) IsMountDisk() bool { return strings.HasPrefix(r.DiskSource, "MOUNT:") }
 
 // IsEmpty reports whether rs holds nothing.
 func (rs Resources) IsEmpty() bool { return len(rs) == 0 }

@@ -333,15 +333,25 @@ func TestBinaryFlags(t *testing.T) {
 	}
 }
 
+// startZKMaster starts a mesos-master contending on ZooKeeper at url
+// (registry in ZooKeeper, allocation every 100 ms) with the extra flags,
+// and returns it with its port once it contends.
+func startZKMaster(t *testing.T, bin, url string, extra ...string) (*daemonProc, int) {
+	t.Helper()
+	port := freePort(t)
+	args := append([]string{"--ip=127.0.0.1", fmt.Sprintf("--port=%d", port),
+		"--registry=replicated_log", "--zk=" + url, "--allocation_interval=100ms"}, extra...)
+	m := startProc(t, filepath.Join(bin, "mesos-master"), args...)
+	m.line(t, "contending for leadership")
+	return m, port
+}
+
 func TestBinariesMasterFailoverOnZooKeeper(t *testing.T) {
 	zk := zktest.Start(t)
 	bin := binaries(t)
 	url := "zk://" + zk.Addr + "/mesos"
 	startMaster := func() (*daemonProc, string) {
-		port := freePort(t)
-		m := startProc(t, filepath.Join(bin, "mesos-master"), "--ip=127.0.0.1", fmt.Sprintf("--port=%d", port),
-			"--registry=replicated_log", "--zk="+url, "--zk_session_timeout=5secs", "--allocation_interval=100ms")
-		m.line(t, "contending for leadership")
+		m, port := startZKMaster(t, bin, url, "--zk_session_timeout=5secs")
 		return m, fmt.Sprintf("master@127.0.0.1:%d", port)
 	}
 	m1, pid1 := startMaster()

@@ -85,6 +85,13 @@ func subscribeV1(t *testing.T, c *cluster.Cluster, subscribe string) *v1Client {
 // offers (the allocator keeps offering what is left).
 func (cl *v1Client) next(typ string) map[string]any {
 	cl.t.Helper()
+	return cl.nextSkipping(typ, func(other any) bool { return other == "HEARTBEAT" || other == "OFFERS" })
+}
+
+// nextSkipping returns the next event of type typ; events of the types
+// skip accepts come before it, any other fails the test.
+func (cl *v1Client) nextSkipping(typ string, skip func(typ any) bool) map[string]any {
+	cl.t.Helper()
 	pr := future.NewPromise[map[string]any]()
 	go func() {
 		for ev := range cl.events {
@@ -92,7 +99,7 @@ func (cl *v1Client) next(typ string) map[string]any {
 				pr.Set(ev)
 				return
 			}
-			if ev["type"] != "HEARTBEAT" && ev["type"] != "OFFERS" {
+			if !skip(ev["type"]) {
 				pr.Fail(fmt.Errorf("event %v while waiting for %s", ev, typ))
 				return
 			}

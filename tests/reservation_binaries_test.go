@@ -17,11 +17,20 @@ import (
 // credentials ("principal:secret").
 func post(t *testing.T, addr, path, creds string, form url.Values) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+addr+path, strings.NewReader(form.Encode()))
+	return httpDo(t, http.MethodPost, "http://"+addr+path, creds, "application/x-www-form-urlencoded", form.Encode())
+}
+
+// httpDo sends one request to a daemon, with HTTP Basic credentials
+// ("user:pass") when given, and returns the status and body.
+func httpDo(t *testing.T, method, url, creds, contentType, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	if user, pass, ok := strings.Cut(creds, ":"); ok {
 		req.SetBasicAuth(user, pass)
 	}

@@ -124,3 +124,40 @@ func (a *Authorizer) DestroyVolume(principal, creatorPrincipal string) bool {
 		return acl[i].GetPrincipals(), acl[i].GetCreatorPrincipals()
 	}, principal, creatorPrincipal)
 }
+
+// SetQuota: may principal set a quota for role? (`set_quotas`, then the
+// 1.0 name `update_quotas`, in that order.)
+func (a *Authorizer) SetQuota(principal, role string) bool {
+	type pair struct{ s, o *mesos.ACL_Entity }
+	var acl []pair
+	for _, x := range a.acls.GetSetQuotas() {
+		acl = append(acl, pair{x.GetPrincipals(), x.GetRoles()})
+	}
+	for _, x := range a.acls.GetUpdateQuotas() {
+		acl = append(acl, pair{x.GetPrincipals(), x.GetRoles()})
+	}
+	return a.decide(len(acl), func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity) { return acl[i].s, acl[i].o }, principal, role)
+}
+
+// RemoveQuota: may principal remove role's quota, set by quotaPrincipal?
+// (`remove_quotas` by the quota's principal, then `update_quotas` by
+// role, in that order.)
+func (a *Authorizer) RemoveQuota(principal, quotaPrincipal, role string) bool {
+	rm, up := a.acls.GetRemoveQuotas(), a.acls.GetUpdateQuotas()
+	for _, x := range rm {
+		if matches(principal, x.GetPrincipals()) && matches(quotaPrincipal, x.GetQuotaPrincipals()) {
+			return x.GetPrincipals().GetType() != mesos.ACL_Entity_NONE && x.GetQuotaPrincipals().GetType() != mesos.ACL_Entity_NONE
+		}
+	}
+	return a.decide(len(up), func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity) {
+		return up[i].GetPrincipals(), up[i].GetRoles()
+	}, principal, role)
+}
+
+// GetQuota: may principal see role's quota? (`get_quotas`)
+func (a *Authorizer) GetQuota(principal, role string) bool {
+	acl := a.acls.GetGetQuotas()
+	return a.decide(len(acl), func(i int) (*mesos.ACL_Entity, *mesos.ACL_Entity) {
+		return acl[i].GetPrincipals(), acl[i].GetRoles()
+	}, principal, role)
+}

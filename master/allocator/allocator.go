@@ -66,6 +66,11 @@ type Allocator interface {
 	UpdateSlave(id string, oversubscribed resources.Resources)
 	ReviveOffers(frameworkID string)
 	SuppressOffers(frameworkID string)
+	// SetQuota guarantees role the non-revocable scalar quantities of
+	// guarantee, honoured before fair sharing (Mesos 1.0's quota).
+	SetQuota(role string, guarantee resources.Resources)
+	// RemoveQuota ends a role's guarantee.
+	RemoveQuota(role string)
 	// Allocate runs one cycle over every active slave.
 	Allocate(now time.Time) []Decision
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomesos/gomesos/process/future"
@@ -43,6 +44,14 @@ type DRF struct {
 	// cycle visits every slave.
 	allDirty bool
 
+	// quotas are the roles' guarantees (SetQuota), non-revocable scalar
+	// quantities by name index; nonRevTotal and nonRevAlloc are the
+	// cluster's non-revocable scalar total and what of it is allocated.
+	// With no quota the cycle is the plain DRF one.
+	quotas      map[*roleState][]int64
+	nonRevTotal []int64
+	nonRevAlloc []int64
+
 	expiries expiryHeap // when filters run out (entries may be stale)
 	filters  int        // filters in force or not yet seen expired
 	nextSeq  uint64     // names filters, so a stale expiry is told apart
@@ -67,6 +76,7 @@ type frameworkState struct {
 	suppressed bool
 	revocable  bool    // takes revocable resources
 	alloc      []int64 // scalars allocated, milli, by name index
+	nonRev     []int64 // the non-revocable part of alloc
 	share      float64 // dominant share: the rank in role.frameworks
 	filters    map[*slaveState]filter
 }
@@ -81,6 +91,7 @@ type roleState struct {
 	name       string
 	weight     float64
 	alloc      []int64 // by name index
+	nonRev     []int64 // the non-revocable part of alloc (quota)
 	share      float64
 	rank       float64 // share / weight: the rank in roleOrder
 	frameworks ranking[*frameworkState]
@@ -166,6 +177,11 @@ func (d *DRF) charge(f *frameworkState, res resources.Resources, sign int64) {
 		i := d.nameIndex(r.Name)
 		f.alloc = add(f.alloc, i, sign*r.Milli)
 		f.role.alloc = add(f.role.alloc, i, sign*r.Milli)
+		if !r.Revocable {
+			f.nonRev = add(f.nonRev, i, sign*r.Milli)
+			f.role.nonRev = add(f.role.nonRev, i, sign*r.Milli)
+			d.nonRevAlloc = add(d.nonRevAlloc, i, sign*r.Milli)
+		}
 		changed = true
 	}
 	if !changed || d.stale {
@@ -234,6 +250,10 @@ func (d *DRF) RemoveFramework(id string) {
 	for i, v := range f.alloc {
 		f.role.alloc = add(f.role.alloc, i, -v)
 	}
+	for i, v := range f.nonRev {
+		f.role.nonRev = add(f.role.nonRev, i, -v)
+		d.nonRevAlloc = add(d.nonRevAlloc, i, -v)
+	}
 	if !d.stale {
 		d.rerankRole(f.role)
 	}
@@ -264,8 +284,7 @@ func (d *DRF) AddSlave(id, hostname string, total resources.Resources, used map[
 	d.slaveOrder = append(d.slaveOrder, s)
 	for _, r := range total {
 		if r.Kind == resources.Scalar {
-			d.total[d.nameIndex(r.Name)] += r.Milli
-			d.stale = true
+			d.addTotal(r, r.Milli)
 		}
 	}
 	for fid, res := range used {
@@ -288,8 +307,7 @@ func (d *DRF) RemoveSlave(id string) {
 	}
 	for _, r := range s.total {
 		if r.Kind == resources.Scalar {
-			d.total[d.nameIndex(r.Name)] -= r.Milli
-			d.stale = true
+			d.addTotal(r, -r.Milli)
 		}
 	}
 	for f := range s.filteredBy {
@@ -367,22 +385,47 @@ func (d *DRF) UpdateAvailable(slaveID string, consumed, produced resources.Resou
 // changeTotal moves the cluster's scalar totals from consumed to produced
 // (operations keep quantities: the shares change only if they did not).
 func (d *DRF) changeTotal(consumed, produced resources.Resources) {
-	net := map[string]int64{}
+	type kind struct {
+		name      string
+		revocable bool
+	}
+	net := map[kind]int64{}
 	for _, r := range consumed {
 		if r.Kind == resources.Scalar {
-			net[r.Name] -= r.Milli
+			net[kind{r.Name, r.Revocable}] -= r.Milli
 		}
 	}
 	for _, r := range produced {
 		if r.Kind == resources.Scalar {
-			net[r.Name] += r.Milli
+			net[kind{r.Name, r.Revocable}] += r.Milli
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(net)) {
-		if v := net[name]; v != 0 {
-			d.total[d.nameIndex(name)] += v
-			d.stale = true
+	keys := slices.SortedFunc(maps.Keys(net), func(a, b kind) int {
+		if a.name != b.name {
+			return strings.Compare(a.name, b.name)
 		}
+		if a.revocable == b.revocable {
+			return 0
+		}
+		if a.revocable {
+			return 1
+		}
+		return -1
+	})
+	for _, k := range keys {
+		if v := net[k]; v != 0 {
+			d.addTotal(resources.Resource{Key: resources.Key{Name: k.name, Revocable: k.revocable}}, v)
+		}
+	}
+}
+
+// addTotal adds v (milli) of r's scalar to the cluster's totals.
+func (d *DRF) addTotal(r resources.Resource, v int64) {
+	i := d.nameIndex(r.Name)
+	d.total[i] += v
+	d.stale = true
+	if !r.Revocable {
+		d.nonRevTotal = add(d.nonRevTotal, i, v)
 	}
 }
 
@@ -515,6 +558,9 @@ func (d *DRF) Allocate(now time.Time) []Decision {
 	d.rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	all := d.allDirty
 	d.allDirty = false
+	if len(d.quotas) > 0 {
+		return d.allocateWithQuota(order, all, now)
+	}
 	var out []Decision
 	for i, s := range order {
 		if !s.active || !(all || s.dirty) {

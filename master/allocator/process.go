@@ -202,6 +202,16 @@ func (h *Handle) SuppressOffers(frameworkID string) {
 	h.run(func(a Allocator) { a.SuppressOffers(frameworkID) })
 }
 
+// SetQuota implements Allocator.
+func (h *Handle) SetQuota(role string, guarantee resources.Resources) {
+	h.runAndAllocate(func(a Allocator) { a.SetQuota(role, guarantee) })
+}
+
+// RemoveQuota implements Allocator.
+func (h *Handle) RemoveQuota(role string) {
+	h.runAndAllocate(func(a Allocator) { a.RemoveQuota(role) })
+}
+
 // Allocate asks for a cycle now; decisions arrive through the callback.
 func (h *Handle) Allocate(time.Time) []Decision {
 	p := h.p

@@ -356,6 +356,13 @@ func (d *refDRF) SuppressOffers(frameworkID string) {
 	}
 }
 
+// SetQuota implements Allocator (the reference model has no quota; the
+// comparisons never set one).
+func (d *refDRF) SetQuota(string, resources.Resources) {}
+
+// RemoveQuota implements Allocator.
+func (d *refDRF) RemoveQuota(string) {}
+
 // filtered reports whether f refused avail on slave s until after now.
 func (f *refFramework) filtered(sid string, avail resources.Resources, now time.Time) bool {
 	flt, ok := f.filters[sid]

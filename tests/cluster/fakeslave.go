@@ -49,13 +49,20 @@ const StatusRetryInterval = statusupdate.RetryMin
 // form) that registers with the cluster's master.
 func (c *Cluster) StartFakeSlave(res string) *FakeSlave {
 	c.T.Helper()
+	return c.StartFakeSlaveOn("localhost", res)
+}
+
+// StartFakeSlaveOn starts a fake slave that registers with hostname (its
+// machine, for maintenance, is that hostname and 127.0.0.1).
+func (c *Cluster) StartFakeSlaveOn(hostname, res string) *FakeSlave {
+	c.T.Helper()
 	r, err := resources.Parse(res, "*")
 	if err != nil {
 		c.T.Fatalf("fake slave resources %q: %v", res, err)
 	}
 	s := &FakeSlave{
 		c:          c,
-		Info:       &mesos.SlaveInfo{Hostname: proto.String("localhost"), Resources: r.ToProto()},
+		Info:       &mesos.SlaveInfo{Hostname: proto.String(hostname), Resources: r.ToProto()},
 		AutoRun:    true,
 		registered: future.NewPromise[*mesos.SlaveID](),
 		Tasks:      make(map[string]*messages.RunTaskMessage),
