@@ -180,8 +180,9 @@ type binCluster struct {
 	slaveArgs         []string
 }
 
-// startBinCluster starts mesos-master and one mesos-slave.
-func startBinCluster(t *testing.T) (*binCluster, *daemonProc) {
+// startBinCluster starts mesos-master and one mesos-slave (with the
+// extra slave flags).
+func startBinCluster(t *testing.T, extra ...string) (*binCluster, *daemonProc) {
 	bin := binaries(t)
 	mport := freePort(t)
 	c := &binCluster{bin: bin, master: fmt.Sprintf("127.0.0.1:%d", mport), work: t.TempDir(), slavePort: freePort(t)}
@@ -191,6 +192,7 @@ func startBinCluster(t *testing.T) (*binCluster, *daemonProc) {
 	c.slaveArgs = []string{"--master=" + c.master, "--ip=127.0.0.1", fmt.Sprintf("--port=%d", c.slavePort),
 		"--work_dir=" + c.work, "--resources=cpus:4;mem:2048;disk:2048;ports:[31000-32000]",
 		"--registration_backoff_factor=10ms", "--switch_user=false", "--fetcher_cache_dir=" + filepath.Join(c.work, "fetch")}
+	c.slaveArgs = append(c.slaveArgs, extra...)
 	s := c.startSlave(t)
 	s.line(t, "registered with the master")
 	return c, s
