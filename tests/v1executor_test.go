@@ -11,6 +11,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/gomesos/gomesos/internal/mesosgo"
 )
 
 // countLines counts p's output lines containing s so far.
@@ -91,6 +94,56 @@ func TestBinariesHTTPExecutorResubscribesAfterSlaveRestart(t *testing.T) {
 		}
 		if n := p.countLines("TASK_LOST") + p.countLines("TASK_FAILED"); n != 0 {
 			t.Fatalf("task lost or failed")
+		}
+	}
+}
+
+// An unmodified mesos-go v1 executor (api/v1/lib's executor library, in
+// JSON: our command executor covers protobuf) under our slave, launched
+// by a mesos-go 0.0.6 framework: it subscribes at
+// MESOS_AGENT_ENDPOINT/api/v1/executor, runs the task, answers the
+// framework message and finishes, each update acknowledged.
+func TestBinariesMesosGoV1Executor(t *testing.T) {
+	requireMesosGo(t)
+	requireMesosGoV1(t)
+	execPath, err := mesosgo.PathV1(mesosgo.V1ExecutorProgram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, s := startBinCluster(t)
+	fw, err := mesosgo.StartProgram(mesosgo.FrameworkProgram, "-master="+c.master, "-executor="+execPath+" -codec=json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fw.Stop)
+	const bound = 60 * time.Second
+	if _, err := fw.Line("REGISTERED ", bound); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := fw.Line("STATUS ", bound); err != nil || line != "STATUS t1 TASK_RUNNING" {
+		t.Fatalf("framework printed %q (%v), want TASK_RUNNING", line, err)
+	}
+	want := map[string]bool{"MESSAGE reply:hello": true, "STATUS t1 TASK_FINISHED": true}
+	for len(want) > 0 {
+		line, err := fw.Line("", bound)
+		if err != nil {
+			t.Fatalf("still waiting for %v: %v", want, err)
+		}
+		if strings.HasPrefix(line, "STATUS ") && !want[line] {
+			t.Fatalf("unexpected %q", line)
+		}
+		delete(want, line)
+	}
+	s.line(t, "codec=application/json")
+	// The executor exits once both its updates are acknowledged.
+	s.line(t, "executor terminated")
+	stderr, err := os.ReadFile(filepath.Join(sandboxOf(t, c.work, "default"), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"CODEC application/json", "SUBSCRIBED default", "LAUNCH t1", "MESSAGE hello", "ACKNOWLEDGED t1", "EXIT"} {
+		if !strings.Contains(string(stderr), w) {
+			t.Fatalf("executor stderr lacks %q:\n%s", w, stderr)
 		}
 	}
 }
