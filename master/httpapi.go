@@ -1,7 +1,6 @@
 package master
 
 import (
-	"io"
 	"net/http"
 	"time"
 
@@ -203,23 +202,9 @@ func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call, prin
 		hdr := http.Header{}
 		hdr.Set("Content-Type", codec)
 		hdr.Set("Mesos-Stream-Id", h.streamID)
-		return future.Ready(&process.Response{Status: http.StatusOK, Header: hdr, Stream: func(w io.Writer, flush func()) error {
-			defer process.Run(rt, pid, h.Terminate) // the client went away
-			for {
-				select {
-				case frame, ok := <-h.frames:
-					if !ok {
-						return nil
-					}
-					if _, err := w.Write(frame); err != nil {
-						return err
-					}
-					flush()
-				case <-r.Context().Done():
-					return r.Context().Err()
-				}
-			}
-		}})
+		// When the client goes away, the stand-in terminates.
+		return future.Ready(&process.Response{Status: http.StatusOK, Header: hdr,
+			Stream: v1http.Stream(r.Context(), h.frames, func() { process.Run(rt, pid, h.Terminate) })})
 	})
 }
 

@@ -316,28 +316,15 @@ func (s *slave) streamResponse(r *http.Request, e *executor, conn *httpConn, cod
 	rt, self := s.Runtime(), s.Self()
 	hdr := http.Header{}
 	hdr.Set("Content-Type", codec)
-	return future.Ready(&process.Response{Status: http.StatusOK, Header: hdr, Stream: func(w io.Writer, flush func()) error {
-		defer process.Run(rt, self, func() {
+	ended := func() {
+		process.Run(rt, self, func() {
 			if e.http == conn {
 				s.log.Info("executor's subscription closed", "executor", e.id)
 				e.closeHTTP()
 			}
 		})
-		for {
-			select {
-			case frame, ok := <-conn.frames:
-				if !ok {
-					return nil
-				}
-				if _, err := w.Write(frame); err != nil {
-					return err
-				}
-				flush()
-			case <-r.Context().Done():
-				return r.Context().Err()
-			}
-		}
-	}})
+	}
+	return future.Ready(&process.Response{Status: http.StatusOK, Header: hdr, Stream: v1http.Stream(r.Context(), conn.frames, ended)})
 }
 
 // httpUpdate takes an HTTP executor's UPDATE through the same path as a

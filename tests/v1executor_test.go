@@ -123,17 +123,7 @@ func TestBinariesMesosGoV1Executor(t *testing.T) {
 	if line, err := fw.Line("STATUS ", bound); err != nil || line != "STATUS t1 TASK_RUNNING" {
 		t.Fatalf("framework printed %q (%v), want TASK_RUNNING", line, err)
 	}
-	want := map[string]bool{"MESSAGE reply:hello": true, "STATUS t1 TASK_FINISHED": true}
-	for len(want) > 0 {
-		line, err := fw.Line("", bound)
-		if err != nil {
-			t.Fatalf("still waiting for %v: %v", want, err)
-		}
-		if strings.HasPrefix(line, "STATUS ") && !want[line] {
-			t.Fatalf("unexpected %q", line)
-		}
-		delete(want, line)
-	}
+	awaitReplyAndFinish(t, fw, bound)
 	s.line(t, "codec=application/json")
 	// The executor exits once both its updates are acknowledged.
 	s.line(t, "executor terminated")

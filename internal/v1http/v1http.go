@@ -9,7 +9,9 @@
 package v1http
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -87,4 +89,28 @@ func Decode(mediaType string, body []byte, m, v1 proto.Message) error {
 		return proto.Unmarshal(b, m)
 	}
 	return fmt.Errorf("unsupported content type %q", mediaType)
+}
+
+// Stream is the body of a subscription's response: it writes each
+// RecordIO frame of frames as it comes, flushing after each, until frames
+// is closed or ctx (the request's) is done, and then calls ended (the
+// subscriber went away, or the stream was ended).
+func Stream(ctx context.Context, frames <-chan []byte, ended func()) func(w io.Writer, flush func()) error {
+	return func(w io.Writer, flush func()) error {
+		defer ended()
+		for {
+			select {
+			case frame, ok := <-frames:
+				if !ok {
+					return nil
+				}
+				if _, err := w.Write(frame); err != nil {
+					return err
+				}
+				flush()
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
 }
