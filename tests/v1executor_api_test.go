@@ -23,6 +23,9 @@ func TestExecutorAPIRefusesBadCalls(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
 	_, slavePID, _ := startSlave(t, c)
 	url := "http://" + slavePID.HostPort() + "/" + slavePID.ID + "/api/v1/executor"
+	// A client of its own, without keep-alive: no idle connection to this
+	// cluster's port outlives the test (a later test may get the port).
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	post := func(method, contentType, accept string, body []byte) (int, string) {
 		t.Helper()
 		req, err := http.NewRequest(method, url, bytes.NewReader(body))
@@ -35,7 +38,7 @@ func TestExecutorAPIRefusesBadCalls(t *testing.T) {
 		if accept != "" {
 			req.Header.Set("Accept", accept)
 		}
-		resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
