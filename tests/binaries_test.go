@@ -202,6 +202,14 @@ func (c *binCluster) startSlave(t *testing.T) *daemonProc {
 	return startProc(t, filepath.Join(c.bin, "mesos-slave"), c.slaveArgs...)
 }
 
+// killAndRestartSlave SIGKILLs the slave s and starts it again (with
+// c.slaveArgs) on its work directory.
+func (c *binCluster) killAndRestartSlave(t *testing.T, s *daemonProc) *daemonProc {
+	s.signal(syscall.SIGKILL)
+	<-s.done
+	return c.startSlave(t)
+}
+
 func (c *binCluster) execute(t *testing.T, args ...string) *daemonProc {
 	return startProc(t, filepath.Join(c.bin, "mesos-execute"), append([]string{"--master=" + c.master}, args...)...)
 }
@@ -267,9 +275,7 @@ func TestBinariesSlaveKilledAndRestartedKeepsTask(t *testing.T) {
 	ex.line(t, "TASK_RUNNING for task survivor")
 	sandbox := sandboxOf(t, c.work, "survivor")
 
-	s.signal(syscall.SIGKILL)
-	<-s.done
-	s2 := c.startSlave(t)
+	s2 := c.killAndRestartSlave(t, s)
 	s2.line(t, "executor re-registered")
 	s2.line(t, "re-registered with the master")
 	if err := os.WriteFile(filepath.Join(sandbox, "go"), nil, 0o644); err != nil {

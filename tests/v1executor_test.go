@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -59,10 +58,8 @@ func TestBinariesHTTPExecutorResubscribesAfterSlaveRestart(t *testing.T) {
 
 	// The slave comes back with HTTP command executors: the PID one
 	// re-registers, and a new task gets an HTTP one beside it.
-	s.signal(syscall.SIGKILL)
-	<-s.done
 	c.slaveArgs = append(c.slaveArgs, "--http_command_executor")
-	s2 := c.startSlave(t)
+	s2 := c.killAndRestartSlave(t, s)
 	s2.line(t, "executor re-registered")
 	s2.line(t, "re-registered with the master")
 	web := c.execute(t, "--name=httptask", "--checkpoint", "--command="+waitForGo, "--resources=cpus:0.5;mem:64")
@@ -72,9 +69,7 @@ func TestBinariesHTTPExecutorResubscribesAfterSlaveRestart(t *testing.T) {
 
 	// SIGKILL the slave while the HTTP executor runs its task; the
 	// restarted slave waits for it to subscribe again.
-	s2.signal(syscall.SIGKILL)
-	<-s2.done
-	s3 := c.startSlave(t)
+	s3 := c.killAndRestartSlave(t, s2)
 	s3.linesAnyOrder(t, "executor re-registered", "resubscribed=true")
 	s3.line(t, "re-registered with the master")
 
