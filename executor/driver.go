@@ -1,9 +1,14 @@
 // Package executor is the driver for executor authors: implement
 // Executor, create a Driver (it reads the MESOS_* environment the slave
-// sets) and Run it. It speaks the slave's executor messages: it registers,
-// receives tasks, kills and framework messages, sends status updates that
-// it keeps until the slave acknowledges them, and re-registers with its
-// unacknowledged updates and tasks after a slave restart.
+// sets) and Run it. It registers, receives tasks, kills and framework
+// messages, sends status updates that it keeps until the slave
+// acknowledges them, and re-registers with its unacknowledged updates and
+// tasks after a slave restart. It speaks to the slave over either
+// transport, with the same Executor callbacks: the slave's libprocess
+// executor messages (the default), or the v1 executor HTTP API
+// (Env.HTTP: SUBSCRIBE, UPDATE and MESSAGE calls to /api/v1/executor and
+// its stream of Events; after a restart the driver subscribes again,
+// retrying at most Env.SubscriptionBackoffMax apart).
 package executor
 
 import (
@@ -20,6 +25,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/executorpb"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
@@ -48,6 +54,20 @@ type Env struct {
 	Directory       string        // MESOS_DIRECTORY
 	Checkpoint      bool          // MESOS_CHECKPOINT=1
 	RecoveryTimeout time.Duration // MESOS_RECOVERY_TIMEOUT (default 15 min)
+	// SubscriptionBackoffMax (MESOS_SUBSCRIPTION_BACKOFF_MAX, default
+	// 2 s) bounds the wait between two subscription attempts of an HTTP
+	// executor.
+	SubscriptionBackoffMax time.Duration
+
+	// HTTP makes the driver speak the v1 executor HTTP API instead of
+	// libprocess messages (the command executor sets it from
+	// MESOS_HTTP_COMMAND_EXECUTOR=1); JSON makes it use JSON there
+	// instead of protobuf.
+	HTTP bool
+	JSON bool
+	// Agent, when set, is the HTTP executor's line to the slave (default:
+	// an HTTPAgent at AgentURL of SlavePID).
+	Agent Agent
 }
 
 // EnvFromOS reads the MESOS_* variables; a missing or bad required one is
@@ -85,6 +105,14 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 		}
 		e.RecoveryTimeout = d
 	}
+	e.SubscriptionBackoffMax = 2 * time.Second
+	if s := getenv("MESOS_SUBSCRIPTION_BACKOFF_MAX"); s != "" {
+		d, err := metrics.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return e, fmt.Errorf("executor environment: MESOS_SUBSCRIPTION_BACKOFF_MAX: bad duration %q", s)
+		}
+		e.SubscriptionBackoffMax = d
+	}
 	return e, nil
 }
 
@@ -116,6 +144,15 @@ type driver struct {
 	tasks      map[string]*mesos.TaskInfo      // launched, no terminal update acknowledged
 	recovering *process.Timer
 	drained    []*future.Promise[future.Nothing]
+
+	// HTTP transport (env.HTTP).
+	agent      Agent
+	events     Events // the live subscription's stream
+	subscribed bool   // SUBSCRIBED seen once: later ones are re-registrations
+	backoff    time.Duration
+	retry      *process.Timer
+	outbox     []*executorpb.Call // calls to post, in order, one at a time
+	posting    bool
 }
 
 // NewDriver returns a driver for exec on runtime rt.
@@ -255,22 +292,27 @@ func (d *driver) fromSlave(from process.UPID) bool {
 	return true
 }
 
-// Initialize installs the handlers and registers with the slave.
+// Initialize registers with the slave: it installs the handlers of the
+// slave's messages and sends RegisterExecutorMessage, or (HTTP) it
+// subscribes.
 func (d *driver) Initialize() {
-	process.Install(&d.Process, func(from process.UPID, m *messages.ExecutorRegisteredMessage) {
-		if !d.running() || !d.fromSlave(from) {
-			return
+	if d.env.HTTP {
+		d.agent = d.env.Agent
+		if d.agent == nil {
+			d.agent = NewHTTPAgent(AgentURL(d.slave.String()), d.env.JSON)
 		}
-		d.connected = true
-		d.exec.Registered(d.h, m.GetExecutorInfo(), m.GetFrameworkInfo(), m.GetSlaveInfo())
+		d.subscribe()
+		return
+	}
+	process.Install(&d.Process, func(from process.UPID, m *messages.ExecutorRegisteredMessage) {
+		if d.fromSlave(from) {
+			d.registered(m.GetExecutorInfo(), m.GetFrameworkInfo(), m.GetSlaveInfo())
+		}
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.ExecutorReregisteredMessage) {
-		if !d.running() || !d.fromSlave(from) {
-			return
+		if d.fromSlave(from) {
+			d.reregistered(m.GetSlaveInfo())
 		}
-		d.connected = true
-		d.Clock().Cancel(d.recovering)
-		d.exec.Reregistered(d.h, m.GetSlaveInfo())
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.ReconnectExecutorMessage) {
 		if !d.running() {
@@ -287,26 +329,12 @@ func (d *driver) Initialize() {
 		// it has not acknowledged.
 		d.slave = from
 		d.Link(from)
-		re := &messages.ReregisterExecutorMessage{ExecutorId: d.executorID(), FrameworkId: d.frameworkID()}
-		for _, id := range slices.Sorted(maps.Keys(d.tasks)) {
-			re.Tasks = append(re.Tasks, d.tasks[id])
-		}
-		for _, id := range slices.Sorted(maps.Keys(d.streams)) {
-			re.Updates = append(re.Updates, d.streams[id].Pending()...)
-		}
-		d.send(re)
+		d.send(&messages.ReregisterExecutorMessage{ExecutorId: d.executorID(), FrameworkId: d.frameworkID(), Tasks: d.unacknowledgedTasks(), Updates: d.pendingUpdates()})
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.RunTaskMessage) {
-		if !d.running() || !d.fromSlave(from) {
-			return
+		if d.fromSlave(from) {
+			d.launch(m.GetTask())
 		}
-		t := m.GetTask()
-		if _, dup := d.tasks[t.GetTaskId().GetValue()]; dup {
-			d.log.Error("task launched twice; ignoring the second", "task", t.GetTaskId().GetValue())
-			return
-		}
-		d.tasks[t.GetTaskId().GetValue()] = t
-		d.exec.LaunchTask(d.h, t)
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.KillTaskMessage) {
 		if d.running() && d.fromSlave(from) {
@@ -324,25 +352,98 @@ func (d *driver) Initialize() {
 		}
 	})
 	process.Install(&d.Process, func(from process.UPID, m *messages.ShutdownExecutorMessage) {
-		if d.running() && d.fromSlave(from) {
-			d.exec.Shutdown(d.h)
-			d.finish(mesos.Status_DRIVER_STOPPED)
-			d.Terminate()
+		if d.fromSlave(from) {
+			d.shutdown()
 		}
 	})
 	d.Link(d.slave)
 	d.send(&messages.RegisterExecutorMessage{FrameworkId: d.frameworkID(), ExecutorId: d.executorID()})
 }
 
+// registered is the slave's first answer (ExecutorRegisteredMessage, or
+// the first SUBSCRIBED).
+func (d *driver) registered(e *mesos.ExecutorInfo, f *mesos.FrameworkInfo, s *mesos.SlaveInfo) {
+	if !d.running() {
+		return
+	}
+	d.connected = true
+	d.exec.Registered(d.h, e, f, s)
+}
+
+// reregistered is a restarted slave's answer (ExecutorReregisteredMessage,
+// or a later SUBSCRIBED).
+func (d *driver) reregistered(s *mesos.SlaveInfo) {
+	if !d.running() {
+		return
+	}
+	d.connected = true
+	d.Clock().Cancel(d.recovering)
+	d.recovering = nil
+	d.exec.Reregistered(d.h, s)
+}
+
+// launch gives the executor a task, once.
+func (d *driver) launch(t *mesos.TaskInfo) {
+	if !d.running() {
+		return
+	}
+	if _, dup := d.tasks[t.GetTaskId().GetValue()]; dup {
+		d.log.Error("task launched twice; ignoring the second", "task", t.GetTaskId().GetValue())
+		return
+	}
+	d.tasks[t.GetTaskId().GetValue()] = t
+	d.exec.LaunchTask(d.h, t)
+}
+
+// shutdown is the slave's order to shut down.
+func (d *driver) shutdown() {
+	if !d.running() {
+		return
+	}
+	d.exec.Shutdown(d.h)
+	d.finish(mesos.Status_DRIVER_STOPPED)
+	d.Terminate()
+}
+
+// unacknowledgedTasks are the tasks launched whose terminal update the
+// slave has not acknowledged, by id.
+func (d *driver) unacknowledgedTasks() []*mesos.TaskInfo {
+	out := make([]*mesos.TaskInfo, 0, len(d.tasks))
+	for _, id := range slices.Sorted(maps.Keys(d.tasks)) {
+		out = append(out, d.tasks[id])
+	}
+	return out
+}
+
+// pendingUpdates are the updates sent and not acknowledged, by task id
+// and in order within a task.
+func (d *driver) pendingUpdates() []*messages.StatusUpdate {
+	var out []*messages.StatusUpdate
+	for _, id := range slices.Sorted(maps.Keys(d.streams)) {
+		out = append(out, d.streams[id].Pending()...)
+	}
+	return out
+}
+
 // Exited is the broken link to the slave: without checkpointing the
 // executor shuts down; with it, it waits the recovery timeout for the
 // slave to come back (ReconnectExecutorMessage).
 func (d *driver) Exited(pid process.UPID) {
-	if pid != d.slave || !d.running() {
+	if pid != d.slave || !d.running() || d.env.HTTP {
 		return
 	}
+	d.lostSlave()
+}
+
+// lostSlave handles a lost connection to the slave: without
+// checkpointing the executor shuts down; with it, it waits the recovery
+// timeout for the slave to come back.
+func (d *driver) lostSlave() {
+	wasConnected := d.connected
 	d.connected = false
-	d.exec.Disconnected(d.h)
+	if wasConnected {
+		d.exec.Disconnected(d.h)
+	}
 	if !d.env.Checkpoint {
 		d.log.Info("slave exited; shutting down (no checkpointing)")
 		d.exec.Shutdown(d.h)
@@ -350,7 +451,11 @@ func (d *driver) Exited(pid process.UPID) {
 		d.Terminate()
 		return
 	}
+	if d.recovering != nil {
+		return // already counting
+	}
 	d.recovering = d.Delay(d.env.RecoveryTimeout, func() {
+		d.recovering = nil
 		if !d.connected {
 			d.log.Info("slave did not come back within the recovery timeout; shutting down", "timeout", d.env.RecoveryTimeout)
 			d.exec.Shutdown(d.h)
@@ -409,6 +514,11 @@ func (d *driver) SendStatusUpdate(status *mesos.TaskStatus) (mesos.Status, error
 		st.Commit(c)
 		// Every update goes out at once; the slave acknowledges each as it
 		// takes it, in order, and the stream keeps it until then.
+		if d.env.HTTP {
+			d.post(&executorpb.Call{ExecutorId: d.executorID(), FrameworkId: d.frameworkID(),
+				Type: executorpb.Call_UPDATE.Enum(), Update: &executorpb.Call_Update{Status: status}})
+			return
+		}
 		d.send(&messages.StatusUpdateMessage{Update: u, Pid: proto.String(d.Self().String())})
 	})
 	return mesos.Status_DRIVER_RUNNING, nil
@@ -424,6 +534,11 @@ func (d *driver) SendFrameworkMessage(data []byte) (mesos.Status, error) {
 		return mesos.Status_DRIVER_NOT_STARTED, errors.New("executor driver is not running")
 	}
 	process.Run(d.rt, d.Self(), func() {
+		if d.env.HTTP {
+			d.post(&executorpb.Call{ExecutorId: d.executorID(), FrameworkId: d.frameworkID(),
+				Type: executorpb.Call_MESSAGE.Enum(), Message: &executorpb.Call_Message{Data: data}})
+			return
+		}
 		d.send(&messages.ExecutorToFrameworkMessage{SlaveId: d.slaveID(), FrameworkId: d.frameworkID(), ExecutorId: d.executorID(), Data: data})
 	})
 	return mesos.Status_DRIVER_RUNNING, nil

@@ -23,6 +23,9 @@ func RunCommandExecutor() int {
 		fmt.Fprintln(os.Stderr, "mesos-executor:", err)
 		return 1
 	}
+	// --http_command_executor: the v1 executor HTTP API, in protobuf as
+	// Mesos's command executor speaks it.
+	env.HTTP = os.Getenv("MESOS_HTTP_COMMAND_EXECUTOR") == "1"
 	rt, err := process.New(process.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mesos-executor:", err)

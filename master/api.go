@@ -2,11 +2,11 @@ package master
 
 import (
 	"io"
-	"mime"
 	"net/http"
 	"sync"
 
 	"github.com/gomesos/gomesos/internal/builtin"
+	"github.com/gomesos/gomesos/internal/v1http"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
@@ -63,8 +63,8 @@ func (a *apiProcess) scheduler(r *http.Request) future.Future[*process.Response]
 	if ct == "" {
 		return process.Status(http.StatusBadRequest, "Expecting 'Content-Type' to be present")
 	}
-	mediaType, _, _ := mime.ParseMediaType(ct)
-	if mediaType != mediaJSON && mediaType != mediaProtobuf {
+	mediaType := v1http.MediaType(ct)
+	if mediaType != v1http.MediaJSON && mediaType != v1http.MediaProtobuf {
 		return process.Status(http.StatusUnsupportedMediaType, "Unsupported content type '"+ct+"'")
 	}
 	principal, authed := a.m.v1Caller(r)

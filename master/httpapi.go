@@ -1,17 +1,13 @@
 package master
 
 import (
-	"fmt"
-	"io"
-	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/internal/v1http"
 	"github.com/gomesos/gomesos/mesos"
-	"github.com/gomesos/gomesos/mesos/jsonv1"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	v1 "github.com/gomesos/gomesos/mesos/v1/schedulerpb"
@@ -23,12 +19,6 @@ import (
 // HeartbeatInterval is how often an HTTP framework's stream gets a
 // HEARTBEAT event.
 const HeartbeatInterval = 15 * time.Second
-
-// Media types of the v1 API.
-const (
-	mediaJSON     = "application/json"
-	mediaProtobuf = "application/x-protobuf"
-)
 
 // httpScheduler stands in, inside the master's runtime, for a framework
 // subscribed over HTTP: the master treats its pid as the framework's pid
@@ -139,60 +129,19 @@ func (h *httpScheduler) Finalize() {
 }
 
 // encodeEvent writes ev as protobuf, or as v1 JSON as Mesos writes it
-// (mesos/jsonv1: the v1 field names, agent_id where v0 says slave_id;
-// integers as numbers; bytes in base64).
+// (the v1 field names, agent_id where v0 says slave_id).
 func encodeEvent(ev *schedulerpb.Event, json bool) ([]byte, error) {
-	b, err := proto.Marshal(ev)
-	if err != nil || !json {
-		return b, err
-	}
-	v := &v1.Event{}
-	if err := (proto.UnmarshalOptions{AllowPartial: true}).Unmarshal(b, v); err != nil {
-		return nil, err
-	}
-	return jsonv1.Marshal(v)
+	return v1http.Encode(ev, json, &v1.Event{})
 }
 
 // decodeCall reads a Call in either codec (JSON with v1 field names, read
 // as Mesos reads it: see mesos/jsonv1).
 func decodeCall(mediaType string, body []byte) (*schedulerpb.Call, error) {
 	call := &schedulerpb.Call{}
-	switch mediaType {
-	case mediaProtobuf:
-		return call, proto.Unmarshal(body, call)
-	case mediaJSON:
-		c1 := &v1.Call{}
-		if err := jsonv1.Unmarshal(body, c1); err != nil {
-			return nil, err
-		}
-		b, err := proto.Marshal(c1)
-		if err != nil {
-			return nil, err
-		}
-		return call, proto.Unmarshal(b, call)
+	if err := v1http.Decode(mediaType, body, call, &v1.Call{}); err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unsupported content type %q", mediaType)
-}
-
-// responseCodec picks the stream's media type from the Accept headers
-// (every value, as some clients send the header twice); JSON by default.
-func responseCodec(r *http.Request) (string, bool) {
-	values := r.Header.Values("Accept")
-	if len(values) == 0 {
-		return mediaJSON, true
-	}
-	for _, v := range values {
-		for _, part := range strings.Split(v, ",") {
-			mt, _, _ := mime.ParseMediaType(strings.TrimSpace(part))
-			switch mt {
-			case mediaJSON, "*/*", "application/*":
-				return mediaJSON, true
-			case mediaProtobuf:
-				return mediaProtobuf, true
-			}
-		}
-	}
-	return "", false
+	return call, nil
 }
 
 // subscribeHTTP starts an HTTP subscription: a stand-in process, then
@@ -201,7 +150,7 @@ func responseCodec(r *http.Request) (string, bool) {
 // authenticated principal: framework_info.principal must be it (or unset,
 // and then it is set to it).
 func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call, principal string) future.Future[*process.Response] {
-	codec, ok := responseCodec(r)
+	codec, ok := v1http.ResponseCodec(r)
 	if !ok {
 		return process.Status(http.StatusNotAcceptable, "Expecting 'Accept' to allow 'application/json' or 'application/x-protobuf'")
 	}
@@ -224,7 +173,7 @@ func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call, prin
 			return process.Status(http.StatusForbidden, "Authenticated principal '"+principal+"' does not match principal '"+info.GetPrincipal()+"' set in 'framework_info'")
 		}
 	}
-	h := &httpScheduler{streamID: newUUID(a.Runtime()), json: codec == mediaJSON, frames: make(chan []byte, frameBuffer)}
+	h := &httpScheduler{streamID: newUUID(a.Runtime()), json: codec == v1http.MediaJSON, frames: make(chan []byte, frameBuffer)}
 	id := a.Runtime().GenerateID("scheduler-http")
 	pid := process.UPID{ID: id, Addr: a.Self().Addr}
 	h.forget = func() { a.streams.Delete(pid) }
@@ -259,23 +208,9 @@ func (a *apiProcess) subscribeHTTP(r *http.Request, call *schedulerpb.Call, prin
 		hdr := http.Header{}
 		hdr.Set("Content-Type", codec)
 		hdr.Set("Mesos-Stream-Id", h.streamID)
-		return future.Ready(&process.Response{Status: http.StatusOK, Header: hdr, Stream: func(w io.Writer, flush func()) error {
-			defer process.Run(rt, pid, h.Terminate) // the client went away
-			for {
-				select {
-				case frame, ok := <-h.frames:
-					if !ok {
-						return nil
-					}
-					if _, err := w.Write(frame); err != nil {
-						return err
-					}
-					flush()
-				case <-r.Context().Done():
-					return r.Context().Err()
-				}
-			}
-		}})
+		// When the client goes away, the stand-in terminates.
+		return future.Ready(&process.Response{Status: http.StatusOK, Header: hdr,
+			Stream: v1http.Stream(r.Context(), h.frames, func() { process.Run(rt, pid, h.Terminate) })})
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/internal/v1http"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	v1 "github.com/gomesos/gomesos/mesos/v1/schedulerpb"
 )
@@ -47,9 +48,9 @@ func FuzzDecodeCall(f *testing.F) {
 	}
 	f.Add([]byte{0x08, 0x0b, 0x12, 0x03, 0x0a, 0x01, 0x46}, false)
 	f.Fuzz(func(t *testing.T, body []byte, json bool) {
-		media := mediaProtobuf
+		media := v1http.MediaProtobuf
 		if json {
-			media = mediaJSON
+			media = v1http.MediaJSON
 		}
 		call, err := decodeCall(media, body)
 		if err != nil {

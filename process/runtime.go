@@ -333,6 +333,10 @@ func (rt *Runtime) Deterministic() *actor.Deterministic { return rt.det }
 // are not live processes.
 func (rt *Runtime) SetDelegate(id string) { rt.delegate.Store(&id) }
 
+// SetDelegateIfUnset names the delegate unless one is named already, and
+// says whether it did.
+func (rt *Runtime) SetDelegateIfUnset(id string) bool { return rt.delegate.CompareAndSwap(nil, &id) }
+
 // GenerateID returns `prefix(N)` with a per-prefix counter starting at 1.
 func (rt *Runtime) GenerateID(prefix string) string { return rt.ids.generate(prefix) }
 

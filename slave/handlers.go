@@ -83,9 +83,9 @@ func (s *slave) installHandlers() {
 	process.Install(&s.Process, func(from process.UPID, m *messages.FrameworkToExecutorMessage) {
 		// From the master or straight from the framework's scheduler.
 		if f := s.frameworks[m.GetFrameworkId().GetValue()]; f != nil && (from == s.cfg.Master || from == f.pid) {
-			if e := f.executors[m.GetExecutorId().GetValue()]; e != nil && e.pid.IsValid() && e.state == executorRunning {
+			if e := f.executors[m.GetExecutorId().GetValue()]; e != nil && e.connected() && e.state == executorRunning {
 				s.metrics.validMessages.Inc()
-				s.send(e.pid, m)
+				s.toExecutor(e, m)
 				return
 			}
 		}
@@ -95,9 +95,8 @@ func (s *slave) installHandlers() {
 	})
 	process.Install(&s.Process, func(from process.UPID, m *messages.ExecutorToFrameworkMessage) {
 		// Only from the executor it names.
-		if f, e := s.lookupExecutor(m.GetFrameworkId().GetValue(), m.GetExecutorId().GetValue()); f != nil && f.pid.IsValid() && e != nil && e.pid == from {
-			s.metrics.validMessages.Inc()
-			s.send(f.pid, m)
+		if f, e := s.lookupExecutor(m.GetFrameworkId().GetValue(), m.GetExecutorId().GetValue()); f != nil && e != nil && e.pid == from {
+			s.forwardExecutorMessage(f, m)
 			return
 		}
 		s.metrics.invalidMessages.Inc()
@@ -167,8 +166,8 @@ func (s *slave) runTask(from process.UPID, m *messages.RunTaskMessage) {
 	if err := s.checkpointTask(fid, e, task); err != nil {
 		s.log.Error("cannot checkpoint the task", "task", t.GetTaskId().GetValue(), "err", err)
 	}
-	if e.state == executorRunning {
-		s.send(e.pid, &messages.RunTaskMessage{FrameworkId: m.FrameworkId, Framework: f.info, Pid: m.Pid, Task: t})
+	if e.state == executorRunning && e.connected() {
+		s.toExecutor(e, &messages.RunTaskMessage{FrameworkId: m.FrameworkId, Framework: f.info, Pid: m.Pid, Task: t})
 	} else {
 		e.queued = append(e.queued, t)
 	}
@@ -210,7 +209,7 @@ func (s *slave) lookupExecutor(fid, eid string) (*framework, *executor) {
 
 func (s *slave) registerExecutor(from process.UPID, m *messages.RegisterExecutorMessage) {
 	f, e := s.lookupExecutor(m.GetFrameworkId().GetValue(), m.GetExecutorId().GetValue())
-	if e == nil || e.pid.IsValid() || (e.state != executorLaunching && e.state != executorRegistering) {
+	if e == nil || e.pid.IsValid() || e.viaHTTP || (e.state != executorLaunching && e.state != executorRegistering) {
 		s.log.Warn("unexpected executor registration; shutting it down", "executor", m.GetExecutorId().GetValue(), "from", from.String())
 		s.send(from, &messages.ShutdownExecutorMessage{ExecutorId: m.GetExecutorId(), FrameworkId: m.GetFrameworkId()})
 		return
@@ -225,17 +224,14 @@ func (s *slave) registerExecutor(from process.UPID, m *messages.RegisterExecutor
 			s.log.Error("cannot checkpoint the executor's pid", "executor", e.id, "err", err)
 		}
 	}
-	s.send(from, &messages.ExecutorRegisteredMessage{
-		ExecutorInfo: e.info, FrameworkId: m.GetFrameworkId(), FrameworkInfo: f.info,
-		SlaveId: s.info.Id, SlaveInfo: s.info,
-	})
+	s.toExecutor(e, s.registeredMessage(f, e))
 	s.sendQueued(f, e)
 }
 
 // sendQueued gives a registered executor its queued tasks, once each.
 func (s *slave) sendQueued(f *framework, e *executor) {
 	for _, t := range e.queued {
-		s.send(e.pid, &messages.RunTaskMessage{FrameworkId: f.info.Id, Framework: f.info, Pid: proto.String(f.pid.String()), Task: t})
+		s.toExecutor(e, &messages.RunTaskMessage{FrameworkId: f.info.Id, Framework: f.info, Pid: proto.String(f.pid.String()), Task: t})
 	}
 	e.queued = nil
 }
@@ -251,7 +247,7 @@ func (s *slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessag
 		s.metrics.invalidUpdates.Inc()
 		return
 	}
-	if !s.fromExecutorOf(from, u.GetFrameworkId().GetValue(), st.GetTaskId().GetValue()) {
+	if !s.reportedBy(u.GetFrameworkId().GetValue(), st.GetTaskId().GetValue(), func(e *executor) bool { return e.pid == from }) {
 		s.log.Warn("dropping a status update not from the task's executor", "from", from.String(),
 			"framework", u.GetFrameworkId().GetValue(), "task", st.GetTaskId().GetValue())
 		s.metrics.invalidUpdates.Inc()
@@ -270,11 +266,11 @@ func (s *slave) executorUpdate(from process.UPID, m *messages.StatusUpdateMessag
 	}
 }
 
-// fromExecutorOf reports whether from is the pid of the executor running
-// task tid of framework fid, or, for a task the slave does not hold (one
-// already done, say), of one of the framework's executors: nobody else
-// may report a task's state.
-func (s *slave) fromExecutorOf(from process.UPID, fid, tid string) bool {
+// reportedBy reports whether the sender (is says which executor that is)
+// is the executor running task tid of framework fid, or, for a task the
+// slave does not hold (one already done, say), one of the framework's
+// executors: nobody else may report a task's state.
+func (s *slave) reportedBy(fid, tid string, is func(*executor) bool) bool {
 	f := s.frameworks[fid]
 	if f == nil {
 		return false
@@ -282,11 +278,22 @@ func (s *slave) fromExecutorOf(from process.UPID, fid, tid string) bool {
 	known := false
 	for _, e := range f.executors {
 		if e.tasks[tid] != nil {
-			return e.pid == from
+			return is(e)
 		}
-		known = known || e.pid == from
+		known = known || is(e)
 	}
 	return known
+}
+
+// forwardExecutorMessage passes an executor's framework message on to its
+// framework's scheduler.
+func (s *slave) forwardExecutorMessage(f *framework, m *messages.ExecutorToFrameworkMessage) {
+	if !f.pid.IsValid() {
+		s.metrics.invalidMessages.Inc()
+		return
+	}
+	s.metrics.validMessages.Inc()
+	s.send(f.pid, m)
 }
 
 // recordUpdate fills in an executor's update, moves its task to the new
@@ -347,8 +354,8 @@ func (s *slave) killTask(m *messages.KillTaskMessage) {
 				return
 			}
 		}
-		if _, ok := e.tasks[tid]; ok && e.pid.IsValid() {
-			s.send(e.pid, m)
+		if _, ok := e.tasks[tid]; ok && e.connected() {
+			s.toExecutor(e, m)
 			return
 		}
 	}

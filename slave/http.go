@@ -36,6 +36,7 @@ func (s *slave) installRoutes() {
 	})
 	s.Route("/state", "Information about the state of the slave.", st)
 	s.Route("/state.json", "Information about the state of the slave.", st)
+	s.Route("/api/v1/executor", "The v1 executor HTTP API: SUBSCRIBE (a RecordIO stream of Events), UPDATE, MESSAGE.", s.executorAPI)
 	s.Route("/health", "Health check of the slave.", func(*http.Request) future.Future[*process.Response] {
 		return process.Status(http.StatusOK, "")
 	})

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -222,7 +223,8 @@ func (s *slave) executorEnv(f *framework, e *executor) []string {
 		"MESOS_SLAVE_ID=" + s.info.GetId().GetValue(),
 		"MESOS_SLAVE_PID=" + s.Self().String(),
 		"MESOS_AGENT_ENDPOINT=" + s.Self().HostPort(),
-		"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=" + flags.FormatDuration(s.cfg.ExecutorShutdownGracePeriod),
+		"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD=" + flags.FormatDuration(s.shutdownGracePeriod(e)),
+		"MESOS_HTTP_COMMAND_EXECUTOR=" + boolEnv(s.cfg.HTTPCommandExecutor),
 		"LIBPROCESS_PORT=0",
 		"LIBPROCESS_IP=" + s.Self().Addr.Addr().String(),
 	}
@@ -239,7 +241,11 @@ func (s *slave) executorEnv(f *framework, e *executor) []string {
 		}
 	}
 	if e.checkpoint {
-		env = append(env, "MESOS_CHECKPOINT=1", "MESOS_RECOVERY_TIMEOUT="+flags.FormatDuration(s.cfg.RecoveryTimeout))
+		// MESOS_SUBSCRIPTION_BACKOFF_MAX: an HTTP executor retries its
+		// subscription at most this far apart, so that it is back within
+		// the re-registration timeout of a restarted slave.
+		env = append(env, "MESOS_CHECKPOINT=1", "MESOS_RECOVERY_TIMEOUT="+flags.FormatDuration(s.cfg.RecoveryTimeout),
+			"MESOS_SUBSCRIPTION_BACKOFF_MAX="+flags.FormatDuration(s.cfg.ExecutorReregistrationTimeout))
 	} else {
 		env = append(env, "MESOS_CHECKPOINT=0")
 	}
@@ -259,6 +265,22 @@ func (s *slave) executorEnv(f *framework, e *executor) []string {
 		}
 	}
 	return env
+}
+
+// shutdownGracePeriod is the executor's own shutdown grace period
+// (ExecutorInfo.shutdown_grace_period) or the slave's.
+func (s *slave) shutdownGracePeriod(e *executor) time.Duration {
+	if d := e.info.GetShutdownGracePeriod(); d != nil {
+		return time.Duration(d.GetNanoseconds())
+	}
+	return s.cfg.ExecutorShutdownGracePeriod
+}
+
+func boolEnv(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // decorateTask gives t the labels of the run-task hooks, in --hooks order
@@ -304,6 +326,7 @@ func (s *slave) executorExited(fid string, e *executor, term containerizer.Termi
 		return
 	}
 	e.state = executorTerminated
+	e.closeHTTP()
 	s.Clock().Cancel(e.regTimer)
 	s.metrics.executorsTerminated.Inc()
 	s.log.Info("executor terminated", "executor", e.id, "framework", fid, "container", e.containerID, "status", term.Status, "message", term.Message)
@@ -428,8 +451,8 @@ func (s *slave) shutdownExecutor(f *framework, e *executor) {
 		s.generateUpdate(f.id, e, t.GetTaskId(), mesos.TaskState_TASK_KILLED, mesos.TaskStatus_REASON_FRAMEWORK_REMOVED, "Framework shut down before the task started")
 	}
 	e.queued = nil
-	if e.pid.IsValid() {
-		s.send(e.pid, &messages.ShutdownExecutorMessage{ExecutorId: e.info.GetExecutorId(), FrameworkId: &mesos.FrameworkID{Value: proto.String(f.id)}})
+	if e.connected() {
+		s.toExecutor(e, &messages.ShutdownExecutorMessage{ExecutorId: e.info.GetExecutorId(), FrameworkId: &mesos.FrameworkID{Value: proto.String(f.id)}})
 	}
 	e.state = executorTerminating
 	s.Delay(s.cfg.ExecutorShutdownGracePeriod, func() {

@@ -65,7 +65,9 @@ func (s *slave) recover() {
 				// not yet acknowledged are left to deliver.
 				e.state = executorTerminated
 			}
-			if pid, err := process.ParseUPID(run.LibprocessPID); err == nil {
+			if run.HTTP {
+				e.viaHTTP = true // it subscribes again by itself
+			} else if pid, err := process.ParseUPID(run.LibprocessPID); err == nil {
 				e.pid = pid
 			}
 			for tid, rt := range run.Tasks {
@@ -133,9 +135,15 @@ func (s *slave) recovered2(alive map[string]bool, err error) {
 			case !alive[e.containerID]:
 				s.log.Info("executor did not survive; its tasks are lost", "executor", e.id, "framework", f.id)
 				s.executorExited(f.id, e, containerizer.Termination{Status: -1, Message: "Executor did not survive the slave restart"})
-			case s.cfg.Recover == "cleanup" || !e.pid.IsValid():
+			case s.cfg.Recover == "cleanup" || (!e.pid.IsValid() && !e.viaHTTP):
 				s.log.Info("destroying a recovered executor", "executor", e.id, "framework", f.id, "recover", s.cfg.Recover)
 				s.destroyExecutor(e, mesos.TaskStatus_REASON_SLAVE_RESTARTED)
+				s.waitContainer(f.id, e)
+			case e.viaHTTP:
+				// An HTTP executor resubscribes by itself, retrying at
+				// most MESOS_SUBSCRIPTION_BACKOFF_MAX apart.
+				s.log.Info("waiting for the executor to subscribe again", "executor", e.id, "framework", f.id)
+				e.state = executorRegistering
 				s.waitContainer(f.id, e)
 			default:
 				e.state = executorRegistering
@@ -150,6 +158,7 @@ func (s *slave) recovered2(alive map[string]bool, err error) {
 		s.cleanupThenExit()
 		return
 	}
+	s.reconnecting = true
 	s.reregTimer = s.Delay(s.cfg.ExecutorReregistrationTimeout, s.reconnectDone)
 	s.checkReconnected()
 }
@@ -194,6 +203,7 @@ func (s *slave) reconnectDone() {
 		return
 	}
 	s.recovering = false
+	s.reconnecting = false
 	for _, f := range inIDOrder(s.frameworks) {
 		for _, e := range inIDOrder(f.executors) {
 			if e.state == executorRegistering {
@@ -219,8 +229,32 @@ func (s *slave) reregisterExecutor(from process.UPID, m *messages.ReregisterExec
 	e.pid = from
 	e.state = executorRunning
 	s.Link(from)
+	updates := make([]*messages.StatusUpdate, 0, len(m.GetUpdates()))
+	for _, u := range m.GetUpdates() {
+		updates = append(updates, proto.Clone(u).(*messages.StatusUpdate))
+	}
+	s.adoptReported(f, e, m.GetTasks(), updates, func(u *messages.StatusUpdate) {
+		// Acknowledged here so the executor can finish; the master
+		// still gets the update through the stream.
+		s.send(from, ackOf(s.info.Id, u))
+	})
+	s.send(from, &messages.ExecutorReregisteredMessage{SlaveId: s.info.Id, SlaveInfo: s.info})
+	s.log.Info("executor re-registered", "executor", e.id, "framework", f.id, "tasks", len(m.GetTasks()), "updates", len(m.GetUpdates()))
+	s.updateContainer(e)
+	s.checkReconnected()
+}
+
+// adoptReported merges what a re-registering (PID) or resubscribing
+// (HTTP) executor reports: tasks it holds that the slave lost track of
+// are added, its unacknowledged updates go to the status update manager
+// (ack is called for each one taken), and tasks the slave gave it that it
+// never received (still staging, not reported, not queued) are lost.
+func (s *slave) adoptReported(f *framework, e *executor, tasks []*mesos.TaskInfo, updates []*messages.StatusUpdate, ack func(*messages.StatusUpdate)) {
 	reported := make(map[string]bool)
-	for _, t := range m.GetTasks() {
+	for _, t := range e.queued {
+		reported[t.GetTaskId().GetValue()] = true
+	}
+	for _, t := range tasks {
 		tid := t.GetTaskId().GetValue()
 		reported[tid] = true
 		if e.tasks[tid] == nil {
@@ -230,26 +264,16 @@ func (s *slave) reregisterExecutor(from process.UPID, m *messages.ReregisterExec
 			}
 		}
 	}
-	for _, u := range m.GetUpdates() {
-		u = proto.Clone(u).(*messages.StatusUpdate)
+	for _, u := range updates {
 		reported[u.GetStatus().GetTaskId().GetValue()] = true
 		if s.recordUpdate(u) {
-			// Acknowledged here so the executor can finish; the master
-			// still gets the update through the stream.
-			s.send(from, &messages.StatusUpdateAcknowledgementMessage{
-				SlaveId: s.info.Id, FrameworkId: u.FrameworkId, TaskId: u.GetStatus().TaskId, Uuid: u.Uuid,
-			})
+			ack(u)
 		}
 	}
-	// Tasks checkpointed but never received by the executor.
 	for _, t := range inIDOrder(e.tasks) {
 		if tid := t.GetTaskId().GetValue(); !reported[tid] && t.GetState() == mesos.TaskState_TASK_STAGING {
 			s.log.Info("task was never delivered to the executor; it is lost", "task", tid)
 			s.generateUpdate(f.id, e, t.GetTaskId(), mesos.TaskState_TASK_LOST, mesos.TaskStatus_REASON_SLAVE_RESTARTED, "Task was not received by the executor before the slave restarted")
 		}
 	}
-	s.send(from, &messages.ExecutorReregisteredMessage{SlaveId: s.info.Id, SlaveInfo: s.info})
-	s.log.Info("executor re-registered", "executor", e.id, "framework", f.id, "tasks", len(m.GetTasks()), "updates", len(m.GetUpdates()))
-	s.updateContainer(e)
-	s.checkReconnected()
 }

@@ -128,6 +128,11 @@ type Config struct {
 	QoSController         QoSController
 	QoSCorrectionInterval time.Duration
 
+	// HTTPCommandExecutor (--http_command_executor) makes the command
+	// executor speak the v1 executor HTTP API instead of libprocess
+	// messages (MESOS_HTTP_COMMAND_EXECUTOR=1 in its environment).
+	HTTPCommandExecutor bool
+
 	// DefaultRole is the role of the resources given without one and of
 	// those detected (--default_role, "*" by default).
 	DefaultRole string
@@ -165,9 +170,12 @@ type slave struct {
 
 	recovered  *state.Slave // checkpointed state read at Spawn
 	recovering bool         // executors are being reconnected
-	cleaningUp bool         // --recover=cleanup: exit once executors end
-	reregTimer *process.Timer
-	done       *future.Promise[future.Nothing]
+	// reconnecting: recovery has reached the point where recovered
+	// executors may re-register or subscribe again.
+	reconnecting bool
+	cleaningUp   bool // --recover=cleanup: exit once executors end
+	reregTimer   *process.Timer
+	done         *future.Promise[future.Nothing]
 
 	registered     bool
 	authenticated  process.UPID // the master we authenticated with
@@ -229,17 +237,22 @@ type executor struct {
 	held        []*stream // failed tasks' streams waiting for the container's end
 	containerID string
 	pid         process.UPID // the executor's libprocess pid once registered
-	forked      int          // its OS pid (0 when not an OS process)
-	launched    bool         // its container was started (or recovered)
-	dir         string
-	state       executorState
-	queued      []*mesos.TaskInfo
-	tasks       map[string]*mesos.Task // given to this executor, not yet done
-	completed   []*mesos.Task          // done (terminal update acknowledged)
-	reason      mesos.TaskStatus_Reason
-	reasonSet   bool
-	regTimer    *process.Timer
-	checkpoint  bool
+	// viaHTTP: the executor subscribed over the v1 HTTP API (it has no
+	// pid; checkpointed as http.marker); http is its subscription while
+	// it is connected.
+	viaHTTP    bool
+	http       *httpConn
+	forked     int  // its OS pid (0 when not an OS process)
+	launched   bool // its container was started (or recovered)
+	dir        string
+	state      executorState
+	queued     []*mesos.TaskInfo
+	tasks      map[string]*mesos.Task // given to this executor, not yet done
+	completed  []*mesos.Task          // done (terminal update acknowledged)
+	reason     mesos.TaskStatus_Reason
+	reasonSet  bool
+	regTimer   *process.Timer
+	checkpoint bool
 }
 
 // New returns a slave with the given configuration; Start runs it.
@@ -349,6 +362,11 @@ func (h *Slave) Start(rt *process.Runtime) (process.UPID, error) {
 	if err != nil {
 		return process.UPID{}, fmt.Errorf("spawn slave: %w", err)
 	}
+	// Executors find the v1 executor API at /api/v1/executor on the
+	// slave's port (as mesos-go's executors do), unless the runtime
+	// already sends such requests elsewhere (mesos-local's master); it
+	// is always at /slave(N)/api/v1/executor.
+	rt.SetDelegateIfUnset(pid.ID)
 	return pid, nil
 }
 
@@ -647,6 +665,11 @@ func (s *slave) liveExecutors() int {
 
 // Finalize completes Done.
 func (s *slave) Finalize() {
+	for _, f := range s.frameworks {
+		for _, e := range f.executors {
+			e.closeHTTP()
+		}
+	}
 	detachSandboxes(s.Runtime(), s.cfg.WorkDir)
 	s.stopOversubscription()
 	s.done.Set(future.Nothing{})

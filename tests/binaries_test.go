@@ -180,6 +180,12 @@ type binCluster struct {
 // startBinCluster starts mesos-master (with masterArgs added to its flags)
 // and one mesos-slave.
 func startBinCluster(t *testing.T, masterArgs ...string) (*binCluster, *daemonProc) {
+	return startBinClusterWith(t, masterArgs, nil)
+}
+
+// startBinClusterWith is startBinCluster with extra flags for the slave
+// too.
+func startBinClusterWith(t *testing.T, masterArgs, extra []string) (*binCluster, *daemonProc) {
 	bin := binaries(t)
 	mport := freePort(t)
 	c := &binCluster{bin: bin, master: fmt.Sprintf("127.0.0.1:%d", mport), work: t.TempDir(), slavePort: freePort(t)}
@@ -189,6 +195,7 @@ func startBinCluster(t *testing.T, masterArgs ...string) (*binCluster, *daemonPr
 	c.slaveArgs = []string{"--master=" + c.master, "--ip=127.0.0.1", fmt.Sprintf("--port=%d", c.slavePort),
 		"--work_dir=" + c.work, "--resources=cpus:4;mem:2048;disk:2048;ports:[31000-32000]",
 		"--registration_backoff_factor=10ms", "--switch_user=false", "--fetcher_cache_dir=" + filepath.Join(c.work, "fetch")}
+	c.slaveArgs = append(c.slaveArgs, extra...)
 	s := c.startSlave(t)
 	s.line(t, "registered with the master")
 	return c, s
@@ -196,6 +203,14 @@ func startBinCluster(t *testing.T, masterArgs ...string) (*binCluster, *daemonPr
 
 func (c *binCluster) startSlave(t *testing.T) *daemonProc {
 	return startProc(t, filepath.Join(c.bin, "mesos-slave"), c.slaveArgs...)
+}
+
+// killAndRestartSlave SIGKILLs the slave s and starts it again (with
+// c.slaveArgs) on its work directory.
+func (c *binCluster) killAndRestartSlave(t *testing.T, s *daemonProc) *daemonProc {
+	s.signal(syscall.SIGKILL)
+	<-s.done
+	return c.startSlave(t)
 }
 
 func (c *binCluster) execute(t *testing.T, args ...string) *daemonProc {
@@ -263,9 +278,7 @@ func TestBinariesSlaveKilledAndRestartedKeepsTask(t *testing.T) {
 	ex.line(t, "TASK_RUNNING for task survivor")
 	sandbox := sandboxOf(t, c.work, "survivor")
 
-	s.signal(syscall.SIGKILL)
-	<-s.done
-	s2 := c.startSlave(t)
+	s2 := c.killAndRestartSlave(t, s)
 	s2.line(t, "executor re-registered")
 	s2.line(t, "re-registered with the master")
 	if err := os.WriteFile(filepath.Join(sandbox, "go"), nil, 0o644); err != nil {

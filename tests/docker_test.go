@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -231,26 +230,9 @@ func TestDockerContainerizerBadImageFailsTheTask(t *testing.T) {
 	}
 }
 
-// startBinClusterWith starts mesos-master and one mesos-slave with extra
-// slave flags.
-func startBinClusterWith(t *testing.T, extra ...string) *binCluster {
-	bin := binaries(t)
-	mport := freePort(t)
-	c := &binCluster{bin: bin, master: fmt.Sprintf("127.0.0.1:%d", mport), work: t.TempDir(), slavePort: freePort(t)}
-	m := startProc(t, filepath.Join(bin, "mesos-master"), "--ip=127.0.0.1", fmt.Sprintf("--port=%d", mport), "--registry=in_memory",
-		"--allocation_interval=100ms")
-	m.line(t, "master started")
-	c.slaveArgs = append([]string{"--master=" + c.master, "--ip=127.0.0.1", fmt.Sprintf("--port=%d", c.slavePort),
-		"--work_dir=" + c.work, "--resources=cpus:4;mem:2048;disk:2048;ports:[31000-32000]",
-		"--registration_backoff_factor=10ms", "--switch_user=false", "--fetcher_cache_dir=" + filepath.Join(c.work, "fetch")}, extra...)
-	s := c.startSlave(t)
-	s.line(t, "registered with the master")
-	return c
-}
-
 func TestBinariesMesosExecuteDockerImage(t *testing.T) {
 	requireDocker(t)
-	c := startBinClusterWith(t, "--containerizers=mesos,docker", "--docker_remove_delay=0s")
+	c, _ := startBinClusterWith(t, nil, []string{"--containerizers=mesos,docker", "--docker_remove_delay=0s"})
 	ok := c.execute(t, "--name=indocker", "--docker_image="+testImage, "--command=cat /proc/1/cgroup >/dev/null && echo hello from the image", "--resources=cpus:0.5;mem:64")
 	ok.line(t, "TASK_RUNNING for task indocker")
 	ok.line(t, "TASK_FINISHED for task indocker")
@@ -263,13 +245,13 @@ func TestBinariesMesosExecuteDockerImage(t *testing.T) {
 	}
 	// Without docker among the containerizers, the same task fails and
 	// says why.
-	c2 := startBinClusterWith(t)
+	c2, _ := startBinClusterWith(t, nil, nil)
 	bad := c2.execute(t, "--name=nodocker", "--docker_image="+testImage, "--command=true", "--resources=cpus:0.5;mem:64")
 	bad.line(t, "TASK_FAILED for task nodocker")
 }
 
 func TestBinariesExternalContainerizer(t *testing.T) {
-	c := startBinClusterWith(t, "--containerizers=external", "--containerizer_path="+referenceECP(t))
+	c, _ := startBinClusterWith(t, nil, []string{"--containerizers=external", "--containerizer_path=" + referenceECP(t)})
 	ok := c.execute(t, "--name=ext", "--command=echo hello through the program", "--resources=cpus:0.5;mem:64")
 	ok.line(t, "TASK_RUNNING for task ext")
 	ok.line(t, "TASK_FINISHED for task ext")
@@ -347,7 +329,7 @@ func TestDockerContainerizerRecoversAfterSlaveRestart(t *testing.T) {
 func TestMesosGoFrameworkLaunchesDockerTask(t *testing.T) {
 	requireMesosGo(t)
 	requireDocker(t)
-	c := startBinClusterWith(t, "--containerizers=mesos,docker", "--docker_remove_delay=0s")
+	c, _ := startBinClusterWith(t, nil, []string{"--containerizers=mesos,docker", "--docker_remove_delay=0s"})
 	fw, err := mesosgo.StartProgram(mesosgo.FrameworkProgram, "-master="+c.master, "-docker_image="+testImage,
 		"-command=echo hello from a mesos-go docker task")
 	if err != nil {

@@ -106,8 +106,15 @@ func TestMesosGoExecutorUnderOurSlave(t *testing.T) {
 	if line, err := fw.Line("STATUS ", bound); err != nil || line != "STATUS t1 TASK_RUNNING" {
 		t.Fatalf("framework printed %q (%v), want TASK_RUNNING", line, err)
 	}
-	// The reply and the final update travel different paths (slave to
-	// scheduler, and through the master): either may come first.
+	awaitReplyAndFinish(t, fw, bound)
+}
+
+// awaitReplyAndFinish waits for the mesos-go framework program's lines
+// of its executor's reply and its task's end. The reply and the final
+// update travel different paths (slave to scheduler, and through the
+// master): either may come first.
+func awaitReplyAndFinish(t *testing.T, fw *mesosgo.Peer, bound time.Duration) {
+	t.Helper()
 	want := map[string]bool{"MESSAGE reply:hello": true, "STATUS t1 TASK_FINISHED": true}
 	for len(want) > 0 {
 		line, err := fw.Line("", bound)

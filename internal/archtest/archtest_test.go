@@ -46,6 +46,7 @@ var goroutineEdges = map[string]string{
 	"executor/command.go:CommandExecutor.LaunchTask":  "waitpid of the task's command in the command executor's own OS process; it reports through the driver's public, goroutine-safe API as any executor does",
 	"executor/command.go:CommandExecutor.checkHealth": "a health check (a command or an HTTP GET) blocks; its result goes out through the driver's public, goroutine-safe API as any executor's updates do",
 	"executor/run.go:RunCommandExecutor":              "the mesos-executor binary's main waits for its driver to end",
+	"executor/agent.go:ioEdge":                        "an HTTP executor's blocking calls to the slave's /api/v1/executor and reads of its event stream; they complete the futures the Agent returned",
 }
 
 // wallTimeEdges are the only functions in component packages allowed to

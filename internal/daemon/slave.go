@@ -33,6 +33,7 @@ type SlaveFlags struct {
 	RecoveryTimeout               time.Duration
 	ExecutorRegistrationTimeout   time.Duration
 	ExecutorReregistrationTimeout time.Duration
+	HTTPCommandExecutor           bool
 	ExecutorShutdownGracePeriod   time.Duration
 	RegistrationBackoffFactor     time.Duration
 	GCDelay                       time.Duration
@@ -84,6 +85,7 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.Duration(&s.RecoveryTimeout, "recovery_timeout", 15*time.Minute, "How long executors wait for a restarted slave before exiting.")
 	fs.Duration(&s.ExecutorRegistrationTimeout, "executor_registration_timeout", time.Minute, "Destroy executors that have not registered by then.")
 	fs.Duration(&s.ExecutorReregistrationTimeout, "executor_reregistration_timeout", 2*time.Second, "How long a recovered slave waits for executors to re-register.")
+	fs.Bool(&s.HTTPCommandExecutor, "http_command_executor", false, "The command executor speaks the v1 executor HTTP API (/api/v1/executor) instead of libprocess messages.")
 	fs.Duration(&s.ExecutorShutdownGracePeriod, "executor_shutdown_grace_period", 5*time.Second, "Time executors get to shut down before they are killed.")
 	fs.Duration(&s.RegistrationBackoffFactor, "registration_backoff_factor", time.Second, "Registration retries wait a random time up to this, doubling up to 1 minute.")
 	fs.Duration(&s.GCDelay, "gc_delay", 7*24*time.Hour, "Longest time a finished sandbox is kept.")
@@ -187,6 +189,7 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 		Strict:                        s.Strict,
 		RecoveryTimeout:               s.RecoveryTimeout,
 		ExecutorReregistrationTimeout: s.ExecutorReregistrationTimeout,
+		HTTPCommandExecutor:           s.HTTPCommandExecutor,
 		GCDelay:                       s.GCDelay,
 		DiskWatchInterval:             s.DiskWatchInterval,
 		GCDiskHeadroom:                s.GCDiskHeadroom,

@@ -31,6 +31,9 @@ var executorSource []byte
 //go:embed v1scheduler.go
 var v1SchedulerSource []byte
 
+//go:embed v1executor.go
+var v1ExecutorSource []byte
+
 // GOPATH is where Debian installs Go sources for GOPATH builds.
 const GOPATH = "/usr/share/gocode"
 
@@ -51,6 +54,10 @@ const (
 	// V1SchedulerProgram is a scheduler on mesos-go's v1 HTTP client
 	// (api/v1/lib), built apart by BuildV1 (see v1scheduler.go).
 	V1SchedulerProgram = "v1scheduler"
+	// V1ExecutorProgram is an executor on mesos-go's v1 executor library
+	// (see v1executor.go), built with the v1 scheduler by BuildV1; its
+	// path is beside the scheduler's (PathV1).
+	V1ExecutorProgram = "v1executor"
 )
 
 // Path returns the path of a built program.
@@ -70,29 +77,10 @@ func Build() (string, error) {
 			buildErr = fmt.Errorf("%w: install the Debian package golang-github-mesos-mesos-go-dev (%v)", ErrUnavailable, err)
 			return
 		}
-		dir, err := os.MkdirTemp("", "gomesos-mesosgo")
+		dir, err := buildGOPATH("mesosgopeer", map[string][]byte{PeerProgram: peerSource, FrameworkProgram: frameworkSource, ExecutorProgram: executorSource})
 		if err != nil {
-			buildErr = fmt.Errorf("build mesos-go peer: %w", err)
+			buildErr = err
 			return
-		}
-		src := filepath.Join(dir, "src", "mesosgopeer")
-		if err := os.MkdirAll(src, 0o755); err != nil {
-			buildErr = fmt.Errorf("build mesos-go peer: %w", err)
-			return
-		}
-		for name, source := range map[string][]byte{PeerProgram: peerSource, FrameworkProgram: frameworkSource, ExecutorProgram: executorSource} {
-			file := name + ".go"
-			if err := os.WriteFile(filepath.Join(src, file), source, 0o644); err != nil {
-				buildErr = fmt.Errorf("build mesos-go %s: %w", name, err)
-				return
-			}
-			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "mesosgo-"+name), file)
-			cmd.Dir = src
-			cmd.Env = append(os.Environ(), "GO111MODULE=off", "GOPATH="+dir+":"+GOPATH, "GOFLAGS=")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("%w: build of %s failed: %v\n%s", ErrUnavailable, name, err, out)
-				return
-			}
 		}
 		buildBin = filepath.Join(dir, "mesosgo-"+PeerProgram)
 	})
@@ -139,32 +127,23 @@ func BuildV1() (string, error) {
 			v1Err = fmt.Errorf("%w: mesos-go's v1 client (api/v1/lib) is not installed (%v)", ErrUnavailable, err)
 			return
 		}
-		dir, err := os.MkdirTemp("", "gomesos-mesosgo-v1")
+		dir, err := buildGOPATH("mesosgov1", map[string][]byte{V1SchedulerProgram: v1SchedulerSource, V1ExecutorProgram: v1ExecutorSource})
 		if err != nil {
-			v1Err = fmt.Errorf("build mesos-go v1 scheduler: %w", err)
+			v1Err = err
 			return
 		}
-		src := filepath.Join(dir, "src", "mesosgov1")
-		if err := os.MkdirAll(src, 0o755); err != nil {
-			v1Err = fmt.Errorf("build mesos-go v1 scheduler: %w", err)
-			return
-		}
-		file := V1SchedulerProgram + ".go"
-		if err := os.WriteFile(filepath.Join(src, file), v1SchedulerSource, 0o644); err != nil {
-			v1Err = fmt.Errorf("build mesos-go v1 scheduler: %w", err)
-			return
-		}
-		bin := filepath.Join(dir, "mesosgo-"+V1SchedulerProgram)
-		cmd := exec.Command("go", "build", "-o", bin, file)
-		cmd.Dir = src
-		cmd.Env = append(os.Environ(), "GO111MODULE=off", "GOPATH="+dir+":"+GOPATH, "GOFLAGS=")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			v1Err = fmt.Errorf("%w: build of %s failed: %v\n%s", ErrUnavailable, V1SchedulerProgram, err, out)
-			return
-		}
-		v1Bin = bin
+		v1Bin = filepath.Join(dir, "mesosgo-"+V1SchedulerProgram)
 	})
 	return v1Bin, v1Err
+}
+
+// PathV1 returns the path of a program built by BuildV1.
+func PathV1(name string) (string, error) {
+	sched, err := BuildV1()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(filepath.Dir(sched), "mesosgo-"+name), nil
 }
 
 // StartProgram runs one of the built programs with args.
@@ -281,4 +260,31 @@ func (p *Peer) Command(line string) error {
 		return fmt.Errorf("mesos-go program: write %q: %w", line, err)
 	}
 	return nil
+}
+
+// buildGOPATH compiles each program of sources (name → its source) as
+// package main in a temporary GOPATH (beside mesos-go's) under src/pkg,
+// and returns the directory that holds them as mesosgo-<name>.
+func buildGOPATH(pkg string, sources map[string][]byte) (string, error) {
+	dir, err := os.MkdirTemp("", "gomesos-"+pkg)
+	if err != nil {
+		return "", fmt.Errorf("build mesos-go programs: %w", err)
+	}
+	src := filepath.Join(dir, "src", pkg)
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", fmt.Errorf("build mesos-go programs: %w", err)
+	}
+	for name, source := range sources {
+		file := name + ".go"
+		if err := os.WriteFile(filepath.Join(src, file), source, 0o644); err != nil {
+			return "", fmt.Errorf("build mesos-go %s: %w", name, err)
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "mesosgo-"+name), file)
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "GO111MODULE=off", "GOPATH="+dir+":"+GOPATH, "GOFLAGS=")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("%w: build of %s failed: %v\n%s", ErrUnavailable, name, err, out)
+		}
+	}
+	return dir, nil
 }

@@ -69,6 +69,11 @@ func (w *responseWriter) Flush() {
 	if !w.chunked {
 		w.header.Del("Content-Length")
 		w.header.Set("Transfer-Encoding", "chunked")
+		// The server ends the connection after a streamed response (see
+		// Transport.serve): say so, or a client would put the connection
+		// back in its pool at the last chunk and send its next request
+		// on a socket being closed (it reads EOF).
+		w.header.Set("Connection", "close")
 		w.writeHead()
 		w.chunked = true
 		if w.onStream != nil {

@@ -47,8 +47,10 @@ type Run struct {
 	ContainerID   string
 	ForkedPID     int
 	LibprocessPID string
-	Completed     bool
-	Tasks         map[string]*Task
+	// HTTP: the executor subscribed over HTTP (http.marker).
+	HTTP      bool
+	Completed bool
+	Tasks     map[string]*Task
 }
 
 // Task is a recovered task and its update stream.
@@ -162,6 +164,7 @@ func recoverExecutor(fsys FS, s *Slave, paths Paths, sid, fid, eid string, fail 
 			}
 		}
 		r.LibprocessPID, _ = ReadString(fsys, paths.LibprocessPID(sid, fid, eid, cid))
+		r.HTTP = fsys.Exists(paths.HTTPMarker(sid, fid, eid, cid))
 		tids, err := subdirs(fsys, filepath.Join(paths.Run(sid, fid, eid, cid), "tasks"))
 		if err != nil {
 			return nil, fmt.Errorf("recover: %w", err)

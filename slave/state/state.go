@@ -94,6 +94,13 @@ func (p Paths) LibprocessPID(sid, fid, eid, cid string) string {
 	return filepath.Join(p.Run(sid, fid, eid, cid), "pids", "libprocess.pid")
 }
 
+// HTTPMarker marks a run whose executor subscribed over the v1 executor
+// HTTP API (it has no libprocess pid to reconnect to; Mesos 1.0's
+// http.marker).
+func (p Paths) HTTPMarker(sid, fid, eid, cid string) string {
+	return filepath.Join(p.Run(sid, fid, eid, cid), "http.marker")
+}
+
 // Sentinel marks a run whose executor has terminated.
 func (p Paths) Sentinel(sid, fid, eid, cid string) string {
 	return filepath.Join(p.Run(sid, fid, eid, cid), "executor.sentinel")

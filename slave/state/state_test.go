@@ -79,9 +79,15 @@ func testCheckpointAndRecover(t *testing.T, fsys FS, dir string) {
 		t.Fatalf("executor: %+v", e)
 	}
 	r := e.Runs["c1"]
-	if r.ForkedPID != 1234 || r.LibprocessPID != "executor(1)@127.0.0.1:7" || r.Completed {
+	if r.ForkedPID != 1234 || r.LibprocessPID != "executor(1)@127.0.0.1:7" || r.Completed || r.HTTP {
 		t.Fatalf("run: %+v", r)
 	}
+	// An executor that subscribed over HTTP leaves http.marker in its run.
+	must(WriteString(fsys, p.HTTPMarker("S1", "f", "e", "c1"), ""))
+	if s, err := Recover(fsys, p, true); err != nil || !s.Frameworks["f"].Executors["e"].Runs["c1"].HTTP {
+		t.Fatalf("the HTTP marker was not recovered (%v)", err)
+	}
+	must(fsys.Remove(p.HTTPMarker("S1", "f", "e", "c1")))
 	pending := r.Tasks["t"].Pending()
 	if len(pending) != 1 || string(pending[0].GetUuid()) != "u2" {
 		t.Fatalf("pending: %v", pending)
