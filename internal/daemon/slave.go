@@ -65,6 +65,7 @@ type SlaveFlags struct {
 	QoSControllerParams             string
 	QoSCorrectionIntervalMin        time.Duration
 	DefaultRole                     string
+	ExternalLogFile                 string
 }
 
 // Register defines the slave flags. withMaster adds --master (mesos-local
@@ -115,6 +116,9 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.OptString(&s.QoSControllerParams, "qos_controller_params", "Parameters of the QoS controller (load: load_threshold_5min=X,load_threshold_15min=Y).")
 	fs.Duration(&s.QoSCorrectionIntervalMin, "qos_correction_interval_min", 0, "Smallest interval between QoS corrections (at least 100ms).")
 	fs.String(&s.DefaultRole, "default_role", "*", "Role of the resources given without one in --resources and of those detected.")
+	fs.OptString(&s.ExternalLogFile, "external_log_file", "Log file of this slave written by something else (its stderr captured by a supervisor), served at /files/read?path=/slave/log when there is no --log_dir.")
+	registerCompat(fs, sharedCompat)
+	registerCompat(fs, slaveCompat)
 	fs.Check("recovery_timeout", flags.Positive(&s.RecoveryTimeout))
 	fs.Check("executor_registration_timeout", flags.Positive(&s.ExecutorRegistrationTimeout))
 	fs.Check("executor_reregistration_timeout", flags.Positive(&s.ExecutorReregistrationTimeout))
@@ -269,6 +273,7 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	defer closeLog()
+	WarnIneffective(fs, log)
 	master, err := ParseMaster(sf.Master)
 	if err != nil {
 		return fail(err)
@@ -302,6 +307,8 @@ func SlaveMain(program string, args, environ []string) int {
 	Builtins(rt, log, &logging)
 	if logging.Dir != "" {
 		slave.AttachLog(rt, logging.File(program))
+	} else if sf.ExternalLogFile != "" {
+		slave.AttachLog(rt, sf.ExternalLogFile)
 	}
 	if master.ZK != nil {
 		stop, err := master.Follow(rt.Clock(), log, s.MasterDetected)
