@@ -240,3 +240,23 @@ func TestQuorumFlag(t *testing.T) {
 		}
 	}
 }
+
+// Mesos 1.0's HTTP authentication flags and --root_submissions reach the
+// master's configuration; other authenticators and sorters are refused.
+func TestHTTPAuthenticationFlags(t *testing.T) {
+	cfg, err := masterConfig("--registry=in_memory", "--authenticate_http", "--authenticate_http_frameworks", "--http_framework_authenticators=basic", "--no-root_submissions", "--credentials=ops secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.AuthenticateHTTP || !cfg.AuthenticateHTTPFrameworks || !cfg.NoRootSubmissions || cfg.Authenticate || cfg.Credentials["ops"] != "secret" {
+		t.Fatalf("config: %+v", cfg)
+	}
+	if cfg, err = masterConfig("--registry=in_memory"); err != nil || cfg.AuthenticateHTTP || cfg.AuthenticateHTTPFrameworks || cfg.NoRootSubmissions {
+		t.Fatalf("defaults: %v %+v", err, cfg)
+	}
+	for _, bad := range []string{"--http_framework_authenticators=kerberos", "--framework_sorter=fifo", "--user_sorter=fair"} {
+		if _, err := masterConfig("--registry=in_memory", bad); err == nil || !strings.Contains(err.Error(), strings.SplitN(bad, "=", 2)[0]) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
