@@ -113,3 +113,20 @@ func TestMesosCLI(t *testing.T) {
 		t.Fatalf("mesos cat with the slave down: %d %q", code, errOut)
 	}
 }
+
+// mesos-execute says why no offer fits instead of waiting silently, and a
+// framework of a role runs on unreserved resources.
+func TestMesosExecuteReportsWhyNoOfferFits(t *testing.T) {
+	c, _ := startBinCluster(t)
+	big := c.execute(t, "--name=big", "--command=true", "--resources=cpus:64;mem:64", "--match_timeout=2secs")
+	big.line(t, "no offer could run task 'big'")
+	big.line(t, "needs cpus:64, offered cpus:4")
+	if code := big.exitCode(t); code != 1 {
+		t.Fatalf("mesos-execute of a task no offer fits exited %d, want 1", code)
+	}
+	role := c.execute(t, "--name=dev", "--role=dev", "--command=true", "--resources=cpus:0.5;mem:64")
+	role.line(t, "TASK_FINISHED for task dev")
+	if code := role.exitCode(t); code != 0 {
+		t.Fatalf("mesos-execute --role=dev exited %d", code)
+	}
+}
