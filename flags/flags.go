@@ -292,6 +292,17 @@ func (fs *FlagSet) Ineffective() []string {
 	return out
 }
 
+// Has reports whether the flag name is defined (--help and --version
+// included), for programs that route flags among several sets.
+func (fs *FlagSet) Has(name string) bool { return fs.flags[name] != nil }
+
+// IsBool reports whether the defined flag name is a boolean (written
+// --name and --no-name).
+func (fs *FlagSet) IsBool(name string) bool {
+	f := fs.flags[name]
+	return f != nil && f.isBool()
+}
+
 // IsSet reports whether the flag name was given, on the command line, in
 // the environment or through Set. It is false for undefined names.
 func (fs *FlagSet) IsSet(name string) bool {

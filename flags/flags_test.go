@@ -891,3 +891,17 @@ func TestNoEffect(t *testing.T) {
 	}()
 	fs.NoEffect("nope", "")
 }
+
+func TestHas(t *testing.T) {
+	fs := New("prog", "")
+	var s string
+	var b bool
+	fs.OptString(&s, "work_dir", "")
+	fs.Bool(&b, "quiet", false, "")
+	if !fs.Has("work_dir") || !fs.Has("quiet") || !fs.Has("help") || fs.Has("nope") || fs.Has("no-quiet") {
+		t.Error("Has")
+	}
+	if !fs.IsBool("quiet") || fs.IsBool("work_dir") || fs.IsBool("nope") {
+		t.Error("IsBool")
+	}
+}
