@@ -251,6 +251,9 @@ func TestHTTPAuthenticationFlags(t *testing.T) {
 	if !cfg.AuthenticateHTTP || !cfg.AuthenticateHTTPFrameworks || !cfg.NoRootSubmissions || cfg.Authenticate || cfg.Credentials["ops"] != "secret" {
 		t.Fatalf("config: %+v", cfg)
 	}
+	if cfg, err = masterConfig("--registry=in_memory", "--authenticate_agents"); err != nil || !cfg.AuthenticateSlaves {
+		t.Fatalf("--authenticate_agents: %v %v", err, cfg.AuthenticateSlaves)
+	}
 	if cfg, err = masterConfig("--registry=in_memory"); err != nil || cfg.AuthenticateHTTP || cfg.AuthenticateHTTPFrameworks || cfg.NoRootSubmissions {
 		t.Fatalf("defaults: %v %+v", err, cfg)
 	}

@@ -44,6 +44,7 @@ type MasterFlags struct {
 	Authenticate           bool
 	AuthenticateFrameworks bool
 	AuthenticateSlaves     bool
+	AuthenticateAgents     bool
 	RateLimits             string
 	Authenticators         string
 	Credentials            string
@@ -90,6 +91,7 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.Bool(&m.AuthenticateFrameworks, "authenticate_frameworks", false, "The Mesos 1.0 name of --authenticate (also v1 HTTP frameworks: Basic credentials from --credentials).")
 	fs.OptString(&m.RateLimits, "rate_limits", "Framework rate limits: RateLimits JSON, or a path (or file://) holding it, e.g. {\"limits\":[{\"principal\":\"foo\",\"qps\":55.5,\"capacity\":100000}],\"aggregate_default_qps\":333}.")
 	fs.Bool(&m.AuthenticateSlaves, "authenticate_slaves", false, "Only slaves that authenticated (CRAM-MD5) may register.")
+	fs.Bool(&m.AuthenticateAgents, "authenticate_agents", false, "The Mesos 1.0 name of --authenticate_slaves.")
 	fs.String(&m.Authenticators, "authenticators", "crammd5", "Authentication mechanism (crammd5).")
 	fs.OptString(&m.Credentials, "credentials", "Path (or file://) of the accepted credentials: lines `principal secret`, or JSON {\"credentials\":[{\"principal\":..,\"secret\":..}]}.")
 	fs.OptString(&m.ACLs, "acls", "ACLs (register_frameworks, run_tasks, shutdown_frameworks) as JSON, or a path (or file://) holding them.")
@@ -176,7 +178,7 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 	if m.Authenticators != "crammd5" {
 		return cfg, fmt.Errorf("--authenticators=%s: only crammd5 is built", m.Authenticators)
 	}
-	cfg.Authenticate, cfg.AuthenticateSlaves = m.Authenticate || m.AuthenticateFrameworks, m.AuthenticateSlaves
+	cfg.Authenticate, cfg.AuthenticateSlaves = m.Authenticate || m.AuthenticateFrameworks, m.AuthenticateSlaves || m.AuthenticateAgents
 	cfg.AuthenticateHTTP, cfg.AuthenticateHTTPFrameworks = m.AuthenticateHTTP, m.AuthenticateHTTPFrameworks
 	cfg.NoRootSubmissions = !m.RootSubmissions
 	if m.HTTPFrameworkAuthenticators != "basic" {
@@ -204,7 +206,7 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		if cfg.Credentials, err = crammd5.ParseCredentials(data); err != nil {
 			return cfg, fmt.Errorf("--credentials: %w", err)
 		}
-	} else if cfg.Authenticate || m.AuthenticateSlaves || m.AuthenticateHTTP || m.AuthenticateHTTPFrameworks {
+	} else if cfg.Authenticate || cfg.AuthenticateSlaves || m.AuthenticateHTTP || m.AuthenticateHTTPFrameworks {
 		log.Warn("authentication is required but no --credentials are given: every attempt will fail")
 	}
 	if m.Authorizers != "local" {
