@@ -226,19 +226,7 @@ const chunk = 64 * 1024
 // copyFrom writes the file from offset to its current end and returns
 // the offset reached.
 func (c *client) copyFrom(w io.Writer, f *sandboxFile, offset int64) (int64, error) {
-	for {
-		ch, err := c.read(f, offset, chunk)
-		if err != nil {
-			return offset, err
-		}
-		if ch.Data == "" {
-			return offset, nil
-		}
-		if _, err := io.WriteString(w, ch.Data); err != nil {
-			return offset, err
-		}
-		offset = ch.Offset + int64(len(ch.Data))
-	}
+	return c.copyRange(w, f, offset, -1)
 }
 
 func (c *client) cat(w io.Writer, task, file string) error {
@@ -301,10 +289,15 @@ func (c *client) tail(w io.Writer, task, file string, n int, follow bool, interv
 	}
 }
 
-// copyRange writes the file's bytes in [from, to).
+// copyRange writes the file's bytes in [from, to), or from from to its
+// current end when to is negative, and returns the offset reached.
 func (c *client) copyRange(w io.Writer, f *sandboxFile, from, to int64) (int64, error) {
-	for from < to {
-		ch, err := c.read(f, from, min(chunk, to-from))
+	for to < 0 || from < to {
+		length := int64(chunk)
+		if to >= 0 {
+			length = min(chunk, to-from)
+		}
+		ch, err := c.read(f, from, length)
 		if err != nil {
 			return from, err
 		}
