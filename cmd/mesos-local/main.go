@@ -91,7 +91,8 @@ Every mesos-master and mesos-slave flag is accepted too, written
 name when only one of the two daemons has it (e.g. --authenticate,
 --credentials, --zk, --registry for the master; --credential,
 --containerizers, --attributes for the slaves). Run mesos-master --help and
-mesos-slave --help for them.
+mesos-slave --help for them. Here the master's --registry defaults to
+in_memory and the slaves' --switch_user to false.
 `
 }
 
@@ -143,8 +144,10 @@ func (s *sets) route(args []string) (local, masterArgs, slaveArgs []string, err 
 // flags). exit says the program is done (help, version or an error).
 func (s *sets) parse(args, environ []string) (exit bool, code int) {
 	local, margs, sargs, err := s.route(args)
-	// The master's registry stays in memory unless asked otherwise.
+	// The master's registry stays in memory, and tasks run as the user
+	// running mesos-local, unless asked otherwise.
 	_ = s.master.Set("registry", "in_memory")
+	_ = s.slave.Set("switch_user", "false")
 	errs := []error{err}
 	if perr := s.local.Parse(local, environ); perr != nil {
 		switch {
