@@ -61,7 +61,6 @@ var slaveCompat = []compatFlag{
 	{name: "docker_sock", def: "/var/run/docker.sock", help: "Docker socket mounted into the docker executor's container.", why: "there is no docker executor container; see --docker_socket"},
 	{name: "docker_mesos_image", help: "Docker image the slave itself runs in.", why: "executors run on the host"},
 	{name: "sandbox_directory", def: "/mnt/mesos/sandbox", help: "Path of the sandbox inside containers.", why: "docker containers get the sandbox at /mnt/mesos/sandbox"},
-	{name: "executor_environment_variables", help: "JSON object of the environment of executors and tasks, in place of the slave's.", why: "executors get the slave's PATH, HOME, USER, TMPDIR and LANG"},
 	{name: "frameworks_home", help: "Directory prefixed to relative executor URIs.", why: "relative URIs are not resolved"},
 	{name: "hadoop_home", help: "Where to find hadoop for hdfs:// URIs.", why: "the fetcher takes http, https, file and local paths"},
 	{name: "perf_duration", kind: compatDuration, def: "10secs", help: "Length of a perf sample (cgroups/perf_event).", why: "there is no perf_event isolator"},

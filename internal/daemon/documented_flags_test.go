@@ -263,3 +263,15 @@ func TestHTTPAuthenticationFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestParseEnvironment(t *testing.T) {
+	env, err := parseEnvironment(`{"PATH":"/bin:/usr/bin","LD_LIBRARY_PATH":"/usr/local/lib"}`)
+	if err != nil || len(env) != 2 || env["PATH"] != "/bin:/usr/bin" {
+		t.Fatalf("%v %v", env, err)
+	}
+	for _, bad := range []string{`{"N":1}`, `["PATH"]`, `PATH=/bin`} {
+		if _, err := parseEnvironment(bad); err == nil || !strings.Contains(err.Error(), "--executor_environment_variables") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
