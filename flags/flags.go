@@ -92,6 +92,7 @@ type flag struct {
 	builtin  bool   // --help and --version: command line only, not in Values
 	set      bool
 	checks   []func() error // run after each value is set
+	noEffect string         // why the flag is accepted but does nothing; "" for a real flag
 }
 
 func (f *flag) isBool() bool {
@@ -261,6 +262,45 @@ func Between(p *float64, lo, hi float64) func() error {
 		}
 		return nil
 	}
+}
+
+// NoEffect marks the defined flag name as accepted for compatibility
+// with Mesos but without effect here: its value is still parsed and
+// checked, Usage says so (with why, when not empty), and Ineffective
+// lists it when it was given, for the program to warn at start-up.
+func (fs *FlagSet) NoEffect(name, why string) {
+	f := fs.flags[name]
+	if f == nil {
+		panic(fmt.Sprintf("flags: NoEffect of undefined flag --%s", name))
+	}
+	f.noEffect = "Accepted for compatibility, no effect here"
+	if why = strings.TrimSpace(why); why != "" {
+		f.noEffect += ": " + why
+	}
+	f.noEffect += "."
+}
+
+// Ineffective returns, sorted, the names of the flags marked NoEffect
+// that were given (command line, environment or Set).
+func (fs *FlagSet) Ineffective() []string {
+	var out []string
+	for _, name := range fs.names() {
+		if f := fs.flags[name]; f.noEffect != "" && f.set {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Has reports whether the flag name is defined (--help and --version
+// included), for programs that route flags among several sets.
+func (fs *FlagSet) Has(name string) bool { return fs.flags[name] != nil }
+
+// IsBool reports whether the defined flag name is a boolean (written
+// --name and --no-name).
+func (fs *FlagSet) IsBool(name string) bool {
+	f := fs.flags[name]
+	return f != nil && f.isBool()
 }
 
 // IsSet reports whether the flag name was given, on the command line, in
@@ -482,6 +522,12 @@ func (fs *FlagSet) Usage() string {
 	for i, name := range names {
 		f := fs.flags[name]
 		help := strings.TrimSpace(f.help)
+		if f.noEffect != "" {
+			if help != "" {
+				help += " "
+			}
+			help += f.noEffect
+		}
 		if f.def != "" {
 			if help != "" {
 				help += " "

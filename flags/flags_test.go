@@ -843,3 +843,65 @@ func FuzzParse(f *testing.F) {
 		_ = c.flagsSet.Usage()
 	})
 }
+
+func TestNoEffect(t *testing.T) {
+	fs := New("prog", "")
+	var perf time.Duration
+	var whitelist, real string
+	fs.Duration(&perf, "perf_interval", time.Minute, "Interval between perf samples.")
+	fs.OptString(&whitelist, "whitelist", "Slaves to admit.")
+	fs.OptString(&real, "real", "A real flag.")
+	fs.NoEffect("perf_interval", "")
+	fs.NoEffect("whitelist", "every slave is admitted")
+	usage := fs.Usage()
+	for _, want := range []string{
+		"Interval between perf samples. Accepted for compatibility, no effect here. (default: 1mins)",
+		"Slaves to admit. Accepted for compatibility, no effect here: every slave is admitted.",
+	} {
+		if !strings.Contains(usage, want) {
+			t.Errorf("usage lacks %q:\n%s", want, usage)
+		}
+	}
+	if !strings.Contains(usage, "--real=VALUE           A real flag.\n") {
+		t.Errorf("a real flag is marked:\n%s", usage)
+	}
+	if got := fs.Ineffective(); len(got) != 0 {
+		t.Fatalf("before parsing: %v", got)
+	}
+	// A flag without effect still checks its value.
+	if err := fs.Parse([]string{"--perf_interval=soon"}, nil); err == nil || !strings.Contains(err.Error(), "--perf_interval") {
+		t.Fatalf("bad value: %v", err)
+	}
+	fs = New("prog", "")
+	fs.Duration(&perf, "perf_interval", time.Minute, "")
+	fs.OptString(&whitelist, "whitelist", "")
+	fs.OptString(&real, "real", "")
+	fs.NoEffect("perf_interval", "")
+	fs.NoEffect("whitelist", "")
+	if err := fs.Parse([]string{"--real=x", "--perf_interval=2mins"}, []string{"MESOS_WHITELIST=file:///dev/null"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.Ineffective(); strings.Join(got, ",") != "perf_interval,whitelist" {
+		t.Fatalf("Ineffective() = %v", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("NoEffect of an undefined flag did not panic")
+		}
+	}()
+	fs.NoEffect("nope", "")
+}
+
+func TestHas(t *testing.T) {
+	fs := New("prog", "")
+	var s string
+	var b bool
+	fs.OptString(&s, "work_dir", "")
+	fs.Bool(&b, "quiet", false, "")
+	if !fs.Has("work_dir") || !fs.Has("quiet") || !fs.Has("help") || fs.Has("nope") || fs.Has("no-quiet") {
+		t.Error("Has")
+	}
+	if !fs.IsBool("quiet") || fs.IsBool("work_dir") || fs.IsBool("nope") {
+		t.Error("IsBool")
+	}
+}

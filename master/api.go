@@ -123,8 +123,5 @@ func callName(call *schedulerpb.Call) string {
 
 // unauthorized is the 401 answer asking for HTTP Basic credentials.
 func unauthorized() future.Future[*process.Response] {
-	h := http.Header{}
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("WWW-Authenticate", `Basic realm="mesos"`)
-	return future.Ready(&process.Response{Status: http.StatusUnauthorized, Header: h, Body: []byte("Unauthorized\n")})
+	return future.Ready(unauthorizedResponse())
 }

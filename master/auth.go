@@ -8,6 +8,7 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
 )
 
 // authenticate starts a CRAM-MD5 session for the pid an authenticatee
@@ -67,6 +68,9 @@ func (m *master) frameworkAuthError(from process.UPID, principal string) string 
 // frameworkAuthzError says why info may not register (register_frameworks
 // ACL), or "".
 func (m *master) frameworkAuthzError(info *mesos.FrameworkInfo) string {
+	if m.cfg.NoRootSubmissions && info.GetUser() == "root" {
+		return "User 'root' is not allowed to run frameworks without --root_submissions set"
+	}
 	role := info.GetRole()
 	if role == "" {
 		role = "*"
@@ -77,24 +81,81 @@ func (m *master) frameworkAuthzError(info *mesos.FrameworkInfo) string {
 	return ""
 }
 
-// httpCaller authenticates an operator's HTTP request with Basic auth
-// against the credentials: the principal ("" without credentials), or
-// ok false when the credentials are configured and do not match.
-func (m *master) httpCaller(r *http.Request) (string, bool) {
-	user, pass, given := r.BasicAuth()
-	if len(m.cfg.Credentials) == 0 {
+// httpAccess is what an operator endpoint asks of its caller.
+type httpAccess int
+
+const (
+	// httpRead endpoints (/state, /flags, /tasks, /slaves ...) ask for
+	// credentials only with --authenticate_http.
+	httpRead httpAccess = iota
+	// httpWrite endpoints (/teardown, /reserve, /unreserve,
+	// /create-volumes, /destroy-volumes, /quota, /maintenance/* ...) ask
+	// for them with --authenticate_http, and also whenever the master
+	// has --credentials, as Mesos 0.25 authenticates /teardown and
+	// /reserve.
+	httpWrite
+)
+
+// httpAuth decides an operator's HTTP request: given its Basic
+// credentials (user, pass; given false when the request has none), the
+// configured credentials and whether --authenticate_http is on, it
+// returns the caller's principal, or ok false when the request must be
+// answered 401. When the endpoint does not ask for credentials the
+// principal is the Basic user name as given, unchecked ("" without one).
+func httpAuth(credentials map[string]string, authenticateHTTP bool, access httpAccess, user, pass string, given bool) (principal string, ok bool) {
+	required := authenticateHTTP || (access == httpWrite && len(credentials) > 0)
+	if !required {
 		return user, true
 	}
-	if !given {
-		return "", false
+	return user, given && checkSecret(credentials, user, pass)
+}
+
+// checkSecret says whether pass is principal's secret in credentials.
+func checkSecret(credentials map[string]string, principal, pass string) bool {
+	secret, known := credentials[principal]
+	return known && subtle.ConstantTimeCompare([]byte(secret), []byte(pass)) == 1
+}
+
+// AuthenticateHTTP is the one check of operator HTTP requests
+// (--authenticate_http, HTTP Basic against --credentials): it returns the
+// caller's principal, or a 401 answer with WWW-Authenticate to send back
+// when credentials are required and missing or wrong. Endpoints call it
+// first thing, with httpRead or httpWrite. It reads only the
+// configuration, so it may run outside the master's process.
+func (m *master) authenticateHTTP(r *http.Request, access httpAccess) (principal string, denied *process.Response) {
+	user, pass, given := r.BasicAuth()
+	principal, ok := httpAuth(m.cfg.Credentials, m.cfg.AuthenticateHTTP, access, user, pass, given)
+	if !ok {
+		return "", unauthorizedResponse()
 	}
-	secret, known := m.cfg.Credentials[user]
-	return user, known && subtle.ConstantTimeCompare([]byte(secret), []byte(pass)) == 1
+	return principal, nil
+}
+
+// readable wraps a read-only endpoint's handler in the httpRead check.
+func (m *master) readable(h func(*http.Request) future.Future[*process.Response]) func(*http.Request) future.Future[*process.Response] {
+	return func(r *http.Request) future.Future[*process.Response] {
+		if _, denied := m.authenticateHTTP(r, httpRead); denied != nil {
+			return future.Ready(denied)
+		}
+		return h(r)
+	}
+}
+
+// unauthorizedResponse is the 401 answer asking for HTTP Basic
+// credentials.
+func unauthorizedResponse() *process.Response {
+	h := http.Header{}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("WWW-Authenticate", `Basic realm="mesos"`)
+	return &process.Response{Status: http.StatusUnauthorized, Header: h, Body: []byte("Unauthorized\n")}
 }
 
 // v1Authenticating says whether v1 scheduler calls need HTTP credentials
-// (--authenticate, also spelt --authenticate_frameworks).
-func (m *master) v1Authenticating() bool { return m.cfg.Authenticate }
+// (--authenticate, also spelt --authenticate_frameworks, or
+// --authenticate_http_frameworks).
+func (m *master) v1Authenticating() bool {
+	return m.cfg.Authenticate || m.cfg.AuthenticateHTTPFrameworks
+}
 
 // v1Caller authenticates a v1 scheduler call with HTTP Basic credentials
 // against --credentials when framework authentication is on: the
@@ -106,9 +167,5 @@ func (m *master) v1Caller(r *http.Request) (principal string, ok bool) {
 		return "", true
 	}
 	user, pass, given := r.BasicAuth()
-	if !given {
-		return "", false
-	}
-	secret, known := m.cfg.Credentials[user]
-	return user, known && subtle.ConstantTimeCompare([]byte(secret), []byte(pass)) == 1
+	return user, given && checkSecret(m.cfg.Credentials, user, pass)
 }

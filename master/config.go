@@ -50,6 +50,18 @@ type Config struct {
 	Authenticate       bool
 	AuthenticateSlaves bool
 	Credentials        map[string]string
+	// AuthenticateHTTP makes every operator endpoint that Mesos
+	// authenticates (/state, /flags, /teardown, /reserve ...) require
+	// HTTP Basic credentials from Credentials (--authenticate_http);
+	// without it only the endpoints that change the cluster do, and only
+	// when there are Credentials. AuthenticateHTTPFrameworks makes v1
+	// HTTP frameworks authenticate (--authenticate_http_frameworks; also
+	// done by Authenticate).
+	AuthenticateHTTP           bool
+	AuthenticateHTTPFrameworks bool
+	// NoRootSubmissions refuses frameworks whose user is root
+	// (--no-root_submissions).
+	NoRootSubmissions bool
 	// Authorizer, when set, checks the register_frameworks, run_tasks and
 	// shutdown_frameworks ACLs (--acls); nil allows everything.
 	Authorizer *acls.Authorizer

@@ -16,21 +16,21 @@ func (m *master) installRoutes() {
 	// /state of a big cluster is tens of megabytes: the master copies
 	// what it needs and the encoding runs off its process.
 	state := func(*http.Request) future.Future[*process.Response] { return process.JSONAside(m.stateAside()) }
-	m.Route("/state", "Information about the state of the master.", state)
-	m.Route("/state.json", "Information about the state of the master.", state)
+	m.Route("/state", "Information about the state of the master.", m.readable(state))
+	m.Route("/state.json", "Information about the state of the master.", m.readable(state))
 	m.Route("/health", "Health check of the master.", func(*http.Request) future.Future[*process.Response] {
 		return process.Status(http.StatusOK, "")
 	})
 	m.Route("/redirect", "Redirects to the leading master.", m.redirect)
-	m.Route("/flags", "The master's flags.", func(*http.Request) future.Future[*process.Response] {
+	m.Route("/flags", "The master's flags.", m.readable(func(*http.Request) future.Future[*process.Response] {
 		return process.JSON(map[string]any{"flags": nonNilMap(m.cfg.Flags)})
-	})
+	}))
 	tasks := func(r *http.Request) future.Future[*process.Response] { return process.JSON(m.tasksJSON(r)) }
-	m.Route("/tasks", "Lists tasks of all frameworks.", tasks)
-	m.Route("/tasks.json", "Lists tasks of all frameworks.", tasks)
+	m.Route("/tasks", "Lists tasks of all frameworks.", m.readable(tasks))
+	m.Route("/tasks.json", "Lists tasks of all frameworks.", m.readable(tasks))
 	roles := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.rolesJSON()) }
-	m.Route("/roles", "Information about roles.", roles)
-	m.Route("/roles.json", "Information about roles.", roles)
+	m.Route("/roles", "Information about roles.", m.readable(roles))
+	m.Route("/roles.json", "Information about roles.", m.readable(roles))
 	m.Route("/teardown", "Tears down a framework: POST frameworkId=<id>.", m.teardownHTTP)
 	m.installOperationRoutes()
 	m.installQuotaRoute()
@@ -53,11 +53,9 @@ func (m *master) teardownHTTP(r *http.Request) future.Future[*process.Response] 
 	if id == "" {
 		return process.Status(http.StatusBadRequest, "Missing 'frameworkId' query parameter")
 	}
-	caller, ok := m.httpCaller(r)
-	if !ok {
-		resp := &process.Response{Status: http.StatusUnauthorized, Header: http.Header{}, Body: []byte("Unauthorized\n")}
-		resp.Header.Set("WWW-Authenticate", `Basic realm="mesos"`)
-		return future.Ready(resp)
+	caller, denied := m.authenticateHTTP(r, httpWrite)
+	if denied != nil {
+		return future.Ready(denied)
 	}
 	f := m.frameworks[id]
 	if f == nil {

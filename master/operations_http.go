@@ -59,11 +59,9 @@ func (m *master) operationHTTP(r *http.Request, kind resources.OpKind, field str
 	if r.Method != http.MethodPost {
 		return process.Status(http.StatusMethodNotAllowed, "Expecting POST")
 	}
-	caller, ok := m.httpCaller(r)
-	if !ok {
-		resp := &process.Response{Status: http.StatusUnauthorized, Header: http.Header{}, Body: []byte("Unauthorized\n")}
-		resp.Header.Set("WWW-Authenticate", `Basic realm="mesos"`)
-		return future.Ready(resp)
+	caller, denied := m.authenticateHTTP(r, httpWrite)
+	if denied != nil {
+		return future.Ready(denied)
 	}
 	if !m.leader {
 		return process.Status(http.StatusTemporaryRedirect, "Not the leading master")

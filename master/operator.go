@@ -17,11 +17,11 @@ import (
 // the docs' names, documentedGauges).
 func (m *master) installOperatorRoutes() {
 	slaves := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.slavesJSON()) }
-	m.Route("/slaves", "Information about registered slaves.", slaves)
+	m.Route("/slaves", "Information about registered slaves.", m.readable(slaves))
 	frameworks := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.frameworksJSON()) }
-	m.Route("/frameworks", "Information about registered frameworks.", frameworks)
+	m.Route("/frameworks", "Information about registered frameworks.", m.readable(frameworks))
 	summary := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.stateSummaryJSON()) }
-	m.Route("/state-summary", "Summary of the state of all frameworks and slaves, without tasks.", summary)
+	m.Route("/state-summary", "Summary of the state of all frameworks and slaves, without tasks.", m.readable(summary))
 	m.documentedGauges()
 }
 

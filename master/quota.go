@@ -31,11 +31,13 @@ func (m *master) installQuotaRoute() {
 // --credentials when there are any) and sends a standby's request to the
 // leader. It returns the caller's principal, or (ok false) the response to give.
 func (m *master) operatorCaller(r *http.Request) (string, future.Future[*process.Response], bool) {
-	caller, ok := m.httpCaller(r)
-	if !ok {
-		resp := &process.Response{Status: http.StatusUnauthorized, Header: http.Header{}, Body: []byte("Unauthorized\n")}
-		resp.Header.Set("WWW-Authenticate", `Basic realm="mesos"`)
-		return "", future.Ready(resp), false
+	access := httpWrite
+	if r.Method == http.MethodGet {
+		access = httpRead
+	}
+	caller, denied := m.authenticateHTTP(r, access)
+	if denied != nil {
+		return "", future.Ready(denied), false
 	}
 	if !m.leader {
 		return "", m.redirectToLeader(r.URL.Path), false

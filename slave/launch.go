@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -215,7 +216,6 @@ func (s *slave) updateContainer(e *executor) {
 // executorEnv is the environment of an executor (see flows.md §7).
 func (s *slave) executorEnv(f *framework, e *executor) []string {
 	env := []string{
-		"PATH=" + envOr("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
 		"MESOS_FRAMEWORK_ID=" + f.id,
 		"MESOS_EXECUTOR_ID=" + e.id,
 		"MESOS_DIRECTORY=" + e.dir,
@@ -228,11 +228,9 @@ func (s *slave) executorEnv(f *framework, e *executor) []string {
 		"LIBPROCESS_PORT=0",
 		"LIBPROCESS_IP=" + s.Self().Addr.Addr().String(),
 	}
-	for _, k := range []string{"HOME", "USER", "TMPDIR", "LANG", "GOCOVERDIR", "MESOS_NATIVE_JAVA_LIBRARY", "MESOS_NATIVE_LIBRARY"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
+	// What comes from the slave's environment goes first: what follows
+	// wins.
+	env = append(s.inheritedEnv(), env...)
 	// Executors speak to the slave over the same wire: they get its TLS
 	// setup (SSL_*, LIBPROCESS_SSL_*).
 	for _, kv := range os.Environ() {
@@ -309,6 +307,28 @@ func (s *slave) removeExecutorHooks(f *framework, e *executor) {
 			r.SlaveRemoveExecutorHook(f.info, e.info)
 		}
 	}
+}
+
+// inheritedEnv is the part of an executor's environment that comes from
+// the slave's: --executor_environment_variables when given (sorted by
+// name), else the slave's PATH (or a default), HOME, USER, TMPDIR, LANG
+// and the variables naming native libraries.
+func (s *slave) inheritedEnv() []string {
+	if s.cfg.ExecutorEnvironment != nil {
+		env := make([]string, 0, len(s.cfg.ExecutorEnvironment))
+		for k, v := range s.cfg.ExecutorEnvironment {
+			env = append(env, k+"="+v)
+		}
+		sort.Strings(env)
+		return env
+	}
+	env := []string{"PATH=" + envOr("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")}
+	for _, k := range []string{"HOME", "USER", "TMPDIR", "LANG", "GOCOVERDIR", "MESOS_NATIVE_JAVA_LIBRARY", "MESOS_NATIVE_LIBRARY"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
 
 func envOr(k, def string) string {

@@ -136,6 +136,12 @@ type Config struct {
 	// DefaultRole is the role of the resources given without one and of
 	// those detected (--default_role, "*" by default).
 	DefaultRole string
+
+	// ExecutorEnvironment, when not nil, is the environment executors
+	// (and so their tasks) get in place of the slave's own PATH, HOME,
+	// USER, TMPDIR and LANG (--executor_environment_variables); the
+	// MESOS_* and TLS variables are set as always.
+	ExecutorEnvironment map[string]string
 	// Files holds the work directory, checkpoints (meta/) and sandboxes;
 	// nil means the OS's file system. A simulation gives each slave a
 	// state.MemFS that outlives its restarts: that suits only an

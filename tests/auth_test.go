@@ -3,7 +3,6 @@ package tests
 import (
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
-	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/process/processtest"
 	"github.com/gomesos/gomesos/scheduler"
 	"github.com/gomesos/gomesos/slave"
@@ -143,23 +141,8 @@ func TestAuthorization(t *testing.T) {
 
 	// shutdown_frameworks: only ops may tear down, with its password.
 	teardown := func(user, pass string) int {
-		pr := future.NewPromise[int]()
-		go func() {
-			req, _ := http.NewRequest(http.MethodPost, "http://"+c.RT.Addr().String()+"/master/teardown",
-				strings.NewReader(url.Values{"frameworkId": {fid.GetValue()}}.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			if user != "" {
-				req.SetBasicAuth(user, pass)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				pr.Fail(err)
-				return
-			}
-			resp.Body.Close()
-			pr.Set(resp.StatusCode)
-		}()
-		return cluster.Await(c, pr.Future())
+		code, _ := httpStatus(t, c, http.MethodPost, "/master/teardown", url.Values{"frameworkId": {fid.GetValue()}}, user, pass)
+		return code
 	}
 	for _, tc := range []struct {
 		user, pass string

@@ -38,7 +38,8 @@ func binaries(t *testing.T) string {
 		}
 		cmd := exec.Command("go", "build", "-o", binDir+"/",
 			"github.com/gomesos/gomesos/cmd/mesos-master", "github.com/gomesos/gomesos/cmd/mesos-slave",
-			"github.com/gomesos/gomesos/cmd/mesos-executor", "github.com/gomesos/gomesos/cmd/mesos-execute")
+			"github.com/gomesos/gomesos/cmd/mesos-executor", "github.com/gomesos/gomesos/cmd/mesos-execute",
+			"github.com/gomesos/gomesos/cmd/mesos", "github.com/gomesos/gomesos/cmd/mesos-local")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

@@ -1,6 +1,10 @@
 // Command mesos-execute runs one shell command as a task of its own
 // framework, prints each state change of the task as it happens, and exits
-// with 0 if the task finished, 1 otherwise.
+// with 0 if the task finished, 1 otherwise. When no offer can run the
+// task within --match_timeout (30 s), it prints the offers it saw and why
+// none fit, and exits 1. Resources given without a role come from the
+// framework's role's reservation when it holds them all, else from
+// unreserved resources.
 //
 //	mesos-execute --master=127.0.0.1:5050 --name=hello --command='echo hello'
 package main
@@ -10,6 +14,8 @@ import (
 	"net/netip"
 	"os"
 	"os/user"
+	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -31,7 +37,7 @@ func run(args, environ []string) int {
 	var master, name, command, res, role string
 	var principal, secret string
 	var checkpoint bool
-	var killAfter time.Duration
+	var killAfter, matchTimeout time.Duration
 	var dockerImage string
 	var logging daemon.Logging
 	fs.OptString(&master, "master", "The master: host:port, master@host:port or zk://host:port[,...]/path.")
@@ -43,6 +49,7 @@ func run(args, environ []string) int {
 	fs.OptString(&secret, "secret", "Secret of --principal.")
 	fs.Bool(&checkpoint, "checkpoint", false, "Ask slaves to checkpoint the task, so it survives slave restarts.")
 	fs.Duration(&killAfter, "kill_after", 0, "Kill the task after this long (0: never).")
+	fs.Duration(&matchTimeout, "match_timeout", 30*time.Second, "Give up when no offer could run the task within this time from the start: print the offers seen and why none fit, and exit 1 (0: wait for ever).")
 	fs.OptString(&dockerImage, "docker_image", "Run the command in a container of this Docker image (the slave needs --containerizers with docker).")
 	logging.Register(fs)
 	_ = fs.Set("logging_level", "WARNING")
@@ -56,7 +63,7 @@ func run(args, environ []string) int {
 	if command == "" {
 		return fail(fmt.Errorf("--command is required"))
 	}
-	taskRes, err := resources.Parse(res, role)
+	taskRes, err := resources.Parse(res, "*")
 	if err != nil {
 		return fail(fmt.Errorf("--resources: %w", err))
 	}
@@ -84,7 +91,7 @@ func run(args, environ []string) int {
 		u = cur.Username
 	}
 	info := &mesos.FrameworkInfo{User: proto.String(u), Name: proto.String(name), Role: proto.String(role), Checkpoint: proto.Bool(checkpoint)}
-	ex := &execute{name: name, command: command, res: taskRes, done: make(chan int, 1), killAfter: killAfter, dockerImage: dockerImage}
+	ex := &execute{name: name, command: command, res: taskRes, role: role, done: make(chan int, 1), killAfter: killAfter, dockerImage: dockerImage}
 	opts := scheduler.Options{}
 	if principal != "" {
 		opts.Credential = &mesos.Credential{Principal: proto.String(principal), Secret: proto.String(secret)}
@@ -101,15 +108,29 @@ func run(args, environ []string) int {
 		defer stop()
 	}
 	signals := daemon.Signals()
+	var giveUp <-chan time.Time
+	if matchTimeout > 0 {
+		giveUp = time.After(matchTimeout) // wall-clock: the user is waiting
+	}
 	code := 1
-	select {
-	case code = <-ex.done:
-	case sig := <-signals:
-		fmt.Fprintf(os.Stderr, "mesos-execute: %s: killing the task\n", sig)
-		_, _ = d.KillTask(&mesos.TaskID{Value: proto.String(name)})
+	for waiting := true; waiting; {
+		waiting = false
 		select {
 		case code = <-ex.done:
-		case <-time.After(10 * time.Second): // wall-clock: the user is waiting
+		case <-giveUp:
+			report, launched := ex.noMatchReport(matchTimeout)
+			if launched { // the task is on its way: wait for it
+				giveUp, waiting = nil, true
+				continue
+			}
+			fmt.Fprint(os.Stderr, report)
+		case sig := <-signals:
+			fmt.Fprintf(os.Stderr, "mesos-execute: %s: killing the task\n", sig)
+			_, _ = d.KillTask(&mesos.TaskID{Value: proto.String(name)})
+			select {
+			case code = <-ex.done:
+			case <-time.After(10 * time.Second): // wall-clock: the user is waiting
+			}
 		}
 	}
 	_, _ = d.Stop(false)
@@ -122,10 +143,44 @@ func run(args, environ []string) int {
 type execute struct {
 	name, command string
 	res           resources.Resources
+	role          string
 	killAfter     time.Duration
 	dockerImage   string
-	launched      bool
 	done          chan int
+
+	mu       sync.Mutex // launched and seen are read by main on a timeout
+	launched bool
+	offers   int           // offers received
+	seen     []offerReport // the latest offers that did not fit, at most maxSeen
+}
+
+// offerReport is an offer that could not run the task, and why.
+type offerReport struct {
+	slave, host, resources, why string
+}
+
+// maxSeen is how many unfit offers the report keeps (the latest).
+const maxSeen = 10
+
+// noMatchReport says why the task has not been launched, or launched
+// true when it has been.
+func (e *execute) noMatchReport(waited time.Duration) (report string, launched bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.launched {
+		return "", true
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "mesos-execute: no offer could run task '%s' (%s, role '%s') within %s; giving up.\n", e.name, e.res, e.role, flags.FormatDuration(waited))
+	if e.offers == 0 {
+		fmt.Fprintf(&b, "No offer was received: are slaves registered with free resources for role '%s'? (see the master's /master/slaves and /master/state)\n", e.role)
+		return b.String(), false
+	}
+	fmt.Fprintf(&b, "%d offer(s) received; the latest %d:\n", e.offers, len(e.seen))
+	for _, o := range e.seen {
+		fmt.Fprintf(&b, "  slave %s (%s): %s\n    does not fit: %s\n", o.slave, o.host, o.resources, o.why)
+	}
+	return b.String(), false
 }
 
 func (e *execute) Registered(_ *scheduler.Driver, id *mesos.FrameworkID, m *mesos.MasterInfo) {
@@ -135,8 +190,21 @@ func (e *execute) Reregistered(*scheduler.Driver, *mesos.MasterInfo) {}
 func (e *execute) Disconnected(*scheduler.Driver)                    { fmt.Println("Disconnected from the master") }
 
 func (e *execute) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	for _, o := range offers {
-		if e.launched || !resources.FromProto(o.GetResources()).Contains(e.res) {
+		e.offers++
+		if e.launched {
+			_, _ = d.DeclineOffer(o.GetId(), nil)
+			continue
+		}
+		offered := resources.FromProto(o.GetResources())
+		use, why := match(offered, e.res, e.role)
+		if why != "" {
+			e.seen = append(e.seen, offerReport{slave: o.GetSlaveId().GetValue(), host: o.GetHostname(), resources: offered.String(), why: why})
+			if len(e.seen) > maxSeen {
+				e.seen = e.seen[1:]
+			}
 			_, _ = d.DeclineOffer(o.GetId(), nil)
 			continue
 		}
@@ -144,7 +212,7 @@ func (e *execute) ResourceOffers(d *scheduler.Driver, offers []*mesos.Offer) {
 		fmt.Printf("Submitted task '%s' to slave '%s'\n", e.name, o.GetSlaveId().GetValue())
 		task := &mesos.TaskInfo{
 			Name: proto.String(e.name), TaskId: &mesos.TaskID{Value: proto.String(e.name)}, SlaveId: o.GetSlaveId(),
-			Resources: e.res.ToProto(), Command: &mesos.CommandInfo{Value: proto.String(e.command)},
+			Resources: use.ToProto(), Command: &mesos.CommandInfo{Value: proto.String(e.command)},
 		}
 		if e.dockerImage != "" {
 			task.Container = &mesos.ContainerInfo{

@@ -40,6 +40,7 @@ func run(args, environ []string) int {
 		return 1
 	}
 	defer closeLog()
+	daemon.WarnIneffective(fs, log)
 	cfg, err := mf.Config(fs, log)
 	if err != nil {
 		log.Error("bad flags", "err", err)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -89,6 +90,7 @@ func (l *Logging) Logger(program string) (*slog.Logger, func(), error) {
 // Address is the --ip/--port pair (and the advertised ones).
 type Address struct {
 	IP            string
+	IPDiscovery   string
 	Port          uint
 	AdvertiseIP   string
 	AdvertisePort uint
@@ -98,6 +100,7 @@ type Address struct {
 // --advertise_port.
 func (a *Address) Register(fs *flags.FlagSet, def uint) {
 	fs.OptString(&a.IP, "ip", "IP address to listen on (default: all, advertising the host name's address; LIBPROCESS_IP also works).")
+	fs.OptString(&a.IPDiscovery, "ip_discovery_command", "Shell command whose output is the IP address to listen on (not with --ip).")
 	fs.Uint(&a.Port, "port", def, "Port to listen on.")
 	fs.OptString(&a.AdvertiseIP, "advertise_ip", "IP address advertised to reach this daemon (behind NAT).")
 	fs.Uint(&a.AdvertisePort, "advertise_port", 0, "Port advertised to reach this daemon (0: the bound port).")
@@ -109,6 +112,16 @@ func (a *Address) Register(fs *flags.FlagSet, def uint) {
 func (a *Address) Options() (process.Options, error) {
 	var o process.Options
 	ip := netip.IPv4Unspecified()
+	if a.IPDiscovery != "" {
+		if a.IP != "" {
+			return o, errors.New("only one of --ip or --ip_discovery_command may be given")
+		}
+		out, err := exec.Command("sh", "-c", a.IPDiscovery).Output()
+		if err != nil {
+			return o, fmt.Errorf("--ip_discovery_command: %w", err)
+		}
+		a.IP = strings.TrimSpace(string(out))
+	}
 	if a.IP == "" {
 		if env := os.Getenv("LIBPROCESS_IP"); env != "" {
 			a.IP = env

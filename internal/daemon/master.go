@@ -44,6 +44,7 @@ type MasterFlags struct {
 	Authenticate           bool
 	AuthenticateFrameworks bool
 	AuthenticateSlaves     bool
+	AuthenticateAgents     bool
 	RateLimits             string
 	Authenticators         string
 	Credentials            string
@@ -54,6 +55,13 @@ type MasterFlags struct {
 	RegistryStoreTimeout   time.Duration
 	RegistryFetchTimeout   time.Duration
 	RegistryStrict         bool
+	// HTTP authentication (Mesos 1.0).
+	AuthenticateHTTP            bool
+	AuthenticateHTTPFrameworks  bool
+	HTTPFrameworkAuthenticators string
+	RootSubmissions             bool
+	FrameworkSorter             string
+	UserSorter                  string
 }
 
 // Register defines the master flags.
@@ -64,7 +72,7 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.Duration(&m.RegistryStoreTimeout, "registry_store_timeout", registrar.DefaultStoreTimeout, "How long a failing registry store is retried before the master exits (it does not admit slaves it cannot persist).")
 	fs.Duration(&m.RegistryFetchTimeout, "registry_fetch_timeout", registrar.DefaultFetchTimeout, "How long a failing registry fetch is retried at election before the master exits.")
 	fs.Bool(&m.RegistryStrict, "registry_strict", false, "[experimental] Reject registry operations that do not fit it: a re-registering slave the registry does not hold is shut down, even with --registry=in_memory. Without it, the registry admits every admission, readmission and removal.")
-	fs.Uint(&m.Quorum, "quorum", 1, "Size of the replicated log's quorum: a majority of --replicated_log_peers (1 for a lone master).")
+	fs.Uint(&m.Quorum, "quorum", 1, "Quorum of the registry's replicated log: more than half of the masters in --replicated_log_peers (checked at start-up). Without --replicated_log_peers the registry does not use it (with --zk it is kept in ZooKeeper, else in a lone replica of quorum 1), and a value other than 1 is reported at start-up.")
 	fs.OptString(&m.ReplicatedLogPeers, "replicated_log_peers", "Comma-separated ip:port of every master (this one included) that keeps a replica of the registry's replicated log (etcd raft, in --work_dir/replicated_log). The same list on every master, for the life of the work_dir.")
 	fs.OptString(&m.ZK, "zk", "ZooKeeper URL for leader election among several masters: zk://[user:pass@]host:port[,...]/path (or file://).")
 	fs.Duration(&m.ZKSessionTimeout, "zk_session_timeout", 10*time.Second, "ZooKeeper session timeout.")
@@ -83,10 +91,17 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.Bool(&m.AuthenticateFrameworks, "authenticate_frameworks", false, "The Mesos 1.0 name of --authenticate (also v1 HTTP frameworks: Basic credentials from --credentials).")
 	fs.OptString(&m.RateLimits, "rate_limits", "Framework rate limits: RateLimits JSON, or a path (or file://) holding it, e.g. {\"limits\":[{\"principal\":\"foo\",\"qps\":55.5,\"capacity\":100000}],\"aggregate_default_qps\":333}.")
 	fs.Bool(&m.AuthenticateSlaves, "authenticate_slaves", false, "Only slaves that authenticated (CRAM-MD5) may register.")
+	fs.Bool(&m.AuthenticateAgents, "authenticate_agents", false, "The Mesos 1.0 name of --authenticate_slaves.")
 	fs.String(&m.Authenticators, "authenticators", "crammd5", "Authentication mechanism (crammd5).")
 	fs.OptString(&m.Credentials, "credentials", "Path (or file://) of the accepted credentials: lines `principal secret`, or JSON {\"credentials\":[{\"principal\":..,\"secret\":..}]}.")
 	fs.OptString(&m.ACLs, "acls", "ACLs (register_frameworks, run_tasks, shutdown_frameworks) as JSON, or a path (or file://) holding them.")
 	fs.String(&m.Authorizers, "authorizers", "local", "Authorizer (local).")
+	fs.Bool(&m.AuthenticateHTTP, "authenticate_http", false, "Every operator endpoint Mesos authenticates (/state, /flags, /tasks, /slaves, /frameworks, /roles, /teardown, /reserve, /unreserve, /create-volumes, /destroy-volumes ...) requires HTTP Basic credentials from --credentials (401 otherwise). Without it, the endpoints that change the cluster require them only when --credentials are given.")
+	fs.Bool(&m.AuthenticateHTTPFrameworks, "authenticate_http_frameworks", false, "v1 HTTP frameworks must authenticate every call with HTTP Basic credentials from --credentials (also done by --authenticate).")
+	fs.String(&m.HTTPFrameworkAuthenticators, "http_framework_authenticators", "basic", "HTTP authenticator of v1 frameworks (basic).")
+	fs.Bool(&m.RootSubmissions, "root_submissions", true, "Frameworks may run as root (false: a framework whose user is root is refused).")
+	fs.String(&m.FrameworkSorter, "framework_sorter", "drf", "Policy among the frameworks of a role: drf (dominant_resource_fairness), the only one.")
+	fs.String(&m.UserSorter, "user_sorter", "drf", "Policy among roles: drf (dominant_resource_fairness), the only one.")
 	fs.OptString(&m.WebUIDir, "webui_dir", "Serve the web UI from this directory instead of the embedded assets.")
 	fs.Check("allocation_interval", flags.Positive(&m.AllocationInterval))
 	fs.Check("zk_session_timeout", flags.Positive(&m.ZKSessionTimeout))
@@ -96,6 +111,8 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.Check("registry_fetch_timeout", flags.Positive(&m.RegistryFetchTimeout))
 	fs.Check("max_slave_ping_timeouts", flags.AtLeast(&m.MaxSlavePingTimeouts, 1))
 	fs.Check("quorum", flags.AtLeast(&m.Quorum, 1))
+	registerCompat(fs, sharedCompat)
+	registerCompat(fs, masterCompat)
 }
 
 // Config validates the flags and returns the master configuration.
@@ -138,6 +155,13 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 	if m.RegistryFetchTimeout <= 0 {
 		return cfg, fmt.Errorf("--registry_fetch_timeout=%v: want a positive duration", m.RegistryFetchTimeout)
 	}
+	if m.Registry == "replicated_log" && m.ReplicatedLogPeers == "" && m.Quorum != 1 {
+		where := "a lone replica in --work_dir, of quorum 1"
+		if zkURL != nil {
+			where = "ZooKeeper (--zk)"
+		}
+		log.Warn(fmt.Sprintf("--quorum=%d is not used: without --replicated_log_peers the registry is kept in %s", m.Quorum, where))
+	}
 	limit, err := ParseRemovalLimit(m.RecoveryRemovalLimit)
 	if err != nil {
 		return cfg, err
@@ -154,7 +178,17 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 	if m.Authenticators != "crammd5" {
 		return cfg, fmt.Errorf("--authenticators=%s: only crammd5 is built", m.Authenticators)
 	}
-	cfg.Authenticate, cfg.AuthenticateSlaves = m.Authenticate || m.AuthenticateFrameworks, m.AuthenticateSlaves
+	cfg.Authenticate, cfg.AuthenticateSlaves = m.Authenticate || m.AuthenticateFrameworks, m.AuthenticateSlaves || m.AuthenticateAgents
+	cfg.AuthenticateHTTP, cfg.AuthenticateHTTPFrameworks = m.AuthenticateHTTP, m.AuthenticateHTTPFrameworks
+	cfg.NoRootSubmissions = !m.RootSubmissions
+	if m.HTTPFrameworkAuthenticators != "basic" {
+		return cfg, fmt.Errorf("--http_framework_authenticators=%s: only basic is built", m.HTTPFrameworkAuthenticators)
+	}
+	for _, sorter := range []struct{ flag, value string }{{"framework_sorter", m.FrameworkSorter}, {"user_sorter", m.UserSorter}} {
+		if sorter.value != "drf" && sorter.value != "dominant_resource_fairness" {
+			return cfg, fmt.Errorf("--%s=%s: only drf (dominant_resource_fairness) is built", sorter.flag, sorter.value)
+		}
+	}
 	if m.RateLimits != "" {
 		data, err := readValueOrFile(m.RateLimits)
 		if err != nil {
@@ -172,7 +206,7 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		if cfg.Credentials, err = crammd5.ParseCredentials(data); err != nil {
 			return cfg, fmt.Errorf("--credentials: %w", err)
 		}
-	} else if cfg.Authenticate || m.AuthenticateSlaves {
+	} else if cfg.Authenticate || cfg.AuthenticateSlaves || m.AuthenticateHTTP || m.AuthenticateHTTPFrameworks {
 		log.Warn("authentication is required but no --credentials are given: every attempt will fail")
 	}
 	if m.Authorizers != "local" {
@@ -269,8 +303,6 @@ func (m *MasterFlags) replicatedLog() (*replog.Log, error) {
 		if err := replog.CheckQuorum(int(m.Quorum), len(peers)); err != nil {
 			return nil, err
 		}
-	} else if m.Quorum != 1 {
-		return nil, fmt.Errorf("--quorum=%d needs --replicated_log_peers (a lone master's replicated log has quorum 1)", m.Quorum)
 	}
 	// A read or write that cannot commit fails well before the registrar
 	// gives up, so that its error (why there is no quorum) is the one the

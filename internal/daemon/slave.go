@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -66,6 +67,8 @@ type SlaveFlags struct {
 	QoSControllerParams             string
 	QoSCorrectionIntervalMin        time.Duration
 	DefaultRole                     string
+	ExternalLogFile                 string
+	ExecutorEnvironmentVariables    string
 }
 
 // Register defines the slave flags. withMaster adds --master (mesos-local
@@ -117,6 +120,10 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.OptString(&s.QoSControllerParams, "qos_controller_params", "Parameters of the QoS controller (load: load_threshold_5min=X,load_threshold_15min=Y).")
 	fs.Duration(&s.QoSCorrectionIntervalMin, "qos_correction_interval_min", 0, "Smallest interval between QoS corrections (at least 100ms).")
 	fs.String(&s.DefaultRole, "default_role", "*", "Role of the resources given without one in --resources and of those detected.")
+	fs.OptString(&s.ExternalLogFile, "external_log_file", "Log file of this slave written by something else (its stderr captured by a supervisor), served at /files/read?path=/slave/log when there is no --log_dir.")
+	fs.OptString(&s.ExecutorEnvironmentVariables, "executor_environment_variables", "JSON object of the environment variables executors (and their tasks) get in place of the slave's own, e.g. {\"PATH\":\"/bin:/usr/bin\"} (or a path, or file://, holding it). Default: the slave's PATH, HOME, USER, TMPDIR and LANG.")
+	registerCompat(fs, sharedCompat)
+	registerCompat(fs, slaveCompat)
 	fs.Check("recovery_timeout", flags.Positive(&s.RecoveryTimeout))
 	fs.Check("executor_registration_timeout", flags.Positive(&s.ExecutorRegistrationTimeout))
 	fs.Check("executor_reregistration_timeout", flags.Positive(&s.ExecutorReregistrationTimeout))
@@ -144,6 +151,12 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 			return slave.Config{}, fmt.Errorf("--credential: %w", err)
 		}
 		cred = &mesos.Credential{Principal: proto.String(p), Secret: proto.String(secret)}
+	}
+	var execEnv map[string]string
+	if s.ExecutorEnvironmentVariables != "" {
+		if execEnv, err = parseEnvironment(s.ExecutorEnvironmentVariables); err != nil {
+			return slave.Config{}, err
+		}
 	}
 	mods, err := modules.Parse(s.Modules)
 	if err != nil {
@@ -174,6 +187,7 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 	}
 	return slave.Config{
 		Hooks:                           hooks,
+		ExecutorEnvironment:             execEnv,
 		ResourceEstimator:               est,
 		OversubscribedResourcesInterval: s.OversubscribedResourcesInterval,
 		QoSController:                   qos,
@@ -272,6 +286,7 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	defer closeLog()
+	WarnIneffective(fs, log)
 	master, err := ParseMaster(sf.Master)
 	if err != nil {
 		return fail(err)
@@ -305,6 +320,8 @@ func SlaveMain(program string, args, environ []string) int {
 	Builtins(rt, log, &logging)
 	if logging.Dir != "" {
 		slave.AttachLog(rt, logging.File(program))
+	} else if sf.ExternalLogFile != "" {
+		slave.AttachLog(rt, sf.ExternalLogFile)
 	}
 	if master.ZK != nil {
 		stop, err := master.Follow(rt.Clock(), log, s.MasterDetected)
@@ -330,4 +347,26 @@ func SlaveMain(program string, args, environ []string) int {
 	}
 	<-done
 	return 0
+}
+
+// parseEnvironment reads --executor_environment_variables: a JSON object
+// of string values, inline or in a file.
+func parseEnvironment(value string) (map[string]string, error) {
+	data, err := readValueOrFile(value)
+	if err != nil {
+		return nil, fmt.Errorf("--executor_environment_variables: %w", err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("--executor_environment_variables: not a JSON object: %w", err)
+	}
+	env := make(map[string]string, len(raw))
+	for k, v := range raw {
+		str, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("--executor_environment_variables: the value of %q is not a string", k)
+		}
+		env[k] = str
+	}
+	return env, nil
 }
