@@ -29,6 +29,7 @@ FUZZ_TARGETS = \
 	./slave/state:FuzzDecodeMessages \
 	./slave:FuzzFilesQuery \
 	./master:FuzzDecodeCall ./master:FuzzParseRateLimits ./master:FuzzOperationEndpoints ./master:FuzzMaintenanceAndQuotaBodies \
+	./internal/operatorapi:FuzzDecodeOperatorCall \
 	./mesos/jsonv1:FuzzRoundTrip \
 	./recordio:FuzzReader \
 	./auth/acls:FuzzParse \

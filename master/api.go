@@ -50,6 +50,7 @@ type apiProcess struct {
 
 func (a *apiProcess) Initialize() {
 	a.Route("/v1/scheduler", "The scheduler HTTP API.", a.scheduler)
+	a.Route("/v1", "The v1 operator API: POST a mesos.v1.master.Call (JSON or protobuf).", a.operator)
 }
 
 // streamHeader is the header that binds a call to its subscription.

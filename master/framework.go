@@ -233,6 +233,7 @@ func (m *master) addFramework(info *mesos.FrameworkInfo, pid process.UPID) *fram
 	if takesRevocable(f.info) {
 		m.alloc.UpdateFramework(f.id, true)
 	}
+	m.frameworkAdded(f)
 	return f
 }
 
@@ -305,6 +306,7 @@ func (m *master) disconnectFramework(f *framework) {
 // every slave, its offers withdrawn, and its id is never accepted again.
 func (m *master) removeFramework(f *framework) {
 	m.log.Info("removing framework", "framework", f.id)
+	m.frameworkRemoved(f)
 	if m.httpSchedulers[f.pid] {
 		// An HTTP framework's stream ends with it.
 		delete(m.httpSchedulers, f.pid)

@@ -319,33 +319,47 @@ func (m *master) tasksJSON(r *http.Request) jsonObj {
 	return jsonObj{"tasks": out}
 }
 
-func (m *master) rolesJSON() jsonObj {
-	type roleInfo struct {
-		frameworks []string
-		used       resources.Resources
-	}
-	roles := map[string]*roleInfo{"*": {}}
+// roleView is one role as /roles and GET_ROLES show it: its weight, its
+// frameworks and what they use.
+type roleView struct {
+	name       string
+	weight     float64
+	frameworks []string
+	used       resources.Resources
+}
+
+// roleViews lists "*", the --roles and the roles of frameworks, by name.
+func (m *master) roleViews() []roleView {
+	roles := map[string]*roleView{"*": {}}
 	for _, r := range m.cfg.Roles {
-		roles[r] = &roleInfo{}
+		roles[r] = &roleView{}
 	}
 	for _, fid := range sortedKeys(m.frameworks) {
 		f := m.frameworks[fid]
 		ri := roles[f.role()]
 		if ri == nil {
-			ri = &roleInfo{}
+			ri = &roleView{}
 			roles[f.role()] = ri
 		}
 		ri.frameworks = append(ri.frameworks, f.id)
 		ri.used = ri.used.Plus(f.used())
 	}
-	out := []jsonObj{}
+	out := make([]roleView, 0, len(roles))
 	for _, name := range sortedKeys(roles) {
 		ri := roles[name]
-		w := 1.0
+		ri.name, ri.weight = name, 1.0
 		if v, ok := m.cfg.Weights[name]; ok {
-			w = v
+			ri.weight = v
 		}
-		out = append(out, jsonObj{"name": name, "weight": w, "frameworks": nonNil(ri.frameworks), "resources": ri.used.ToJSONMap()})
+		out = append(out, *ri)
+	}
+	return out
+}
+
+func (m *master) rolesJSON() jsonObj {
+	out := []jsonObj{}
+	for _, ri := range m.roleViews() {
+		out = append(out, jsonObj{"name": ri.name, "weight": ri.weight, "frameworks": nonNil(ri.frameworks), "resources": ri.used.ToJSONMap()})
 	}
 	return jsonObj{"roles": out}
 }

@@ -91,6 +91,11 @@ type master struct {
 	parked    map[process.UPID]func()
 	recovered map[string]*mesos.SlaveInfo
 
+	// operatorSubs are the operator API's SUBSCRIBE streams (see
+	// operatorevents.go).
+	operatorSubs    map[int]*operatorSubscriber
+	nextOperatorSub int
+
 	// exitErr is why the master ended itself (lost leadership, registry
 	// failure); done completes when the process has stopped.
 	exitErr error
@@ -120,6 +125,7 @@ func newMaster(cfg Config) *master {
 		authenticated:     make(map[process.UPID]string),
 		authenticating:    make(map[process.UPID]process.UPID),
 		recovered:         make(map[string]*mesos.SlaveInfo),
+		operatorSubs:      make(map[int]*operatorSubscriber),
 		limits:            newRateLimiting(cfg.RateLimits),
 		done:              future.NewPromise[future.Nothing](),
 	}
@@ -392,6 +398,9 @@ func (m *master) Finalize() {
 		m.registrar.close()
 	}
 	m.stopMaintenance()
+	for _, id := range sortedKeys(m.operatorSubs) {
+		m.dropOperatorSub(id)
+	}
 	rt := m.Runtime()
 	rt.Terminate(rt.UPID("api"))
 	if m.allocPID.IsValid() {

@@ -356,6 +356,7 @@ func (m *master) launchTask(f *framework, s *slave, t *mesos.TaskInfo) resources
 	}
 	f.tasks[t.GetTaskId().GetValue()] = task
 	s.addTask(task)
+	m.taskAdded(task)
 	m.metrics.countTaskState(mesos.TaskState_TASK_STAGING)
 	m.log.Info("launching task", "task", t.GetTaskId().GetValue(), "framework", f.id, "slave", s.id)
 	m.send(s.pid, &messages.RunTaskMessage{

@@ -85,6 +85,15 @@ func (m *master) operationHTTP(r *http.Request, kind resources.OpKind, field str
 	if err != nil {
 		return process.Status(http.StatusBadRequest, "Error in parsing '"+field+"' query parameter: "+err.Error())
 	}
+	return m.applyOperatorOperation(s, kind, pbs, caller, http.StatusOK)
+}
+
+// applyOperatorOperation validates, authorizes and applies an operator's
+// operation on slave s, for the endpoints and the v1 operator API alike:
+// ok (200 for the endpoints, 202 for the v1 API) once applied, 400 when
+// invalid, 403 when the ACLs refuse it, 409 when the resources are not
+// free.
+func (m *master) applyOperatorOperation(s *slave, kind resources.OpKind, pbs []*mesos.Resource, caller string, ok int) future.Future[*process.Response] {
 	rop := resources.Operation{Kind: kind, Resources: resources.FromProto(pbs)}
 	// Operators are checked as a framework of every role: the principal
 	// (when there are credentials) must be the reservation's.
@@ -96,7 +105,7 @@ func (m *master) operationHTTP(r *http.Request, kind resources.OpKind, field str
 		return process.Status(http.StatusForbidden, reason)
 	}
 	return future.Repair(future.Then(m.operatorOperation(s, rop), func(future.Nothing) (*process.Response, error) {
-		return &process.Response{Status: http.StatusOK}, nil
+		return &process.Response{Status: ok, Header: http.Header{}}, nil
 	}), func(err error) (*process.Response, error) {
 		return &process.Response{Status: http.StatusConflict, Body: []byte(err.Error())}, nil
 	})

@@ -162,7 +162,18 @@ func sortTasksByStart(tasks []*mesos.Task, ascending bool) {
 // hold (after a master failover, until they subscribe again), and the ids
 // of those frameworks: /state's orphan_tasks and unregistered_frameworks.
 func (m *master) orphans() (tasks []jsonObj, frameworks []string) {
-	tasks, frameworks = []jsonObj{}, []string{}
+	ts, frameworks := m.orphanTasks()
+	tasks = make([]jsonObj, 0, len(ts))
+	for _, t := range ts {
+		tasks = append(tasks, taskJSON(t))
+	}
+	return tasks, frameworks
+}
+
+// orphanTasks are the tasks of orphans, by slave, framework and task id,
+// and the ids of their frameworks, sorted.
+func (m *master) orphanTasks() (tasks []*mesos.Task, frameworks []string) {
+	frameworks = []string{}
 	seen := map[string]bool{}
 	for _, sid := range sortedKeys(m.slaves) {
 		s := m.slaves[sid]
@@ -171,7 +182,7 @@ func (m *master) orphans() (tasks []jsonObj, frameworks []string) {
 				continue
 			}
 			for _, tid := range sortedTaskIDs(s.tasks[fid]) {
-				tasks = append(tasks, taskJSON(s.tasks[fid][tid]))
+				tasks = append(tasks, s.tasks[fid][tid])
 			}
 			if !seen[fid] {
 				seen[fid] = true

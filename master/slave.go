@@ -109,6 +109,7 @@ func (m *master) registerSlave(from process.UPID, msg *messages.RegisterSlaveMes
 		s := m.addSlave(info, from, msg.GetVersion())
 		s.setTotal(m.slaveTotal(info, msg.GetCheckpointedResources()))
 		m.allocSlave(s)
+		m.agentAdded(s)
 		m.metrics.slaveRegistrations.Inc()
 		m.log.Info("registered slave", "slave", s.id, "pid", from.String(), "resources", s.total.String())
 		m.send(from, &messages.SlaveRegisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
@@ -259,6 +260,7 @@ func (m *master) reregisterSlave(from process.UPID, msg *messages.ReregisterSlav
 		}
 	}
 	m.allocSlave(s)
+	m.agentAdded(s)
 	m.log.Info("readmitted slave", "slave", s.id, "pid", from.String(), "tasks", len(msg.GetTasks()))
 	m.afterAdmitted(admitted, func() {
 		m.send(from, &messages.SlaveReregisteredMessage{SlaveId: s.slaveID(), Connection: m.connection()})
@@ -396,6 +398,7 @@ func (m *master) removeSlave(s *slave, reason string) {
 					u := m.masterUpdate(f, t.GetTaskId(), s.slaveID(), t.GetExecutorId(), mesos.TaskState_TASK_LOST,
 						mesos.TaskStatus_REASON_SLAVE_REMOVED, "Slave "+s.info.GetHostname()+" removed: "+reason, nil)
 					t.Statuses = append(t.Statuses, u.GetStatus())
+					m.taskUpdated(t, u.GetStatus())
 					m.forwardUpdate(f, u, process.UPID{})
 				}
 			}
@@ -427,6 +430,7 @@ func (m *master) removeSlave(s *slave, reason string) {
 	m.registrar.remove(s.id)
 	m.metrics.slaveRemovals.Inc()
 	m.alloc.RemoveSlave(s.id)
+	m.agentRemoved(s.id)
 }
 
 // observer is the `slave-observer(N)` process that pings one slave.

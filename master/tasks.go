@@ -131,6 +131,7 @@ func (m *master) updateTask(s *slave, f *framework, t *mesos.Task, latest mesos.
 		// The container's network addresses, for /state.
 		ContainerStatus: status.ContainerStatus,
 	})
+	m.taskUpdated(t, status)
 	if !wasTerminal && mesos.IsTerminal(latest) {
 		m.releaseTask(s, f.id, t)
 	}

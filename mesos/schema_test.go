@@ -23,7 +23,9 @@ import (
 	"github.com/gomesos/gomesos/mesos/quotapb"
 	"github.com/gomesos/gomesos/mesos/schedulerpb"
 	"github.com/gomesos/gomesos/mesos/statepb"
+	"github.com/gomesos/gomesos/mesos/v1/agentpb"
 	v1executorpb "github.com/gomesos/gomesos/mesos/v1/executorpb"
+	"github.com/gomesos/gomesos/mesos/v1/masterpb"
 	"github.com/gomesos/gomesos/mesos/v1/mesospb"
 	v1schedulerpb "github.com/gomesos/gomesos/mesos/v1/schedulerpb"
 )
@@ -48,6 +50,13 @@ var ourFiles = []protoreflect.FileDescriptor{
 	// Mesos 0.25's external containerizer protocol (gone by 1.0):
 	// checked against testdata/schema-0.25-containerizer.txt.
 	containerizerpb.File_mesos_containerizerpb_containerizer_proto,
+}
+
+// operatorFiles are the v1 operator API's files: a subset of Mesos 1.4's,
+// checked against testdata/schema-operator-1.4.txt.
+var operatorFiles = []protoreflect.FileDescriptor{
+	masterpb.File_mesos_v1_masterpb_master_proto,
+	agentpb.File_mesos_v1_agentpb_agent_proto,
 }
 
 // schemaLines renders the wire-relevant facts of files, one per line:
@@ -204,7 +213,7 @@ func TestSchemaMatchesMesos(t *testing.T) {
 // is also added to ourFiles (and so to the schema check).
 func TestAllSchemaFilesChecked(t *testing.T) {
 	listed := make(map[string]bool)
-	for _, f := range ourFiles {
+	for _, f := range append(append([]protoreflect.FileDescriptor{}, ourFiles...), operatorFiles...) {
 		listed[f.Path()] = true
 	}
 	protoregistry.GlobalFiles.RangeFiles(func(f protoreflect.FileDescriptor) bool {
@@ -224,5 +233,35 @@ func TestAllSchemaFilesChecked(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOperatorSchemaWithinMesos checks that every message, field and enum
+// value of the operator API's files is Mesos 1.4's, with its number, label
+// and type, and that every enum we declare is whole (a call type we do not serve is
+// still named, so that it is answered 501 rather than read as UNKNOWN).
+func TestOperatorSchemaWithinMesos(t *testing.T) {
+	want := readSchema(t, "testdata/schema-operator-1.4.txt")
+	wantSet := make(map[string]bool, len(want))
+	for _, l := range want {
+		wantSet[l] = true
+	}
+	got := schemaLines(operatorFiles)
+	gotSet := make(map[string]bool, len(got))
+	for _, l := range got {
+		gotSet[l] = true
+		if !wantSet[l] {
+			t.Errorf("not in Mesos 1.4: %s", l)
+		}
+	}
+	for _, l := range want {
+		name, _, isValue := strings.Cut(l, " = ")
+		if !isValue {
+			continue
+		}
+		enum := name[:strings.LastIndexByte(name, '.')]
+		if gotSet[enum+" enum"] && !gotSet[l] {
+			t.Errorf("enum value missing: %s", l)
+		}
 	}
 }

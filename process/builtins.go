@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/process/metrics"
 )
 
 // metricsProcess serves the runtime's registry: /metrics/snapshot as
@@ -64,4 +66,18 @@ func (p *Process) Gauge(name string, fn func() float64) error {
 		return fmt.Errorf("register gauge on %s: %w", p.self.ID, err)
 	}
 	return nil
+}
+
+// MetricsSnapshot collects every metric of the runtime, as
+// /metrics/snapshot does (without its rate limit), pulling gauges for at
+// most timeout (metrics.DefaultSnapshotTimeout when not positive). It
+// blocks until then: call it off every process, since gauges dispatch to
+// the processes they read.
+func (rt *Runtime) MetricsSnapshot(timeout time.Duration) map[string]float64 {
+	if timeout <= 0 {
+		timeout = metrics.DefaultSnapshotTimeout
+	}
+	ctx, cancel := rt.metrics.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return rt.metrics.Snapshot(ctx)
 }

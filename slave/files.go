@@ -213,19 +213,38 @@ func (t *target) lstat(name string) (os.FileInfo, error) {
 	return t.root.Lstat(filepath.Join(t.inside, name))
 }
 
+// filesError is why a files request fails, with its HTTP status.
+type filesError struct {
+	status int
+	msg    string
+}
+
+func (e *filesError) Error() string { return e.msg }
+
+// fail writes e as the response.
+func (e *filesError) fail(w http.ResponseWriter) { http.Error(w, e.msg, e.status) }
+
 // resolve maps the query's path to a target, answering 400 or 404 itself
 // when it names nothing /files exposes.
 func (fp *filesProcess) resolve(w http.ResponseWriter, r *http.Request) (*target, bool) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	if _, ok := jsonpOf(r); !ok {
-		http.Error(w, "Invalid jsonp callback", http.StatusBadRequest)
+	if !validJSONP(w, r) {
 		return nil, false
 	}
-	p := r.URL.Query().Get("path")
+	t, err := fp.resolvePath(r.URL.Query().Get("path"))
+	if err != nil {
+		err.fail(w)
+		return nil, false
+	}
+	return t, true
+}
+
+// resolvePath maps a /files path to a target: 400 for a bad path, 404
+// when it names nothing /files exposes.
+func (fp *filesProcess) resolvePath(p string) (*target, *filesError) {
 	clean, bad := cleanFilesPath(p)
 	if bad != "" {
-		http.Error(w, bad, http.StatusBadRequest)
-		return nil, false
+		return nil, &filesError{http.StatusBadRequest, bad}
 	}
 	fp.mu.Lock()
 	logFile := fp.logs[clean]
@@ -237,7 +256,7 @@ func (fp *filesProcess) resolve(w http.ResponseWriter, r *http.Request) (*target
 	wd := fp.sandboxes[sandbox]
 	fp.mu.Unlock()
 	if logFile != "" {
-		return &target{log: logFile}, true
+		return &target{log: logFile}, nil
 	}
 	if ok {
 		// The sandbox is opened from the work directory down, inside an
@@ -248,13 +267,12 @@ func (fp *filesProcess) resolve(w http.ResponseWriter, r *http.Request) (*target
 				root, err := top.OpenRoot(rel)
 				_ = top.Close()
 				if err == nil {
-					return &target{root: root, inside: inside}, true
+					return &target{root: root, inside: inside}, nil
 				}
 			}
 		}
 	}
-	http.Error(w, "No such file or directory: "+p, http.StatusNotFound)
-	return nil, false
+	return nil, &filesError{http.StatusNotFound, "No such file or directory: " + p}
 }
 
 func fileJSON(path string, fi os.FileInfo) jsonObj {
@@ -285,6 +303,16 @@ func groupName(gid uint32) string {
 
 // writeJSON answers v as JSON, or as JSONP when the request has a
 // jsonp=<callback> parameter (checked by the handler before).
+// validJSONP answers 400 and returns false when the request's jsonp=
+// callback is not a valid name.
+func validJSONP(w http.ResponseWriter, r *http.Request) bool {
+	if _, ok := jsonpOf(r); !ok {
+		http.Error(w, "Invalid jsonp callback", http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
 func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -301,37 +329,58 @@ func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 }
 
 func (fp *filesProcess) browse(w http.ResponseWriter, r *http.Request) {
-	t, ok := fp.resolve(w, r)
-	if !ok {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	if !validJSONP(w, r) {
 		return
 	}
-	defer t.close()
-	base := r.URL.Query().Get("path")
-	if t.root == nil {
-		http.Error(w, "Cannot browse a file: "+base, http.StatusBadRequest)
+	entries, ferr := fp.list(r.URL.Query().Get("path"))
+	if ferr != nil {
+		ferr.fail(w)
 		return
+	}
+	out := make([]jsonObj, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, fileJSON(e.path, e.info))
+	}
+	writeJSON(w, r, out)
+}
+
+// fileEntry is one name a directory listing shows.
+type fileEntry struct {
+	path string
+	info os.FileInfo
+}
+
+// list lists the directory at base (a /files path), sorted by path: for
+// /files/browse and the operator API's LIST_FILES.
+func (fp *filesProcess) list(base string) ([]fileEntry, *filesError) {
+	t, ferr := fp.resolvePath(base)
+	if ferr != nil {
+		return nil, ferr
+	}
+	defer t.close()
+	if t.root == nil {
+		return nil, &filesError{http.StatusBadRequest, "Cannot browse a file: " + base}
 	}
 	dir, err := t.open(syscall.O_DIRECTORY)
 	if err != nil {
-		http.Error(w, "Cannot browse "+base+": "+openError(err), http.StatusNotFound)
-		return
+		return nil, &filesError{http.StatusNotFound, "Cannot browse " + base + ": " + openError(err)}
 	}
 	names, err := dir.Readdirnames(-1)
 	dir.Close()
 	if err != nil {
-		http.Error(w, "Cannot browse "+base+": "+err.Error(), http.StatusNotFound)
-		return
+		return nil, &filesError{http.StatusNotFound, "Cannot browse " + base + ": " + err.Error()}
 	}
-	out := []jsonObj{}
+	out := []fileEntry{}
 	for _, name := range names {
 		fi, err := t.lstat(name)
 		if err != nil {
 			continue
 		}
-		out = append(out, fileJSON(filepath.Join(base, name), fi))
+		out = append(out, fileEntry{path: filepath.Join(base, name), info: fi})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i]["path"].(string) < out[j]["path"].(string) })
-	writeJSON(w, r, out)
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out, nil
 }
 
 // openError says why an open failed without echoing host paths.
@@ -373,6 +422,10 @@ func parseOffset(q string) (int64, bool) {
 }
 
 func (fp *filesProcess) read(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	if !validJSONP(w, r) {
+		return
+	}
 	q := r.URL.Query()
 	offset, ok := parseOffset(q.Get("offset"))
 	if !ok {
@@ -386,20 +439,37 @@ func (fp *filesProcess) read(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Failed to parse length: "+q.Get("length"), http.StatusBadRequest)
 		return
 	}
-	t, ok := fp.resolve(w, r)
-	if !ok {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	size, data, ferr := fp.readAt(q.Get("path"), offset, length)
+	if ferr != nil {
+		ferr.fail(w)
 		return
 	}
-	defer t.close()
-	f, fi, ok := openFile(w, t, "read")
-	if !ok {
+	if offset == -1 {
+		writeJSON(w, r, jsonObj{"offset": size, "data": ""})
 		return
+	}
+	writeJSON(w, r, jsonObj{"offset": min(offset, size), "data": string(data)})
+}
+
+// readAt reads up to length bytes (a page of 64 KiB at most; -1: a page)
+// of the file at p from offset (past the end: nothing; -1: nothing) and
+// returns the file's size: for /files/read and the operator API's
+// READ_FILE.
+func (fp *filesProcess) readAt(p string, offset, length int64) (int64, []byte, *filesError) {
+	t, ferr := fp.resolvePath(p)
+	if ferr != nil {
+		return 0, nil, ferr
+	}
+	defer t.close()
+	f, fi, ferr := openRegular(t, "read")
+	if ferr != nil {
+		return 0, nil, ferr
 	}
 	defer f.Close()
 	size := fi.Size()
 	if offset == -1 {
-		writeJSON(w, r, jsonObj{"offset": size, "data": ""})
-		return
+		return size, nil, nil
 	}
 	if offset > size {
 		offset = size
@@ -411,37 +481,42 @@ func (fp *filesProcess) read(w http.ResponseWriter, r *http.Request) {
 	buf := make([]byte, length)
 	n, err := f.ReadAt(buf, offset)
 	if err != nil && err != io.EOF {
-		http.Error(w, fmt.Sprintf("Failed to read file: %v", err), http.StatusInternalServerError)
-		return
+		return 0, nil, &filesError{http.StatusInternalServerError, fmt.Sprintf("Failed to read file: %v", err)}
 	}
-	writeJSON(w, r, jsonObj{"offset": offset, "data": string(buf[:n])})
+	return size, buf[:n], nil
 }
 
-// openFile opens a regular file for /files/read or /files/download,
-// answering 404 (missing) or 400 (a directory, FIFO, device or socket)
-// itself.
+// openFile opens a regular file for /files/download, answering 404
+// (missing) or 400 (a directory, FIFO, device or socket) itself.
 func openFile(w http.ResponseWriter, t *target, verb string) (*os.File, os.FileInfo, bool) {
+	f, fi, ferr := openRegular(t, verb)
+	if ferr != nil {
+		ferr.fail(w)
+		return nil, nil, false
+	}
+	return f, fi, true
+}
+
+// openRegular opens a regular file: 404 when missing, 400 for a
+// directory, FIFO, device or socket.
+func openRegular(t *target, verb string) (*os.File, os.FileInfo, *filesError) {
 	f, err := t.open(0)
 	if err != nil {
-		http.Error(w, "Failed to open file: "+openError(err), http.StatusNotFound)
-		return nil, nil, false
+		return nil, nil, &filesError{http.StatusNotFound, "Failed to open file: " + openError(err)}
 	}
 	fi, err := f.Stat()
 	switch {
 	case err != nil:
 		f.Close()
-		http.Error(w, "Failed to open file: "+openError(err), http.StatusNotFound)
-		return nil, nil, false
+		return nil, nil, &filesError{http.StatusNotFound, "Failed to open file: " + openError(err)}
 	case fi.IsDir():
 		f.Close()
-		http.Error(w, "Cannot "+verb+" a directory", http.StatusBadRequest)
-		return nil, nil, false
+		return nil, nil, &filesError{http.StatusBadRequest, "Cannot " + verb + " a directory"}
 	case !fi.Mode().IsRegular():
 		f.Close()
-		http.Error(w, "Cannot "+verb+" a file that is not a regular file", http.StatusBadRequest)
-		return nil, nil, false
+		return nil, nil, &filesError{http.StatusBadRequest, "Cannot " + verb + " a file that is not a regular file"}
 	}
-	return f, fi, true
+	return f, fi, nil
 }
 
 func (fp *filesProcess) download(w http.ResponseWriter, r *http.Request) {

@@ -40,6 +40,7 @@ func (s *slave) installRoutes() {
 	s.Route("/health", "Health check of the slave.", func(*http.Request) future.Future[*process.Response] {
 		return process.Status(http.StatusOK, "")
 	})
+	s.Route("/api/v1", "The v1 operator API: POST a mesos.v1.agent.Call (JSON or protobuf).", s.operator)
 	filesOf(s.Runtime()) // executors' sandboxes are attached as they launch
 	attachMonitor(s.Runtime(), s)
 }

@@ -53,27 +53,41 @@ func (v *versionProcess) Initialize() {
 	})
 }
 
-func versionJSON(version string) map[string]any {
-	out := map[string]any{
-		"version":    version,
-		"build_date": "",
-		"build_time": 0,
-		"build_user": "",
-		"git_sha":    "",
-		"git_branch": "",
-		"git_tag":    "",
-	}
+// BuildInfo is what a daemon reports of its build (/version, and the v1
+// operator APIs' GET_VERSION): Mesos's fields.
+type BuildInfo struct {
+	Version, BuildDate, BuildUser, GitSHA, GitBranch, GitTag string
+	BuildTime                                                float64
+}
+
+// Build describes this binary: version, and what the Go build
+// information has of the rest (the commit and its time).
+func Build(version string) BuildInfo {
+	b := BuildInfo{Version: version}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range info.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				out["git_sha"] = s.Value
+				b.GitSHA = s.Value
 			case "vcs.time":
-				out["build_date"] = s.Value
+				b.BuildDate = s.Value
 			}
 		}
 	}
-	return out
+	return b
+}
+
+func versionJSON(version string) map[string]any {
+	b := Build(version)
+	return map[string]any{
+		"version":    b.Version,
+		"build_date": b.BuildDate,
+		"build_time": b.BuildTime,
+		"build_user": b.BuildUser,
+		"git_sha":    b.GitSHA,
+		"git_branch": b.GitBranch,
+		"git_tag":    b.GitTag,
+	}
 }
 
 type systemProcess struct {

@@ -317,6 +317,9 @@ func SlaveMain(program string, args, environ []string) int {
 		return fail(err)
 	}
 	log.Info("slave started", "pid", pid.String(), "master", master.String(), "work_dir", cfg.WorkDir)
+	// As in Mesos, requests that name no process go to the slave:
+	// /api/v1 and /state as well as /slave(1)/api/v1 and /slave(1)/state.
+	rt.SetDelegate(pid.ID)
 	Builtins(rt, log, &logging)
 	if logging.Dir != "" {
 		slave.AttachLog(rt, logging.File(program))

@@ -34,6 +34,9 @@ var v1SchedulerSource []byte
 //go:embed v1executor.go
 var v1ExecutorSource []byte
 
+//go:embed v1operator.go
+var v1OperatorSource []byte
+
 // GOPATH is where Debian installs Go sources for GOPATH builds.
 const GOPATH = "/usr/share/gocode"
 
@@ -58,6 +61,10 @@ const (
 	// (see v1executor.go), built with the v1 scheduler by BuildV1; its
 	// path is beside the scheduler's (PathV1).
 	V1ExecutorProgram = "v1executor"
+	// V1OperatorProgram drives the v1 operator API with mesos-go's
+	// httpmaster and httpagent clients (see v1operator.go); BuildV1
+	// builds it beside the v1 scheduler.
+	V1OperatorProgram = "v1operator"
 )
 
 // Path returns the path of a built program.
@@ -117,17 +124,20 @@ var (
 	v1Err  error
 )
 
-// BuildV1 compiles, once per OS process, the scheduler written against
-// mesos-go's v1 HTTP client (api/v1/lib of the same Debian package) and
-// returns its path. It is built apart from the v0 programs so that a
-// missing or broken v1 library does not hide the v0 interop tests.
+// BuildV1 compiles, once per OS process, the programs written against
+// mesos-go's v1 clients (api/v1/lib of the same Debian package): the
+// scheduler, whose path it returns, and the operator driver beside it.
+// They are built apart from the v0 programs so that a missing or broken
+// v1 library does not hide the v0 interop tests.
 func BuildV1() (string, error) {
 	v1Once.Do(func() {
 		if _, err := os.Stat(filepath.Join(GOPATH, "src/github.com/mesos/mesos-go/api/v1/lib/httpcli/httpsched")); err != nil {
 			v1Err = fmt.Errorf("%w: mesos-go's v1 client (api/v1/lib) is not installed (%v)", ErrUnavailable, err)
 			return
 		}
-		dir, err := buildGOPATH("mesosgov1", map[string][]byte{V1SchedulerProgram: v1SchedulerSource, V1ExecutorProgram: v1ExecutorSource})
+		dir, err := buildGOPATH("mesosgov1", map[string][]byte{
+			V1SchedulerProgram: v1SchedulerSource, V1ExecutorProgram: v1ExecutorSource, V1OperatorProgram: v1OperatorSource,
+		})
 		if err != nil {
 			v1Err = err
 			return
@@ -149,12 +159,12 @@ func PathV1(name string) (string, error) {
 // StartProgram runs one of the built programs with args.
 func StartProgram(name string, args ...string) (*Peer, error) {
 	var bin string
-	if name == V1SchedulerProgram {
+	if name == V1SchedulerProgram || name == V1OperatorProgram {
 		b, err := BuildV1()
 		if err != nil {
 			return nil, err
 		}
-		bin = b
+		bin = filepath.Join(filepath.Dir(b), "mesosgo-"+name)
 	} else {
 		peerBin, err := Build()
 		if err != nil {
