@@ -180,14 +180,17 @@ func operatorSandbox(t *testing.T, c *cluster.Cluster, slaveProc string) string 
 	type exec struct {
 		Directory string `json:"directory"`
 	}
+	type framework struct {
+		Executors          []exec `json:"executors"`
+		CompletedExecutors []exec `json:"completed_executors"`
+	}
+	// The task has ended by now, so its framework may have completed too.
 	var st struct {
-		Frameworks []struct {
-			Executors          []exec `json:"executors"`
-			CompletedExecutors []exec `json:"completed_executors"`
-		} `json:"frameworks"`
+		Frameworks          []framework `json:"frameworks"`
+		CompletedFrameworks []framework `json:"completed_frameworks"`
 	}
 	getJSON(t, c, "/"+slaveProc+"/state", &st)
-	for _, f := range st.Frameworks {
+	for _, f := range append(st.Frameworks, st.CompletedFrameworks...) {
 		for _, e := range append(f.Executors, f.CompletedExecutors...) {
 			if e.Directory != "" {
 				return e.Directory
