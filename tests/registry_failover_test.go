@@ -147,10 +147,15 @@ func TestRegistryFailoverFencesTheOldLeader(t *testing.T) {
 	}
 	z1 := zkConnect(t, u)
 	contender := &unnoticing{Contender: z1.Contender()}
-	storage := &heldStorage{Storage: z1.Registry()}
+	c1Noting := &notingStorage{Storage: z1.Registry(), stored: future.NewPromise[future.Nothing]()}
+	storage := &heldStorage{Storage: c1Noting}
 	c1 := cluster.Start(t, cluster.Options{Master: master.Config{Contender: contender, Detector: z1.Detector(), Registry: storage}})
 	cluster.Await(c1, contender.electedFuture())
-	c1.Settle() // the registry is recovered
+	// The registry is recovered once the leader has written itself into
+	// it; a registration before that waits for it. As for the second
+	// leader below, a failed first read is retried on the Clock.
+	cluster.AwaitAdvancing(c1, c1Noting.stored.Future(), time.Second, 30*time.Second)
+	c1.Settle()
 
 	s1 := c1.StartFakeSlave(slaveResources)
 	id1 := cluster.Await(c1, s1.Registered()).GetValue()
