@@ -91,8 +91,9 @@ func Containerizers(rt *process.Runtime, cfg Config) (containerizer.Containerize
 			}
 			cz = e
 		case "docker":
-			// The command executors of docker tasks run on the host, in
-			// a Mesos containerizer of their own (posix isolation).
+			// The command executors of docker tasks, and the runners of
+			// executors in containers, run on the host, in a Mesos
+			// containerizer of their own (posix isolation).
 			hostCfg := cfg
 			hostCfg.Isolation = "posix/cpu,posix/mem"
 			host, err := MesosContainerizer(rt, hostCfg)
@@ -101,7 +102,7 @@ func Containerizers(rt *process.Runtime, cfg Config) (containerizer.Containerize
 			}
 			d, err := docker.New(docker.Config{
 				Socket: cfg.DockerSocket, WorkDir: cfg.WorkDir, RemoveDelay: cfg.DockerRemoveDelay,
-				KillOrphans: cfg.DockerKillOrphans, StopTimeout: cfg.DockerStopTimeout,
+				KillOrphans: cfg.DockerKillOrphans, StopTimeout: cfg.DockerStopTimeout, LauncherDir: cfg.LauncherDir,
 				Executors: host, After: walltime.Clock{}.After, Now: rt.Clock().Now, Logger: rt.Logger(),
 			})
 			if err != nil {
