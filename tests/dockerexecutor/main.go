@@ -24,8 +24,10 @@ type shell struct{ dir string }
 func (s *shell) Registered(_ *executor.Driver, e *mesos.ExecutorInfo, _ *mesos.FrameworkInfo, si *mesos.SlaveInfo) {
 	fmt.Fprintf(os.Stderr, "REGISTERED %s with %s\n", e.GetExecutorId().GetValue(), si.GetId().GetValue())
 }
-func (s *shell) Reregistered(*executor.Driver, *mesos.SlaveInfo) { fmt.Fprintln(os.Stderr, "REREGISTERED") }
-func (s *shell) Disconnected(*executor.Driver)                   { fmt.Fprintln(os.Stderr, "DISCONNECTED") }
+func (s *shell) Reregistered(*executor.Driver, *mesos.SlaveInfo) {
+	fmt.Fprintln(os.Stderr, "REREGISTERED")
+}
+func (s *shell) Disconnected(*executor.Driver) { fmt.Fprintln(os.Stderr, "DISCONNECTED") }
 
 func send(d *executor.Driver, id *mesos.TaskID, state mesos.TaskState, msg string) {
 	st := &mesos.TaskStatus{TaskId: id, State: state.Enum()}
