@@ -219,3 +219,59 @@ func TestDockerCustomExecutorRunsInItsImage(t *testing.T) {
 	}
 	awaitNoContainers(t, client, abs)
 }
+
+// An executor in a docker container survives a slave restart: the new
+// slave adopts its runner and its container, the executor re-registers,
+// and its task finishes afterwards.
+func TestDockerCustomExecutorRecoversAfterSlaveRestart(t *testing.T) {
+	client := requireDocker(t)
+	c := cluster.Start(t, cluster.Options{Network: true})
+	work := t.TempDir()
+	abs := removeContainersOf(t, client, work)
+	mod := func(cfg *slave.Config) { cfg.Containerizers = "mesos,docker" }
+	s1, _ := c.SpawnSlave(work, slaveResources, mod)
+	c.Advance(time.Second)
+	d, sched, _ := startFramework(t, c, checkpointingFramework("f1"), scheduler.Options{})
+	offers := sched.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	task := &mesos.TaskInfo{
+		Name: proto.String("t1"), TaskId: &mesos.TaskID{Value: proto.String("t1")}, SlaveId: o.GetSlaveId(),
+		Resources: mustResources("cpus:0.5;mem:64"), Executor: dockerExecutorInfo(t, "dexec"),
+		Data: []byte(`while [ ! -f $MESOS_SANDBOX/go ]; do sleep 0.05; done; echo finished`),
+	}
+	running := sched.NextUpdate()
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{task}, nil)
+	if st := awaitWall[*mesos.TaskStatus](t, c, running); st.GetState() != mesos.TaskState_TASK_RUNNING {
+		t.Fatalf("first update %v %q", st.GetState(), st.GetMessage())
+	}
+	c.Settle()
+	s1.Detach()
+	waitDone(t, c, s1)
+
+	reregistered := processtest.FutureProtobuf[*messages.ReregisterExecutorMessage](c.Expect, process.Any, process.Any)
+	slaveBack := processtest.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, process.Any)
+	c.SpawnSlave(work, slaveResources, mod)
+	if m := awaitWall[*messages.ReregisterExecutorMessage](t, c, reregistered); m.GetExecutorId().GetValue() != "dexec" {
+		t.Fatalf("re-registered %v", m)
+	}
+	c.Advance(time.Second) // registration backoff
+	cluster.Await(c, slaveBack)
+	list, err := client.List(context.Background(), "org.gomesos.slave_work_dir="+abs)
+	if err != nil || len(list) != 1 || list[0].State != "running" || list[0].Labels["org.gomesos.executor"] != "1" {
+		t.Fatalf("docker containers after the restart: %+v %v", list, err)
+	}
+	finished := sched.NextUpdate()
+	sandbox := sandboxOf(t, work, "dexec")
+	if err := os.WriteFile(filepath.Join(sandbox, "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st := awaitWall[*mesos.TaskStatus](t, c, finished); st.GetState() != mesos.TaskState_TASK_FINISHED {
+		errOut, _ := os.ReadFile(filepath.Join(sandbox, "stderr"))
+		t.Fatalf("after the restart: %v %q\nexecutor's stderr:\n%s", st.GetState(), st.GetMessage(), errOut)
+	}
+	exited := processtest.FutureProtobuf[*messages.ExitedExecutorMessage](c.Expect, process.Any, c.MasterPID)
+	_, _ = d.Stop(false)
+	awaitWall[*messages.ExitedExecutorMessage](t, c, exited)
+	awaitNoContainers(t, client, abs)
+}
