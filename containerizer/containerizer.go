@@ -350,6 +350,10 @@ func NewMesos(cfg Config) (*Mesos, error) {
 	return c, nil
 }
 
+// Fetcher is the fetcher of the containers' URIs (Config.Fetcher, or the
+// one NewMesos made).
+func (c *Mesos) Fetcher() *fetcher.Fetcher { return c.fetcher }
+
 // Isolators names the isolators in use.
 func (c *Mesos) Isolators() []string {
 	var out []string

@@ -100,10 +100,23 @@ func Containerizers(rt *process.Runtime, cfg Config) (containerizer.Containerize
 			if err != nil {
 				return nil, err
 			}
+			var executors containerizer.Containerizer = host
+			if cfg.DockerMesosImage != "" {
+				// The slave runs in a container: the host side of the
+				// docker containers runs in containers of its image.
+				abs, _ := filepath.Abs(cfg.WorkDir)
+				executors, err = docker.NewImageExecutors(docker.ImageExecutorsConfig{
+					Image: cfg.DockerMesosImage, Socket: cfg.DockerSocket, WorkDir: abs,
+					Fetcher: host.Fetcher(), KillOrphans: cfg.DockerKillOrphans, Logger: rt.Logger(),
+				})
+				if err != nil {
+					return nil, fmt.Errorf("slave: %w", err)
+				}
+			}
 			d, err := docker.New(docker.Config{
 				Socket: cfg.DockerSocket, WorkDir: cfg.WorkDir, RemoveDelay: cfg.DockerRemoveDelay,
 				KillOrphans: cfg.DockerKillOrphans, StopTimeout: cfg.DockerStopTimeout, LauncherDir: cfg.LauncherDir,
-				Executors: host, After: walltime.Clock{}.After, Now: rt.Clock().Now, Logger: rt.Logger(),
+				Executors: executors, After: walltime.Clock{}.After, Now: rt.Clock().Now, Logger: rt.Logger(),
 			})
 			if err != nil {
 				return nil, fmt.Errorf("slave: %w", err)

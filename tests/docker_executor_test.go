@@ -275,3 +275,108 @@ func TestDockerCustomExecutorRecoversAfterSlaveRestart(t *testing.T) {
 	awaitWall[*messages.ExitedExecutorMessage](t, c, exited)
 	awaitNoContainers(t, client, abs)
 }
+
+// mesosImage is the image of the --docker_mesos_image test: busybox and
+// a static mesos-executor at the path the test slaves' --launcher_dir
+// gives, as in the image a slave would run in.
+const mesosImage = "gomesos-mesos:test"
+
+// importMesosImage imports mesosImage (again: the launcher directory is
+// a temporary one of this test binary).
+func importMesosImage(t *testing.T, client *docker.Client) {
+	t.Helper()
+	launcher, err := cluster.LauncherDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	static := filepath.Join(t.TempDir(), "mesos-executor")
+	cmd := exec.Command("go", "build", "-o", static, "github.com/gomesos/gomesos/cmd/mesos-executor")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build a static mesos-executor: %v\n%s", err, out)
+	}
+	bin, err := os.ReadFile(static)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := importImage(client, mesosImage, map[string][]byte{strings.TrimPrefix(filepath.Join(launcher, "mesos-executor"), "/"): bin}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// With --docker_mesos_image the command executor of a docker task runs
+// in a container of that image, not as the slave's child: it outlives
+// the slave, the new slave adopts it through the Engine, and the task
+// finishes afterwards.
+func TestDockerMesosImageRunsTheCommandExecutorInAContainer(t *testing.T) {
+	client := requireDocker(t)
+	importMesosImage(t, client)
+	c := cluster.Start(t, cluster.Options{Network: true})
+	work := t.TempDir()
+	abs := removeContainersOf(t, client, work)
+	t.Cleanup(func() {
+		list, _ := client.List(context.Background(), "org.gomesos.mesos_image_work_dir="+abs)
+		for _, ct := range list {
+			_ = client.Remove(context.Background(), strings.TrimPrefix(ct.Names[0], "/"))
+		}
+	})
+	mod := func(cfg *slave.Config) {
+		cfg.Containerizers = "mesos,docker"
+		cfg.DockerMesosImage = mesosImage
+	}
+	s1, _ := c.SpawnSlave(work, slaveResources, mod)
+	c.Advance(time.Second)
+	d, sched, _ := startFramework(t, c, checkpointingFramework("f1"), scheduler.Options{})
+	offers := sched.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	running := sched.NextUpdate()
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{
+		dockerCommandTask("t1", o, "cpus:0.5;mem:64", "while [ ! -f $MESOS_SANDBOX/go ]; do sleep 0.05; done; echo finished"),
+	}, nil)
+	if st := awaitWall[*mesos.TaskStatus](t, c, running); st.GetState() != mesos.TaskState_TASK_RUNNING {
+		sandbox := sandboxOf(t, work, "t1")
+		errOut, _ := os.ReadFile(filepath.Join(sandbox, "stderr"))
+		t.Fatalf("first update %v %q\nstderr:\n%s", st.GetState(), st.GetMessage(), errOut)
+	}
+	executors, err := client.List(context.Background(), "org.gomesos.mesos_image_work_dir="+abs)
+	if err != nil || len(executors) != 1 || executors[0].State != "running" || !strings.HasSuffix(executors[0].Names[0], ".executor") {
+		t.Fatalf("the command executor's container: %+v %v", executors, err)
+	}
+	c.Settle()
+	s1.Detach()
+	waitDone(t, c, s1)
+
+	reregistered := processtest.FutureProtobuf[*messages.ReregisterExecutorMessage](c.Expect, process.Any, process.Any)
+	slaveBack := processtest.FutureProtobuf[*messages.SlaveReregisteredMessage](c.Expect, c.MasterPID, process.Any)
+	c.SpawnSlave(work, slaveResources, mod)
+	awaitWall[*messages.ReregisterExecutorMessage](t, c, reregistered)
+	c.Advance(time.Second) // registration backoff
+	cluster.Await(c, slaveBack)
+	finished := sched.NextUpdate()
+	if err := os.WriteFile(filepath.Join(sandboxOf(t, work, "t1"), "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st := awaitWall[*mesos.TaskStatus](t, c, finished); st.GetState() != mesos.TaskState_TASK_FINISHED {
+		t.Fatalf("after the restart: %v %q", st.GetState(), st.GetMessage())
+	}
+	out, _ := os.ReadFile(filepath.Join(sandboxOf(t, work, "t1"), "stdout"))
+	if !strings.Contains(string(out), "finished") {
+		t.Fatalf("stdout %q", out)
+	}
+	awaitNoContainers(t, client, abs)
+	deadline := time.Now().Add(30 * time.Second) // wall-clock: bounds a wait on the Docker Engine
+	for {
+		list, err := client.List(context.Background(), "org.gomesos.mesos_image_work_dir="+abs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("executor containers left after the executor ended: %+v", list)
+		}
+		time.Sleep(50 * time.Millisecond) // wall-clock: the Engine removes containers in real time
+	}
+}

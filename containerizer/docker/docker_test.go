@@ -225,3 +225,24 @@ func TestLaunchOfAnExecutorNeedsTheLauncherDir(t *testing.T) {
 		t.Fatalf("launch: %v", err)
 	}
 }
+
+func TestImageExecutorConfig(t *testing.T) {
+	x := &ImageExecutors{cfg: ImageExecutorsConfig{Image: "mesos:1", WorkDir: "/work"}, client: NewClient("/run/test.sock")}
+	spec := containerizer.LaunchSpec{
+		ContainerID: "c1", Directory: "/work/sandbox", Env: []string{"MESOS_SLAVE_ID=S1", "MESOS_DIRECTORY=/work/sandbox"},
+		Command: &mesos.CommandInfo{Value: proto.String("/libexec/mesos-executor"), Shell: proto.Bool(false), Arguments: []string{"mesos-executor", RunArg}},
+	}
+	cfg := x.executorConfig(spec)
+	if cfg.Image != "mesos:1" || cfg.WorkingDir != "/work/sandbox" || cfg.HostConfig.NetworkMode != "host" ||
+		!slices.Equal(cfg.Cmd, []string{"/libexec/mesos-executor", RunArg}) || cfg.Entrypoint[0] != "/bin/sh" ||
+		!slices.Equal(cfg.Env, spec.Env) || cfg.Labels[labelMesosImage] != "/work" {
+		t.Fatalf("config %+v", cfg)
+	}
+	want := []string{"/work/sandbox:/work/sandbox", "/run/test.sock:/run/test.sock"}
+	if !slices.Equal(cfg.HostConfig.Binds, want) {
+		t.Fatalf("binds %q, want %q", cfg.HostConfig.Binds, want)
+	}
+	if _, err := NewImageExecutors(ImageExecutorsConfig{Image: "mesos:1"}); err == nil {
+		t.Fatal("NewImageExecutors without a fetcher")
+	}
+}
