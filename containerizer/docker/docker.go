@@ -403,7 +403,7 @@ func (d *Docker) containerConfig(spec containerizer.LaunchSpec) (ContainerConfig
 	}
 	mem, shares := limits(res)
 	hc := HostConfig{
-		Binds:      append([]string{spec.Directory + ":" + SandboxMount}, volumeBinds(spec.Volumes)...),
+		Binds:      append([]string{absPath(spec.Directory) + ":" + SandboxMount}, volumeBinds(spec.Volumes)...),
 		Privileged: di.GetPrivileged(),
 		Memory:     mem,
 		CPUShares:  shares,
@@ -425,7 +425,7 @@ func (d *Docker) containerConfig(spec containerizer.LaunchSpec) (ContainerConfig
 			return cfg, fmt.Errorf("volume %s has no host_path (images as volumes are not supported)", v.GetContainerPath())
 		}
 		if !filepath.IsAbs(host) {
-			host = filepath.Join(spec.Directory, host)
+			host = filepath.Join(absPath(spec.Directory), host)
 		}
 		hc.Binds = append(hc.Binds, host+":"+v.GetContainerPath()+":"+mode)
 	}
@@ -492,9 +492,18 @@ func volumeBinds(volumes []containerizer.Volume) []string {
 		if v.ReadOnly {
 			mode = "ro"
 		}
-		out = append(out, v.HostPath+":"+path.Join(SandboxMount, filepath.ToSlash(v.Path))+":"+mode)
+		out = append(out, absPath(v.HostPath)+":"+path.Join(SandboxMount, filepath.ToSlash(v.Path))+":"+mode)
 	}
 	return out
+}
+
+// absPath is p made absolute (the Engine binds only absolute host paths;
+// --work_dir may be relative to the slave's directory).
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // offeredPorts are the ports of a task's ports resources.

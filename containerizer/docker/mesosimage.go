@@ -104,10 +104,10 @@ func (x *ImageExecutors) executorConfig(spec containerizer.LaunchSpec) Container
 		Entrypoint: []string{"/bin/sh", "-c", `exec "$@" >>stdout 2>>stderr`, "mesos-executor-container"},
 		Cmd:        argv,
 		Env:        spec.Env,
-		WorkingDir: spec.Directory,
+		WorkingDir: absPath(spec.Directory),
 		Labels:     map[string]string{labelMesosImage: x.cfg.WorkDir},
 		HostConfig: HostConfig{
-			Binds:       []string{spec.Directory + ":" + spec.Directory, x.client.socket + ":" + x.client.socket},
+			Binds:       []string{absPath(spec.Directory) + ":" + absPath(spec.Directory), absPath(x.client.socket) + ":" + absPath(x.client.socket)},
 			NetworkMode: "host",
 		},
 	}
