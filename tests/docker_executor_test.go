@@ -56,13 +56,15 @@ func dockerExecutor(t *testing.T) string {
 }
 
 // removeContainersOf removes, when the test ends, the docker containers
-// of the slave on work.
+// of the slave on work (those of --docker_mesos_image too).
 func removeContainersOf(t *testing.T, client *docker.Client, work string) string {
 	abs, _ := filepath.Abs(work)
 	t.Cleanup(func() {
-		list, _ := client.List(context.Background(), "org.gomesos.slave_work_dir="+abs)
-		for _, ct := range list {
-			_ = client.Remove(context.Background(), strings.TrimPrefix(ct.Names[0], "/"))
+		for _, label := range []string{"org.gomesos.slave_work_dir", "org.gomesos.mesos_image_work_dir"} {
+			list, _ := client.List(context.Background(), label+"="+abs)
+			for _, ct := range list {
+				_ = client.Remove(context.Background(), strings.TrimPrefix(ct.Names[0], "/"))
+			}
 		}
 	})
 	return abs
@@ -314,12 +316,6 @@ func TestDockerMesosImageRunsTheCommandExecutorInAContainer(t *testing.T) {
 	c := cluster.Start(t, cluster.Options{Network: true})
 	work := t.TempDir()
 	abs := removeContainersOf(t, client, work)
-	t.Cleanup(func() {
-		list, _ := client.List(context.Background(), "org.gomesos.mesos_image_work_dir="+abs)
-		for _, ct := range list {
-			_ = client.Remove(context.Background(), strings.TrimPrefix(ct.Names[0], "/"))
-		}
-	})
 	mod := func(cfg *slave.Config) {
 		cfg.Containerizers = "mesos,docker"
 		cfg.DockerMesosImage = mesosImage
@@ -379,4 +375,52 @@ func TestDockerMesosImageRunsTheCommandExecutorInAContainer(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // wall-clock: the Engine removes containers in real time
 	}
+}
+
+// With --docker_mesos_image, the runner of a custom executor in an image
+// runs in a container of the slave's image too (it fetches the executor
+// into the sandbox, starts the executor's container and lives as long as
+// it does).
+func TestDockerMesosImageRunsAnExecutorsRunnerInAContainer(t *testing.T) {
+	client := requireDocker(t)
+	importMesosImage(t, client)
+	c := cluster.Start(t, cluster.Options{Network: true})
+	work := t.TempDir()
+	abs := removeContainersOf(t, client, work)
+	registered := processtest.FutureProtobuf[*messages.SlaveRegisteredMessage](c.Expect, c.MasterPID, process.Any)
+	c.SpawnSlave(work, slaveResources, func(cfg *slave.Config) {
+		cfg.Containerizers = "mesos,docker"
+		cfg.DockerMesosImage = mesosImage
+	})
+	c.Advance(time.Second)
+	cluster.Await(c, registered)
+	d, sched, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
+	offers := sched.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	task := &mesos.TaskInfo{
+		Name: proto.String("t1"), TaskId: &mesos.TaskID{Value: proto.String("t1")}, SlaveId: o.GetSlaveId(),
+		Resources: mustResources("cpus:0.5;mem:64"), Executor: dockerExecutorInfo(t, "dexec"),
+		Data: []byte(`echo "directory=$MESOS_DIRECTORY" > $MESOS_SANDBOX/from-executor`),
+	}
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{task}, nil)
+	st := finalUpdate(t, c, sched, "t1")
+	sandbox := sandboxOf(t, work, "dexec")
+	if st.GetState() != mesos.TaskState_TASK_FINISHED {
+		errOut, _ := os.ReadFile(filepath.Join(sandbox, "stderr"))
+		t.Fatalf("t1: %v %q\nstderr:\n%s", st.GetState(), st.GetMessage(), errOut)
+	}
+	if got, _ := os.ReadFile(filepath.Join(sandbox, "from-executor")); string(got) != "directory=/mnt/mesos/sandbox\n" {
+		t.Fatalf("the task's output %q", got)
+	}
+	runners, err := client.List(context.Background(), "org.gomesos.mesos_image_work_dir="+abs)
+	if err != nil || len(runners) != 1 || runners[0].State != "running" {
+		t.Fatalf("the runner's container: %+v %v", runners, err)
+	}
+	exited := processtest.FutureProtobuf[*messages.ExitedExecutorMessage](c.Expect, process.Any, c.MasterPID)
+	_, _ = d.Stop(false)
+	if m := awaitWall[*messages.ExitedExecutorMessage](t, c, exited); m.GetStatus() != 0 {
+		t.Fatalf("executor exited: %v", m)
+	}
+	awaitNoContainers(t, client, abs)
 }
