@@ -283,26 +283,43 @@ func TestDockerCustomExecutorRecoversAfterSlaveRestart(t *testing.T) {
 // gives, as in the image a slave would run in.
 const mesosImage = "gomesos-mesos:test"
 
-// importMesosImage imports mesosImage (again: the launcher directory is
-// a temporary one of this test binary).
+var (
+	mesosImageOnce sync.Once
+	mesosImageErr  error
+)
+
+// importMesosImage imports mesosImage once per test binary (again in
+// each: the launcher directory is a temporary one of the test binary).
 func importMesosImage(t *testing.T, client *docker.Client) {
 	t.Helper()
-	launcher, err := cluster.LauncherDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	static := filepath.Join(t.TempDir(), "mesos-executor")
-	cmd := exec.Command("go", "build", "-o", static, "github.com/gomesos/gomesos/cmd/mesos-executor")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build a static mesos-executor: %v\n%s", err, out)
-	}
-	bin, err := os.ReadFile(static)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := importImage(client, mesosImage, map[string][]byte{strings.TrimPrefix(filepath.Join(launcher, "mesos-executor"), "/"): bin}); err != nil {
-		t.Fatal(err)
+	mesosImageOnce.Do(func() {
+		launcher, err := cluster.LauncherDir()
+		if err != nil {
+			mesosImageErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "gomesos-static")
+		if err != nil {
+			mesosImageErr = err
+			return
+		}
+		defer os.RemoveAll(dir)
+		static := filepath.Join(dir, "mesos-executor")
+		cmd := exec.Command("go", "build", "-o", static, "github.com/gomesos/gomesos/cmd/mesos-executor")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			mesosImageErr = fmt.Errorf("build a static mesos-executor: %v\n%s", err, out)
+			return
+		}
+		bin, err := os.ReadFile(static)
+		if err != nil {
+			mesosImageErr = err
+			return
+		}
+		mesosImageErr = importImage(client, mesosImage, map[string][]byte{strings.TrimPrefix(filepath.Join(launcher, "mesos-executor"), "/"): bin})
+	})
+	if mesosImageErr != nil {
+		t.Fatal(mesosImageErr)
 	}
 }
 
