@@ -278,18 +278,18 @@ func TestDockerCustomExecutorRecoversAfterSlaveRestart(t *testing.T) {
 	awaitNoContainers(t, client, abs)
 }
 
-// mesosImage is the image of the --docker_mesos_image test: busybox and
-// a static mesos-executor at the path the test slaves' --launcher_dir
-// gives, as in the image a slave would run in.
-const mesosImage = "gomesos-mesos:test"
-
 var (
 	mesosImageOnce sync.Once
+	mesosImage     string
 	mesosImageErr  error
 )
 
-// importMesosImage imports mesosImage once per test binary (again in
-// each: the launcher directory is a temporary one of the test binary).
+// importMesosImage imports, once per test binary, the image of the
+// --docker_mesos_image tests: busybox and a static mesos-executor at the
+// path the test slaves' --launcher_dir gives, as in the image a slave
+// would run in. The launcher directory is a temporary one of the test
+// binary, so its name tags the image: test binaries running at once do
+// not overwrite each other's.
 func importMesosImage(t *testing.T, client *docker.Client) {
 	t.Helper()
 	mesosImageOnce.Do(func() {
@@ -298,6 +298,7 @@ func importMesosImage(t *testing.T, client *docker.Client) {
 			mesosImageErr = err
 			return
 		}
+		mesosImage = "gomesos-mesos:" + strings.ToLower(filepath.Base(launcher))
 		dir, err := os.MkdirTemp("", "gomesos-static")
 		if err != nil {
 			mesosImageErr = err
