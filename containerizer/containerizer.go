@@ -106,6 +106,26 @@ type LaunchSpec struct {
 	Directory string              // the sandbox
 	Env       []string            // full environment
 	User      string              // run (and fetch) as this user; empty: the slave's
+	// Volumes are the persistent volumes in Resources, resolved to their
+	// host directories. The slave links each into the sandbox at its
+	// path (a symbolic link to the directory); a containerizer whose
+	// containers have a root file system of their own (Docker) bind
+	// mounts them there instead, as the link would dangle inside.
+	Volumes []Volume
+}
+
+// Volume is a persistent volume a container uses.
+type Volume struct {
+	// ID is the volume's persistence id.
+	ID string
+	// HostPath is the volume's directory on the host.
+	HostPath string
+	// Path is where the container finds the volume, relative to its
+	// sandbox (the volume's container_path, cleaned; never absolute nor
+	// leaving the sandbox).
+	Path string
+	// ReadOnly is set for a volume whose mode is RO.
+	ReadOnly bool
 }
 
 // Termination is how a container ended.
@@ -329,6 +349,10 @@ func NewMesos(cfg Config) (*Mesos, error) {
 	}
 	return c, nil
 }
+
+// Fetcher is the fetcher of the containers' URIs (Config.Fetcher, or the
+// one NewMesos made).
+func (c *Mesos) Fetcher() *fetcher.Fetcher { return c.fetcher }
 
 // Isolators names the isolators in use.
 func (c *Mesos) Isolators() []string {

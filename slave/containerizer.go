@@ -91,18 +91,32 @@ func Containerizers(rt *process.Runtime, cfg Config) (containerizer.Containerize
 			}
 			cz = e
 		case "docker":
-			// The command executors of docker tasks run on the host, in
-			// a Mesos containerizer of their own (posix isolation).
+			// The command executors of docker tasks, and the runners of
+			// executors in containers, run on the host, in a Mesos
+			// containerizer of their own (posix isolation).
 			hostCfg := cfg
 			hostCfg.Isolation = "posix/cpu,posix/mem"
 			host, err := MesosContainerizer(rt, hostCfg)
 			if err != nil {
 				return nil, err
 			}
+			var executors containerizer.Containerizer = host
+			if cfg.DockerMesosImage != "" {
+				// The slave runs in a container: the host side of the
+				// docker containers runs in containers of its image.
+				abs, _ := filepath.Abs(cfg.WorkDir)
+				executors, err = docker.NewImageExecutors(docker.ImageExecutorsConfig{
+					Image: cfg.DockerMesosImage, Socket: cfg.DockerSocket, WorkDir: abs,
+					Fetcher: host.Fetcher(), KillOrphans: cfg.DockerKillOrphans, Logger: rt.Logger(),
+				})
+				if err != nil {
+					return nil, fmt.Errorf("slave: %w", err)
+				}
+			}
 			d, err := docker.New(docker.Config{
 				Socket: cfg.DockerSocket, WorkDir: cfg.WorkDir, RemoveDelay: cfg.DockerRemoveDelay,
-				KillOrphans: cfg.DockerKillOrphans, StopTimeout: cfg.DockerStopTimeout,
-				Executors: host, After: walltime.Clock{}.After, Now: rt.Clock().Now, Logger: rt.Logger(),
+				KillOrphans: cfg.DockerKillOrphans, StopTimeout: cfg.DockerStopTimeout, LauncherDir: cfg.LauncherDir,
+				Executors: executors, After: walltime.Clock{}.After, Now: rt.Clock().Now, Logger: rt.Logger(),
 			})
 			if err != nil {
 				return nil, fmt.Errorf("slave: %w", err)

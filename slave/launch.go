@@ -108,6 +108,7 @@ func (s *slave) launch(f *framework, e *executor) {
 		Resources:   s.executorResources(e),
 		Directory:   e.dir,
 		Env:         s.executorEnv(f, e),
+		Volumes:     s.volumes(e),
 	}
 	if len(e.queued) > 0 {
 		spec.Task = e.queued[0]

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/gomesos/gomesos/containerizer"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
@@ -109,30 +109,49 @@ func (s *slave) totalResources() resources.Resources {
 	return total
 }
 
-// linkVolumes makes the persistent volumes an executor's resources use
-// available in its sandbox, at their container paths (symbolic links to
-// the volumes' directories).
-func (s *slave) linkVolumes(e *executor) {
+// volumes are the persistent volumes an executor's resources use,
+// resolved to their directories; a volume whose container path would
+// leave the sandbox is left out, with a log line.
+func (s *slave) volumes(e *executor) []containerizer.Volume {
+	var out []containerizer.Volume
 	for _, v := range s.executorResources(e).PersistentVolumes() {
 		rel := filepath.Clean(v.VolumePath)
-		if rel == "." || filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, "../") {
+		if rel == "." || !filepath.IsLocal(rel) {
 			s.log.Warn("persistent volume with a container path outside the sandbox; not linked", "volume", v.DiskID, "path", v.VolumePath)
 			continue
 		}
-		target, link := s.paths.Volume(v.Role, v.DiskID), filepath.Join(e.dir, rel)
-		if cur, err := os.Readlink(link); err == nil && cur == target {
+		out = append(out, containerizer.Volume{
+			ID: v.DiskID, HostPath: s.paths.Volume(v.Role, v.DiskID), Path: rel,
+			ReadOnly: v.VolumeMode == int32(mesos.Volume_RO),
+		})
+	}
+	return out
+}
+
+// linkVolumes makes the persistent volumes an executor's resources use
+// available in its sandbox, at their container paths (symbolic links to
+// the volumes' directories). A directory already there is a
+// containerizer's mount point for the volume (see LaunchSpec.Volumes)
+// and is left alone.
+func (s *slave) linkVolumes(e *executor) {
+	for _, v := range s.volumes(e) {
+		link := filepath.Join(e.dir, v.Path)
+		if cur, err := os.Readlink(link); err == nil && cur == v.HostPath {
 			continue
 		}
-		if err := os.MkdirAll(target, 0o755); err != nil {
-			s.log.Error("cannot create a persistent volume", "volume", v.DiskID, "err", err)
+		if fi, err := os.Lstat(link); err == nil && fi.IsDir() {
+			continue
+		}
+		if err := os.MkdirAll(v.HostPath, 0o755); err != nil {
+			s.log.Error("cannot create a persistent volume", "volume", v.ID, "err", err)
 			continue
 		}
 		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
-			s.log.Error("cannot link a persistent volume", "volume", v.DiskID, "err", err)
+			s.log.Error("cannot link a persistent volume", "volume", v.ID, "err", err)
 			continue
 		}
-		if err := os.Symlink(target, link); err != nil {
-			s.log.Error("cannot link a persistent volume", "volume", v.DiskID, "link", link, "err", err)
+		if err := os.Symlink(v.HostPath, link); err != nil {
+			s.log.Error("cannot link a persistent volume", "volume", v.ID, "link", link, "err", err)
 		}
 	}
 }

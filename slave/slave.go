@@ -114,6 +114,11 @@ type Config struct {
 	DockerRemoveDelay time.Duration
 	DockerKillOrphans bool
 	DockerStopTimeout time.Duration
+	// DockerMesosImage (--docker_mesos_image) is the image the slave
+	// itself runs in: the host side of docker containers (command
+	// executors, runners) then runs in containers of it (see
+	// docker.ImageExecutors), not as the slave's children.
+	DockerMesosImage string
 	// Hooks (--hooks, built by package modules) decorate launched tasks'
 	// labels and executors' environments and hear of removed executors.
 	Hooks []modules.Hook

@@ -65,7 +65,11 @@ func requireDocker(t *testing.T) *docker.Client {
 
 // importBusybox imports testImage from a tar of /bin/busybox (static)
 // and a link per applet, as `docker import` of such a directory would.
-func importBusybox(c *docker.Client) error {
+func importBusybox(c *docker.Client) error { return importImage(c, testImage, nil) }
+
+// importImage imports image: busybox as importBusybox has it, and the
+// files of extra (path in the image → content, executable).
+func importImage(c *docker.Client, image string, extra map[string][]byte) error {
 	const bin = "/bin/busybox"
 	f, err := elf.Open(bin)
 	if err != nil {
@@ -103,12 +107,31 @@ func importBusybox(c *docker.Client) error {
 			return err
 		}
 	}
+	written := map[string]bool{"bin": true, "tmp": true, "mnt": true, "mnt/mesos": true, "mnt/mesos/sandbox": true, "proc": true, "sys": true, "dev": true, "etc": true}
+	for name, content := range extra {
+		var parents []string
+		for d := filepath.Dir(name); d != "." && d != "/" && !written[d]; d = filepath.Dir(d) {
+			parents = append([]string{d}, parents...)
+		}
+		for _, d := range parents {
+			written[d] = true
+			if err := tw.WriteHeader(&tar.Header{Name: d + "/", Typeflag: tar.TypeDir, Mode: 0o755}); err != nil {
+				return err
+			}
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(content))}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(content); err != nil {
+			return err
+		}
+	}
 	if err := tw.Close(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	return c.Import(ctx, testImage, &buf)
+	return c.Import(ctx, image, &buf)
 }
 
 func dockerCommandTask(id string, o *mesos.Offer, res, command string) *mesos.TaskInfo {

@@ -224,6 +224,21 @@ func (c *Client) Wait(ctx context.Context, name string) (int, error) {
 	return out.StatusCode, nil
 }
 
+// ContainerState is the part of a container's inspection the
+// containerizer reads.
+type ContainerState struct {
+	Running  bool
+	Pid      int
+	ExitCode int
+}
+
+// Inspect returns the state of a container.
+func (c *Client) Inspect(ctx context.Context, name string) (ContainerState, error) {
+	var out struct{ State ContainerState }
+	err := c.do(ctx, http.MethodGet, "/containers/"+name+"/json", nil, nil, "", &out)
+	return out.State, err
+}
+
 // Remove removes a container, killing it first if it runs.
 func (c *Client) Remove(ctx context.Context, name string) error {
 	err := c.do(ctx, http.MethodDelete, "/containers/"+name, url.Values{"force": {"1"}, "v": {"1"}}, nil, "", nil)

@@ -1,14 +1,24 @@
 // Package docker implements the Docker containerizer on the Docker Engine
-// API (over --docker_socket, plain HTTP and JSON; see Client): a command
-// task whose ContainerInfo is DOCKER runs in a container of its image,
-// named mesos-<slave id>.<container id>, with the sandbox mounted at
-// /mnt/mesos/sandbox, its network (HOST, NONE, BRIDGE with port mappings
-// from the offered ports), volumes, privileged mode, cpu shares and
-// memory limit from the task's resources. The command executor runs on
-// the host as for the Mesos containerizer; its task process is a small
-// runner (Run, in the mesos-executor binary) that starts the prepared
-// container, copies its output into the sandbox's stdout and stderr,
-// stops it when killed and exits with its exit code.
+// API (over --docker_socket, plain HTTP and JSON; see Client). It runs two
+// kinds of containers, both named mesos-<slave id>.<container id>, with
+// the sandbox mounted at /mnt/mesos/sandbox, the persistent volumes the
+// resources use bind mounted at their paths in it, the ContainerInfo's
+// volumes, privileged mode, cpu shares and memory limit:
+//
+//   - A command task whose ContainerInfo is DOCKER runs in a container of
+//     its image, with its network (HOST, NONE, BRIDGE with port mappings
+//     from the offered ports). The command executor runs on the host as
+//     for the Mesos containerizer; its task process is a small runner
+//     (Run, in the mesos-executor binary) that starts the prepared
+//     container, copies its output into the sandbox's stdout and stderr,
+//     stops it when killed and exits with its exit code.
+//   - A custom executor whose ExecutorInfo has a DOCKER ContainerInfo runs
+//     in a container of its image, on the host network (it must reach the
+//     slave), with its MESOS_* environment and MESOS_DIRECTORY and
+//     MESOS_SANDBOX at /mnt/mesos/sandbox. The runner is then the process
+//     the host containerizer launches for the executor: the container
+//     lives as long as the runner, and Wait, Destroy and recovery go
+//     through it as for any executor.
 //
 // Like the Mesos containerizer, this is an OS edge: Engine calls run on
 // goroutines of its own that complete the futures it returned.
@@ -19,7 +29,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,9 +57,20 @@ const (
 // SandboxMount is where a task's sandbox appears in its container.
 const SandboxMount = "/mnt/mesos/sandbox"
 
-// labelWorkDir marks the containers of the slave of one work directory,
-// for orphan clean-up at recovery.
-const labelWorkDir = "org.gomesos.slave_work_dir"
+// Labels of the containers: labelWorkDir marks those of the slave of one
+// work directory, for orphan clean-up at recovery; labelExecutor those
+// that run an executor (not a command task); labelVolumes lists the
+// persistence ids of the volumes bound into the container.
+const (
+	labelWorkDir  = "org.gomesos.slave_work_dir"
+	labelExecutor = "org.gomesos.executor"
+	labelVolumes  = "org.gomesos.volumes"
+)
+
+// hostOnlyEnv are the variables of an executor's environment that name
+// host paths or the host's search path: an executor in a container gets
+// its image's instead.
+var hostOnlyEnv = []string{"PATH", "HOME", "TMPDIR", "GOCOVERDIR"}
 
 // Config holds the Docker containerizer's settings (slave flags).
 type Config struct {
@@ -63,6 +87,10 @@ type Config struct {
 	// StopTimeout (--docker_stop_timeout) is how long a stopped container
 	// gets between SIGTERM and SIGKILL.
 	StopTimeout time.Duration
+	// LauncherDir (--launcher_dir) holds mesos-executor, whose runner
+	// (RunArg) is the host process of an executor in a container.
+	// Required to run executors in containers.
+	LauncherDir string
 	// Executors launches the command executors on the host: a Mesos
 	// containerizer. Required.
 	Executors containerizer.Containerizer
@@ -89,8 +117,17 @@ type Docker struct {
 	log    *slog.Logger
 	client *Client
 
-	mu    sync.Mutex
-	names map[string]string // container id -> docker container name
+	mu         sync.Mutex
+	containers map[string]*dockerContainer // by container id
+}
+
+// dockerContainer is what the containerizer keeps of one of its
+// containers.
+type dockerContainer struct {
+	name     string          // the Docker container's name
+	executor bool            // the executor runs in it (not a command task)
+	volumes  map[string]bool // the persistence ids of the volumes bound into it
+	ended    bool            // the executor ended: the container is being removed
 }
 
 // New returns a Docker containerizer for cfg; it checks that the Engine
@@ -113,7 +150,7 @@ func New(cfg Config) (*Docker, error) {
 		return nil, err
 	}
 	cfg.WorkDir = abs
-	return &Docker{cfg: cfg, log: cfg.Logger.With("component", "docker-containerizer"), client: c, names: make(map[string]string)}, nil
+	return &Docker{cfg: cfg, log: cfg.Logger.With("component", "docker-containerizer"), client: c, containers: make(map[string]*dockerContainer)}, nil
 }
 
 // Isolators names what limits the containers (for /state).
@@ -122,7 +159,13 @@ func (d *Docker) Isolators() []string { return nil }
 // MayOwn says whether a recovered container may be the Docker
 // containerizer's: its executor's ContainerInfo is DOCKER.
 func (d *Docker) MayOwn(r containerizer.Recovered) bool {
-	return r.Executor.GetContainer().GetType() == mesos.ContainerInfo_DOCKER
+	return isDocker(r.Executor.GetContainer())
+}
+
+// isDocker says whether ci is a DOCKER ContainerInfo (the generated
+// getter reads an absent one as DOCKER, the enum's first value).
+func isDocker(ci *mesos.ContainerInfo) bool {
+	return ci != nil && ci.GetType() == mesos.ContainerInfo_DOCKER
 }
 
 // Name is the Docker container name of a Mesos container.
@@ -139,40 +182,70 @@ func envValue(env []string, name string) string {
 	return ""
 }
 
+// runsExecutor says whether spec's container runs its executor (a custom
+// executor in an image) rather than a command task.
+func runsExecutor(spec containerizer.LaunchSpec) bool {
+	return spec.Task == nil || spec.Task.GetExecutor() != nil
+}
+
 // supports says why spec is not the Docker containerizer's, or nil.
 func supports(spec containerizer.LaunchSpec) error {
 	task, exec := containerizer.ContainerInfos(spec)
-	if task.GetType() != mesos.ContainerInfo_DOCKER && exec.GetType() != mesos.ContainerInfo_DOCKER {
+	if !isDocker(task) && !isDocker(exec) {
 		return containerizer.Unsupported("the docker containerizer runs only DOCKER containers")
 	}
-	if spec.Task == nil || spec.Task.GetExecutor() != nil {
-		return containerizer.Unsupported("the docker containerizer runs command tasks only (custom executors in images are not supported yet)")
+	if !runsExecutor(spec) {
+		if task.GetDocker().GetImage() == "" {
+			return errors.New("the task's DOCKER ContainerInfo names no image")
+		}
+		return nil
 	}
-	if task.GetDocker().GetImage() == "" {
-		return errors.New("the task's DOCKER ContainerInfo names no image")
+	if !isDocker(exec) {
+		return containerizer.Unsupported("a task of a custom executor runs in its executor's container: give the ExecutorInfo the DOCKER ContainerInfo, not the task")
+	}
+	if isDocker(task) {
+		return errors.New("a task of a custom executor cannot have a DOCKER ContainerInfo of its own: it runs in its executor's container")
+	}
+	if exec.GetDocker().GetImage() == "" {
+		return errors.New("the executor's DOCKER ContainerInfo names no image")
+	}
+	if exec.GetDocker().GetNetwork() != mesos.ContainerInfo_DockerInfo_HOST {
+		return fmt.Errorf("an executor's container needs the HOST network to reach the slave, not %s", exec.GetDocker().GetNetwork())
 	}
 	return nil
 }
 
-// Launch pulls the task's image if needed, creates its container, and
-// starts the command executor on the host, whose task process starts the
-// container. The future holds the executor's pid.
+// Launch pulls the image if needed, creates the container and starts on
+// the host the command executor (for a command task; its task process
+// starts the container) or the runner (for an executor in the
+// container). The future holds the host process's pid.
 func (d *Docker) Launch(spec containerizer.LaunchSpec) future.Future[int] {
 	if err := supports(spec); err != nil {
 		return future.Failed[int](fmt.Errorf("launch %s: %w", spec.ContainerID, err))
 	}
+	executor := runsExecutor(spec)
+	if executor && d.cfg.LauncherDir == "" {
+		return future.Failed[int](fmt.Errorf("launch %s: the docker containerizer has no launcher directory (--launcher_dir) to run an executor's container from", spec.ContainerID))
+	}
+	cfg, err := d.containerConfig(spec)
+	if err != nil {
+		return future.Failed[int](fmt.Errorf("launch %s: %w", spec.ContainerID, err))
+	}
 	name := Name(envValue(spec.Env, "MESOS_SLAVE_ID"), spec.ContainerID)
+	ct := &dockerContainer{name: name, executor: executor, volumes: map[string]bool{}}
+	for _, v := range spec.Volumes {
+		ct.volumes[v.ID] = true
+	}
 	d.mu.Lock()
-	if _, dup := d.names[spec.ContainerID]; dup {
+	if _, dup := d.containers[spec.ContainerID]; dup {
 		d.mu.Unlock()
 		return future.Failed[int](fmt.Errorf("launch %s: container already exists", spec.ContainerID))
 	}
-	d.names[spec.ContainerID] = name
+	d.containers[spec.ContainerID] = ct
 	d.mu.Unlock()
-	cfg, err := d.containerConfig(spec)
-	if err != nil {
-		d.forget(spec.ContainerID)
-		return future.Failed[int](fmt.Errorf("launch %s: %w", spec.ContainerID, err))
+	ci := spec.Task.GetContainer()
+	if executor {
+		ci = spec.Executor.GetContainer()
 	}
 	created := future.Async(osEdge, func() (future.Nothing, error) {
 		ctx := context.Background()
@@ -181,29 +254,22 @@ func (d *Docker) Launch(spec containerizer.LaunchSpec) future.Future[int] {
 		if err != nil {
 			return future.Nothing{}, err
 		}
-		if !have || spec.Task.GetContainer().GetDocker().GetForcePullImage() {
+		if !have || ci.GetDocker().GetForcePullImage() {
 			if err := d.client.Pull(ctx, image); err != nil {
 				return future.Nothing{}, err
 			}
 		}
+		if err := mountPoints(spec.Directory, spec.Volumes); err != nil {
+			return future.Nothing{}, err
+		}
 		if err := d.client.Create(ctx, name, cfg); err != nil {
 			return future.Nothing{}, fmt.Errorf("create container %s: %w", name, err)
 		}
-		d.log.Info("created docker container", "container", spec.ContainerID, "name", name, "image", image)
+		d.log.Info("created docker container", "container", spec.ContainerID, "name", name, "image", image, "executor", executor)
 		return future.Nothing{}, nil
 	})
 	return future.RepairF(future.ThenF(created, func(future.Nothing) future.Future[int] {
-		// The executor runs on the host, as for the Mesos containerizer;
-		// it is told which container its task is.
-		inner := spec
-		inner.Task = nil
-		ex := proto.Clone(spec.Executor).(*mesos.ExecutorInfo)
-		ex.Container = nil
-		inner.Executor = ex
-		inner.Env = append(append([]string(nil), spec.Env...),
-			EnvContainer+"="+name, EnvSocket+"="+d.client.socket,
-			EnvStopTimeout+"="+strconv.Itoa(int(d.cfg.StopTimeout/time.Second)))
-		return d.cfg.Executors.Launch(inner)
+		return d.cfg.Executors.Launch(d.hostSpec(spec, name, executor))
 	}), func(err error) future.Future[int] {
 		d.forget(spec.ContainerID)
 		osEdge(func() { _ = d.client.Remove(context.Background(), name) })
@@ -211,9 +277,59 @@ func (d *Docker) Launch(spec containerizer.LaunchSpec) future.Future[int] {
 	})
 }
 
+// hostSpec is what the host containerizer launches for spec: the command
+// executor, told which container its task is, or the runner of the
+// executor's container (which fetches the executor's URIs into the
+// sandbox before it starts the container).
+func (d *Docker) hostSpec(spec containerizer.LaunchSpec, name string, executor bool) containerizer.LaunchSpec {
+	inner := spec
+	inner.Task = nil
+	inner.Volumes = nil
+	ex := proto.Clone(spec.Executor).(*mesos.ExecutorInfo)
+	ex.Container = nil
+	if executor {
+		inner.Command = &mesos.CommandInfo{
+			Value: proto.String(filepath.Join(d.cfg.LauncherDir, "mesos-executor")), Shell: proto.Bool(false),
+			Arguments: []string{"mesos-executor", RunArg},
+			Uris:      spec.Command.GetUris(),
+		}
+		ex.Command = inner.Command
+	}
+	inner.Executor = ex
+	inner.Env = append(append([]string(nil), spec.Env...),
+		EnvContainer+"="+name, EnvSocket+"="+d.client.socket,
+		EnvStopTimeout+"="+strconv.Itoa(int(d.cfg.StopTimeout/time.Second)))
+	return inner
+}
+
+// mountPoints makes the sandbox's entry of each volume an empty
+// directory for Docker to bind the volume over (inside the container
+// only: the bind does not propagate to the host). It replaces the
+// slave's symbolic link, which would dangle inside the container.
+func mountPoints(sandbox string, volumes []containerizer.Volume) error {
+	for _, v := range volumes {
+		p := filepath.Join(sandbox, v.Path)
+		if fi, err := os.Lstat(p); err == nil {
+			if fi.IsDir() {
+				continue
+			}
+			if fi.Mode()&os.ModeSymlink == 0 {
+				return fmt.Errorf("persistent volume %s: %s is in the way of its mount point", v.ID, p)
+			}
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("persistent volume %s: %w", v.ID, err)
+			}
+		}
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return fmt.Errorf("persistent volume %s: mount point: %w", v.ID, err)
+		}
+	}
+	return nil
+}
+
 func (d *Docker) forget(id string) {
 	d.mu.Lock()
-	delete(d.names, id)
+	delete(d.containers, id)
 	d.mu.Unlock()
 }
 
@@ -229,22 +345,46 @@ func limits(res resources.Resources) (memory, shares int64) {
 	return memory, shares
 }
 
-// containerConfig is the Engine configuration of spec's container.
+// containerConfig is the Engine configuration of spec's container: the
+// command task's, or the executor's.
 func (d *Docker) containerConfig(spec containerizer.LaunchSpec) (ContainerConfig, error) {
-	t := spec.Task
-	ci := t.GetContainer()
+	name := Name(envValue(spec.Env, "MESOS_SLAVE_ID"), spec.ContainerID)
+	var (
+		ci  *mesos.ContainerInfo
+		cmd *mesos.CommandInfo
+		res resources.Resources
+		env []string
+	)
+	labels := map[string]string{labelWorkDir: d.cfg.WorkDir}
+	if runsExecutor(spec) {
+		// The executor's whole environment (the slave's MESOS_* and the
+		// executor command's variables), with the sandbox where the
+		// container sees it.
+		ci, cmd, res = spec.Executor.GetContainer(), spec.Command, spec.Resources
+		for _, kv := range spec.Env {
+			k, _, _ := strings.Cut(kv, "=")
+			if k != "MESOS_DIRECTORY" && k != "MESOS_SANDBOX" && !slices.Contains(hostOnlyEnv, k) {
+				env = append(env, kv)
+			}
+		}
+		env = append(env, "MESOS_DIRECTORY="+SandboxMount, "MESOS_SANDBOX="+SandboxMount, "MESOS_CONTAINER_NAME="+name)
+		labels[labelExecutor] = "1"
+	} else {
+		t := spec.Task
+		ci, cmd, res = t.GetContainer(), t.GetCommand(), resources.FromProto(t.GetResources())
+		env = []string{"MESOS_SANDBOX=" + SandboxMount, "MESOS_CONTAINER_NAME=" + name}
+		for _, v := range cmd.GetEnvironment().GetVariables() {
+			env = append(env, v.GetName()+"="+v.GetValue())
+		}
+	}
 	di := ci.GetDocker()
 	cfg := ContainerConfig{
 		Image:      di.GetImage(),
 		WorkingDir: SandboxMount,
 		Hostname:   ci.GetHostname(),
-		Labels:     map[string]string{labelWorkDir: d.cfg.WorkDir},
-		Env:        []string{"MESOS_SANDBOX=" + SandboxMount, "MESOS_CONTAINER_NAME=" + Name(envValue(spec.Env, "MESOS_SLAVE_ID"), spec.ContainerID)},
+		Labels:     labels,
+		Env:        env,
 	}
-	for _, v := range t.GetCommand().GetEnvironment().GetVariables() {
-		cfg.Env = append(cfg.Env, v.GetName()+"="+v.GetValue())
-	}
-	cmd := t.GetCommand()
 	switch {
 	case cmd.Shell == nil || cmd.GetShell():
 		if cmd.GetValue() != "" {
@@ -261,12 +401,19 @@ func (d *Docker) containerConfig(spec containerizer.LaunchSpec) (ContainerConfig
 	if u := cmd.GetUser(); u != "" {
 		cfg.User = u
 	}
-	mem, shares := limits(resources.FromProto(t.GetResources()))
+	mem, shares := limits(res)
 	hc := HostConfig{
-		Binds:      []string{spec.Directory + ":" + SandboxMount},
+		Binds:      append([]string{absPath(spec.Directory) + ":" + SandboxMount}, volumeBinds(spec.Volumes)...),
 		Privileged: di.GetPrivileged(),
 		Memory:     mem,
 		CPUShares:  shares,
+	}
+	var ids []string
+	for _, v := range spec.Volumes {
+		ids = append(ids, v.ID)
+	}
+	if len(ids) > 0 {
+		cfg.Labels[labelVolumes] = strings.Join(ids, ",")
 	}
 	for _, v := range ci.GetVolumes() {
 		mode := "rw"
@@ -278,7 +425,7 @@ func (d *Docker) containerConfig(spec containerizer.LaunchSpec) (ContainerConfig
 			return cfg, fmt.Errorf("volume %s has no host_path (images as volumes are not supported)", v.GetContainerPath())
 		}
 		if !filepath.IsAbs(host) {
-			host = filepath.Join(spec.Directory, host)
+			host = filepath.Join(absPath(spec.Directory), host)
 		}
 		hc.Binds = append(hc.Binds, host+":"+v.GetContainerPath()+":"+mode)
 	}
@@ -296,7 +443,7 @@ func (d *Docker) containerConfig(spec containerizer.LaunchSpec) (ContainerConfig
 		if di.GetNetwork() != mesos.ContainerInfo_DockerInfo_BRIDGE {
 			return cfg, errors.New("port mappings need the BRIDGE network")
 		}
-		ports := offeredPorts(t.GetResources())
+		ports := offeredPorts(res.ToProto())
 		hc.PortBindings = map[string][]PortBinding{}
 		cfg.ExposedPorts = map[string]struct{}{}
 		for _, pm := range di.GetPortMappings() {
@@ -335,6 +482,30 @@ func (d *Docker) containerConfig(spec containerizer.LaunchSpec) (ContainerConfig
 	return cfg, nil
 }
 
+// volumeBinds are the binds of persistent volumes: each volume's
+// directory at its path in the sandbox's mount, read-write or read-only
+// as its mode says.
+func volumeBinds(volumes []containerizer.Volume) []string {
+	var out []string
+	for _, v := range volumes {
+		mode := "rw"
+		if v.ReadOnly {
+			mode = "ro"
+		}
+		out = append(out, absPath(v.HostPath)+":"+path.Join(SandboxMount, filepath.ToSlash(v.Path))+":"+mode)
+	}
+	return out
+}
+
+// absPath is p made absolute (the Engine binds only absolute host paths;
+// --work_dir may be relative to the slave's directory).
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
 // offeredPorts are the ports of a task's ports resources.
 func offeredPorts(res []*mesos.Resource) map[uint32]bool {
 	out := map[uint32]bool{}
@@ -351,29 +522,54 @@ func offeredPorts(res []*mesos.Resource) map[uint32]bool {
 	return out
 }
 
-func (d *Docker) name(id string) (string, error) {
+// lookup returns a copy of what is kept of container id.
+func (d *Docker) lookup(id string) (dockerContainer, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	n, ok := d.names[id]
+	ct, ok := d.containers[id]
 	if !ok {
-		return "", fmt.Errorf("unknown container %s", id)
+		return dockerContainer{}, fmt.Errorf("unknown container %s", id)
 	}
-	return n, nil
+	return *ct, nil
 }
 
-// Update changes the container's memory limit and cpu shares.
+func (d *Docker) name(id string) (string, error) {
+	ct, err := d.lookup(id)
+	if err != nil || ct.ended {
+		return "", err
+	}
+	return ct.name, nil
+}
+
+// Update changes the container's memory limit and cpu shares. Docker
+// binds volumes only when it creates a container: a persistent volume
+// that res uses and the container was created without fails the update
+// (after the limits are applied), saying so.
 func (d *Docker) Update(id string, res resources.Resources) future.Future[future.Nothing] {
-	name, err := d.name(id)
+	ct, err := d.lookup(id)
 	if err != nil {
 		return future.Failed[future.Nothing](fmt.Errorf("update: %w", err))
 	}
-	// The executor's allowance stays on the host; the container gets the
-	// tasks' resources (the command executor's one task).
-	extra, _ := resources.Parse("cpus:0.1;mem:32", "*")
-	mem, shares := limits(res.Minus(extra))
+	limited := res
+	if !ct.executor {
+		// The command executor's allowance stays on the host; the
+		// container gets its task's resources.
+		extra, _ := resources.Parse("cpus:0.1;mem:32", "*")
+		limited = res.Minus(extra)
+	}
+	mem, shares := limits(limited)
+	var unbound []string
+	for _, v := range res.PersistentVolumes() {
+		if !ct.volumes[v.DiskID] {
+			unbound = append(unbound, v.DiskID)
+		}
+	}
 	return future.Async(osEdge, func() (future.Nothing, error) {
-		if err := d.client.Update(context.Background(), name, mem, shares); err != nil && !IsNotFound(err) {
+		if err := d.client.Update(context.Background(), ct.name, mem, shares); err != nil && !IsNotFound(err) {
 			return future.Nothing{}, fmt.Errorf("update %s: %w", id, err)
+		}
+		if len(unbound) > 0 {
+			return future.Nothing{}, fmt.Errorf("update %s: persistent volumes %s are not in the docker container %s: docker binds volumes only when it creates a container, so a task that brings a new volume to a running executor's container finds a dangling link", id, strings.Join(unbound, ","), ct.name)
 		}
 		return future.Nothing{}, nil
 	})
@@ -414,7 +610,8 @@ func (d *Docker) Usage(id string) future.Future[*mesos.ResourceStatistics] {
 	})
 }
 
-// Wait completes when the executor has ended; its container is removed
+// Wait completes when the executor has ended (for an executor in a
+// container: when its container has stopped); the container is removed
 // after --docker_remove_delay.
 func (d *Docker) Wait(id string) future.Future[containerizer.Termination] {
 	name, err := d.name(id)
@@ -430,11 +627,12 @@ func (d *Docker) Wait(id string) future.Future[containerizer.Termination] {
 // it after RemoveDelay.
 func (d *Docker) removeLater(id, name string) {
 	d.mu.Lock()
-	if d.names[id] == "" {
+	ct := d.containers[id]
+	if ct == nil || ct.ended {
 		d.mu.Unlock()
 		return // already handled
 	}
-	d.names[id] = ""
+	ct.ended = true
 	d.mu.Unlock()
 	osEdge(func() {
 		ctx := context.Background()
@@ -498,8 +696,14 @@ func (d *Docker) Recover(known []containerizer.Recovered) future.Future[map[stri
 				name := strings.TrimPrefix(c.Names[0], "/")
 				cid := name[strings.LastIndexByte(name, '.')+1:]
 				if alive[cid] {
+					ct := &dockerContainer{name: name, executor: c.Labels[labelExecutor] == "1", volumes: map[string]bool{}}
+					for _, v := range strings.Split(c.Labels[labelVolumes], ",") {
+						if v != "" {
+							ct.volumes[v] = true
+						}
+					}
 					d.mu.Lock()
-					d.names[cid] = name
+					d.containers[cid] = ct
 					d.mu.Unlock()
 					continue
 				}

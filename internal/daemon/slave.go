@@ -56,6 +56,7 @@ type SlaveFlags struct {
 	DockerRemoveDelay     time.Duration
 	DockerKillOrphans     bool
 	DockerStopTimeout     time.Duration
+	DockerMesosImage      string
 	Modules               string
 	Hooks                 string
 	// Oversubscription (see slave/oversubscription.go).
@@ -109,6 +110,7 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.Duration(&s.DockerRemoveDelay, "docker_remove_delay", 6*time.Hour, "How long a stopped docker container is kept before it is removed.")
 	fs.Bool(&s.DockerKillOrphans, "docker_kill_orphans", true, "At recovery, remove this slave's docker containers it does not know of.")
 	fs.Duration(&s.DockerStopTimeout, "docker_stop_timeout", 0, "Time between SIGTERM and SIGKILL when a docker container is stopped.")
+	fs.OptString(&s.DockerMesosImage, "docker_mesos_image", "The Docker image this slave itself runs in. The host side of docker containers (the command executors of docker tasks, and the runners of executors in images) then runs in containers of this image (host network; the sandbox and --docker_socket bound at their host paths; mesos-executor at its --launcher_dir path in the image) instead of as the slave's children, so that it outlives the slave's container; a restarted slave adopts them through the Engine.")
 	fs.OptString(&s.Modules, "modules", "Modules and their parameters: Mesos's JSON ({\"libraries\":[{\"modules\":[{\"name\":..,\"parameters\":[{\"key\":..,\"value\":..}]}]}]}), inline or a file; modules are Go packages linked into the binary (see package modules).")
 	fs.OptString(&s.Hooks, "hooks", "Slave hook modules, comma-separated, in the order they run.")
 
@@ -219,6 +221,7 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 		DockerRemoveDelay:             s.DockerRemoveDelay,
 		DockerKillOrphans:             s.DockerKillOrphans,
 		DockerStopTimeout:             s.DockerStopTimeout,
+		DockerMesosImage:              s.DockerMesosImage,
 	}, nil
 }
 
