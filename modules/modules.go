@@ -93,15 +93,23 @@ func all() []string {
 	return out
 }
 
-func lookup(name string) (Kind, Factory, bool) {
+// known says whether any kind has a module called name.
+func known(name string) bool {
 	mu.Lock()
 	defer mu.Unlock()
-	for k, m := range registry {
-		if f, ok := m[name]; ok {
-			return k, f, true
+	for _, m := range registry {
+		if _, ok := m[name]; ok {
+			return true
 		}
 	}
-	return "", nil, false
+	return false
+}
+
+func factory(kind Kind, name string) (Factory, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	f, ok := registry[kind][name]
+	return f, ok
 }
 
 // Config is what --modules names: each module with its parameters.
@@ -153,7 +161,7 @@ func Parse(value string) (*Config, error) {
 			if m.Name == "" {
 				return nil, errors.New("--modules: a module without a name")
 			}
-			if _, _, ok := lookup(m.Name); !ok {
+			if !known(m.Name) {
 				return nil, fmt.Errorf("--modules: unknown module %q (known: %s)", m.Name, strings.Join(all(), ", "))
 			}
 			p := Parameters{}
@@ -167,21 +175,70 @@ func Parse(value string) (*Config, error) {
 }
 
 // Create builds the module name of kind with its --modules parameters
-// (none when --modules does not list it).
+// (none when --modules does not list it). A nil Config has no
+// parameters. An unknown name is an error that lists the known modules
+// of kind.
 func (c *Config) Create(kind Kind, name string) (any, error) {
-	k, f, ok := lookup(name)
-	if !ok || k != kind {
+	return c.CreateWith(kind, name, nil)
+}
+
+// CreateWith is Create with extra parameters, which take precedence over
+// those --modules gives (a daemon's own flags for the module, such as
+// the slave's --resource_estimator_params).
+func (c *Config) CreateWith(kind Kind, name string, extra Parameters) (any, error) {
+	f, ok := factory(kind, name)
+	if !ok {
 		return nil, fmt.Errorf("unknown %s module %q (known: %s)", kind, name, strings.Join(Names(kind), ", "))
 	}
 	var p Parameters
-	if c != nil {
-		p = c.params[name]
+	if base := c.Params(name); len(base) > 0 || len(extra) > 0 {
+		p = Parameters{}
+		for k, v := range base {
+			p[k] = v
+		}
+		for k, v := range extra {
+			p[k] = v
+		}
 	}
 	m, err := f(p)
 	if err != nil {
 		return nil, fmt.Errorf("%s module %q: %w", kind, name, err)
 	}
 	return m, nil
+}
+
+// New builds the module name of kind, as CreateWith does, and checks
+// that it is a T (the interface of its kind); a module of the wrong type
+// is an error naming both.
+func New[T any](c *Config, kind Kind, name string, extra Parameters) (T, error) {
+	var zero T
+	m, err := c.CreateWith(kind, name, extra)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := m.(T)
+	if !ok {
+		return zero, fmt.Errorf("%s module %q is a %T, not a %T", kind, name, m, (*T)(nil))
+	}
+	return t, nil
+}
+
+// Params returns the parameters --modules gives the module name (nil
+// when it is not listed, or for a nil Config).
+func (c *Config) Params(name string) Parameters {
+	if c == nil {
+		return nil
+	}
+	return c.params[name]
+}
+
+// Listed says whether --modules lists the module name.
+func (c *Config) Listed(name string) bool {
+	if c == nil {
+		return false
+	}
+	_, ok := c.params[name]
+	return ok
 }
 
 // Hook is a slave hook module (Mesos 0.25's hooks). A hook implements
