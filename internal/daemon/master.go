@@ -22,6 +22,7 @@ import (
 	"github.com/gomesos/gomesos/master/replog"
 	"github.com/gomesos/gomesos/modules"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/webui"
 )
 
@@ -375,4 +376,66 @@ func readValueOrFile(v string) ([]byte, error) {
 		return os.ReadFile(v)
 	}
 	return []byte(v), nil
+}
+
+// MasterMain is the whole of mesos-master: flags, logging, the runtime,
+// the registry, the election and the master, then signals (see
+// WaitMaster). It returns the exit code.
+func MasterMain(program string, args, environ []string) int {
+	fs := flags.New(program, "Runs a Mesos master.")
+	var addr Address
+	var logging Logging
+	var mf MasterFlags
+	addr.Register(fs, 5050)
+	logging.Register(fs)
+	mf.Register(fs)
+	if exit, code := flags.Main(fs, args, environ, os.Stdout, os.Stderr); exit {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
+		return 1
+	}
+	log, closeLog, err := logging.Logger(program)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeLog()
+	WarnIneffective(fs, log)
+	cfg, err := mf.Config(fs, log)
+	if err != nil {
+		log.Error("bad flags", "err", err)
+		return fail(err)
+	}
+	opts, err := addr.Options()
+	if err != nil {
+		return fail(err)
+	}
+	opts.Logger = log
+	rt, err := process.New(opts)
+	if err != nil {
+		return fail(err)
+	}
+	defer rt.Close()
+	Builtins(rt, log, &logging)
+	if logging.Dir != "" {
+		// /files/read?path=/master/log, for the web UI's log link.
+		slave.AttachLogAt(rt, slave.MasterLogPath, logging.File(program))
+	}
+	if err := StartRegistry(rt, &cfg); err != nil {
+		log.Error("cannot start the registry", "err", err)
+		return fail(err)
+	}
+	stop, err := mf.Elect(rt, &cfg, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer stop()
+	m := master.New(cfg)
+	pid, err := m.Start(rt)
+	if err != nil {
+		return fail(err)
+	}
+	log.Info("master started", "pid", pid.String(), "webui", "http://"+rt.Addr().String()+"/")
+	return WaitMaster(m, log)
 }
