@@ -43,6 +43,9 @@ type Config struct {
 	// Modules is --modules: the parameters of the modules the master
 	// builds by name (the allocator); nil gives none.
 	Modules *modules.Config
+	// Hooks (--hooks, built by package modules) decorate the labels of
+	// the tasks the master launches.
+	Hooks []modules.Hook
 	// WorkDir is where the registry would be kept (flag only for now).
 	WorkDir string
 	// Flags is the flag set as given, served by /master/flags.

@@ -2,17 +2,43 @@
 // extension points by kind and name. Go has no portable dlopen, so a
 // module is a Go package that registers its factories in an init
 // function; a custom main imports it (for its side effect) and calls the
-// daemon's main, and --modules then names it exactly as Mesos's JSON
-// does (libraries[].modules[].name with parameters; a library's file or
-// path is accepted and ignored). See examples/hook for a worked example.
+// public package daemon's MasterMain or SlaveMain, and --modules then
+// names it exactly as Mesos's JSON does (libraries[].modules[].name with
+// parameters; a library's file or name is accepted and ignored). An
+// unknown name, in --modules or in a flag that names a module, fails
+// start-up with the list of known ones. See examples/hook and
+// examples/estimator for worked examples.
 //
-// Kinds wired today: Hook (the slave's run-task label decorator,
-// executor environment decorator and remove-executor hook, named by
-// --hooks) and Isolator (the Mesos containerizer's --isolation names;
-// containerizer.RegisterIsolator). The other kinds are reserved names for
-// the extension points Mesos has (Authenticator, Authenticatee,
-// ResourceEstimator, QoSController, ContainerLogger, Allocator);
-// registering one is possible, but nothing resolves it yet.
+// Every kind is resolved through the registry; the flag that names it,
+// the interface a module implements and the helper that registers one:
+//
+//   - Hook: the slave's --hooks (any of RunTaskLabelDecorator,
+//     ExecutorEnvironmentDecorator, RemoveExecutorHook) and the master's
+//     --hooks (MasterLaunchTaskLabelDecorator); Register.
+//   - Isolator: the slave's --isolation (containerizer.Isolator, built
+//     from containerizer.IsolatorConfig, whose Parameters are the
+//     module's); containerizer.RegisterIsolator. Built in: posix/cpu,
+//     posix/mem, cgroups/cpu, cgroups/mem.
+//   - Authenticator: the master's --authenticators (auth.Authenticator);
+//     built in: crammd5.
+//   - Authenticatee: the slave's --authenticatee, and a scheduler
+//     driver's Options.Authenticatee (auth.Authenticatee); built in:
+//     crammd5.
+//   - ResourceEstimator: the slave's --resource_estimator
+//     (slave.ResourceEstimator); slave.RegisterResourceEstimator. Built
+//     in: noop, fixed (also org_apache_mesos_FixedResourceEstimator).
+//   - QoSController: the slave's --qos_controller (slave.QoSController);
+//     slave.RegisterQoSController. Built in: noop, load (also
+//     org_apache_mesos_LoadQoSController).
+//   - ContainerLogger: the slave's --container_logger
+//     (containerizer.ContainerLogger, asked by the Mesos containerizer
+//     only); containerizer.RegisterContainerLogger. Built in: sandbox.
+//   - Allocator: the master's --allocator (an allocator.Constructor);
+//     allocator.Register. Built in: HierarchicalDRF.
+//
+// One name may serve several kinds (crammd5 is both an authenticator and
+// an authenticatee); --modules' parameters are given by name to each.
+// There are no anonymous modules (Go packages can run code in init).
 package modules
 
 import (
@@ -241,8 +267,10 @@ func (c *Config) Listed(name string) bool {
 	return ok
 }
 
-// Hook is a slave hook module (Mesos 0.25's hooks). A hook implements
-// any of the methods below; the slave calls them in --hooks order.
+// Hook is a hook module (Mesos 0.25's hooks). A hook implements any of
+// the methods below; the master and the slave call them in --hooks
+// order, each decorator seeing the result of the one before. A failing
+// decorator is logged and changes nothing.
 type Hook interface{}
 
 // RunTaskLabelDecorator returns the labels a task launched on this slave
@@ -255,6 +283,14 @@ type RunTaskLabelDecorator interface {
 // environment before it is launched.
 type ExecutorEnvironmentDecorator interface {
 	SlaveExecutorEnvironmentDecorator(executor *mesos.ExecutorInfo) (*mesos.Environment, error)
+}
+
+// MasterLaunchTaskLabelDecorator returns the labels a task launched
+// through this master carries from then on (the master's launch-task
+// hook): the master keeps the task with them and sends it so to the
+// slave.
+type MasterLaunchTaskLabelDecorator interface {
+	MasterLaunchTaskLabelDecorator(task *mesos.TaskInfo, framework *mesos.FrameworkInfo, slave *mesos.SlaveInfo) (*mesos.Labels, error)
 }
 
 // RemoveExecutorHook is told when an executor has been removed.

@@ -68,6 +68,7 @@ type MasterFlags struct {
 	UserSorter                  string
 	// Modules (issue 15).
 	Modules string
+	Hooks   string
 }
 
 // Register defines the master flags.
@@ -99,7 +100,8 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.Bool(&m.AuthenticateSlaves, "authenticate_slaves", false, "Only slaves that authenticated (CRAM-MD5) may register.")
 	fs.Bool(&m.AuthenticateAgents, "authenticate_agents", false, "The Mesos 1.0 name of --authenticate_slaves.")
 	fs.String(&m.Authenticators, "authenticators", crammd5.Name, "Authentication mechanism of frameworks and slaves: a module of kind Authenticator, crammd5 (built in) or one linked into a custom build (see --modules). One only.")
-	fs.OptString(&m.Modules, "modules", "Modules and their parameters: Mesos's JSON ({\"libraries\":[{\"modules\":[{\"name\":..,\"parameters\":[{\"key\":..,\"value\":..}]}]}]}), inline or a file. Modules are Go packages linked into the binary (see package modules); the master builds its --allocator and --authenticators through them. An unknown name fails start-up with the list of known ones.")
+	fs.OptString(&m.Hooks, "hooks", "Master hook modules (kind Hook), comma-separated, in the order they run: their launch-task label decorators relabel the tasks the master launches.")
+	fs.OptString(&m.Modules, "modules", "Modules and their parameters: Mesos's JSON ({\"libraries\":[{\"modules\":[{\"name\":..,\"parameters\":[{\"key\":..,\"value\":..}]}]}]}), inline or a file. Modules are Go packages linked into the binary (see package modules); the master builds its --allocator, --authenticators and --hooks through them. An unknown name fails start-up with the list of known ones.")
 	fs.OptString(&m.Credentials, "credentials", "Path (or file://) of the accepted credentials: lines `principal secret`, or JSON {\"credentials\":[{\"principal\":..,\"secret\":..}]}.")
 	fs.OptString(&m.ACLs, "acls", "ACLs (register_frameworks, run_tasks, shutdown_frameworks) as JSON, or a path (or file://) holding them.")
 	fs.String(&m.Authorizers, "authorizers", "local", "Authorizer (local).")
@@ -187,6 +189,9 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		return cfg, err
 	}
 	cfg.Modules = mods
+	if cfg.Hooks, err = mods.Hooks(m.Hooks); err != nil {
+		return cfg, err
+	}
 	if _, err := allocator.Lookup(mods, m.Allocator); err != nil {
 		return cfg, fmt.Errorf("--allocator: %w", err)
 	}

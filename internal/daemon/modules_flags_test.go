@@ -52,6 +52,7 @@ func TestModuleFlagsRejectUnknownNames(t *testing.T) {
 		{"master", "--authenticators=nope", `--authenticators: unknown Authenticator module "nope" (known: crammd5)`},
 		{"master", "--authenticators=crammd5,crammd5", `--authenticators=crammd5,crammd5: only one authenticator may be given`},
 		{"master", `--modules={"libraries":[{"file":"liba.so","modules":[{"name":"org_apache_mesos_Nope"}]}]}`, `--modules: unknown module "org_apache_mesos_Nope" (known: Allocator/HierarchicalDRF, `},
+		{"master", "--hooks=nope", `--hooks: unknown Hook module "nope" (known: )`},
 		{"slave", "--authenticatee=nope", `--authenticatee: unknown Authenticatee module "nope" (known: crammd5)`},
 		{"slave", "--resource_estimator=nope", `--resource_estimator: unknown ResourceEstimator module "nope" (known: fixed, noop, org_apache_mesos_FixedResourceEstimator)`},
 		{"slave", "--qos_controller=nope", `--qos_controller: unknown QoSController module "nope" (known: load, noop, org_apache_mesos_LoadQoSController)`},
