@@ -89,6 +89,13 @@ type Config struct {
 	// tests. Nil retries at once.
 	Pause  func(time.Duration)
 	Logger *slog.Logger
+	// Modules is --modules: the parameters of the isolator modules
+	// (IsolatorConfig.Parameters); nil gives none.
+	Modules *modules.Config
+	// ContainerLogger gives containers their stdout and stderr
+	// (--container_logger); nil is the sandbox logger, which writes the
+	// files stdout and stderr of the sandbox.
+	ContainerLogger ContainerLogger
 }
 
 // LaunchSpec says what to run in a new container.
@@ -262,6 +269,9 @@ type IsolatorConfig struct {
 	CgroupsRoot      string
 	CgroupsEnableCFS bool
 	Pause            func(time.Duration)
+	// Parameters are the isolator's parameters from --modules (nil when
+	// --modules does not list it).
+	Parameters modules.Parameters
 }
 
 // IsolatorFactory builds an isolator for a Mesos containerizer.
@@ -271,7 +281,12 @@ type IsolatorFactory func(IsolatorConfig) (Isolator, error)
 // in package modules' registry (kind Isolator). A name starting with
 // "cgroups/" also puts the containers in freezer cgroups.
 func RegisterIsolator(name string, f IsolatorFactory) {
-	modules.Register(modules.KindIsolator, name, func(modules.Parameters) (any, error) { return f, nil })
+	modules.Register(modules.KindIsolator, name, func(p modules.Parameters) (any, error) {
+		return IsolatorFactory(func(c IsolatorConfig) (Isolator, error) {
+			c.Parameters = p
+			return f(c)
+		}), nil
+	})
 }
 
 func init() {
@@ -305,6 +320,9 @@ func NewMesos(cfg Config) (*Mesos, error) {
 	if cfg.Pause == nil {
 		cfg.Pause = func(time.Duration) {}
 	}
+	if cfg.ContainerLogger == nil {
+		cfg.ContainerLogger = SandboxLogger{}
+	}
 	c := &Mesos{cfg: cfg, log: cfg.Logger.With("component", "containerizer"), containers: make(map[string]*container), ended: make(map[string]*container)}
 	c.fetcher = cfg.Fetcher
 	if c.fetcher == nil {
@@ -326,11 +344,11 @@ func NewMesos(cfg Config) (*Mesos, error) {
 		if n == "" {
 			continue
 		}
-		made, err := (*modules.Config)(nil).Create(modules.KindIsolator, n)
+		made, err := modules.New[IsolatorFactory](cfg.Modules, modules.KindIsolator, n, nil)
 		if err != nil {
 			return nil, fmt.Errorf("containerizer: --isolation=%s: %w", cfg.Isolation, err)
 		}
-		iso, err := made.(IsolatorFactory)(IsolatorConfig{CgroupsRoot: cfg.CgroupsRoot, CgroupsEnableCFS: cfg.CgroupsEnableCFS, Pause: cfg.Pause})
+		iso, err := made(IsolatorConfig{CgroupsRoot: cfg.CgroupsRoot, CgroupsEnableCFS: cfg.CgroupsEnableCFS, Pause: cfg.Pause})
 		cg = cg || strings.HasPrefix(n, "cgroups/")
 		if err != nil {
 			return nil, fmt.Errorf("containerizer: isolator %s: %w", n, err)
@@ -433,11 +451,10 @@ func (c *Mesos) launch(ctx context.Context, ct *container, spec LaunchSpec) (int
 		cmd.SysProcAttr.Credential = cred
 		cmd.Env = append(withoutVars(cmd.Env, "USER", "HOME", "LOGNAME"), "USER="+spec.User, "LOGNAME="+spec.User, "HOME="+home)
 	}
-	out, err1 := os.OpenFile(spec.Directory+"/stdout", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	errf, err2 := os.OpenFile(spec.Directory+"/stderr", os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err := errors.Join(err1, err2); err != nil {
+	out, errf, err := c.cfg.ContainerLogger.Prepare(spec.Executor, spec.Directory)
+	if err != nil {
 		gateR.Close()
-		return 0, fmt.Errorf("launch %s: sandbox stdout/stderr: %w", spec.ContainerID, err)
+		return 0, fmt.Errorf("launch %s: container logger: %w", spec.ContainerID, err)
 	}
 	cmd.Stdout, cmd.Stderr = out, errf
 	err = cmd.Start()

@@ -42,6 +42,9 @@ func init() {
 }
 
 func TestRegisteredIsolatorIsResolvedByIsolation(t *testing.T) {
+	rec.mu.Lock()
+	rec.calls = nil
+	rec.mu.Unlock()
 	c := newTestContainerizer(t, "posix/cpu,test/recording")
 	if got := strings.Join(c.Isolators(), ","); got != "posix/cpu,test/recording" {
 		t.Fatalf("isolators %s", got)
@@ -55,7 +58,7 @@ func TestRegisteredIsolatorIsResolvedByIsolation(t *testing.T) {
 	if got := strings.Join(rec.calls, ","); got != "prepare,isolate,cleanup" {
 		t.Fatalf("calls %s", got)
 	}
-	if _, err := NewMesos(Config{Isolation: "test/nope", Now: fixedNow}); err == nil || !strings.Contains(err.Error(), "known: cgroups/cpu, cgroups/mem, posix/cpu, posix/mem, test/recording") {
+	if _, err := NewMesos(Config{Isolation: "test/nope", Now: fixedNow}); err == nil || !strings.Contains(err.Error(), "known: cgroups/cpu, cgroups/mem, posix/cpu, posix/mem, test/params, test/recording") {
 		t.Fatalf("unknown isolator: %v", err)
 	}
 }

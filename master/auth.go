@@ -4,14 +4,15 @@ import (
 	"crypto/subtle"
 	"net/http"
 
-	"github.com/gomesos/gomesos/auth/crammd5"
+	"github.com/gomesos/gomesos/auth"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 )
 
-// authenticate starts a CRAM-MD5 session for the pid an authenticatee
+// authenticate starts an authentication session (the configured
+// Authenticator's, CRAM-MD5 by default) for the pid an authenticatee
 // names; a new attempt for a pid replaces the one in progress.
 func (m *master) authenticate(from process.UPID, msg *messages.AuthenticateMessage) {
 	subject, err := process.ParseUPID(msg.GetPid())
@@ -31,7 +32,7 @@ func (m *master) authenticate(from process.UPID, msg *messages.AuthenticateMessa
 	delete(m.authenticated, subject)
 	rt, self := m.Runtime(), m.Self()
 	var session process.UPID
-	session, err = crammd5.StartSession(rt, from, subject, m.cfg.Credentials, func(r crammd5.Result) {
+	session, err = m.authn.Start(rt, from, subject, func(r auth.Result) {
 		process.Run(rt, self, func() {
 			if m.authenticating[r.PID] != session {
 				return // a newer attempt replaced it

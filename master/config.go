@@ -7,9 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomesos/gomesos/auth"
 	"github.com/gomesos/gomesos/auth/acls"
 	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/master/registrar"
+	"github.com/gomesos/gomesos/modules"
 	"github.com/gomesos/gomesos/process/metrics"
 )
 
@@ -35,8 +37,15 @@ type Config struct {
 	Roles []string
 	// Weights of roles for DRF (`role=weight`); unlisted roles weigh 1.
 	Weights map[string]float64
-	// Allocator names the allocator (HierarchicalDRF).
+	// Allocator names the allocator (--allocator): a module of kind
+	// Allocator (package modules), HierarchicalDRF by default.
 	Allocator string
+	// Modules is --modules: the parameters of the modules the master
+	// builds by name (the allocator); nil gives none.
+	Modules *modules.Config
+	// Hooks (--hooks, built by package modules) decorate the labels of
+	// the tasks the master launches.
+	Hooks []modules.Hook
 	// WorkDir is where the registry would be kept (flag only for now).
 	WorkDir string
 	// Flags is the flag set as given, served by /master/flags.
@@ -50,6 +59,10 @@ type Config struct {
 	Authenticate       bool
 	AuthenticateSlaves bool
 	Credentials        map[string]string
+	// Authenticator runs the master's side of framework and slave
+	// authentication (--authenticators, a module of kind Authenticator);
+	// nil is CRAM-MD5. Start gives it Credentials.
+	Authenticator auth.Authenticator
 	// AuthenticateHTTP makes every operator endpoint that Mesos
 	// authenticates (/state, /flags, /teardown, /reserve ...) require
 	// HTTP Basic credentials from Credentials (--authenticate_http);

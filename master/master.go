@@ -14,6 +14,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/auth"
+	"github.com/gomesos/gomesos/auth/crammd5"
 	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/master/allocator"
 	"github.com/gomesos/gomesos/mesos"
@@ -46,6 +48,7 @@ type master struct {
 	// alloc is the allocator process's handle: every call is a dispatch.
 	alloc     allocator.Allocator
 	pureAlloc allocator.Allocator
+	authn     auth.Authenticator // set by Start
 	allocPID  process.UPID
 
 	frameworks        map[string]*framework
@@ -135,7 +138,7 @@ func newMaster(cfg Config) *master {
 // runtime's HTTP delegate, so that /state reaches /master/state.
 func (h *Master) Start(rt *process.Runtime) (process.UPID, error) {
 	m := h.m
-	alloc, err := allocator.New(m.cfg.Allocator, allocator.Options{
+	alloc, err := allocator.New(m.cfg.Modules, m.cfg.Allocator, allocator.Options{
 		Roles:   m.cfg.Roles,
 		Weights: m.cfg.Weights,
 	})
@@ -143,6 +146,13 @@ func (h *Master) Start(rt *process.Runtime) (process.UPID, error) {
 		return process.UPID{}, fmt.Errorf("master: %w", err)
 	}
 	m.pureAlloc = alloc
+	m.authn = m.cfg.Authenticator
+	if m.authn == nil {
+		m.authn = &crammd5.Authenticator{}
+	}
+	if err := m.authn.Initialize(m.cfg.Credentials); err != nil {
+		return process.UPID{}, fmt.Errorf("master: authenticator: %w", err)
+	}
 	if m.cfg.RateLimits != nil {
 		if err := m.cfg.RateLimits.Validate(); err != nil {
 			return process.UPID{}, fmt.Errorf("master: --rate_limits: %w", err)

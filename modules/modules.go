@@ -2,17 +2,43 @@
 // extension points by kind and name. Go has no portable dlopen, so a
 // module is a Go package that registers its factories in an init
 // function; a custom main imports it (for its side effect) and calls the
-// daemon's main, and --modules then names it exactly as Mesos's JSON
-// does (libraries[].modules[].name with parameters; a library's file or
-// path is accepted and ignored). See examples/hook for a worked example.
+// public package daemon's MasterMain or SlaveMain, and --modules then
+// names it exactly as Mesos's JSON does (libraries[].modules[].name with
+// parameters; a library's file or name is accepted and ignored). An
+// unknown name, in --modules or in a flag that names a module, fails
+// start-up with the list of known ones. See examples/hook and
+// examples/estimator for worked examples.
 //
-// Kinds wired today: Hook (the slave's run-task label decorator,
-// executor environment decorator and remove-executor hook, named by
-// --hooks) and Isolator (the Mesos containerizer's --isolation names;
-// containerizer.RegisterIsolator). The other kinds are reserved names for
-// the extension points Mesos has (Authenticator, Authenticatee,
-// ResourceEstimator, QoSController, ContainerLogger, Allocator);
-// registering one is possible, but nothing resolves it yet.
+// Every kind is resolved through the registry; the flag that names it,
+// the interface a module implements and the helper that registers one:
+//
+//   - Hook: the slave's --hooks (any of RunTaskLabelDecorator,
+//     ExecutorEnvironmentDecorator, RemoveExecutorHook) and the master's
+//     --hooks (MasterLaunchTaskLabelDecorator); Register.
+//   - Isolator: the slave's --isolation (containerizer.Isolator, built
+//     from containerizer.IsolatorConfig, whose Parameters are the
+//     module's); containerizer.RegisterIsolator. Built in: posix/cpu,
+//     posix/mem, cgroups/cpu, cgroups/mem.
+//   - Authenticator: the master's --authenticators (auth.Authenticator);
+//     built in: crammd5.
+//   - Authenticatee: the slave's --authenticatee, and a scheduler
+//     driver's Options.Authenticatee (auth.Authenticatee); built in:
+//     crammd5.
+//   - ResourceEstimator: the slave's --resource_estimator
+//     (slave.ResourceEstimator); slave.RegisterResourceEstimator. Built
+//     in: noop, fixed (also org_apache_mesos_FixedResourceEstimator).
+//   - QoSController: the slave's --qos_controller (slave.QoSController);
+//     slave.RegisterQoSController. Built in: noop, load (also
+//     org_apache_mesos_LoadQoSController).
+//   - ContainerLogger: the slave's --container_logger
+//     (containerizer.ContainerLogger, asked by the Mesos containerizer
+//     only); containerizer.RegisterContainerLogger. Built in: sandbox.
+//   - Allocator: the master's --allocator (an allocator.Constructor);
+//     allocator.Register. Built in: HierarchicalDRF.
+//
+// One name may serve several kinds (crammd5 is both an authenticator and
+// an authenticatee); --modules' parameters are given by name to each.
+// There are no anonymous modules (Go packages can run code in init).
 package modules
 
 import (
@@ -93,15 +119,23 @@ func all() []string {
 	return out
 }
 
-func lookup(name string) (Kind, Factory, bool) {
+// known says whether any kind has a module called name.
+func known(name string) bool {
 	mu.Lock()
 	defer mu.Unlock()
-	for k, m := range registry {
-		if f, ok := m[name]; ok {
-			return k, f, true
+	for _, m := range registry {
+		if _, ok := m[name]; ok {
+			return true
 		}
 	}
-	return "", nil, false
+	return false
+}
+
+func factory(kind Kind, name string) (Factory, bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	f, ok := registry[kind][name]
+	return f, ok
 }
 
 // Config is what --modules names: each module with its parameters.
@@ -153,7 +187,7 @@ func Parse(value string) (*Config, error) {
 			if m.Name == "" {
 				return nil, errors.New("--modules: a module without a name")
 			}
-			if _, _, ok := lookup(m.Name); !ok {
+			if !known(m.Name) {
 				return nil, fmt.Errorf("--modules: unknown module %q (known: %s)", m.Name, strings.Join(all(), ", "))
 			}
 			p := Parameters{}
@@ -167,15 +201,30 @@ func Parse(value string) (*Config, error) {
 }
 
 // Create builds the module name of kind with its --modules parameters
-// (none when --modules does not list it).
+// (none when --modules does not list it). A nil Config has no
+// parameters. An unknown name is an error that lists the known modules
+// of kind.
 func (c *Config) Create(kind Kind, name string) (any, error) {
-	k, f, ok := lookup(name)
-	if !ok || k != kind {
+	return c.CreateWith(kind, name, nil)
+}
+
+// CreateWith is Create with extra parameters, which take precedence over
+// those --modules gives (a daemon's own flags for the module, such as
+// the slave's --resource_estimator_params).
+func (c *Config) CreateWith(kind Kind, name string, extra Parameters) (any, error) {
+	f, ok := factory(kind, name)
+	if !ok {
 		return nil, fmt.Errorf("unknown %s module %q (known: %s)", kind, name, strings.Join(Names(kind), ", "))
 	}
 	var p Parameters
-	if c != nil {
-		p = c.params[name]
+	if base := c.Params(name); len(base) > 0 || len(extra) > 0 {
+		p = Parameters{}
+		for k, v := range base {
+			p[k] = v
+		}
+		for k, v := range extra {
+			p[k] = v
+		}
 	}
 	m, err := f(p)
 	if err != nil {
@@ -184,8 +233,44 @@ func (c *Config) Create(kind Kind, name string) (any, error) {
 	return m, nil
 }
 
-// Hook is a slave hook module (Mesos 0.25's hooks). A hook implements
-// any of the methods below; the slave calls them in --hooks order.
+// New builds the module name of kind, as CreateWith does, and checks
+// that it is a T (the interface of its kind); a module of the wrong type
+// is an error naming both.
+func New[T any](c *Config, kind Kind, name string, extra Parameters) (T, error) {
+	var zero T
+	m, err := c.CreateWith(kind, name, extra)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := m.(T)
+	if !ok {
+		return zero, fmt.Errorf("%s module %q is a %T, not a %T", kind, name, m, (*T)(nil))
+	}
+	return t, nil
+}
+
+// Params returns the parameters --modules gives the module name (nil
+// when it is not listed, or for a nil Config).
+func (c *Config) Params(name string) Parameters {
+	if c == nil {
+		return nil
+	}
+	return c.params[name]
+}
+
+// Listed says whether --modules lists the module name.
+func (c *Config) Listed(name string) bool {
+	if c == nil {
+		return false
+	}
+	_, ok := c.params[name]
+	return ok
+}
+
+// Hook is a hook module (Mesos 0.25's hooks). A hook implements any of
+// the methods below; the master and the slave call them in --hooks
+// order, each decorator seeing the result of the one before. A failing
+// decorator is logged and changes nothing.
 type Hook interface{}
 
 // RunTaskLabelDecorator returns the labels a task launched on this slave
@@ -198,6 +283,14 @@ type RunTaskLabelDecorator interface {
 // environment before it is launched.
 type ExecutorEnvironmentDecorator interface {
 	SlaveExecutorEnvironmentDecorator(executor *mesos.ExecutorInfo) (*mesos.Environment, error)
+}
+
+// MasterLaunchTaskLabelDecorator returns the labels a task launched
+// through this master carries from then on (the master's launch-task
+// hook): the master keeps the task with them and sends it so to the
+// slave.
+type MasterLaunchTaskLabelDecorator interface {
+	MasterLaunchTaskLabelDecorator(task *mesos.TaskInfo, framework *mesos.FrameworkInfo, slave *mesos.SlaveInfo) (*mesos.Labels, error)
 }
 
 // RemoveExecutorHook is told when an executor has been removed.

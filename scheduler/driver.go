@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/auth"
 	"github.com/gomesos/gomesos/auth/crammd5"
 	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/mesos"
@@ -63,6 +64,10 @@ type Options struct {
 	// each master before subscribing; its principal becomes the
 	// FrameworkInfo's principal when that has none.
 	Credential *mesos.Credential
+	// Authenticatee authenticates with Credential; nil is CRAM-MD5. A
+	// module of kind Authenticatee (package modules) can be built with
+	// modules.New[auth.Authenticatee].
+	Authenticatee auth.Authenticatee
 	// Detector, when set, tells the driver which master leads (ZooKeeper,
 	// or an in-memory detector.Group in a simulation): it subscribes with
 	// each new leader, as after MasterDetected. NewDriver's master may then
@@ -265,7 +270,11 @@ func (d *driver) authenticate(c *mesos.Credential) {
 	}
 	d.authenticating = true
 	master := d.master
-	f := crammd5.Authenticate(d.rt, master, d.Self(), c.GetPrincipal(), c.GetSecret())
+	var authn auth.Authenticatee = crammd5.Authenticatee{}
+	if d.opts.Authenticatee != nil {
+		authn = d.opts.Authenticatee
+	}
+	f := authn.Authenticate(d.rt, master, d.Self(), c)
 	f.OnAny(process.Defer1(d.rt, d.Self(), func(f future.Future[bool]) {
 		ok, err := f.Get()
 		d.authenticating = false

@@ -38,7 +38,7 @@ func MesosContainerizer(rt *process.Runtime, cfg Config) (*containerizer.Mesos, 
 	cz, err := containerizer.NewMesos(containerizer.Config{
 		Isolation: cfg.Isolation, Logger: rt.Logger(), Fetcher: fc,
 		CgroupsRoot: cfg.CgroupsRoot, CgroupsEnableCFS: cfg.CgroupsEnableCFS,
-		Now: rt.Clock().Now,
+		Now: rt.Clock().Now, Modules: cfg.Modules, ContainerLogger: cfg.ContainerLogger,
 		// The kernel polls of cgroups and process trees pace themselves
 		// in real time: the kernel does not follow a paused Clock.
 		Pause: walltime.Sleep,

@@ -1,16 +1,17 @@
 package slave
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/modules"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
@@ -44,54 +45,96 @@ type QoSController interface {
 	Corrections(revocable []ExecutorRef) future.Future[[]ExecutorRef]
 }
 
-var (
-	pluginsMu  sync.Mutex
-	estimators = map[string]func(params string) (ResourceEstimator, error){
-		"noop":  func(string) (ResourceEstimator, error) { return NoopEstimator{}, nil },
-		"fixed": NewFixedEstimator,
-	}
-	controllers = map[string]func(params string) (QoSController, error){
-		"noop": func(string) (QoSController, error) { return NoopQoSController{}, nil },
-		"load": NewLoadQoSController,
-	}
+// Module names of the built-in estimators and controllers (package
+// modules, kinds ResourceEstimator and QoSController). Mesos's own module
+// names for the fixed estimator and the load controller are accepted as
+// well, so that a Mesos --modules configuration works unchanged.
+const (
+	NoopEstimatorName      = "noop"
+	FixedEstimatorName     = "fixed"
+	MesosFixedEstimator    = "org_apache_mesos_FixedResourceEstimator"
+	NoopQoSControllerName  = "noop"
+	LoadQoSControllerName  = "load"
+	MesosLoadQoSController = "org_apache_mesos_LoadQoSController"
 )
 
-// RegisterResourceEstimator makes an estimator available by name
-// (--resource_estimator); params is the text of its parameters.
-func RegisterResourceEstimator(name string, ctor func(params string) (ResourceEstimator, error)) {
-	pluginsMu.Lock()
-	defer pluginsMu.Unlock()
-	estimators[name] = ctor
+func init() {
+	RegisterResourceEstimator(NoopEstimatorName, func(p modules.Parameters) (ResourceEstimator, error) {
+		return NoopEstimator{}, noParameters(p)
+	})
+	RegisterResourceEstimator(FixedEstimatorName, fixedFromParameters)
+	RegisterResourceEstimator(MesosFixedEstimator, fixedFromParameters)
+	RegisterQoSController(NoopQoSControllerName, func(p modules.Parameters) (QoSController, error) {
+		return NoopQoSController{}, noParameters(p)
+	})
+	RegisterQoSController(LoadQoSControllerName, loadFromParameters)
+	RegisterQoSController(MesosLoadQoSController, loadFromParameters)
 }
 
-// RegisterQoSController makes a QoS controller available by name
-// (--qos_controller).
-func RegisterQoSController(name string, ctor func(params string) (QoSController, error)) {
-	pluginsMu.Lock()
-	defer pluginsMu.Unlock()
-	controllers[name] = ctor
-}
-
-// NewResourceEstimator returns the estimator registered under name.
-func NewResourceEstimator(name, params string) (ResourceEstimator, error) {
-	pluginsMu.Lock()
-	ctor, ok := estimators[name]
-	pluginsMu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("unknown resource estimator %q", name)
+func noParameters(p modules.Parameters) error {
+	for k := range p {
+		return fmt.Errorf("unknown parameter %q", k)
 	}
-	return ctor(params)
+	return nil
 }
 
-// NewQoSController returns the QoS controller registered under name.
-func NewQoSController(name, params string) (QoSController, error) {
-	pluginsMu.Lock()
-	ctor, ok := controllers[name]
-	pluginsMu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("unknown QoS controller %q", name)
+// RegisterResourceEstimator makes an estimator available by name to
+// --resource_estimator: a module of kind ResourceEstimator in package
+// modules' registry, built from its parameters (--modules, and the
+// slave's --resource_estimator_params). It panics when the name is taken.
+func RegisterResourceEstimator(name string, ctor func(modules.Parameters) (ResourceEstimator, error)) {
+	modules.Register(modules.KindResourceEstimator, name, func(p modules.Parameters) (any, error) { return ctor(p) })
+}
+
+// RegisterQoSController makes a QoS controller available by name to
+// --qos_controller (a module of kind QoSController; see
+// RegisterResourceEstimator).
+func RegisterQoSController(name string, ctor func(modules.Parameters) (QoSController, error)) {
+	modules.Register(modules.KindQoSController, name, func(p modules.Parameters) (any, error) { return ctor(p) })
+}
+
+// FlagParameters reads the text of --resource_estimator_params or
+// --qos_controller_params as module parameters: `key=value` pairs
+// separated by `,` or `;`, or, when the text has no `=`, the resources
+// of the fixed estimator (`resources=<text>`, e.g. `cpus:2;mem:512`).
+func FlagParameters(text string) (modules.Parameters, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, nil
 	}
-	return ctor(params)
+	if !strings.Contains(text, "=") {
+		return modules.Parameters{"resources": text}, nil
+	}
+	p := modules.Parameters{}
+	for _, kv := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' }) {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("parameters %q: %q is not key=value", text, kv)
+		}
+		p[k] = v
+	}
+	return p, nil
+}
+
+// NewResourceEstimator builds the estimator module name with its
+// parameters from mods (nil: none) and from params, the text of
+// --resource_estimator_params (see FlagParameters), which wins.
+func NewResourceEstimator(mods *modules.Config, name, params string) (ResourceEstimator, error) {
+	p, err := FlagParameters(params)
+	if err != nil {
+		return nil, err
+	}
+	return modules.New[ResourceEstimator](mods, modules.KindResourceEstimator, name, p)
+}
+
+// NewQoSController builds the QoS controller module name (see
+// NewResourceEstimator; params is --qos_controller_params).
+func NewQoSController(mods *modules.Config, name, params string) (QoSController, error) {
+	p, err := FlagParameters(params)
+	if err != nil {
+		return nil, err
+	}
+	return modules.New[QoSController](mods, modules.KindQoSController, name, p)
 }
 
 // NoopEstimator oversubscribes nothing.
@@ -105,6 +148,21 @@ func (NoopEstimator) Oversubscribable() future.Future[resources.Resources] {
 // FixedEstimator always offers the same resources as revocable (Mesos's
 // fixed estimator module).
 type FixedEstimator struct{ Resources resources.Resources }
+
+// fixedFromParameters builds the fixed estimator from its parameter
+// resources (required).
+func fixedFromParameters(p modules.Parameters) (ResourceEstimator, error) {
+	rs, ok := p["resources"]
+	if !ok {
+		return nil, errors.New("fixed resource estimator: the parameter resources is required")
+	}
+	for k := range p {
+		if k != "resources" {
+			return nil, fmt.Errorf("fixed resource estimator: unknown parameter %q", k)
+		}
+	}
+	return NewFixedEstimator(rs)
+}
 
 // NewFixedEstimator reads the fixed resources in the text form
 // (`cpus:2;mem:512`, unreserved only).
@@ -154,9 +212,27 @@ type LoadQoSController struct {
 // NewLoadQoSController reads `load_threshold_5min=X,load_threshold_15min=Y`
 // (either may be left out).
 func NewLoadQoSController(params string) (QoSController, error) {
+	p, err := FlagParameters(params)
+	if err != nil {
+		return nil, fmt.Errorf("load QoS controller: %w", err)
+	}
+	if _, fixed := p["resources"]; fixed && len(p) == 1 {
+		return nil, fmt.Errorf("load QoS controller: parameters %q are not key=value", params)
+	}
+	return loadFromParameters(p)
+}
+
+// loadFromParameters builds the load controller from its parameters
+// load_threshold_5min and load_threshold_15min.
+func loadFromParameters(p modules.Parameters) (QoSController, error) {
 	c := &LoadQoSController{LoadAverage: procLoadAverage}
-	for _, kv := range strings.FieldsFunc(params, func(r rune) bool { return r == ',' || r == ';' }) {
-		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := p[k]
 		x, err := strconv.ParseFloat(v, 64)
 		if err != nil || x < 0 {
 			return nil, fmt.Errorf("load QoS controller: bad %s %q", k, v)

@@ -6,7 +6,7 @@ import (
 )
 
 func TestOversubscriptionPlugins(t *testing.T) {
-	est, err := NewResourceEstimator("fixed", "cpus:2;mem:512")
+	est, err := NewResourceEstimator(nil, "fixed", "cpus:2;mem:512")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -17,9 +17,9 @@ func TestOversubscriptionPlugins(t *testing.T) {
 	for _, c := range []struct{ name, params, want string }{
 		{"fixed", "cpus(r):1", "cannot be reserved"},
 		{"fixed", "cpus:x", "bad scalar"},
-		{"nope", "", `unknown resource estimator "nope"`},
+		{"nope", "", `unknown ResourceEstimator module "nope" (known: fixed, noop, org_apache_mesos_FixedResourceEstimator)`},
 	} {
-		if _, err := NewResourceEstimator(c.name, c.params); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := NewResourceEstimator(nil, c.name, c.params); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("estimator %s(%s): %v, want %q", c.name, c.params, err, c.want)
 		}
 	}
@@ -27,7 +27,7 @@ func TestOversubscriptionPlugins(t *testing.T) {
 		t.Errorf("noop estimates %v", rs)
 	}
 
-	q, err := NewQoSController("load", "load_threshold_5min=2,load_threshold_15min=8")
+	q, err := NewQoSController(nil, "load", "load_threshold_5min=2,load_threshold_15min=8")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestOversubscriptionPlugins(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "load_threshold_5min=x", "other=1"} {
-		if _, err := NewQoSController("load", bad); err == nil {
+		if _, err := NewQoSController(nil, "load", bad); err == nil {
 			t.Errorf("load controller accepted %q", bad)
 		}
 	}

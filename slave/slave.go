@@ -22,6 +22,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/auth"
 	"github.com/gomesos/gomesos/auth/crammd5"
 	"github.com/gomesos/gomesos/containerizer"
 	"github.com/gomesos/gomesos/mesos"
@@ -86,6 +87,9 @@ type Config struct {
 	// Credential, when set, authenticates the slave (CRAM-MD5) with each
 	// master before it registers (--credential).
 	Credential *mesos.Credential
+	// Authenticatee authenticates with Credential (--authenticatee, a
+	// module of kind Authenticatee); nil is CRAM-MD5.
+	Authenticatee auth.Authenticatee
 	// SwitchUser runs executors as the framework's user (root only; the
 	// user must exist on the machine, or the task fails).
 	SwitchUser bool
@@ -119,6 +123,13 @@ type Config struct {
 	// executors, runners) then runs in containers of it (see
 	// docker.ImageExecutors), not as the slave's children.
 	DockerMesosImage string
+	// Modules is --modules: the parameters of the isolator modules of
+	// the Mesos containerizer; nil gives none.
+	Modules *modules.Config
+	// ContainerLogger gives the Mesos containerizer's containers their
+	// stdout and stderr (--container_logger); nil writes them to the
+	// sandbox.
+	ContainerLogger containerizer.ContainerLogger
 	// Hooks (--hooks, built by package modules) decorate launched tasks'
 	// labels and executors' environments and hear of removed executors.
 	Hooks []modules.Hook
@@ -536,7 +547,11 @@ func (s *slave) authenticate(c *mesos.Credential) {
 	}
 	s.authenticating = true
 	master := s.cfg.Master
-	f := crammd5.Authenticate(s.Runtime(), master, s.Self(), c.GetPrincipal(), c.GetSecret())
+	var authn auth.Authenticatee = crammd5.Authenticatee{}
+	if s.cfg.Authenticatee != nil {
+		authn = s.cfg.Authenticatee
+	}
+	f := authn.Authenticate(s.Runtime(), master, s.Self(), c)
 	f.OnAny(process.Defer1(s.Runtime(), s.Self(), func(f future.Future[bool]) {
 		ok, err := f.Get()
 		s.authenticating = false

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -358,5 +359,51 @@ func TestMesosContainerizerRefusesDockerTasks(t *testing.T) {
 	if st.GetState() != mesos.TaskState_TASK_FAILED || !strings.Contains(st.GetMessage(), containerizer.ErrUnsupported.Error()) ||
 		!strings.Contains(st.GetMessage(), "DOCKER") {
 		t.Fatalf("docker task on the mesos containerizer alone: %v %q", st.GetState(), st.GetMessage())
+	}
+}
+
+// With --isolation=unshare the reference program runs the command
+// executor in namespaces of its own, and a task still runs to its end
+// through it: in a PID namespace that is not the slave's, seeing only
+// its container's processes in /proc.
+func TestExternalContainerizerUnshare(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("UNSHARE TEST SKIPPED: --isolation=unshare needs root")
+	}
+	wrapper := filepath.Join(t.TempDir(), "ecp-unshare")
+	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\nexec "+referenceECP(t)+" --isolation=unshare \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := cluster.Start(t, cluster.Options{Network: true})
+	_, ext := externalSlave(t, c, "", wrapper)
+	d, sched, _ := startFramework(t, c, cluster.FrameworkInfo("f1"), scheduler.Options{})
+	offers := sched.NextOffers()
+	c.Advance(time.Second)
+	o := cluster.Await(c, offers)[0]
+	running, finished := sched.NextUpdate(), sched.NextUpdate()
+	_, _ = d.LaunchTasks([]*mesos.OfferID{o.GetId()}, []*mesos.TaskInfo{
+		cluster.CommandTask("ns", o, "cpus:0.5;mem:64", "echo ns=$(readlink /proc/self/ns/pid); echo procs=$(ls /proc | grep -c '^[0-9]')"),
+	}, nil)
+	if st := awaitWall[*mesos.TaskStatus](t, c, running); st.GetState() != mesos.TaskState_TASK_RUNNING {
+		t.Fatalf("ns: %v %q", st.GetState(), st.GetMessage())
+	}
+	if st := awaitWall[*mesos.TaskStatus](t, c, finished); st.GetState() != mesos.TaskState_TASK_FINISHED {
+		t.Fatalf("ns: %v %q", st.GetState(), st.GetMessage())
+	}
+	out, _ := os.ReadFile(filepath.Join(sandboxOf(t, ext.WorkDir(), "ns"), "stdout"))
+	host, _ := os.Readlink("/proc/self/ns/pid")
+	if !strings.Contains(string(out), "ns=pid:[") || strings.Contains(string(out), "ns="+host) {
+		t.Fatalf("the task ran in the PID namespace %q (the slave's: %s)", out, host)
+	}
+	var procs int
+	for _, l := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(l, "procs="); ok {
+			procs, _ = strconv.Atoi(v)
+		}
+	}
+	// The executor, the task's shells, ls and grep: a handful, not the
+	// host's hundreds.
+	if procs == 0 || procs > 10 {
+		t.Fatalf("the task's /proc lists %d processes:\n%s", procs, out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gomesos/gomesos/examples/hook"
+	"github.com/gomesos/gomesos/master"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/modules"
 	"github.com/gomesos/gomesos/scheduler"
@@ -35,7 +36,8 @@ func TestSlaveHooksDecorateTasksAndExecutors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := cluster.Start(t, cluster.Options{Network: true})
+	// The same hook serves the master (its launch-task label decorator).
+	c := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{Hooks: hooks}})
 	_, _, work := c.StartSlave(slaveResources, func(cfg *slave.Config) { cfg.Hooks = hooks })
 	d, sched, _ := startFramework(t, c, checkpointingFramework("f1"), scheduler.Options{})
 	offers := sched.NextOffers()
@@ -51,13 +53,15 @@ func TestSlaveHooksDecorateTasksAndExecutors(t *testing.T) {
 	if !strings.Contains(string(out), "GREETING=hello from a hook") {
 		t.Fatalf("the environment hook did not run: stdout %q", out)
 	}
-	// The slave keeps (and checkpoints) the task with the hook's label.
+	// The slave keeps (and checkpoints) the task with the hook's labels:
+	// the master's and its own.
 	m := globNoLatest(filepath.Join(work, "meta", "slaves", "*", "frameworks", "*", "executors", "t1", "runs", "*", "tasks", "t1", "task.info"))
 	if len(m) != 1 {
 		t.Fatalf("task.info: %v", m)
 	}
-	if info, _ := os.ReadFile(m[0]); !bytes.Contains(info, []byte("example_hook")) || !bytes.Contains(info, []byte("127.0.0.1")) {
-		t.Fatalf("the checkpointed task lacks the hook's label: %q", info)
+	if info, _ := os.ReadFile(m[0]); !bytes.Contains(info, []byte("example_hook")) || !bytes.Contains(info, []byte("127.0.0.1")) ||
+		!bytes.Contains(info, []byte("example_master_hook")) || !bytes.Contains(info, []byte("f1")) {
+		t.Fatalf("the checkpointed task lacks the hooks' labels: %q", info)
 	}
 	deadline := time.Now().Add(30 * time.Second) // wall-clock: the executor is an OS process
 	for len(hooks[0].(*hook.Hook).Removed()) == 0 {

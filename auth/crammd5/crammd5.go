@@ -24,7 +24,10 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/auth"
+	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/mesos/messages"
+	"github.com/gomesos/gomesos/modules"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 )
@@ -104,13 +107,42 @@ func Response(principal, secret string, challenge []byte) []byte {
 	return []byte(principal + " " + hex.EncodeToString(mac.Sum(nil)))
 }
 
-// Result reports a finished server-side session. done (see StartSession)
-// must hand it to its owner (for example with process.Run) before it
-// returns: the authenticatee is told only afterwards.
-type Result struct {
-	PID       process.UPID // the pid that was authenticated
-	Principal string       // set on success
-	OK        bool
+// Result reports a finished server-side session (see auth.Result).
+type Result = auth.Result
+
+// Name is the mechanism's module name, of both kinds Authenticator and
+// Authenticatee: the default of the master's --authenticators and the
+// slave's --authenticatee.
+const Name = "crammd5"
+
+func init() {
+	modules.Register(modules.KindAuthenticator, Name, func(modules.Parameters) (any, error) { return &Authenticator{}, nil })
+	modules.Register(modules.KindAuthenticatee, Name, func(modules.Parameters) (any, error) { return Authenticatee{}, nil })
+}
+
+// Authenticator is the CRAM-MD5 auth.Authenticator: each Start runs a
+// session (StartSession) against the credentials Initialize was given.
+type Authenticator struct {
+	creds map[string]string
+}
+
+// Initialize implements auth.Authenticator.
+func (a *Authenticator) Initialize(credentials map[string]string) error {
+	a.creds = credentials
+	return nil
+}
+
+// Start implements auth.Authenticator.
+func (a *Authenticator) Start(rt *process.Runtime, authenticatee, subject process.UPID, done func(Result)) (process.UPID, error) {
+	return StartSession(rt, authenticatee, subject, a.creds, done)
+}
+
+// Authenticatee is the CRAM-MD5 auth.Authenticatee (see Authenticate).
+type Authenticatee struct{}
+
+// Authenticate implements auth.Authenticatee.
+func (Authenticatee) Authenticate(rt *process.Runtime, master, subject process.UPID, c *mesos.Credential) future.Future[bool] {
+	return Authenticate(rt, master, subject, c.GetPrincipal(), c.GetSecret())
 }
 
 // session is one server-side exchange.

@@ -24,6 +24,19 @@
 //
 // Diagnostics go to stderr (the slave copies them into the sandbox's
 // stderr file); any failure exits non-zero.
+//
+// Isolation. By default (--isolation=process) the executor is a plain
+// process group on the host. With --isolation=unshare (given before the
+// command, e.g. from a wrapper script that --containerizer_path names, or
+// as MESOS_EXTERNAL_CONTAINERIZER_ISOLATION=unshare in the program's
+// environment, which is the executor's: see the slave's
+// --executor_environment_variables) the executor starts in new mount,
+// PID, UTS and IPC namespaces: it is PID 1 of its own PID namespace, sees
+// only its own processes in a /proc mounted afresh, and mount or host
+// name changes it makes stay inside. The network namespace is the host's
+// (the executor talks to the slave). It needs root; without it, launch
+// fails saying so. When the executor ends, the kernel kills whatever is
+// left in its namespace.
 package main
 
 import (
@@ -52,25 +65,49 @@ import (
 
 const prog = "mesos-external-containerizer"
 
+// The isolation modes (--isolation, or the environment variable
+// isolationEnv).
+const (
+	isolationProcess = "process"
+	isolationUnshare = "unshare"
+	isolationEnv     = "MESOS_EXTERNAL_CONTAINERIZER_ISOLATION"
+)
+
+// namespaces are the namespaces an executor gets with --isolation=unshare.
+const namespaces = syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC
+
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintf(os.Stderr, "usage: %s launch|wait|destroy|usage|update|containers|recover (see the package doc)\n", prog)
+	args := os.Args[1:]
+	isolation := os.Getenv(isolationEnv)
+	if len(args) > 0 {
+		if v, ok := strings.CutPrefix(args[0], "--isolation="); ok {
+			isolation, args = v, args[1:]
+		}
+	}
+	if len(args) < 1 {
+		fmt.Fprintf(os.Stderr, "usage: %s [--isolation=process|unshare] launch|wait|destroy|usage|update|containers|recover (see the package doc)\n", prog)
 		os.Exit(2)
 	}
-	if err := run(os.Args[1], os.Args[2:]); err != nil {
-		fmt.Fprintf(os.Stderr, "%s %s: %v\n", prog, os.Args[1], err)
+	if err := run(args[0], args[1:], isolation); err != nil {
+		fmt.Fprintf(os.Stderr, "%s %s: %v\n", prog, args[0], err)
 		os.Exit(1)
 	}
 }
 
-func run(command string, args []string) error {
+func run(command string, args []string, isolation string) error {
+	if command == "nsinit" { // internal: PID 1 of an unshared container
+		if len(args) != 1 {
+			return errors.New("nsinit needs a container state directory")
+		}
+		return nsinit(args[0])
+	}
 	root, err := stateRoot()
 	if err != nil {
 		return err
 	}
 	switch command {
 	case "launch":
-		return launch(root)
+		return launch(root, isolation)
 	case "supervise": // internal: the supervisor of one container
 		if len(args) != 1 {
 			return errors.New("supervise needs a container id")
@@ -141,7 +178,17 @@ func readInt(path string) (int, error) {
 
 // launch starts the supervisor, which starts the executor and reports
 // back on a pipe; launch returns once it has.
-func launch(root string) error {
+func launch(root, isolation string) error {
+	switch isolation {
+	case "", isolationProcess:
+		isolation = isolationProcess
+	case isolationUnshare:
+		if os.Geteuid() != 0 {
+			return fmt.Errorf("--isolation=unshare needs root (it creates mount, PID, UTS and IPC namespaces); this program runs as uid %d: run the slave as root or use --isolation=process", os.Geteuid())
+		}
+	default:
+		return fmt.Errorf("--isolation=%s: want %s or %s", isolation, isolationProcess, isolationUnshare)
+	}
 	var l cpb.Launch
 	if err := read(&l); err != nil {
 		return err
@@ -164,6 +211,9 @@ func launch(root string) error {
 		return err
 	}
 	if err := writeFile(filepath.Join(dir, "launch.pb"), raw); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, "isolation"), []byte(isolation)); err != nil {
 		return err
 	}
 	self, err := os.Executable()
@@ -202,7 +252,7 @@ func launch(root string) error {
 		}
 		return errors.New(msg)
 	}
-	fmt.Fprintf(os.Stderr, "%s: launched container %s\n", prog, l.GetContainerId().GetValue())
+	fmt.Fprintf(os.Stderr, "%s: launched container %s (isolation %s)\n", prog, l.GetContainerId().GetValue(), isolation)
 	return nil
 }
 
@@ -230,22 +280,40 @@ func supervise(root, id string) error {
 	if err := proto.Unmarshal(raw, &l); err != nil {
 		return fail(err)
 	}
-	ci := l.GetExecutorInfo().GetCommand()
-	var argv []string
-	if ci.Shell == nil || ci.GetShell() {
-		argv = []string{"/bin/sh", "-c", ci.GetValue()}
-	} else {
-		argv = []string{ci.GetValue()}
-		if a := ci.GetArguments(); len(a) > 0 {
-			argv = append(argv, a[1:]...)
-		}
-	}
+	argv := executorArgv(&l)
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var setup *os.File // nsinit's report: EOF once it became the executor
+	if iso, _ := os.ReadFile(filepath.Join(dir, "isolation")); string(iso) == isolationUnshare {
+		// This program again, as PID 1 of the new namespaces: it sets
+		// them up, then becomes the executor.
+		self, err := os.Executable()
+		if err != nil {
+			return fail(err)
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			return fail(err)
+		}
+		defer w.Close()
+		setup = r
+		cmd = exec.Command(self, "nsinit", dir)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Cloneflags: namespaces}
+		cmd.ExtraFiles = []*os.File{w}
+	}
 	cmd.Dir = l.GetDirectory()
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fail(fmt.Errorf("start the executor %s: %w", argv[0], err))
+	}
+	if setup != nil {
+		cmd.ExtraFiles[0].Close()
+		msg, _ := io.ReadAll(io.LimitReader(setup, 4096))
+		setup.Close()
+		if len(msg) > 0 {
+			_ = cmd.Wait()
+			return fail(fmt.Errorf("unshared container: %s", strings.TrimSpace(string(msg))))
+		}
 	}
 	pid := cmd.Process.Pid
 	err = errors.Join(
@@ -269,6 +337,60 @@ func supervise(root, id string) error {
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL) // what the executor left behind
 	return writeFile(filepath.Join(dir, "status"), []byte(strconv.Itoa(status)))
+}
+
+// executorArgv is the command line of the launch's executor.
+func executorArgv(l *cpb.Launch) []string {
+	ci := l.GetExecutorInfo().GetCommand()
+	if ci.Shell == nil || ci.GetShell() {
+		return []string{"/bin/sh", "-c", ci.GetValue()}
+	}
+	argv := []string{ci.GetValue()}
+	if a := ci.GetArguments(); len(a) > 0 {
+		argv = append(argv, a[1:]...)
+	}
+	return argv
+}
+
+// nsinit runs as PID 1 of a container's new namespaces
+// (--isolation=unshare): it keeps its mounts from propagating to the
+// host, mounts a /proc of the new PID namespace, and execs the executor
+// of the launch recorded in dir, which stays PID 1.
+func nsinit(dir string) error {
+	// fd 3 reports a failure to the supervisor; exec closes it.
+	syscall.CloseOnExec(3)
+	report := os.NewFile(3, "report")
+	if err := nsinitExec(dir); err != nil {
+		fmt.Fprintln(report, err)
+		return err
+	}
+	return nil
+}
+
+func nsinitExec(dir string) error {
+	raw, err := os.ReadFile(filepath.Join(dir, "launch.pb"))
+	if err != nil {
+		return err
+	}
+	var l cpb.Launch
+	if err := proto.Unmarshal(raw, &l); err != nil {
+		return err
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make the mounts private: %w", err)
+	}
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
+	argv := executorArgv(&l)
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return fmt.Errorf("start the executor %s: %w", argv[0], err)
+	}
+	if err := syscall.Exec(path, argv, os.Environ()); err != nil {
+		return fmt.Errorf("start the executor %s: %w", argv[0], err)
+	}
+	return nil
 }
 
 func alive(pid int) bool {

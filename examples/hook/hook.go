@@ -1,9 +1,11 @@
-// Package hook is a worked example of a gomesos module: a slave hook that
-// labels every task it sees and adds a variable to every executor's
-// environment. A module is a Go package that registers itself by name in
-// an init function; to use it, build a custom slave whose main imports it
-// for that side effect (see mesos-slave/main.go here), then name it as
-// Mesos does:
+// Package hook is a worked example of a gomesos module: a hook that
+// labels every task a slave runs and adds a variable to every executor's
+// environment, and, in a master, labels every task it launches with its
+// framework's name. A module is a Go package that registers itself by
+// name in an init function; to use it, build a custom slave (or master)
+// whose main imports it for that side effect and calls the public
+// package daemon (see mesos-slave/main.go here), then name it as Mesos
+// does:
 //
 //	mesos-slave --modules='{"libraries":[{"modules":[{"name":"gomesos_example_Hook",
 //	    "parameters":[{"key":"var","value":"GREETING"},{"key":"value","value":"hello"}]}]}]}' \
@@ -11,7 +13,9 @@
 //
 // Parameters: var (default EXAMPLE_HOOK) and value (default "on") name the
 // environment variable; label (default "example_hook") is the key of the
-// label added to tasks, whose value is the slave's host name.
+// label the slave adds to tasks, whose value is the slave's host name;
+// master_label (default "example_master_hook") the key of the one the
+// master adds, whose value is the framework's name.
 package hook
 
 import (
@@ -28,7 +32,7 @@ const Name = "gomesos_example_Hook"
 
 func init() {
 	modules.Register(modules.KindHook, Name, func(p modules.Parameters) (any, error) {
-		h := &Hook{Var: "EXAMPLE_HOOK", Value: "on", Label: "example_hook"}
+		h := &Hook{Var: "EXAMPLE_HOOK", Value: "on", Label: "example_hook", MasterLabel: "example_master_hook"}
 		if v, ok := p["var"]; ok {
 			h.Var = v
 		}
@@ -38,13 +42,17 @@ func init() {
 		if v, ok := p["label"]; ok {
 			h.Label = v
 		}
+		if v, ok := p["master_label"]; ok {
+			h.MasterLabel = v
+		}
 		return h, nil
 	})
 }
 
-// Hook implements the three slave hooks.
+// Hook implements the three slave hooks and the master's launch-task
+// hook.
 type Hook struct {
-	Var, Value, Label string
+	Var, Value, Label, MasterLabel string
 
 	mu      sync.Mutex
 	removed []string
@@ -53,12 +61,24 @@ type Hook struct {
 // SlaveRunTaskLabelDecorator adds Label=<slave host name> to the task's
 // labels.
 func (h *Hook) SlaveRunTaskLabelDecorator(task *mesos.TaskInfo, _ *mesos.ExecutorInfo, _ *mesos.FrameworkInfo, slave *mesos.SlaveInfo) (*mesos.Labels, error) {
+	return withLabel(task, h.Label, slave.GetHostname()), nil
+}
+
+// MasterLaunchTaskLabelDecorator adds MasterLabel=<framework name> to the
+// task's labels.
+func (h *Hook) MasterLaunchTaskLabelDecorator(task *mesos.TaskInfo, framework *mesos.FrameworkInfo, _ *mesos.SlaveInfo) (*mesos.Labels, error) {
+	return withLabel(task, h.MasterLabel, framework.GetName()), nil
+}
+
+// withLabel is the task's labels and key=value (the hook's result
+// replaces the task's labels, so it keeps those it has).
+func withLabel(task *mesos.TaskInfo, key, value string) *mesos.Labels {
 	labels := &mesos.Labels{}
 	if task.GetLabels() != nil {
 		labels = proto.Clone(task.GetLabels()).(*mesos.Labels)
 	}
-	labels.Labels = append(labels.Labels, &mesos.Label{Key: proto.String(h.Label), Value: proto.String(slave.GetHostname())})
-	return labels, nil
+	labels.Labels = append(labels.Labels, &mesos.Label{Key: proto.String(key), Value: proto.String(value)})
+	return labels
 }
 
 // SlaveExecutorEnvironmentDecorator adds Var=Value.

@@ -42,8 +42,6 @@ var sharedCompat = []compatFlag{
 // masterCompat are the master's flags without effect.
 var masterCompat = []compatFlag{
 	{name: "external_log_file", help: "Log file to show through the web UI when stderr logging is not managed by Mesos.", why: "the master serves no log file"},
-	{name: "hooks", help: "Master hook modules, comma-separated.", why: "there are no master hooks (the slave has --hooks)"},
-	{name: "modules", help: "Master modules as Mesos's JSON, inline or a file.", why: "no master module kind is resolved yet (the slave has --modules)"},
 	{name: "log_auto_initialize", kind: compatBool, def: "true", help: "Initialize the registry's replicated log automatically.", why: "the replicated log always initializes itself"},
 	{name: "whitelist", help: "File of the slaves' host names to offer resources of, one per line, re-read periodically.", why: "every registered slave's resources are offered"},
 	{name: "max_executors_per_slave", kind: compatUint, help: "Largest number of executors per slave (builds with the network isolator).", why: "there is no network isolator"},

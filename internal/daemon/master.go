@@ -11,14 +11,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomesos/gomesos/auth"
 	"github.com/gomesos/gomesos/auth/acls"
 	"github.com/gomesos/gomesos/auth/crammd5"
 	"github.com/gomesos/gomesos/detector"
 	"github.com/gomesos/gomesos/flags"
 	"github.com/gomesos/gomesos/master"
+	"github.com/gomesos/gomesos/master/allocator"
 	"github.com/gomesos/gomesos/master/registrar"
 	"github.com/gomesos/gomesos/master/replog"
+	"github.com/gomesos/gomesos/modules"
 	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/slave"
 	"github.com/gomesos/gomesos/webui"
 )
 
@@ -62,6 +66,9 @@ type MasterFlags struct {
 	RootSubmissions             bool
 	FrameworkSorter             string
 	UserSorter                  string
+	// Modules (issue 15).
+	Modules string
+	Hooks   string
 }
 
 // Register defines the master flags.
@@ -86,13 +93,15 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.OptString(&m.SlaveRemovalRateLimit, "slave_removal_rate_limit", "Rate limit of removals of unhealthy slaves, N/duration (e.g. 1/10mins).")
 	fs.Duration(&m.SlaveReregisterTimeout, "slave_reregister_timeout", 10*time.Minute, "How long a new leading master waits for the registry's slaves to re-register (at least 10mins).")
 	fs.String(&m.RecoveryRemovalLimit, "recovery_slave_removal_limit", "100%", "Largest share of the registry's slaves a new master removes for not re-registering; above it, the master exits (fails over) instead, removing none.")
-	fs.String(&m.Allocator, "allocator", "HierarchicalDRF", "The allocator.")
+	fs.String(&m.Allocator, "allocator", allocator.DefaultName, "The allocator: a module of kind Allocator, HierarchicalDRF (built in; hierarchical dominant resource fairness) or one linked into a custom build (see --modules).")
 	fs.Bool(&m.Authenticate, "authenticate", false, "Only frameworks that authenticated (CRAM-MD5) may register.")
 	fs.Bool(&m.AuthenticateFrameworks, "authenticate_frameworks", false, "The Mesos 1.0 name of --authenticate (also v1 HTTP frameworks: Basic credentials from --credentials).")
 	fs.OptString(&m.RateLimits, "rate_limits", "Framework rate limits: RateLimits JSON, or a path (or file://) holding it, e.g. {\"limits\":[{\"principal\":\"foo\",\"qps\":55.5,\"capacity\":100000}],\"aggregate_default_qps\":333}.")
 	fs.Bool(&m.AuthenticateSlaves, "authenticate_slaves", false, "Only slaves that authenticated (CRAM-MD5) may register.")
 	fs.Bool(&m.AuthenticateAgents, "authenticate_agents", false, "The Mesos 1.0 name of --authenticate_slaves.")
-	fs.String(&m.Authenticators, "authenticators", "crammd5", "Authentication mechanism (crammd5).")
+	fs.String(&m.Authenticators, "authenticators", crammd5.Name, "Authentication mechanism of frameworks and slaves: a module of kind Authenticator, crammd5 (built in) or one linked into a custom build (see --modules). One only.")
+	fs.OptString(&m.Hooks, "hooks", "Master hook modules (kind Hook), comma-separated, in the order they run: their launch-task label decorators relabel the tasks the master launches.")
+	fs.OptString(&m.Modules, "modules", "Modules and their parameters: Mesos's JSON ({\"libraries\":[{\"modules\":[{\"name\":..,\"parameters\":[{\"key\":..,\"value\":..}]}]}]}), inline or a file. Modules are Go packages linked into the binary (see package modules); the master builds its --allocator, --authenticators and --hooks through them. An unknown name fails start-up with the list of known ones.")
 	fs.OptString(&m.Credentials, "credentials", "Path (or file://) of the accepted credentials: lines `principal secret`, or JSON {\"credentials\":[{\"principal\":..,\"secret\":..}]}.")
 	fs.OptString(&m.ACLs, "acls", "ACLs (register_frameworks, run_tasks, shutdown_frameworks) as JSON, or a path (or file://) holding them.")
 	fs.String(&m.Authorizers, "authorizers", "local", "Authorizer (local).")
@@ -175,8 +184,22 @@ func (m *MasterFlags) Config(fs *flags.FlagSet, log *slog.Logger) (master.Config
 		RegistryFetchTimeout: m.RegistryFetchTimeout, RegistryStrict: m.RegistryStrict,
 		SlaveReregisterTimeout: m.SlaveReregisterTimeout, RecoverySlaveRemovalLimit: limit,
 	}
-	if m.Authenticators != "crammd5" {
-		return cfg, fmt.Errorf("--authenticators=%s: only crammd5 is built", m.Authenticators)
+	mods, err := modules.Parse(m.Modules)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Modules = mods
+	if cfg.Hooks, err = mods.Hooks(m.Hooks); err != nil {
+		return cfg, err
+	}
+	if _, err := allocator.Lookup(mods, m.Allocator); err != nil {
+		return cfg, fmt.Errorf("--allocator: %w", err)
+	}
+	if strings.Contains(m.Authenticators, ",") {
+		return cfg, fmt.Errorf("--authenticators=%s: only one authenticator may be given", m.Authenticators)
+	}
+	if cfg.Authenticator, err = modules.New[auth.Authenticator](mods, modules.KindAuthenticator, strings.TrimSpace(m.Authenticators), nil); err != nil {
+		return cfg, fmt.Errorf("--authenticators: %w", err)
 	}
 	cfg.Authenticate, cfg.AuthenticateSlaves = m.Authenticate || m.AuthenticateFrameworks, m.AuthenticateSlaves || m.AuthenticateAgents
 	cfg.AuthenticateHTTP, cfg.AuthenticateHTTPFrameworks = m.AuthenticateHTTP, m.AuthenticateHTTPFrameworks
@@ -358,4 +381,66 @@ func readValueOrFile(v string) ([]byte, error) {
 		return os.ReadFile(v)
 	}
 	return []byte(v), nil
+}
+
+// MasterMain is the whole of mesos-master: flags, logging, the runtime,
+// the registry, the election and the master, then signals (see
+// WaitMaster). It returns the exit code.
+func MasterMain(program string, args, environ []string) int {
+	fs := flags.New(program, "Runs a Mesos master.")
+	var addr Address
+	var logging Logging
+	var mf MasterFlags
+	addr.Register(fs, 5050)
+	logging.Register(fs)
+	mf.Register(fs)
+	if exit, code := flags.Main(fs, args, environ, os.Stdout, os.Stderr); exit {
+		return code
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
+		return 1
+	}
+	log, closeLog, err := logging.Logger(program)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeLog()
+	WarnIneffective(fs, log)
+	cfg, err := mf.Config(fs, log)
+	if err != nil {
+		log.Error("bad flags", "err", err)
+		return fail(err)
+	}
+	opts, err := addr.Options()
+	if err != nil {
+		return fail(err)
+	}
+	opts.Logger = log
+	rt, err := process.New(opts)
+	if err != nil {
+		return fail(err)
+	}
+	defer rt.Close()
+	Builtins(rt, log, &logging)
+	if logging.Dir != "" {
+		// /files/read?path=/master/log, for the web UI's log link.
+		slave.AttachLogAt(rt, slave.MasterLogPath, logging.File(program))
+	}
+	if err := StartRegistry(rt, &cfg); err != nil {
+		log.Error("cannot start the registry", "err", err)
+		return fail(err)
+	}
+	stop, err := mf.Elect(rt, &cfg, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer stop()
+	m := master.New(cfg)
+	pid, err := m.Start(rt)
+	if err != nil {
+		return fail(err)
+	}
+	log.Info("master started", "pid", pid.String(), "webui", "http://"+rt.Addr().String()+"/")
+	return WaitMaster(m, log)
 }

@@ -6,12 +6,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/auth"
 	"github.com/gomesos/gomesos/auth/crammd5"
+	"github.com/gomesos/gomesos/containerizer"
 	"github.com/gomesos/gomesos/executor"
 	"github.com/gomesos/gomesos/flags"
 	"github.com/gomesos/gomesos/mesos"
@@ -59,6 +62,7 @@ type SlaveFlags struct {
 	DockerMesosImage      string
 	Modules               string
 	Hooks                 string
+	ContainerLogger       string
 	// Oversubscription (see slave/oversubscription.go).
 	ResourceEstimator               string
 	ResourceEstimatorParams         string
@@ -82,7 +86,7 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.String(&s.WorkDir, "work_dir", "/tmp/mesos", "Directory for sandboxes and checkpoints.")
 	fs.OptString(&s.Resources, "resources", "Total resources, e.g. cpus:4;mem:8192;disk:40960;ports:[31000-32000] or JSON; what is left out is detected from the machine.")
 	fs.OptString(&s.Attributes, "attributes", "Attributes of the machine, e.g. rack:r1;zone:west.")
-	fs.String(&s.Isolation, "isolation", "posix/cpu,posix/mem", "Isolators: posix/cpu, posix/mem, cgroups/cpu, cgroups/mem; or external (deprecated: the external containerizer in place of mesos).")
+	fs.String(&s.Isolation, "isolation", "posix/cpu,posix/mem", "Isolators (modules of kind Isolator): posix/cpu, posix/mem, cgroups/cpu, cgroups/mem, or ones linked into a custom build (see --modules); or external (deprecated: the external containerizer in place of mesos).")
 	fs.OptString(&s.LauncherDir, "launcher_dir", "Directory of mesos-executor (default: the directory of this binary).")
 	fs.String(&s.Recover, "recover", "reconnect", "On restart: reconnect to live executors, or cleanup (kill them and exit).")
 	fs.Bool(&s.Strict, "strict", true, "Fail recovery on any error in the checkpointed state (false: skip what cannot be read).")
@@ -100,7 +104,7 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.String(&s.CgroupsRoot, "cgroups_root", "mesos", "Name of the root cgroup of containers.")
 	fs.Bool(&s.CgroupsEnableCFS, "cgroups_enable_cfs", false, "Cap CPU with CFS bandwidth limits (cgroups/cpu).")
 	fs.OptString(&s.Credential, "credential", "Path (or file://) of this slave's credential: `principal secret` or JSON {\"principal\":..,\"secret\":..}; the slave authenticates before registering.")
-	fs.String(&s.Authenticatee, "authenticatee", "crammd5", "Authentication mechanism (crammd5).")
+	fs.String(&s.Authenticatee, "authenticatee", crammd5.Name, "Authentication mechanism with the master: a module of kind Authenticatee, crammd5 (built in) or one linked into a custom build (see --modules).")
 	fs.Bool(&s.SwitchUser, "switch_user", true, "Run executors as the framework's user (when the slave runs as root).")
 	// Containerizers.
 	fs.String(&s.Containerizers, "containerizers", "mesos", "Containerizers tried in order for each container: mesos, external, docker.")
@@ -111,15 +115,16 @@ func (s *SlaveFlags) Register(fs *flags.FlagSet, withMaster bool) {
 	fs.Bool(&s.DockerKillOrphans, "docker_kill_orphans", true, "At recovery, remove this slave's docker containers it does not know of.")
 	fs.Duration(&s.DockerStopTimeout, "docker_stop_timeout", 0, "Time between SIGTERM and SIGKILL when a docker container is stopped.")
 	fs.OptString(&s.DockerMesosImage, "docker_mesos_image", "The Docker image this slave itself runs in. The host side of docker containers (the command executors of docker tasks, and the runners of executors in images) then runs in containers of this image (host network; the sandbox and --docker_socket bound at their host paths; mesos-executor at its --launcher_dir path in the image) instead of as the slave's children, so that it outlives the slave's container; a restarted slave adopts them through the Engine.")
-	fs.OptString(&s.Modules, "modules", "Modules and their parameters: Mesos's JSON ({\"libraries\":[{\"modules\":[{\"name\":..,\"parameters\":[{\"key\":..,\"value\":..}]}]}]}), inline or a file; modules are Go packages linked into the binary (see package modules).")
-	fs.OptString(&s.Hooks, "hooks", "Slave hook modules, comma-separated, in the order they run.")
+	fs.OptString(&s.Modules, "modules", "Modules and their parameters: Mesos's JSON ({\"libraries\":[{\"modules\":[{\"name\":..,\"parameters\":[{\"key\":..,\"value\":..}]}]}]}), inline or a file. Modules are Go packages linked into the binary (see package modules); --hooks, --isolation, --authenticatee, --resource_estimator, --qos_controller and --container_logger name them. An unknown name fails start-up with the list of known ones.")
+	fs.OptString(&s.Hooks, "hooks", "Slave hook modules (kind Hook), comma-separated, in the order they run.")
+	fs.OptString(&s.ContainerLogger, "container_logger", "Container logger module (kind ContainerLogger) that gives the Mesos containerizer's containers their stdout and stderr; default: sandbox (built in), the files stdout and stderr of the sandbox.")
 
-	fs.OptString(&s.ResourceEstimator, "resource_estimator", "Resource estimator for oversubscription: noop, fixed (revocable resources from --oversubscribed_resources) or one registered by a build.")
-	fs.OptString(&s.ResourceEstimatorParams, "resource_estimator_params", "Parameters of the resource estimator (fixed: resources, as --oversubscribed_resources).")
+	fs.OptString(&s.ResourceEstimator, "resource_estimator", "Resource estimator for oversubscription (a module of kind ResourceEstimator): noop, fixed (alias org_apache_mesos_FixedResourceEstimator; revocable resources from its parameter resources, or --oversubscribed_resources) or one linked into a custom build (see --modules).")
+	fs.OptString(&s.ResourceEstimatorParams, "resource_estimator_params", "Parameters of the resource estimator, over those --modules gives it: key=value pairs separated by , or ;, or, without =, the fixed estimator's resources (as --oversubscribed_resources).")
 	fs.OptString(&s.OversubscribedResources, "oversubscribed_resources", "Resources the fixed estimator offers as revocable, e.g. cpus:2;mem:512 (implies --resource_estimator=fixed).")
 	fs.Duration(&s.OversubscribedResourcesInterval, "oversubscribed_resources_interval", 15*time.Second, "Interval between polls of the resource estimator.")
-	fs.OptString(&s.QoSController, "qos_controller", "QoS controller: noop, load (kills executors using revocable resources when the load average passes --qos_controller_params) or one registered by a build.")
-	fs.OptString(&s.QoSControllerParams, "qos_controller_params", "Parameters of the QoS controller (load: load_threshold_5min=X,load_threshold_15min=Y).")
+	fs.OptString(&s.QoSController, "qos_controller", "QoS controller (a module of kind QoSController): noop, load (alias org_apache_mesos_LoadQoSController; kills executors using revocable resources when the load average passes its parameters load_threshold_5min or load_threshold_15min) or one linked into a custom build (see --modules).")
+	fs.OptString(&s.QoSControllerParams, "qos_controller_params", "Parameters of the QoS controller, over those --modules gives it: key=value pairs separated by , or ; (load: load_threshold_5min=X,load_threshold_15min=Y).")
 	fs.Duration(&s.QoSCorrectionIntervalMin, "qos_correction_interval_min", 0, "Smallest interval between QoS corrections (at least 100ms).")
 	fs.String(&s.DefaultRole, "default_role", "*", "Role of the resources given without one in --resources and of those detected.")
 	fs.OptString(&s.ExternalLogFile, "external_log_file", "Log file of this slave written by something else (its stderr captured by a supervisor), served at /files/read?path=/slave/log when there is no --log_dir.")
@@ -139,8 +144,13 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 	if err != nil {
 		return slave.Config{}, err
 	}
-	if s.Authenticatee != "crammd5" {
-		return slave.Config{}, fmt.Errorf("--authenticatee=%s: only crammd5 is built", s.Authenticatee)
+	mods, err := modules.Parse(s.Modules)
+	if err != nil {
+		return slave.Config{}, err
+	}
+	authn, err := modules.New[auth.Authenticatee](mods, modules.KindAuthenticatee, s.Authenticatee, nil)
+	if err != nil {
+		return slave.Config{}, fmt.Errorf("--authenticatee: %w", err)
 	}
 	var cred *mesos.Credential
 	if s.Credential != "" {
@@ -160,9 +170,15 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 			return slave.Config{}, err
 		}
 	}
-	mods, err := modules.Parse(s.Modules)
-	if err != nil {
-		return slave.Config{}, err
+	if s.Isolation != "external" {
+		for _, n := range strings.Split(s.Isolation, ",") {
+			if n = strings.TrimSpace(n); n == "" {
+				continue
+			}
+			if _, err := modules.New[containerizer.IsolatorFactory](mods, modules.KindIsolator, n, nil); err != nil {
+				return slave.Config{}, fmt.Errorf("--isolation: %w", err)
+			}
+		}
 	}
 	hooks, err := mods.Hooks(s.Hooks)
 	if err != nil {
@@ -176,19 +192,32 @@ func (s *SlaveFlags) Config(master process.UPID, log *slog.Logger) (slave.Config
 		estName, estParams = "fixed", s.OversubscribedResources
 	}
 	var est slave.ResourceEstimator
-	if estName != "" && estName != "noop" {
-		if est, err = slave.NewResourceEstimator(estName, estParams); err != nil {
+	if estName != "" {
+		if est, err = slave.NewResourceEstimator(mods, estName, estParams); err != nil {
 			return slave.Config{}, fmt.Errorf("--resource_estimator: %w", err)
+		}
+		if _, noop := est.(slave.NoopEstimator); noop {
+			est = nil // nothing to poll
 		}
 	}
 	var qos slave.QoSController
-	if s.QoSController != "" && s.QoSController != "noop" {
-		if qos, err = slave.NewQoSController(s.QoSController, s.QoSControllerParams); err != nil {
+	if s.QoSController != "" {
+		if qos, err = slave.NewQoSController(mods, s.QoSController, s.QoSControllerParams); err != nil {
 			return slave.Config{}, fmt.Errorf("--qos_controller: %w", err)
 		}
+		if _, noop := qos.(slave.NoopQoSController); noop {
+			qos = nil
+		}
+	}
+	logger, err := containerizer.NewContainerLogger(mods, s.ContainerLogger)
+	if err != nil {
+		return slave.Config{}, fmt.Errorf("--container_logger: %w", err)
 	}
 	return slave.Config{
+		Modules:                         mods,
 		Hooks:                           hooks,
+		ContainerLogger:                 logger,
+		Authenticatee:                   authn,
 		ExecutorEnvironment:             execEnv,
 		ResourceEstimator:               est,
 		OversubscribedResourcesInterval: s.OversubscribedResourcesInterval,

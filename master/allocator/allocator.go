@@ -9,10 +9,9 @@ package allocator
 
 import (
 	"fmt"
-	"sort"
-	"sync"
 	"time"
 
+	"github.com/gomesos/gomesos/modules"
 	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/resources"
 )
@@ -33,6 +32,9 @@ type Options struct {
 	Weights map[string]float64
 	// Seed orders slaves in each cycle (Mesos shuffles them).
 	Seed uint64
+	// Parameters are the allocator module's parameters from --modules
+	// (set by New; nil when --modules does not list it).
+	Parameters modules.Parameters
 }
 
 // Allocator is what the master needs from an allocator.
@@ -75,34 +77,47 @@ type Allocator interface {
 	Allocate(now time.Time) []Decision
 }
 
-var (
-	registryMu sync.Mutex
-	registry   = map[string]func(Options) Allocator{}
-)
+// Constructor builds an allocator. It is what a module of kind
+// modules.KindAllocator makes: Register wraps one as such a module.
+type Constructor func(Options) (Allocator, error)
 
-// Register makes an allocator constructor available by name (--allocator).
-func Register(name string, ctor func(Options) Allocator) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	registry[name] = ctor
+// Register makes an allocator available by name to --allocator: a module
+// of kind Allocator in package modules' registry, whose --modules
+// parameters reach ctor as Options.Parameters. It panics when the name
+// is taken. The built-in HierarchicalDRF registers itself here.
+func Register(name string, ctor Constructor) {
+	modules.Register(modules.KindAllocator, name, func(p modules.Parameters) (any, error) {
+		return Constructor(func(o Options) (Allocator, error) {
+			o.Parameters = p
+			return ctor(o)
+		}), nil
+	})
 }
 
-// New returns the allocator registered under name.
-func New(name string, opts Options) (Allocator, error) {
-	registryMu.Lock()
-	ctor, ok := registry[name]
-	registryMu.Unlock()
-	if !ok {
-		names := make([]string, 0, len(registry))
-		for n := range registry {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return nil, fmt.Errorf("unknown allocator %q (have %v)", name, names)
+// Lookup resolves the allocator module name with its parameters in mods
+// (nil: no --modules); an unknown name is an error listing the known
+// allocators.
+func Lookup(mods *modules.Config, name string) (Constructor, error) {
+	return modules.New[Constructor](mods, modules.KindAllocator, name, nil)
+}
+
+// New builds the allocator module name (see Lookup) with opts.
+func New(mods *modules.Config, name string, opts Options) (Allocator, error) {
+	ctor, err := Lookup(mods, name)
+	if err != nil {
+		return nil, err
 	}
-	return ctor(opts), nil
+	a, err := ctor(opts)
+	if err != nil {
+		return nil, fmt.Errorf("allocator %s: %w", name, err)
+	}
+	return a, nil
 }
+
+// DefaultName is the default --allocator, Mesos's name for its
+// hierarchical DRF allocator.
+const DefaultName = "HierarchicalDRF"
 
 func init() {
-	Register("HierarchicalDRF", func(o Options) Allocator { return NewDRF(o) })
+	Register(DefaultName, func(o Options) (Allocator, error) { return NewDRF(o), nil })
 }

@@ -33,10 +33,10 @@ func offered(ds []Decision) map[string]resources.Resources {
 }
 
 func TestRegistry(t *testing.T) {
-	if _, err := New("HierarchicalDRF", Options{}); err != nil {
+	if _, err := New(nil, "HierarchicalDRF", Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New("nope", Options{}); err == nil {
+	if _, err := New(nil, "nope", Options{}); err == nil {
 		t.Fatal("unknown allocator accepted")
 	}
 }

@@ -1,13 +1,14 @@
 // Command mesos-slave (examples/hook) is mesos-slave with the example
 // hook module linked in: the blank import registers it, and --modules and
-// --hooks name it. Any out-of-tree module is used the same way.
+// --hooks name it. Any out-of-tree module is used the same way, through
+// the public package daemon.
 package main
 
 import (
 	"os"
 
+	"github.com/gomesos/gomesos/daemon"
 	_ "github.com/gomesos/gomesos/examples/hook" // registers gomesos_example_Hook
-	"github.com/gomesos/gomesos/internal/daemon"
 )
 
 func main() {
