@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -20,8 +21,16 @@ import (
 // from ./cmd/mesos-master, and measure them from /proc and their
 // /metrics/snapshot.
 
-// buildMaster builds mesos-master into dir and returns its path.
+// masterBin names a mesos-master binary to run instead of one built from
+// this tree: an earlier commit's build, for a comparison in the same run.
+var masterBin = flag.String("master_bin", "", "slaves, failover: run this mesos-master binary (an earlier commit's build, say) instead of building ./cmd/mesos-master")
+
+// buildMaster builds mesos-master into dir and returns its path (or
+// -master_bin's).
 func buildMaster(dir string) (string, error) {
+	if *masterBin != "" {
+		return *masterBin, nil
+	}
 	bin := filepath.Join(dir, "mesos-master")
 	cmd := exec.Command("go", "build", "-o", bin, "github.com/gomesos/gomesos/cmd/mesos-master")
 	cmd.Stderr = os.Stderr
