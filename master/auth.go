@@ -132,6 +132,25 @@ func (m *master) authenticateHTTP(r *http.Request, access httpAccess) (principal
 	return principal, nil
 }
 
+// guardRuntimeRoutes authenticates, under --authenticate_http, the
+// runtime's own routes that Mesos 1.0 authenticates: /metrics/snapshot
+// (and the Prometheus text) to read, /logging/toggle and /profiler/* to
+// change. /version, /help, /health and /system stay open, as in Mesos. It
+// reads only the configuration: it runs on the connection's goroutine.
+func (m *master) guardRuntimeRoutes(r *http.Request, processID string) *process.Response {
+	var access httpAccess
+	switch processID {
+	case "metrics":
+		access = httpRead
+	case "logging", "profiler":
+		access = httpWrite
+	default:
+		return nil
+	}
+	_, denied := m.authenticateHTTP(r, access)
+	return denied
+}
+
 // readable wraps a read-only endpoint's handler in the httpRead check.
 func (m *master) readable(h func(*http.Request) future.Future[*process.Response]) func(*http.Request) future.Future[*process.Response] {
 	return func(r *http.Request) future.Future[*process.Response] {

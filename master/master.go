@@ -170,6 +170,9 @@ func (h *Master) Start(rt *process.Runtime) (process.UPID, error) {
 		return process.UPID{}, fmt.Errorf("spawn master: %w", err)
 	}
 	rt.SetDelegate(ID)
+	if m.cfg.AuthenticateHTTP {
+		rt.SetHTTPGuard(m.guardRuntimeRoutes)
+	}
 	return pid, nil
 }
 

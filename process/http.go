@@ -169,6 +169,23 @@ func (p *Process) callRoute(h RouteHandler, e *httpEvent) (f future.Future[*Resp
 	return h(e.req)
 }
 
+// HTTPGuard looks at a request for the routes of the process processID
+// before the process sees it; a non-nil Response (a 401, say) answers the
+// request instead. It runs on the connection's goroutine, so it may read
+// only what does not change (a daemon's configuration).
+type HTTPGuard func(r *http.Request, processID string) *Response
+
+// SetHTTPGuard installs g in front of every route the runtime serves; nil
+// removes it. A daemon uses it to authenticate the runtime's own routes
+// (/metrics, /logging, /profiler), which no component owns.
+func (rt *Runtime) SetHTTPGuard(g HTTPGuard) {
+	if g == nil {
+		rt.guard.Store(nil)
+		return
+	}
+	rt.guard.Store(&g)
+}
+
 // ServeHTTP routes a plain HTTP request to the process named by the first
 // path segment (or to the delegate) and writes its response. The transport
 // calls it on the connection's goroutine. The request counts as work in
@@ -192,6 +209,16 @@ func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		http.Error(w, "no process "+id, http.StatusNotFound)
 		return
+	}
+	if g := rt.guard.Load(); g != nil {
+		if resp := (*g)(r, p.self.ID); resp != nil {
+			for k, vs := range resp.Header {
+				w.Header()[k] = vs
+			}
+			w.WriteHeader(resp.Status)
+			_, _ = w.Write(resp.Body)
+			return
+		}
 	}
 	pr := future.NewPromise[*Response]()
 	if !p.post(queuedHTTP, &httpEvent{req: r, path: rest, promise: pr}) {

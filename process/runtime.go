@@ -91,6 +91,7 @@ type Runtime struct {
 
 	procs    sync.Map // id → *Process
 	delegate atomic.Pointer[string]
+	guard    atomic.Pointer[HTTPGuard]
 
 	linkMu      sync.Mutex
 	remoteLinks map[remoteLinkKey]map[UPID]struct{}

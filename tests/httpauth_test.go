@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/internal/builtin"
 	"github.com/gomesos/gomesos/master"
 	"github.com/gomesos/gomesos/process/future"
 	"github.com/gomesos/gomesos/scheduler"
@@ -119,5 +121,37 @@ func TestNoRootSubmissions(t *testing.T) {
 	}
 	if _, _, fid := c.StartFramework(cluster.FrameworkInfo("alice"), scheduler.Options{}); fid.GetValue() == "" {
 		t.Fatal("a framework of another user was not registered")
+	}
+}
+
+// --authenticate_http also covers the runtime's own routes Mesos 1.0
+// authenticates: /metrics/snapshot to read, /logging/toggle to change;
+// /help and the master's /health stay open.
+func TestAuthenticateHTTPRuntimeRoutes(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{
+		AuthenticateHTTP: true, Credentials: map[string]string{"ops": "opspass"},
+	}})
+	var level slog.LevelVar
+	if err := builtin.SpawnLogging(c.RT, &level); err != nil {
+		t.Fatal(err)
+	}
+	if err := builtin.SpawnHelp(c.RT); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/metrics/snapshot", "/metrics", "/logging/toggle?level=1&duration=1secs"} {
+		if code, www := httpStatus(t, c, http.MethodGet, path, nil, "", ""); code != http.StatusUnauthorized || !strings.HasPrefix(www, "Basic") {
+			t.Errorf("%s without credentials: %d %q, want 401 with WWW-Authenticate", path, code, www)
+		}
+		if code, _ := httpStatus(t, c, http.MethodGet, path, nil, "ops", "wrong"); code != http.StatusUnauthorized {
+			t.Errorf("%s with a wrong password: %d, want 401", path, code)
+		}
+		if code, _ := httpStatus(t, c, http.MethodGet, path, nil, "ops", "opspass"); code != http.StatusOK {
+			t.Errorf("%s with credentials: %d, want 200", path, code)
+		}
+	}
+	for _, path := range []string{"/help", "/master/health"} {
+		if code, _ := httpStatus(t, c, http.MethodGet, path, nil, "", ""); code != http.StatusOK {
+			t.Errorf("%s without credentials: %d, want 200", path, code)
+		}
 	}
 }

@@ -105,7 +105,7 @@ func (m *MasterFlags) Register(fs *flags.FlagSet) {
 	fs.OptString(&m.Credentials, "credentials", "Path (or file://) of the accepted credentials: lines `principal secret`, or JSON {\"credentials\":[{\"principal\":..,\"secret\":..}]}.")
 	fs.OptString(&m.ACLs, "acls", "ACLs (register_frameworks, run_tasks, shutdown_frameworks) as JSON, or a path (or file://) holding them.")
 	fs.String(&m.Authorizers, "authorizers", "local", "Authorizer (local).")
-	fs.Bool(&m.AuthenticateHTTP, "authenticate_http", false, "Every operator endpoint Mesos authenticates (/state, /flags, /tasks, /slaves, /frameworks, /roles, /teardown, /reserve, /unreserve, /create-volumes, /destroy-volumes ...) requires HTTP Basic credentials from --credentials (401 otherwise). Without it, the endpoints that change the cluster require them only when --credentials are given.")
+	fs.Bool(&m.AuthenticateHTTP, "authenticate_http", false, "Every operator endpoint Mesos authenticates (/state, /flags, /tasks, /slaves, /frameworks, /roles, /metrics/snapshot, /logging/toggle, /profiler/*, /teardown, /reserve, /unreserve, /create-volumes, /destroy-volumes ...) requires HTTP Basic credentials from --credentials (401 otherwise). Without it, the endpoints that change the cluster require them only when --credentials are given.")
 	fs.Bool(&m.AuthenticateHTTPFrameworks, "authenticate_http_frameworks", false, "v1 HTTP frameworks must authenticate every call with HTTP Basic credentials from --credentials (also done by --authenticate).")
 	fs.String(&m.HTTPFrameworkAuthenticators, "http_framework_authenticators", "basic", "HTTP authenticator of v1 frameworks (basic).")
 	fs.Bool(&m.RootSubmissions, "root_submissions", true, "Frameworks may run as root (false: a framework whose user is root is refused).")
