@@ -23,37 +23,31 @@ import (
 // valid (it is answered 501).
 func validateOperatorCall(call *masterpb.Call) string {
 	if call.Type == nil {
-		return "Expecting 'type' to be present"
-	}
-	need := func(present bool, field string) string {
-		if !present {
-			return "Expecting '" + field + "' to be present"
-		}
-		return ""
+		return operatorapi.Need(false, "type")
 	}
 	switch call.GetType() {
 	case masterpb.Call_GET_METRICS:
-		return need(call.GetMetrics != nil, "get_metrics")
+		return operatorapi.Need(call.GetMetrics != nil, "get_metrics")
 	case masterpb.Call_SET_LOGGING_LEVEL:
-		return need(call.SetLoggingLevel != nil, "set_logging_level")
+		return operatorapi.Need(call.SetLoggingLevel != nil, "set_logging_level")
 	case masterpb.Call_LIST_FILES:
-		return need(call.ListFiles != nil, "list_files")
+		return operatorapi.Need(call.ListFiles != nil, "list_files")
 	case masterpb.Call_READ_FILE:
-		return need(call.ReadFile != nil, "read_file")
+		return operatorapi.Need(call.ReadFile != nil, "read_file")
 	case masterpb.Call_RESERVE_RESOURCES:
 		if call.ReserveResources == nil {
-			return need(false, "reserve_resources")
+			return operatorapi.Need(false, "reserve_resources")
 		}
 		return validResources(call.ReserveResources.GetResources())
 	case masterpb.Call_UNRESERVE_RESOURCES:
 		if call.UnreserveResources == nil {
-			return need(false, "unreserve_resources")
+			return operatorapi.Need(false, "unreserve_resources")
 		}
 		return validResources(call.UnreserveResources.GetResources())
 	case masterpb.Call_CREATE_VOLUMES:
-		return need(call.CreateVolumes != nil, "create_volumes")
+		return operatorapi.Need(call.CreateVolumes != nil, "create_volumes")
 	case masterpb.Call_DESTROY_VOLUMES:
-		return need(call.DestroyVolumes != nil, "destroy_volumes")
+		return operatorapi.Need(call.DestroyVolumes != nil, "destroy_volumes")
 	case masterpb.Call_UPDATE_WEIGHTS, masterpb.Call_UPDATE_MAINTENANCE_SCHEDULE,
 		masterpb.Call_START_MAINTENANCE, masterpb.Call_STOP_MAINTENANCE,
 		masterpb.Call_SET_QUOTA, masterpb.Call_REMOVE_QUOTA:

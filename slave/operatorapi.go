@@ -25,23 +25,17 @@ import (
 // valid (answered 501).
 func validateAgentCall(call *agentpb.Call) string {
 	if call.Type == nil {
-		return "Expecting 'type' to be present"
-	}
-	need := func(present bool, field string) string {
-		if !present {
-			return "Expecting '" + field + "' to be present"
-		}
-		return ""
+		return operatorapi.Need(false, "type")
 	}
 	switch call.GetType() {
 	case agentpb.Call_GET_METRICS:
-		return need(call.GetMetrics != nil, "get_metrics")
+		return operatorapi.Need(call.GetMetrics != nil, "get_metrics")
 	case agentpb.Call_SET_LOGGING_LEVEL:
-		return need(call.SetLoggingLevel != nil, "set_logging_level")
+		return operatorapi.Need(call.SetLoggingLevel != nil, "set_logging_level")
 	case agentpb.Call_LIST_FILES:
-		return need(call.ListFiles != nil, "list_files")
+		return operatorapi.Need(call.ListFiles != nil, "list_files")
 	case agentpb.Call_READ_FILE:
-		return need(call.ReadFile != nil, "read_file")
+		return operatorapi.Need(call.ReadFile != nil, "read_file")
 	}
 	return ""
 }

@@ -208,3 +208,12 @@ func VersionInfo(version string) *mesospb.VersionInfo {
 		GitTag:    proto.String(b.GitTag),
 	}
 }
+
+// Need is the validation message for a call whose type needs a body
+// field: "" when present, else Mesos's "Expecting 'field' to be present".
+func Need(present bool, field string) string {
+	if !present {
+		return "Expecting '" + field + "' to be present"
+	}
+	return ""
+}
