@@ -212,11 +212,7 @@ func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if g := rt.guard.Load(); g != nil {
 		if resp := (*g)(r, p.self.ID); resp != nil {
-			for k, vs := range resp.Header {
-				w.Header()[k] = vs
-			}
-			w.WriteHeader(resp.Status)
-			_, _ = w.Write(resp.Body)
+			rt.writeResponse(w, r, resp)
 			return
 		}
 	}
@@ -242,6 +238,12 @@ func (rt *Runtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, http.StatusInternalServerError)
 		return
 	}
+	rt.writeResponse(w, r, resp)
+}
+
+// writeResponse writes resp (a status of 0 is 200) and runs its Stream,
+// if any, after the headers.
+func (rt *Runtime) writeResponse(w http.ResponseWriter, r *http.Request, resp *Response) {
 	for k, vs := range resp.Header {
 		w.Header()[k] = vs
 	}
