@@ -74,9 +74,16 @@ func removeContainersOf(t *testing.T, client *docker.Client, work string) string
 // containers in real time) until the slave on abs has no containers.
 func awaitNoContainers(t *testing.T, client *docker.Client, abs string) {
 	t.Helper()
+	awaitNoContainersLabelled(t, client, "org.gomesos.slave_work_dir="+abs, "containers left after their executors ended (--docker_remove_delay=0)")
+}
+
+// awaitNoContainersLabelled waits until no container has the label filter
+// (key=value), failing with what after 30 s.
+func awaitNoContainersLabelled(t *testing.T, client *docker.Client, filter, what string) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second) // wall-clock: bounds a wait on the Docker Engine
 	for {
-		list, err := client.List(context.Background(), "org.gomesos.slave_work_dir="+abs)
+		list, err := client.List(context.Background(), filter)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +91,7 @@ func awaitNoContainers(t *testing.T, client *docker.Client, abs string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("containers left after their executors ended (--docker_remove_delay=0): %+v", list)
+			t.Fatalf("%s: %+v", what, list)
 		}
 		time.Sleep(50 * time.Millisecond) // wall-clock: the Engine removes containers in real time
 	}
@@ -379,20 +386,7 @@ func TestDockerMesosImageRunsTheCommandExecutorInAContainer(t *testing.T) {
 		t.Fatalf("stdout %q", out)
 	}
 	awaitNoContainers(t, client, abs)
-	deadline := time.Now().Add(30 * time.Second) // wall-clock: bounds a wait on the Docker Engine
-	for {
-		list, err := client.List(context.Background(), "org.gomesos.mesos_image_work_dir="+abs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(list) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("executor containers left after the executor ended: %+v", list)
-		}
-		time.Sleep(50 * time.Millisecond) // wall-clock: the Engine removes containers in real time
-	}
+	awaitNoContainersLabelled(t, client, "org.gomesos.mesos_image_work_dir="+abs, "executor containers left after the executor ended")
 }
 
 // With --docker_mesos_image, the runner of a custom executor in an image

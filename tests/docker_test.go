@@ -218,20 +218,7 @@ func TestDockerContainerizerRunsFailsAndKillsTasks(t *testing.T) {
 	if st := awaitWall[*mesos.TaskStatus](t, c, killed); st.GetState() != mesos.TaskState_TASK_KILLED {
 		t.Fatalf("kill: %v %q", st.GetState(), st.GetMessage())
 	}
-	deadline := time.Now().Add(30 * time.Second) // wall-clock: bounds a wait on the Docker Engine
-	for {
-		list, err := client.List(context.Background(), "org.gomesos.slave_work_dir="+abs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(list) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("containers left after their tasks ended (--docker_remove_delay=0): %v", list)
-		}
-		time.Sleep(50 * time.Millisecond) // wall-clock: the Engine removes containers in real time
-	}
+	awaitNoContainersLabelled(t, client, "org.gomesos.slave_work_dir="+abs, "containers left after their tasks ended (--docker_remove_delay=0)")
 }
 
 func TestDockerContainerizerBadImageFailsTheTask(t *testing.T) {
