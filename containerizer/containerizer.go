@@ -420,15 +420,7 @@ func (c *Mesos) launch(ctx context.Context, ct *container, spec LaunchSpec) (int
 			return 0, fmt.Errorf("launch %s: prepare %s: %w", spec.ContainerID, iso.Name(), err)
 		}
 	}
-	var argv []string
-	if cmdInfo.Shell == nil || cmdInfo.GetShell() {
-		argv = []string{"/bin/sh", "-c", cmdInfo.GetValue()}
-	} else {
-		argv = []string{cmdInfo.GetValue()}
-		if args := cmdInfo.GetArguments(); len(args) > 0 {
-			argv = append(argv, args[1:]...)
-		}
-	}
+	argv := Argv(cmdInfo)
 	// The gate: the child shell waits for a byte on fd 3 (sent once it is
 	// isolated), closes it, and execs the command.
 	gateR, gateW, err := os.Pipe()
@@ -800,4 +792,18 @@ func (c *Mesos) recover(known []Recovered) map[string]bool {
 // containerizer's: its executor has no ContainerInfo, or a MESOS one.
 func (c *Mesos) MayOwn(r Recovered) bool {
 	return MesosSupports(LaunchSpec{Executor: r.Executor}) == nil
+}
+
+// Argv is the command line a CommandInfo runs: the value through
+// /bin/sh -c when shell is unset or true, else the value as the program
+// with the arguments after arguments[0] (which names it, as argv[0]).
+func Argv(cmd *mesos.CommandInfo) []string {
+	if cmd.Shell == nil || cmd.GetShell() {
+		return []string{"/bin/sh", "-c", cmd.GetValue()}
+	}
+	argv := []string{cmd.GetValue()}
+	if args := cmd.GetArguments(); len(args) > 0 {
+		argv = append(argv, args[1:]...)
+	}
+	return argv
 }

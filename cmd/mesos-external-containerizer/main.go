@@ -56,6 +56,7 @@ import (
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/containerizer"
 	"github.com/gomesos/gomesos/containerizer/external"
 	"github.com/gomesos/gomesos/containerizer/procstat"
 	"github.com/gomesos/gomesos/mesos"
@@ -280,7 +281,7 @@ func supervise(root, id string) error {
 	if err := proto.Unmarshal(raw, &l); err != nil {
 		return fail(err)
 	}
-	argv := executorArgv(&l)
+	argv := containerizer.Argv(l.GetExecutorInfo().GetCommand())
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var setup *os.File // nsinit's report: EOF once it became the executor
@@ -339,19 +340,6 @@ func supervise(root, id string) error {
 	return writeFile(filepath.Join(dir, "status"), []byte(strconv.Itoa(status)))
 }
 
-// executorArgv is the command line of the launch's executor.
-func executorArgv(l *cpb.Launch) []string {
-	ci := l.GetExecutorInfo().GetCommand()
-	if ci.Shell == nil || ci.GetShell() {
-		return []string{"/bin/sh", "-c", ci.GetValue()}
-	}
-	argv := []string{ci.GetValue()}
-	if a := ci.GetArguments(); len(a) > 0 {
-		argv = append(argv, a[1:]...)
-	}
-	return argv
-}
-
 // nsinit runs as PID 1 of a container's new namespaces
 // (--isolation=unshare): it keeps its mounts from propagating to the
 // host, mounts a /proc of the new PID namespace, and execs the executor
@@ -382,7 +370,7 @@ func nsinitExec(dir string) error {
 	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount /proc: %w", err)
 	}
-	argv := executorArgv(&l)
+	argv := containerizer.Argv(l.GetExecutorInfo().GetCommand())
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return fmt.Errorf("start the executor %s: %w", argv[0], err)

@@ -87,16 +87,7 @@ func NewImageExecutors(cfg ImageExecutorsConfig) (*ImageExecutors, error) {
 // executorConfig is the Engine configuration of the container that runs
 // spec's command.
 func (x *ImageExecutors) executorConfig(spec containerizer.LaunchSpec) ContainerConfig {
-	cmd := spec.Command
-	var argv []string
-	if cmd.Shell == nil || cmd.GetShell() {
-		argv = []string{"/bin/sh", "-c", cmd.GetValue()}
-	} else {
-		argv = []string{cmd.GetValue()}
-		if args := cmd.GetArguments(); len(args) > 0 {
-			argv = append(argv, args[1:]...)
-		}
-	}
+	argv := containerizer.Argv(spec.Command)
 	return ContainerConfig{
 		Image: x.cfg.Image,
 		// The command's output goes where the Mesos containerizer would
