@@ -9,9 +9,10 @@ package operatorapi
 
 import (
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
-	"sort"
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -155,13 +156,8 @@ func TimeInfo(t time.Time) *mesospb.TimeInfo {
 
 // Flags lists a daemon's flags by name.
 func Flags(flags map[string]string) []*mesospb.Flag {
-	names := make([]string, 0, len(flags))
-	for n := range flags {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	out := make([]*mesospb.Flag, 0, len(names))
-	for _, n := range names {
+	out := make([]*mesospb.Flag, 0, len(flags))
+	for _, n := range slices.Sorted(maps.Keys(flags)) {
 		out = append(out, &mesospb.Flag{Name: proto.String(n), Value: proto.String(flags[n])})
 	}
 	return out
@@ -174,13 +170,8 @@ func Flags(flags map[string]string) []*mesospb.Flag {
 func Metrics(rt *process.Runtime, timeout *mesospb.DurationInfo) future.Future[[]*mesospb.Metric] {
 	return future.Async(edge, func() ([]*mesospb.Metric, error) {
 		snap := rt.MetricsSnapshot(time.Duration(timeout.GetNanoseconds()))
-		names := make([]string, 0, len(snap))
-		for n := range snap {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		out := make([]*mesospb.Metric, 0, len(names))
-		for _, n := range names {
+		out := make([]*mesospb.Metric, 0, len(snap))
+		for _, n := range slices.Sorted(maps.Keys(snap)) {
 			out = append(out, &mesospb.Metric{Name: proto.String(n), Value: proto.Float64(snap[n])})
 		}
 		return out, nil
