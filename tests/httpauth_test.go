@@ -52,15 +52,12 @@ func httpStatus(t *testing.T, c *cluster.Cluster, method, path string, form url.
 	return a.code, a.www
 }
 
-// --authenticate_http: the master's operator endpoints want HTTP Basic
-// credentials from --credentials (401 with WWW-Authenticate otherwise);
-// /health and /redirect stay open.
-func TestAuthenticateHTTP(t *testing.T) {
-	c := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{
-		AuthenticateHTTP: true, Credentials: map[string]string{"ops": "opspass"},
-	}})
-	_, _, fid := c.StartFramework(cluster.FrameworkInfo("f"), scheduler.Options{})
-	for _, path := range []string{"/master/state", "/state.json", "/master/flags", "/master/tasks", "/master/roles", "/master/slaves", "/master/frameworks", "/master/state-summary"} {
+// wantCredentials checks that a GET of each path needs the credentials
+// ops:opspass: 401 with WWW-Authenticate without them, 401 with a wrong
+// password, 200 with them.
+func wantCredentials(t *testing.T, c *cluster.Cluster, paths ...string) {
+	t.Helper()
+	for _, path := range paths {
 		if code, www := httpStatus(t, c, http.MethodGet, path, nil, "", ""); code != http.StatusUnauthorized || !strings.HasPrefix(www, "Basic") {
 			t.Errorf("%s without credentials: %d %q, want 401 with WWW-Authenticate", path, code, www)
 		}
@@ -71,6 +68,17 @@ func TestAuthenticateHTTP(t *testing.T) {
 			t.Errorf("%s with credentials: %d, want 200", path, code)
 		}
 	}
+}
+
+// --authenticate_http: the master's operator endpoints want HTTP Basic
+// credentials from --credentials (401 with WWW-Authenticate otherwise);
+// /health and /redirect stay open.
+func TestAuthenticateHTTP(t *testing.T) {
+	c := cluster.Start(t, cluster.Options{Network: true, Master: master.Config{
+		AuthenticateHTTP: true, Credentials: map[string]string{"ops": "opspass"},
+	}})
+	_, _, fid := c.StartFramework(cluster.FrameworkInfo("f"), scheduler.Options{})
+	wantCredentials(t, c, "/master/state", "/state.json", "/master/flags", "/master/tasks", "/master/roles", "/master/slaves", "/master/frameworks", "/master/state-summary")
 	if code, _ := httpStatus(t, c, http.MethodGet, "/master/health", nil, "", ""); code != http.StatusOK {
 		t.Errorf("/master/health: %d, want 200 without credentials", code)
 	}
@@ -138,17 +146,7 @@ func TestAuthenticateHTTPRuntimeRoutes(t *testing.T) {
 	if err := builtin.SpawnHelp(c.RT); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/metrics/snapshot", "/metrics", "/logging/toggle?level=1&duration=1secs"} {
-		if code, www := httpStatus(t, c, http.MethodGet, path, nil, "", ""); code != http.StatusUnauthorized || !strings.HasPrefix(www, "Basic") {
-			t.Errorf("%s without credentials: %d %q, want 401 with WWW-Authenticate", path, code, www)
-		}
-		if code, _ := httpStatus(t, c, http.MethodGet, path, nil, "ops", "wrong"); code != http.StatusUnauthorized {
-			t.Errorf("%s with a wrong password: %d, want 401", path, code)
-		}
-		if code, _ := httpStatus(t, c, http.MethodGet, path, nil, "ops", "opspass"); code != http.StatusOK {
-			t.Errorf("%s with credentials: %d, want 200", path, code)
-		}
-	}
+	wantCredentials(t, c, "/metrics/snapshot", "/metrics", "/logging/toggle?level=1&duration=1secs")
 	for _, path := range []string{"/help", "/master/health"} {
 		if code, _ := httpStatus(t, c, http.MethodGet, path, nil, "", ""); code != http.StatusOK {
 			t.Errorf("%s without credentials: %d, want 200", path, code)
