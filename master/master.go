@@ -415,6 +415,9 @@ func (m *master) Finalize() {
 		m.dropOperatorSub(id)
 	}
 	rt := m.Runtime()
+	if m.cfg.AuthenticateHTTP {
+		rt.SetHTTPGuard(nil) // the guard reads this master's configuration
+	}
 	rt.Terminate(rt.UPID("api"))
 	if m.allocPID.IsValid() {
 		rt.Terminate(m.allocPID)
