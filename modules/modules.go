@@ -45,6 +45,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"sort"
 	"strings"
@@ -219,12 +220,8 @@ func (c *Config) CreateWith(kind Kind, name string, extra Parameters) (any, erro
 	var p Parameters
 	if base := c.Params(name); len(base) > 0 || len(extra) > 0 {
 		p = Parameters{}
-		for k, v := range base {
-			p[k] = v
-		}
-		for k, v := range extra {
-			p[k] = v
-		}
+		maps.Copy(p, base)
+		maps.Copy(p, extra)
 	}
 	m, err := f(p)
 	if err != nil {
