@@ -39,6 +39,10 @@ func TestMesosLocal(t *testing.T) {
 	if code := ex.exitCode(t); code != 0 {
 		t.Fatalf("mesos-execute exited %d", code)
 	}
+	// mesos-execute's exit does not wait for the master to take its
+	// unregistration: wait for the master's log of it, after which its
+	// /state has the framework among the completed ones.
+	local.line(t, `msg="removing framework"`)
 
 	state := getState(t, addr, "/master/state")
 	if state["cluster"] != "demo" {
