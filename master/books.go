@@ -14,6 +14,39 @@ var bookNames = [...]string{"cpus", "mem", "disk"}
 type books struct {
 	// milli[name][revocable] for total and used.
 	total, used [len(bookNames)][2]int64
+	// tasks counts the tasks the admitted slaves hold, by framework id,
+	// so that /state finds tasks of frameworks not registered (orphans)
+	// without walking every slave's tasks.
+	tasks map[string]int
+}
+
+// countTasks adds n tasks of framework fid.
+func (b *books) countTasks(fid string, n int) {
+	if b.tasks == nil {
+		b.tasks = map[string]int{}
+	}
+	if b.tasks[fid] += n; b.tasks[fid] == 0 {
+		delete(b.tasks, fid)
+	}
+}
+
+// forgetTask removes a task from s.
+func (s *slave) forgetTask(fid, tid string) {
+	if _, ok := s.tasks[fid][tid]; !ok {
+		return
+	}
+	delete(s.tasks[fid], tid)
+	if s.books != nil {
+		s.books.countTasks(fid, -1)
+	}
+}
+
+// forgetFramework removes a framework's tasks from s.
+func (s *slave) forgetFramework(fid string) {
+	if s.books != nil {
+		s.books.countTasks(fid, -len(s.tasks[fid]))
+	}
+	delete(s.tasks, fid)
 }
 
 // adjust moves sums from old to new.
@@ -62,6 +95,9 @@ func (s *slave) enterBooks(b *books) {
 	s.books = b
 	adjust(&b.total, nil, s.total)
 	adjust(&b.used, nil, s.used)
+	for fid, ts := range s.tasks {
+		b.countTasks(fid, len(ts))
+	}
 }
 
 func (s *slave) leaveBooks() {
@@ -70,5 +106,8 @@ func (s *slave) leaveBooks() {
 	}
 	adjust(&s.books.total, s.total, nil)
 	adjust(&s.books.used, s.used, nil)
+	for fid, ts := range s.tasks {
+		s.books.countTasks(fid, -len(ts))
+	}
 	s.books = nil
 }

@@ -40,8 +40,11 @@ func (f *framework) frameworkID() *mesos.FrameworkID {
 	return &mesos.FrameworkID{Value: proto.String(f.id)}
 }
 
-func (f *framework) role() string {
-	if r := f.info.GetRole(); r != "" {
+func (f *framework) role() string { return roleOf(f.info) }
+
+// roleOf is a framework's role: "*" when it names none.
+func roleOf(info *mesos.FrameworkInfo) string {
+	if r := info.GetRole(); r != "" {
 		return r
 	}
 	return "*"
@@ -327,7 +330,7 @@ func (m *master) removeFramework(f *framework) {
 		for _, eid := range sortedKeys(s.executors[f.id]) {
 			s.setUsed(s.used.Minus(resources.FromProto(s.executors[f.id][eid].GetResources())))
 		}
-		delete(s.tasks, f.id)
+		s.forgetFramework(f.id)
 		delete(s.executors, f.id)
 	}
 	for _, id := range sortedKeys(f.tasks) {

@@ -110,18 +110,3 @@ func (m *master) applyOperatorOperation(s *slave, kind resources.OpKind, pbs []*
 		return &process.Response{Status: http.StatusConflict, Body: []byte(err.Error())}, nil
 	})
 }
-
-// addReservationsJSON adds to a slave's /state object what Mesos shows of
-// its reservations: `reserved_resources` (role → summary),
-// `unreserved_resources`, and `reserved_resources_full` (role → the
-// resources with role, reservation.principal and disk info).
-func addReservationsJSON(out map[string]any, total resources.Resources) {
-	reserved, full := map[string]any{}, map[string]any{}
-	for role, rs := range total.ByRole() {
-		reserved[role] = rs.ToJSONMap()
-		full[role] = rs.ToJSONArray()
-	}
-	out["reserved_resources"] = reserved
-	out["reserved_resources_full"] = full
-	out["unreserved_resources"] = total.Unreserved().ToJSONMap()
-}

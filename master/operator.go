@@ -1,12 +1,13 @@
 package master
 
 import (
-	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 
+	"github.com/gomesos/gomesos/internal/jsonw"
 	"github.com/gomesos/gomesos/mesos"
-	"github.com/gomesos/gomesos/mesos/jsonv1"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/process/future"
 )
@@ -16,41 +17,29 @@ import (
 // /master/state-summary, with Mesos's field names (and the metrics under
 // the docs' names, documentedGauges).
 func (m *master) installOperatorRoutes() {
-	slaves := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.slavesJSON()) }
+	slaves := func(*http.Request) future.Future[*process.Response] { return m.aside((*stateCopy).writeSlavesOnly) }
 	m.Route("/slaves", "Information about registered slaves.", m.readable(slaves))
-	frameworks := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.frameworksJSON()) }
+	frameworks := func(*http.Request) future.Future[*process.Response] { return m.aside((*stateCopy).writeFrameworksOnly) }
 	m.Route("/frameworks", "Information about registered frameworks.", m.readable(frameworks))
-	summary := func(*http.Request) future.Future[*process.Response] { return process.JSON(m.stateSummaryJSON()) }
+	summary := func(*http.Request) future.Future[*process.Response] { return m.aside((*stateCopy).writeSummary) }
 	m.Route("/state-summary", "Summary of the state of all frameworks and slaves, without tasks.", m.readable(summary))
 	m.documentedGauges()
 }
 
-// slavesJSON is /master/slaves: {"slaves": [...]} as in /state.
-func (m *master) slavesJSON() jsonObj {
-	slaves := make([]jsonObj, 0, len(m.slaves))
-	for _, id := range sortedKeys(m.slaves) {
-		slaves = append(slaves, m.slaveJSON(m.slaves[id]))
-	}
-	return jsonObj{"slaves": slaves}
+// writeSlaves is /master/slaves: {"slaves": [...]} as in /state.
+func (c *stateCopy) writeSlavesOnly(w *jsonw.Writer) {
+	w.Open()
+	w.Key("slaves")
+	c.writeSlaves(w)
+	w.Close()
 }
 
-// frameworksJSON is /master/frameworks: the frameworks, completed ones and
-// unregistered ones, as in /state.
-func (m *master) frameworksJSON() jsonObj {
-	frameworks := make([]jsonObj, 0, len(m.frameworks))
-	for _, id := range sortedKeys(m.frameworks) {
-		frameworks = append(frameworks, m.frameworkJSON(m.frameworks[id]))
-	}
-	completed := make([]jsonObj, 0, len(m.completed))
-	for _, f := range m.completed {
-		completed = append(completed, m.frameworkJSON(f))
-	}
-	_, unregistered := m.orphans()
-	return jsonObj{
-		"frameworks":              frameworks,
-		"completed_frameworks":    completed,
-		"unregistered_frameworks": unregistered,
-	}
+// writeFrameworksOnly is /master/frameworks: the frameworks, completed
+// ones and unregistered ones, as in /state.
+func (c *stateCopy) writeFrameworksOnly(w *jsonw.Writer) {
+	w.Open()
+	c.writeFrameworks(w)
+	w.Close()
 }
 
 // taskStates are the states Mesos counts in /master/state-summary, each a
@@ -61,31 +50,31 @@ var taskStates = []mesos.TaskState{
 	mesos.TaskState_TASK_LOST, mesos.TaskState_TASK_ERROR,
 }
 
-// stateSummaryJSON is /master/state-summary: each slave and framework
+// writeSummary is /master/state-summary: each slave and framework
 // without tasks, with the number of tasks in each state and the ids of the
 // frameworks on a slave (framework_ids) and the slaves of a framework
 // (slave_ids). Completed tasks count too.
-func (m *master) stateSummaryJSON() jsonObj {
+func (c *stateCopy) writeSummary(w *jsonw.Writer) {
 	type counts struct {
 		states map[mesos.TaskState]int
 		others map[string]bool
 	}
 	newCounts := func() *counts { return &counts{states: map[mesos.TaskState]int{}, others: map[string]bool{}} }
 	bySlave, byFramework := map[string]*counts{}, map[string]*counts{}
-	count := func(t *mesos.Task) {
-		sid, fid := t.GetSlaveId().GetValue(), t.GetFrameworkId().GetValue()
+	count := func(t taskView) {
+		sid, fid := t.t.GetSlaveId().GetValue(), t.t.GetFrameworkId().GetValue()
 		if bySlave[sid] == nil {
 			bySlave[sid] = newCounts()
 		}
 		if byFramework[fid] == nil {
 			byFramework[fid] = newCounts()
 		}
-		bySlave[sid].states[t.GetState()]++
+		bySlave[sid].states[t.state]++
 		bySlave[sid].others[fid] = true
-		byFramework[fid].states[t.GetState()]++
+		byFramework[fid].states[t.state]++
 		byFramework[fid].others[sid] = true
 	}
-	for _, f := range m.frameworks {
+	for _, f := range c.frameworks {
 		for _, t := range f.tasks {
 			count(t)
 		}
@@ -93,46 +82,40 @@ func (m *master) stateSummaryJSON() jsonObj {
 			count(t)
 		}
 	}
-	fill := func(obj jsonObj, c *counts, key string) jsonObj {
+	fill := func(c *counts, key string) {
 		if c == nil {
 			c = newCounts()
 		}
 		for _, st := range taskStates {
-			obj[st.String()] = c.states[st]
+			w.Key(st.String())
+			w.Int(int64(c.states[st]))
 		}
-		ids := make([]string, 0, len(c.others))
-		for id := range c.others {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		obj[key] = ids
-		return obj
+		w.Key(key)
+		w.Strings(nonNil(slices.Sorted(maps.Keys(c.others))))
 	}
-	slaves := make([]jsonObj, 0, len(m.slaves))
-	for _, id := range sortedKeys(m.slaves) {
-		s := m.slaves[id]
-		obj := m.slaveJSON(s)
-		slaves = append(slaves, fill(obj, bySlave[id], "framework_ids"))
+	w.Open()
+	c.writeHead(w)
+	w.Key("slaves")
+	w.OpenArray()
+	for i := range c.slaves {
+		w.Elem()
+		w.Open()
+		c.slaves[i].write(w)
+		fill(bySlave[c.slaves[i].id()], "framework_ids")
+		w.Close()
 	}
-	frameworks := make([]jsonObj, 0, len(m.frameworks))
-	for _, id := range sortedKeys(m.frameworks) {
-		f := m.frameworks[id]
-		full := m.frameworkJSON(f)
-		obj := jsonObj{}
-		for _, k := range []string{"id", "name", "pid", "used_resources", "offered_resources", "capabilities", "hostname", "webui_url", "active"} {
-			obj[k] = full[k]
-		}
-		frameworks = append(frameworks, fill(obj, byFramework[id], "slave_ids"))
+	w.CloseArray()
+	w.Key("frameworks")
+	w.OpenArray()
+	for i := range c.frameworks {
+		w.Elem()
+		w.Open()
+		c.frameworks[i].writeSummary(w)
+		fill(byFramework[c.frameworks[i].id], "slave_ids")
+		w.Close()
 	}
-	out := jsonObj{
-		"hostname":   m.info.GetHostname(),
-		"slaves":     slaves,
-		"frameworks": frameworks,
-	}
-	if m.cfg.Cluster != "" {
-		out["cluster"] = m.cfg.Cluster
-	}
-	return out
+	w.CloseArray()
+	w.Close()
 }
 
 // sortTasksByStart orders tasks as Mesos's /master/tasks does: by the
@@ -158,18 +141,6 @@ func sortTasksByStart(tasks []*mesos.Task, ascending bool) {
 	}
 }
 
-// orphans are the tasks slaves run for frameworks this master does not
-// hold (after a master failover, until they subscribe again), and the ids
-// of those frameworks: /state's orphan_tasks and unregistered_frameworks.
-func (m *master) orphans() (tasks []jsonObj, frameworks []string) {
-	ts, frameworks := m.orphanTasks()
-	tasks = make([]jsonObj, 0, len(ts))
-	for _, t := range ts {
-		tasks = append(tasks, taskJSON(t))
-	}
-	return tasks, frameworks
-}
-
 // orphanTasks are the tasks of orphans, by slave, framework and task id,
 // and the ids of their frameworks, sorted.
 func (m *master) orphanTasks() (tasks []*mesos.Task, frameworks []string) {
@@ -192,38 +163,4 @@ func (m *master) orphanTasks() (tasks []*mesos.Task, frameworks []string) {
 	}
 	sort.Strings(frameworks)
 	return tasks, frameworks
-}
-
-// statusJSON is a task status in /state: state, timestamp, healthy, and
-// labels and container_status (its network_infos with ip_address) as
-// Mesos writes them.
-func statusJSON(s *mesos.TaskStatus) jsonObj {
-	st := jsonObj{"state": s.GetState().String(), "timestamp": s.GetTimestamp()}
-	if s.Healthy != nil {
-		st["healthy"] = s.GetHealthy()
-	}
-	if l := s.GetLabels(); l != nil {
-		st["labels"] = labelsJSON(l)
-	}
-	if cs := s.GetContainerStatus(); cs != nil {
-		if raw, err := jsonv1.Marshal(cs); err == nil {
-			st["container_status"] = json.RawMessage(raw)
-		}
-	}
-	return st
-}
-
-// taskProtoFields adds a task's discovery and container, as Mesos writes
-// those protobufs in /state.
-func taskProtoFields(t *mesos.Task, obj jsonObj) {
-	if d := t.GetDiscovery(); d != nil {
-		if raw, err := jsonv1.Marshal(d); err == nil {
-			obj["discovery"] = json.RawMessage(raw)
-		}
-	}
-	if c := t.GetContainer(); c != nil {
-		if raw, err := jsonv1.Marshal(c); err == nil {
-			obj["container"] = json.RawMessage(raw)
-		}
-	}
 }

@@ -52,7 +52,11 @@ func (s *slave) addTask(t *mesos.Task) {
 	if s.tasks[fid] == nil {
 		s.tasks[fid] = make(map[string]*mesos.Task)
 	}
-	s.tasks[fid][t.GetTaskId().GetValue()] = t
+	tid := t.GetTaskId().GetValue()
+	if _, ok := s.tasks[fid][tid]; !ok && s.books != nil {
+		s.books.countTasks(fid, 1)
+	}
+	s.tasks[fid][tid] = t
 	if !mesos.IsTerminal(t.GetState()) {
 		s.setUsed(s.used.Plus(resources.FromProto(t.GetResources())))
 	}

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/gomesos/gomesos/mesos"
@@ -111,6 +112,11 @@ func (m *master) booksAgree() bool {
 	for _, s := range m.slaves {
 		adjust(&want.total, nil, s.total)
 		adjust(&want.used, nil, s.used)
+		for fid, ts := range s.tasks {
+			if len(ts) > 0 {
+				want.countTasks(fid, len(ts))
+			}
+		}
 	}
-	return want == m.books
+	return want.total == m.books.total && want.used == m.books.used && maps.Equal(want.tasks, m.books.tasks)
 }

@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gomesos/gomesos/internal/jsonw"
 	"github.com/gomesos/gomesos/mesos"
 	"github.com/gomesos/gomesos/process"
 	"github.com/gomesos/gomesos/resources"
@@ -149,15 +150,15 @@ func stateGoldenMaster(tb testing.TB) *master {
 func goldenRender(tb testing.TB, m *master) map[string]json.RawMessage {
 	tb.Helper()
 	out := map[string]json.RawMessage{}
-	for name, v := range map[string]any{
-		"state":         m.stateAside(),
-		"slaves":        m.slavesJSON(),
-		"frameworks":    m.frameworksJSON(),
-		"state-summary": m.stateSummaryJSON(),
+	for name, write := range map[string]func(*stateCopy, *jsonw.Writer){
+		"state":         (*stateCopy).writeState,
+		"slaves":        (*stateCopy).writeSlavesOnly,
+		"frameworks":    (*stateCopy).writeFrameworksOnly,
+		"state-summary": (*stateCopy).writeSummary,
 	} {
-		b, err := json.Marshal(v)
-		if err != nil {
-			tb.Fatal(err)
+		b := m.copyState().render(write)
+		if !json.Valid(b) {
+			tb.Fatalf("%s: invalid JSON %s", name, b)
 		}
 		out[name] = b
 	}

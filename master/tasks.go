@@ -142,7 +142,7 @@ func (m *master) removeTask(s *slave, f *framework, t *mesos.Task) {
 	tid := t.GetTaskId().GetValue()
 	delete(f.tasks, tid)
 	if s != nil {
-		delete(s.tasks[f.id], tid)
+		s.forgetTask(f.id, tid)
 	}
 	f.addCompleted(t)
 }

@@ -77,14 +77,14 @@ func JSON(v any) future.Future[*Response] {
 	return OK("application/json", b)
 }
 
-// JSONAside is JSON with the encoding done on a goroutine of its own, so
-// a big document (a master's /state) does not hold up the process that
-// built v. v, and everything it reaches, must be values the process no
+// Aside answers with what render returns, rendered on a goroutine of its
+// own, so a big document (a master's /state) does not hold up the
+// process that asked for it. render must read only values the process no
 // longer changes: copies, or immutable data it replaces rather than
 // updates.
-func JSONAside(v any) future.Future[*Response] {
+func Aside(contentType string, render func() []byte) future.Future[*Response] {
 	pr := future.NewPromise[*Response]()
-	go func() { pr.Associate(JSON(v)) }()
+	go func() { pr.Associate(OK(contentType, render())) }()
 	return pr.Future()
 }
 

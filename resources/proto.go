@@ -16,6 +16,18 @@ func FromProto(pbs []*mesos.Resource) Resources {
 	if len(pbs) > 0 {
 		out = make(Resources, 0, min(len(pbs), 4)) // few names, however many entries
 	}
+	if out = AddProto(out, pbs); len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// AddProto adds pbs to acc in place and returns the sum: for totals of
+// many protobuf lists (a framework's tasks) without a copy per list. acc
+// must be the caller's own: nil, or what an earlier Add or AddProto
+// returned, never a value shared with anything else.
+func AddProto(acc Resources, pbs []*mesos.Resource) Resources {
+	out := acc
 	for _, pb := range pbs {
 		r := Resource{Key: Key{Name: pb.GetName(), Role: pb.GetRole()}}
 		if r.Role == "" {
@@ -58,9 +70,6 @@ func FromProto(pbs []*mesos.Resource) Resources {
 			continue
 		}
 		out = addOwned(out, r)
-	}
-	if len(out) == 0 {
-		return nil
 	}
 	return out
 }

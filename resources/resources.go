@@ -191,6 +191,16 @@ func (rs Resources) Plus(other Resources) Resources {
 	return out
 }
 
+// Add adds other to acc in place and returns the sum (what acc.Plus(other)
+// returns, without copying acc): acc must be the caller's own, as for
+// AddProto.
+func Add(acc, other Resources) Resources {
+	for _, r := range other {
+		acc = addOwned(acc, r)
+	}
+	return acc
+}
+
 // normalized reports whether rs is sorted by key without duplicates or
 // empty values (what every function here returns).
 func (rs Resources) normalized() bool {

@@ -1,7 +1,10 @@
 package resources
 
 import (
+	"encoding/json"
 	"testing"
+
+	"github.com/gomesos/gomesos/internal/jsonw"
 
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/gen"
@@ -203,5 +206,24 @@ func TestScalarMilliOf(t *testing.T) {
 	}
 	if got, want := rs.ScalarMilliOf("mem", false), rs.NonRevocable().ScalarMilli("mem"); got != want {
 		t.Fatalf("mem = %d, want %d", got, want)
+	}
+}
+
+// WriteJSONMap writes what ToJSONMap returns.
+func TestWriteJSONMapMatchesToJSONMap(t *testing.T) {
+	for _, text := range []string{
+		"", "cpus:1", "cpus:0.1;cpus(web):0.2;mem:32", "alpha:1;zeta:2;ports:[1-2,5-9];bugs:{b,a}",
+		"cpus:4;mem:8192;disk:65536;ports:[31000-32000];gpus:2", "ports(web):[1-2];ports:[3-4]", "disk(db):10;disk:5;aaa:{x<y>}",
+	} {
+		rs, err := Parse(text, "*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(rs.ToJSONMap())
+		var w jsonw.Writer
+		rs.WriteJSONMap(&w)
+		if string(w.B) != string(want) {
+			t.Errorf("%q: got %s, want %s", text, w.B, want)
+		}
 	}
 }

@@ -23,7 +23,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +31,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/gomesos/gomesos/internal/jsonw"
 )
 
 // Marshal writes m as Mesos writes a protobuf in JSON.
@@ -174,22 +175,7 @@ func writeValue(buf *bytes.Buffer, fd protoreflect.FieldDescriptor, v protorefle
 // to the same value (15 for 15.0, 0.1 for 0.1). JSON has no NaN or
 // infinities: those are written as null, which readers take as unset.
 func writeFloat(buf *bytes.Buffer, f float64, bits int) {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		buf.WriteString("null")
-		return
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b := strconv.AppendFloat(nil, f, format, -1, bits)
-	if format == 'e' { // 1e-07 → 1e-7, as JavaScript writes it
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b = append(b[:n-2], b[n-1])
-		}
-	}
-	buf.Write(b)
+	buf.Write(jsonw.AppendFloat(buf.AvailableBuffer(), f, bits))
 }
 
 // writeString writes s as a JSON string, without the HTML escaping of

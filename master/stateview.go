@@ -1,0 +1,579 @@
+package master
+
+import (
+	"cmp"
+	"iter"
+	"maps"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gomesos/gomesos/internal/jsonw"
+	"github.com/gomesos/gomesos/mesos"
+	"github.com/gomesos/gomesos/mesos/jsonv1"
+	"github.com/gomesos/gomesos/process"
+	"github.com/gomesos/gomesos/process/future"
+	"github.com/gomesos/gomesos/resources"
+)
+
+// stateCopy is what the read-only endpoints (/state, /slaves,
+// /frameworks, /state-summary) show, copied on the master's process by
+// copyState: a few words for each slave and task, no sorting, no
+// rendering. Everything it points to is a value the master replaces
+// rather than changes in place (SlaveInfo, FrameworkInfo, the resources,
+// a task's ids, name, resources, labels and the statuses already in its
+// list), so sorting and rendering (write*) run off the process.
+type stateCopy struct {
+	version, id, hostname, cluster string
+	self                           process.UPID
+	start, elected                 time.Time
+	leader                         bool
+	detected                       string // the leader a standby knows of
+	flags                          map[string]string
+
+	slaves                []slaveView
+	frameworks, completed []frameworkView
+	orphans               []taskView // tasks on slaves of frameworks not registered
+}
+
+// slaveView is what the endpoints show of a slave.
+type slaveView struct {
+	info                 *mesos.SlaveInfo // id, hostname, attributes
+	version              string
+	pid                  process.UPID
+	registered           time.Time
+	total, used, offered resources.Resources
+	active               bool
+}
+
+// frameworkView is what the endpoints show of a framework.
+type frameworkView struct {
+	id                                     string
+	info                                   *mesos.FrameworkInfo
+	pid                                    process.UPID
+	active, connected                      bool
+	registered, reregistered, unregistered time.Time
+	tasks, completed                       []taskView
+	offers                                 []offerView
+	executors                              []executorView
+}
+
+// taskView is a task with the fields the master changes in place copied.
+type taskView struct {
+	t        *mesos.Task
+	state    mesos.TaskState
+	statuses []*mesos.TaskStatus
+}
+
+type offerView struct {
+	id, slave string
+	res       resources.Resources
+}
+
+type executorView struct {
+	slave, id string
+	info      *mesos.ExecutorInfo
+}
+
+// copyState copies what the read-only endpoints show.
+func (m *master) copyState() *stateCopy {
+	c := &stateCopy{
+		version: m.cfg.Version, id: m.id, hostname: m.info.GetHostname(), cluster: m.cfg.Cluster,
+		self: m.Self(), start: m.start, elected: m.elected, leader: m.leader, flags: m.cfg.Flags,
+		slaves:     make([]slaveView, 0, len(m.slaves)),
+		frameworks: make([]frameworkView, 0, len(m.frameworks)),
+		completed:  make([]frameworkView, 0, len(m.completed)),
+	}
+	if m.detected != nil {
+		c.detected = m.detected.GetPid()
+	}
+	for _, s := range m.slaves {
+		c.slaves = append(c.slaves, slaveView{
+			info: s.info, version: s.version, pid: s.pid, registered: s.registered,
+			total: s.total, used: s.used, offered: s.offered, active: s.active,
+		})
+	}
+	// Orphan tasks (of frameworks not registered: after a failover, until
+	// they re-register) are rare: the books say whether there are any.
+	var orphaned []string
+	for fid := range m.books.tasks {
+		if m.frameworks[fid] == nil {
+			orphaned = append(orphaned, fid)
+		}
+	}
+	if len(orphaned) > 0 {
+		for _, s := range m.slaves {
+			for _, fid := range orphaned {
+				for _, t := range s.tasks[fid] {
+					c.orphans = append(c.orphans, viewTask(t))
+				}
+			}
+		}
+	}
+	for _, f := range m.frameworks {
+		c.frameworks = append(c.frameworks, viewFramework(f))
+	}
+	for _, f := range m.completed {
+		c.completed = append(c.completed, viewFramework(f))
+	}
+	return c
+}
+
+func viewTask(t *mesos.Task) taskView {
+	return taskView{t: t, state: t.GetState(), statuses: t.Statuses[:len(t.Statuses):len(t.Statuses)]}
+}
+
+func viewTasks(ts iter.Seq[*mesos.Task], n int) []taskView {
+	out := make([]taskView, 0, n)
+	for t := range ts {
+		out = append(out, viewTask(t))
+	}
+	return out
+}
+
+func viewFramework(f *framework) frameworkView {
+	v := frameworkView{
+		id: f.id, info: f.info, pid: f.pid, active: f.active, connected: f.connected,
+		registered: f.registered, reregistered: f.reregistered, unregistered: f.unregistered,
+		tasks: viewTasks(maps.Values(f.tasks), len(f.tasks)), completed: viewTasks(slices.Values(f.completed), len(f.completed)),
+		offers: make([]offerView, 0, len(f.offers)),
+	}
+	for _, o := range f.offers {
+		v.offers = append(v.offers, offerView{id: o.id(), slave: o.s.id, res: o.res})
+	}
+	for sid, es := range f.executors {
+		for eid, e := range es {
+			v.executors = append(v.executors, executorView{slave: sid, id: eid, info: e})
+		}
+	}
+	return v
+}
+
+// sort puts everything in the order the endpoints list it: by id, and
+// orphan tasks by slave, framework and task. Off the master's process.
+func (c *stateCopy) sort() {
+	slices.SortFunc(c.slaves, func(a, b slaveView) int { return cmp.Compare(a.id(), b.id()) })
+	slices.SortFunc(c.frameworks, func(a, b frameworkView) int { return cmp.Compare(a.id, b.id) })
+	for _, fs := range [][]frameworkView{c.frameworks, c.completed} {
+		for i := range fs {
+			f := &fs[i]
+			slices.SortFunc(f.tasks, func(a, b taskView) int { return cmp.Compare(a.t.GetTaskId().GetValue(), b.t.GetTaskId().GetValue()) })
+			slices.SortFunc(f.offers, func(a, b offerView) int { return cmp.Compare(a.id, b.id) })
+			slices.SortFunc(f.executors, func(a, b executorView) int {
+				return cmp.Or(cmp.Compare(a.slave, b.slave), cmp.Compare(a.id, b.id))
+			})
+		}
+	}
+	slices.SortFunc(c.orphans, func(a, b taskView) int {
+		return cmp.Or(cmp.Compare(a.t.GetSlaveId().GetValue(), b.t.GetSlaveId().GetValue()),
+			cmp.Compare(a.t.GetFrameworkId().GetValue(), b.t.GetFrameworkId().GetValue()),
+			cmp.Compare(a.t.GetTaskId().GetValue(), b.t.GetTaskId().GetValue()))
+	})
+}
+
+// unregistered are the ids of the frameworks of orphan tasks, sorted.
+func (c *stateCopy) unregistered() []string {
+	ids := []string{}
+	for _, t := range c.orphans {
+		ids = append(ids, t.t.GetFrameworkId().GetValue())
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// aside answers with what write renders of a fresh copy, sorted and
+// rendered off the master's process.
+func (m *master) aside(write func(c *stateCopy, w *jsonw.Writer)) future.Future[*process.Response] {
+	c := m.copyState()
+	return process.Aside("application/json", func() []byte { return c.render(write) })
+}
+
+// render sorts the copy and returns what write writes of it.
+func (c *stateCopy) render(write func(c *stateCopy, w *jsonw.Writer)) []byte {
+	c.sort()
+	// About 900 bytes a slave and 500 a task: one allocation for most.
+	tasks := len(c.orphans)
+	for _, f := range c.frameworks {
+		tasks += len(f.tasks) + len(f.completed)
+	}
+	w := jsonw.Writer{B: make([]byte, 0, 4096+900*len(c.slaves)+500*tasks)}
+	write(c, &w)
+	return w.B
+}
+
+// writeState writes /master/state.
+func (c *stateCopy) writeState(w *jsonw.Writer) {
+	w.Open()
+	c.writeHead(w)
+	activated := 0
+	for i := range c.slaves {
+		if c.slaves[i].active {
+			activated++
+		}
+	}
+	w.Key("activated_slaves")
+	w.Int(int64(activated))
+	w.Key("deactivated_slaves")
+	w.Int(int64(len(c.slaves) - activated))
+	w.Key("start_time")
+	w.Float(mesos.Timestamp(c.start))
+	w.Key("version")
+	w.String(c.version)
+	w.Key("id")
+	w.String(c.id)
+	w.Key("pid")
+	w.String(c.self.String())
+	w.Key("flags")
+	w.Value(c.flags)
+	if c.leader {
+		w.Key("leader")
+		w.String(c.self.String())
+		w.Key("elected_time")
+		w.Float(mesos.Timestamp(c.elected))
+	} else if c.detected != "" {
+		w.Key("leader")
+		w.String(c.detected)
+	}
+	w.Key("slaves")
+	c.writeSlaves(w)
+	c.writeFrameworks(w)
+	w.Key("orphan_tasks")
+	w.OpenArray()
+	var scratch resources.Resources
+	for i := range c.orphans {
+		w.Elem()
+		c.orphans[i].write(w, &scratch)
+	}
+	w.CloseArray()
+	w.Close()
+}
+
+// writeHead writes the members /state and /state-summary share.
+func (c *stateCopy) writeHead(w *jsonw.Writer) {
+	w.Key("hostname")
+	w.String(c.hostname)
+	if c.cluster != "" {
+		w.Key("cluster")
+		w.String(c.cluster)
+	}
+}
+
+func (c *stateCopy) writeSlaves(w *jsonw.Writer) {
+	w.OpenArray()
+	for i := range c.slaves {
+		w.Elem()
+		w.Open()
+		c.slaves[i].write(w)
+		w.Close()
+	}
+	w.CloseArray()
+}
+
+// writeFrameworks writes the members frameworks, completed_frameworks and
+// unregistered_frameworks.
+func (c *stateCopy) writeFrameworks(w *jsonw.Writer) {
+	for _, list := range []struct {
+		key string
+		fs  []frameworkView
+	}{{"frameworks", c.frameworks}, {"completed_frameworks", c.completed}} {
+		w.Key(list.key)
+		w.OpenArray()
+		for i := range list.fs {
+			w.Elem()
+			list.fs[i].write(w)
+		}
+		w.CloseArray()
+	}
+	w.Key("unregistered_frameworks")
+	w.Strings(c.unregistered())
+}
+
+func (v *slaveView) id() string { return v.info.GetId().GetValue() }
+
+// write writes the slave's members (the caller opens and closes the
+// object: /state-summary adds its counts).
+func (v *slaveView) write(w *jsonw.Writer) {
+	w.Key("id")
+	w.String(v.id())
+	w.Key("pid")
+	w.String(v.pid.String())
+	w.Key("hostname")
+	w.String(v.info.GetHostname())
+	w.Key("registered_time")
+	w.Float(mesos.Timestamp(v.registered))
+	w.Key("resources")
+	v.total.WriteJSONMap(w)
+	w.Key("used_resources")
+	v.used.WriteJSONMap(w)
+	w.Key("offered_resources")
+	v.offered.WriteJSONMap(w)
+	w.Key("attributes")
+	w.Open()
+	for _, a := range v.info.GetAttributes() {
+		w.Key(a.GetName())
+		w.Value(attributeValue(a))
+	}
+	w.Close()
+	w.Key("active")
+	w.Bool(v.active)
+	w.Key("version")
+	w.String(v.version)
+	writeReservations(w, v.total)
+}
+
+// writeReservations writes a slave's reserved_resources (by role),
+// reserved_resources_full and unreserved_resources.
+func writeReservations(w *jsonw.Writer, total resources.Resources) {
+	reserved := false
+	for _, r := range total {
+		if r.IsReserved() {
+			reserved = true
+			break
+		}
+	}
+	if !reserved { // the common case, without ByRole's maps
+		w.Key("reserved_resources")
+		w.Raw([]byte("{}"))
+		w.Key("reserved_resources_full")
+		w.Raw([]byte("{}"))
+		w.Key("unreserved_resources")
+		total.WriteJSONMap(w)
+		return
+	}
+	byRole := total.ByRole()
+	roles := slices.Sorted(maps.Keys(byRole))
+	w.Key("reserved_resources")
+	w.Open()
+	for _, role := range roles {
+		w.Key(role)
+		byRole[role].WriteJSONMap(w)
+	}
+	w.Close()
+	w.Key("reserved_resources_full")
+	w.Open()
+	for _, role := range roles {
+		w.Key(role)
+		w.Value(byRole[role].ToJSONArray())
+	}
+	w.Close()
+	w.Key("unreserved_resources")
+	total.Unreserved().WriteJSONMap(w)
+}
+
+// used is what the framework's live tasks and its executors hold.
+func (f *frameworkView) used() resources.Resources {
+	var total resources.Resources
+	for _, t := range f.tasks {
+		if !mesos.IsTerminal(t.state) {
+			total = resources.AddProto(total, t.t.GetResources())
+		}
+	}
+	for _, e := range f.executors {
+		total = resources.AddProto(total, e.info.GetResources())
+	}
+	return total
+}
+
+func (f *frameworkView) offered() resources.Resources {
+	var total resources.Resources
+	for _, o := range f.offers {
+		total = resources.Add(total, o.res)
+	}
+	return total
+}
+
+// writeSummary writes the members /state-summary shows of a framework.
+func (f *frameworkView) writeSummary(w *jsonw.Writer) {
+	w.Key("id")
+	w.String(f.id)
+	w.Key("name")
+	w.String(f.info.GetName())
+	w.Key("pid")
+	w.String(f.pid.String())
+	w.Key("hostname")
+	w.String(f.info.GetHostname())
+	w.Key("webui_url")
+	w.String(f.info.GetWebuiUrl())
+	w.Key("active")
+	w.Bool(f.active)
+	w.Key("capabilities")
+	w.OpenArray()
+	for _, c := range f.info.GetCapabilities() {
+		w.Elem()
+		w.String(c.GetType().String())
+	}
+	w.CloseArray()
+	w.Key("used_resources")
+	f.used().WriteJSONMap(w)
+	w.Key("offered_resources")
+	f.offered().WriteJSONMap(w)
+}
+
+// write writes the framework as /state does.
+func (f *frameworkView) write(w *jsonw.Writer) {
+	used, offered := f.used(), f.offered()
+	w.Open()
+	f.writeSummary(w)
+	w.Key("user")
+	w.String(f.info.GetUser())
+	w.Key("role")
+	w.String(roleOf(f.info))
+	w.Key("principal")
+	w.String(f.info.GetPrincipal())
+	w.Key("connected")
+	w.Bool(f.connected)
+	w.Key("checkpoint")
+	w.Bool(f.info.GetCheckpoint())
+	w.Key("failover_timeout")
+	w.Float(f.info.GetFailoverTimeout())
+	w.Key("registered_time")
+	w.Float(mesos.Timestamp(f.registered))
+	w.Key("reregistered_time")
+	w.Float(mesos.Timestamp(f.reregistered))
+	w.Key("unregistered_time")
+	w.Float(mesos.Timestamp(f.unregistered))
+	w.Key("resources")
+	used.Plus(offered).WriteJSONMap(w)
+	for _, list := range []struct {
+		key   string
+		tasks []taskView
+	}{{"tasks", f.tasks}, {"completed_tasks", f.completed}} {
+		w.Key(list.key)
+		w.OpenArray()
+		var scratch resources.Resources
+		for i := range list.tasks {
+			w.Elem()
+			list.tasks[i].write(w, &scratch)
+		}
+		w.CloseArray()
+	}
+	w.Key("offers")
+	w.OpenArray()
+	for _, o := range f.offers {
+		w.Elem()
+		w.Open()
+		w.Key("id")
+		w.String(o.id)
+		w.Key("framework_id")
+		w.String(f.id)
+		w.Key("slave_id")
+		w.String(o.slave)
+		w.Key("resources")
+		o.res.WriteJSONMap(w)
+		w.Close()
+	}
+	w.CloseArray()
+	w.Key("executors")
+	w.OpenArray()
+	for _, e := range f.executors {
+		w.Elem()
+		w.Open()
+		w.Key("executor_id")
+		w.String(e.id)
+		w.Key("name")
+		w.String(e.info.GetName())
+		w.Key("source")
+		w.String(e.info.GetSource())
+		w.Key("slave_id")
+		w.String(e.slave)
+		w.Key("command")
+		w.Open()
+		w.Key("value")
+		w.String(e.info.GetCommand().GetValue())
+		w.Close()
+		w.Key("resources")
+		resources.FromProto(e.info.GetResources()).WriteJSONMap(w)
+		w.Close()
+	}
+	w.CloseArray()
+	if l := f.info.GetLabels(); l != nil {
+		w.Key("labels")
+		writeLabels(w, l)
+	}
+	w.Close()
+}
+
+// write writes the task as /state does; scratch is the caller's, for
+// adding up the task's resources without allocating.
+func (v *taskView) write(w *jsonw.Writer, scratch *resources.Resources) {
+	t := v.t
+	w.Open()
+	w.Key("id")
+	w.String(t.GetTaskId().GetValue())
+	w.Key("name")
+	w.String(t.GetName())
+	w.Key("framework_id")
+	w.String(t.GetFrameworkId().GetValue())
+	w.Key("executor_id")
+	w.String(t.GetExecutorId().GetValue())
+	w.Key("slave_id")
+	w.String(t.GetSlaveId().GetValue())
+	w.Key("state")
+	w.String(v.state.String())
+	w.Key("resources")
+	*scratch = resources.AddProto((*scratch)[:0], t.GetResources())
+	scratch.WriteJSONMap(w)
+	w.Key("statuses")
+	w.OpenArray()
+	for _, s := range v.statuses {
+		w.Elem()
+		writeStatus(w, s)
+	}
+	w.CloseArray()
+	if l := t.GetLabels(); l != nil {
+		w.Key("labels")
+		writeLabels(w, l)
+	}
+	if d := t.GetDiscovery(); d != nil {
+		writeProto(w, "discovery", d)
+	}
+	if c := t.GetContainer(); c != nil {
+		writeProto(w, "container", c)
+	}
+	w.Close()
+}
+
+func writeStatus(w *jsonw.Writer, s *mesos.TaskStatus) {
+	w.Open()
+	w.Key("state")
+	w.String(s.GetState().String())
+	w.Key("timestamp")
+	w.Float(s.GetTimestamp())
+	if s.Healthy != nil {
+		w.Key("healthy")
+		w.Bool(s.GetHealthy())
+	}
+	if l := s.GetLabels(); l != nil {
+		w.Key("labels")
+		writeLabels(w, l)
+	}
+	if cs := s.GetContainerStatus(); cs != nil {
+		writeProto(w, "container_status", cs)
+	}
+	w.Close()
+}
+
+func writeLabels(w *jsonw.Writer, l *mesos.Labels) {
+	w.OpenArray()
+	for _, kv := range l.GetLabels() {
+		w.Elem()
+		w.Open()
+		w.Key("key")
+		w.String(kv.GetKey())
+		w.Key("value")
+		w.String(kv.GetValue())
+		w.Close()
+	}
+	w.CloseArray()
+}
+
+// writeProto writes a protobuf member in Mesos's JSON form (jsonv1).
+func writeProto(w *jsonw.Writer, key string, msg proto.Message) {
+	raw, err := jsonv1.Marshal(msg)
+	if err != nil {
+		return
+	}
+	w.Key(key)
+	w.Raw(raw)
+}
