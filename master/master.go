@@ -99,6 +99,10 @@ type master struct {
 	operatorSubs    map[int]*operatorSubscriber
 	nextOperatorSub int
 
+	// spareViews is a slave list for the next copy of the state (see
+	// copyState).
+	spareViews spareViews
+
 	// exitErr is why the master ended itself (lost leadership, registry
 	// failure); done completes when the process has stopped.
 	exitErr error

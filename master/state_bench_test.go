@@ -72,7 +72,7 @@ func BenchmarkStateHold(b *testing.B) {
 	m := stateFixture(b, 50000, 10, 5000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		_ = m.copyState()
+		m.copyState().recycle()
 	}
 }
 
@@ -82,7 +82,9 @@ func BenchmarkStateEncode(b *testing.B) {
 	m := stateFixture(b, 50000, 10, 5000)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		out := m.copyState().render((*stateCopy).writeState)
+		c := m.copyState()
+		out := c.render((*stateCopy).writeState)
+		c.recycle()
 		b.SetBytes(int64(len(out)))
 	}
 }
@@ -92,6 +94,6 @@ func BenchmarkStateHoldSlavesOnly(b *testing.B) {
 	m := stateFixture(b, 50000, 0, 0)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		_ = m.copyState()
+		m.copyState().recycle()
 	}
 }

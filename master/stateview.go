@@ -5,6 +5,7 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -35,6 +36,8 @@ type stateCopy struct {
 	slaves                []slaveView
 	frameworks, completed []frameworkView
 	orphans               []taskView // tasks on slaves of frameworks not registered
+	tasks                 []taskView // the frameworks' tasks, each framework's a part
+	spare                 *spareViews
 }
 
 // slaveView is what the endpoints show of a slave.
@@ -76,12 +79,53 @@ type executorView struct {
 	info      *mesos.ExecutorInfo
 }
 
+// spareViews keeps the lists of the last copy rendered for the next copy:
+// allocating (zeroing) new ones was most of the master's hold at 50,000
+// slaves (9 MB for the slaves alone); kept ones are written over in
+// place. The rendering goroutine gives them back, hence the lock.
+type spareViews struct {
+	mu     sync.Mutex
+	slaves []slaveView
+	tasks  []taskView
+}
+
+func (sp *spareViews) take() ([]slaveView, []taskView) {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	slaves, tasks := sp.slaves, sp.tasks
+	sp.slaves, sp.tasks = nil, nil
+	return slaves[:0], tasks[:0]
+}
+
+// recycle gives the copy's lists back for a later copy, cleared so that
+// they hold on to nothing; the copy must not be used after.
+func (c *stateCopy) recycle() {
+	clear(c.slaves)
+	clear(c.tasks)
+	c.spare.mu.Lock()
+	defer c.spare.mu.Unlock()
+	if cap(c.slaves) > cap(c.spare.slaves) {
+		c.spare.slaves = c.slaves[:0]
+	}
+	if cap(c.tasks) > cap(c.spare.tasks) {
+		c.spare.tasks = c.tasks[:0]
+	}
+	c.slaves, c.tasks = nil, nil
+}
+
 // copyState copies what the read-only endpoints show.
 func (m *master) copyState() *stateCopy {
+	tasks := 0
+	for _, fs := range [][]*framework{slices.Collect(maps.Values(m.frameworks)), m.completed} {
+		for _, f := range fs {
+			tasks += len(f.tasks) + len(f.completed)
+		}
+	}
+	slaves, arena := m.spareViews.take()
 	c := &stateCopy{
 		version: m.cfg.Version, id: m.id, hostname: m.info.GetHostname(), cluster: m.cfg.Cluster,
 		self: m.Self(), start: m.start, elected: m.elected, leader: m.leader, flags: m.cfg.Flags,
-		slaves:     make([]slaveView, 0, len(m.slaves)),
+		slaves: slices.Grow(slaves, len(m.slaves)), tasks: slices.Grow(arena, tasks), spare: &m.spareViews,
 		frameworks: make([]frameworkView, 0, len(m.frameworks)),
 		completed:  make([]frameworkView, 0, len(m.completed)),
 	}
@@ -112,10 +156,10 @@ func (m *master) copyState() *stateCopy {
 		}
 	}
 	for _, f := range m.frameworks {
-		c.frameworks = append(c.frameworks, viewFramework(f))
+		c.frameworks = append(c.frameworks, c.viewFramework(f))
 	}
 	for _, f := range m.completed {
-		c.completed = append(c.completed, viewFramework(f))
+		c.completed = append(c.completed, c.viewFramework(f))
 	}
 	return c
 }
@@ -124,19 +168,21 @@ func viewTask(t *mesos.Task) taskView {
 	return taskView{t: t, state: t.GetState(), statuses: t.Statuses[:len(t.Statuses):len(t.Statuses)]}
 }
 
-func viewTasks(ts iter.Seq[*mesos.Task], n int) []taskView {
-	out := make([]taskView, 0, n)
+// viewTasks copies ts into the copy's task list (sized beforehand, so it
+// never moves) and returns their part of it.
+func (c *stateCopy) viewTasks(ts iter.Seq[*mesos.Task]) []taskView {
+	start := len(c.tasks)
 	for t := range ts {
-		out = append(out, viewTask(t))
+		c.tasks = append(c.tasks, viewTask(t))
 	}
-	return out
+	return c.tasks[start:len(c.tasks):len(c.tasks)]
 }
 
-func viewFramework(f *framework) frameworkView {
+func (c *stateCopy) viewFramework(f *framework) frameworkView {
 	v := frameworkView{
 		id: f.id, info: f.info, pid: f.pid, active: f.active, connected: f.connected,
 		registered: f.registered, reregistered: f.reregistered, unregistered: f.unregistered,
-		tasks: viewTasks(maps.Values(f.tasks), len(f.tasks)), completed: viewTasks(slices.Values(f.completed), len(f.completed)),
+		tasks: c.viewTasks(maps.Values(f.tasks)), completed: c.viewTasks(slices.Values(f.completed)),
 		offers: make([]offerView, 0, len(f.offers)),
 	}
 	for _, o := range f.offers {
@@ -186,7 +232,10 @@ func (c *stateCopy) unregistered() []string {
 // rendered off the master's process.
 func (m *master) aside(write func(c *stateCopy, w *jsonw.Writer)) future.Future[*process.Response] {
 	c := m.copyState()
-	return process.Aside("application/json", func() []byte { return c.render(write) })
+	return process.Aside("application/json", func() []byte {
+		defer c.recycle()
+		return c.render(write)
+	})
 }
 
 // render sorts the copy and returns what write writes of it.
