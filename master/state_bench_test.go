@@ -15,7 +15,8 @@ import (
 
 // stateFixture is a master holding n slaves and frameworks×tasks running
 // tasks (one per slave, round robin), each framework with a full list of
-// completed tasks: the shape /state has at issue 12's scale.
+// completed tasks and offers on half the idle slaves: the shape /state
+// has at issue 12's scale.
 func stateFixture(tb testing.TB, n, frameworks, tasks int) *master {
 	tb.Helper()
 	m := newMaster(Config{})
@@ -57,6 +58,14 @@ func stateFixture(tb testing.TB, n, frameworks, tasks int) *master {
 			t := task(ti, s, mesos.TaskState_TASK_RUNNING)
 			f.tasks[t.GetTaskId().GetValue()] = t
 			s.addTask(t)
+		}
+		// An outstanding offer on every other slave without tasks.
+		for si := fi; si < n; si += 2 * frameworks {
+			if s := slaves[si]; len(s.tasks) == 0 {
+				id := fmt.Sprintf("O-%d", si)
+				o := &offer{o: &mesos.Offer{Id: &mesos.OfferID{Value: proto.String(id)}}, f: f, s: s, res: total}
+				f.offers[id], s.offers[id], m.offers[id] = o, o, o
+			}
 		}
 		for ti := 0; ti < maxCompletedTasks; ti++ {
 			f.completed = append(f.completed, task(tasks+ti, slaves[ti%n], mesos.TaskState_TASK_FINISHED))

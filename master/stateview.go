@@ -35,8 +35,9 @@ type stateCopy struct {
 
 	slaves                []slaveView
 	frameworks, completed []frameworkView
-	orphans               []taskView // tasks on slaves of frameworks not registered
-	tasks                 []taskView // the frameworks' tasks, each framework's a part
+	orphans               []taskView  // tasks on slaves of frameworks not registered
+	tasks                 []taskView  // the frameworks' tasks, each framework's a part
+	offers                []offerView // the frameworks' offers, likewise
 	spare                 *spareViews
 }
 
@@ -87,14 +88,23 @@ type spareViews struct {
 	mu     sync.Mutex
 	slaves []slaveView
 	tasks  []taskView
+	offers []offerView
 }
 
-func (sp *spareViews) take() ([]slaveView, []taskView) {
+func (sp *spareViews) take() (slaves []slaveView, tasks []taskView, offers []offerView) {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	slaves, tasks := sp.slaves, sp.tasks
-	sp.slaves, sp.tasks = nil, nil
-	return slaves[:0], tasks[:0]
+	slaves, tasks, offers = sp.slaves[:0], sp.tasks[:0], sp.offers[:0]
+	sp.slaves, sp.tasks, sp.offers = nil, nil, nil
+	return slaves, tasks, offers
+}
+
+// keep returns the longer of kept and list, emptied.
+func keep[T any](kept, list []T) []T {
+	if cap(list) > cap(kept) {
+		return list[:0]
+	}
+	return kept
 }
 
 // recycle gives the copy's lists back for a later copy, cleared so that
@@ -102,30 +112,32 @@ func (sp *spareViews) take() ([]slaveView, []taskView) {
 func (c *stateCopy) recycle() {
 	clear(c.slaves)
 	clear(c.tasks)
+	clear(c.offers)
 	c.spare.mu.Lock()
 	defer c.spare.mu.Unlock()
-	if cap(c.slaves) > cap(c.spare.slaves) {
-		c.spare.slaves = c.slaves[:0]
-	}
-	if cap(c.tasks) > cap(c.spare.tasks) {
-		c.spare.tasks = c.tasks[:0]
-	}
-	c.slaves, c.tasks = nil, nil
+	c.spare.slaves = keep(c.spare.slaves, c.slaves)
+	c.spare.tasks = keep(c.spare.tasks, c.tasks)
+	c.spare.offers = keep(c.spare.offers, c.offers)
+	c.slaves, c.tasks, c.offers = nil, nil, nil
 }
 
 // copyState copies what the read-only endpoints show.
 func (m *master) copyState() *stateCopy {
-	tasks := 0
-	for _, fs := range [][]*framework{slices.Collect(maps.Values(m.frameworks)), m.completed} {
-		for _, f := range fs {
-			tasks += len(f.tasks) + len(f.completed)
-		}
+	tasks, offers := 0, 0
+	for _, f := range m.frameworks {
+		tasks += len(f.tasks) + len(f.completed)
+		offers += len(f.offers)
 	}
-	slaves, arena := m.spareViews.take()
+	for _, f := range m.completed {
+		tasks += len(f.tasks) + len(f.completed)
+		offers += len(f.offers)
+	}
+	slaves, taskList, offerList := m.spareViews.take()
 	c := &stateCopy{
 		version: m.cfg.Version, id: m.id, hostname: m.info.GetHostname(), cluster: m.cfg.Cluster,
 		self: m.Self(), start: m.start, elected: m.elected, leader: m.leader, flags: m.cfg.Flags,
-		slaves: slices.Grow(slaves, len(m.slaves)), tasks: slices.Grow(arena, tasks), spare: &m.spareViews,
+		slaves: slices.Grow(slaves, len(m.slaves)), tasks: slices.Grow(taskList, tasks), offers: slices.Grow(offerList, offers),
+		spare:      &m.spareViews,
 		frameworks: make([]frameworkView, 0, len(m.frameworks)),
 		completed:  make([]frameworkView, 0, len(m.completed)),
 	}
@@ -183,11 +195,12 @@ func (c *stateCopy) viewFramework(f *framework) frameworkView {
 		id: f.id, info: f.info, pid: f.pid, active: f.active, connected: f.connected,
 		registered: f.registered, reregistered: f.reregistered, unregistered: f.unregistered,
 		tasks: c.viewTasks(maps.Values(f.tasks)), completed: c.viewTasks(slices.Values(f.completed)),
-		offers: make([]offerView, 0, len(f.offers)),
 	}
+	start := len(c.offers)
 	for _, o := range f.offers {
-		v.offers = append(v.offers, offerView{id: o.id(), slave: o.s.id, res: o.res})
+		c.offers = append(c.offers, offerView{id: o.id(), slave: o.s.id, res: o.res})
 	}
+	v.offers = c.offers[start:len(c.offers):len(c.offers)]
 	for sid, es := range f.executors {
 		for eid, e := range es {
 			v.executors = append(v.executors, executorView{slave: sid, id: eid, info: e})
