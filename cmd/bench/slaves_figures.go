@@ -19,7 +19,7 @@ var (
 	loadTaskDuration  = flag.Duration("task_duration", 5*time.Second, "slaves: how long each task runs")
 	loadFrameworks    = flag.Int("frameworks", 5, "slaves, failover: frameworks in the load generator")
 	loadTasksPerOffer = flag.Int("tasks_per_offer", 4, "slaves: tasks launched per offer")
-	loadMaxPending    = flag.Int("max_pending", 0, "slaves: launches in flight per framework, beyond which it declines offers (0: no bound)")
+	loadMaxPending    = flag.Int("max_pending", 1000, "slaves: launches in flight per framework (sent, not yet running), beyond which it declines offers for 30 s, as a framework that paces itself does (0: no bound, a flood of launches)")
 	loadResources     = flag.String("slave_resources", "cpus:8;mem:16384;disk:100000;ports:[31000-32000]", "slaves, failover: each emulated slave's resources")
 )
 

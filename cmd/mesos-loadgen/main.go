@@ -47,7 +47,7 @@ func run(args, environ []string) int {
 	fs.Duration(&backoff, "registration_backoff_factor", time.Second, "The slaves' registration backoff factor.")
 	fs.Int(&frameworks, "frameworks", 5, "Frameworks launching tasks.")
 	fs.Int(&perOffer, "tasks_per_offer", 4, "Most tasks launched on one offer.")
-	fs.Int(&maxPending, "max_pending", 0, "Launches in flight per framework (sent, not yet running), beyond which it declines offers; 0: no bound.")
+	fs.Int(&maxPending, "max_pending", 1000, "Launches in flight per framework (sent, not yet running), beyond which it declines offers; 0: no bound.")
 	fs.String(&taskRes, "task_resources", "cpus:1;mem:128", "Each task's resources.")
 	fs.Duration(&duration, "duration", 30*time.Second, "How long the frameworks launch tasks once every slave registered.")
 	fs.Duration(&taskDuration, "task_duration", 5*time.Second, "How long a task runs before TASK_FINISHED (0: until killed).")
