@@ -274,50 +274,44 @@ func (c *stateCopy) writeState(w *jsonw.Writer) {
 			activated++
 		}
 	}
-	w.Key("activated_slaves")
-	w.Int(int64(activated))
-	w.Key("deactivated_slaves")
-	w.Int(int64(len(c.slaves) - activated))
-	w.Key("start_time")
-	w.Float(mesos.Timestamp(c.start))
-	w.Key("version")
-	w.String(c.version)
-	w.Key("id")
-	w.String(c.id)
-	w.Key("pid")
-	w.String(c.self.String())
+	w.KeyInt("activated_slaves", int64(activated))
+	w.KeyInt("deactivated_slaves", int64(len(c.slaves)-activated))
+	w.KeyFloat("start_time", mesos.Timestamp(c.start))
+	w.KeyString("version", c.version)
+	w.KeyString("id", c.id)
+	w.KeyString("pid", c.self.String())
 	w.Key("flags")
 	w.Value(c.flags)
 	if c.leader {
-		w.Key("leader")
-		w.String(c.self.String())
-		w.Key("elected_time")
-		w.Float(mesos.Timestamp(c.elected))
+		w.KeyString("leader", c.self.String())
+		w.KeyFloat("elected_time", mesos.Timestamp(c.elected))
 	} else if c.detected != "" {
-		w.Key("leader")
-		w.String(c.detected)
+		w.KeyString("leader", c.detected)
 	}
 	w.Key("slaves")
 	c.writeSlaves(w)
 	c.writeFrameworks(w)
-	w.Key("orphan_tasks")
+	writeTasks(w, "orphan_tasks", c.orphans)
+	w.Close()
+}
+
+// writeTasks writes the member key: the tasks.
+func writeTasks(w *jsonw.Writer, key string, tasks []taskView) {
+	w.Key(key)
 	w.OpenArray()
 	var scratch resources.Resources
-	for i := range c.orphans {
+	for i := range tasks {
 		w.Elem()
-		c.orphans[i].write(w, &scratch)
+		tasks[i].write(w, &scratch)
 	}
 	w.CloseArray()
-	w.Close()
 }
 
 // writeHead writes the members /state and /state-summary share.
 func (c *stateCopy) writeHead(w *jsonw.Writer) {
-	w.Key("hostname")
-	w.String(c.hostname)
+	w.KeyString("hostname", c.hostname)
 	if c.cluster != "" {
-		w.Key("cluster")
-		w.String(c.cluster)
+		w.KeyString("cluster", c.cluster)
 	}
 }
 
@@ -356,14 +350,10 @@ func (v *slaveView) id() string { return v.info.GetId().GetValue() }
 // write writes the slave's members (the caller opens and closes the
 // object: /state-summary adds its counts).
 func (v *slaveView) write(w *jsonw.Writer) {
-	w.Key("id")
-	w.String(v.id())
-	w.Key("pid")
-	w.String(v.pid.String())
-	w.Key("hostname")
-	w.String(v.info.GetHostname())
-	w.Key("registered_time")
-	w.Float(mesos.Timestamp(v.registered))
+	w.KeyString("id", v.id())
+	w.KeyString("pid", v.pid.String())
+	w.KeyString("hostname", v.info.GetHostname())
+	w.KeyFloat("registered_time", mesos.Timestamp(v.registered))
 	w.Key("resources")
 	v.total.WriteJSONMap(w)
 	w.Key("used_resources")
@@ -377,10 +367,8 @@ func (v *slaveView) write(w *jsonw.Writer) {
 		w.Value(attributeValue(a))
 	}
 	w.Close()
-	w.Key("active")
-	w.Bool(v.active)
-	w.Key("version")
-	w.String(v.version)
+	w.KeyBool("active", v.active)
+	w.KeyString("version", v.version)
 	writeReservations(w, v.total)
 }
 
@@ -447,18 +435,12 @@ func (f *frameworkView) offered() resources.Resources {
 
 // writeSummary writes the members /state-summary shows of a framework.
 func (f *frameworkView) writeSummary(w *jsonw.Writer) {
-	w.Key("id")
-	w.String(f.id)
-	w.Key("name")
-	w.String(f.info.GetName())
-	w.Key("pid")
-	w.String(f.pid.String())
-	w.Key("hostname")
-	w.String(f.info.GetHostname())
-	w.Key("webui_url")
-	w.String(f.info.GetWebuiUrl())
-	w.Key("active")
-	w.Bool(f.active)
+	w.KeyString("id", f.id)
+	w.KeyString("name", f.info.GetName())
+	w.KeyString("pid", f.pid.String())
+	w.KeyString("hostname", f.info.GetHostname())
+	w.KeyString("webui_url", f.info.GetWebuiUrl())
+	w.KeyBool("active", f.active)
 	w.Key("capabilities")
 	w.OpenArray()
 	for _, c := range f.info.GetCapabilities() {
@@ -477,50 +459,27 @@ func (f *frameworkView) write(w *jsonw.Writer) {
 	used, offered := f.used(), f.offered()
 	w.Open()
 	f.writeSummary(w)
-	w.Key("user")
-	w.String(f.info.GetUser())
-	w.Key("role")
-	w.String(roleOf(f.info))
-	w.Key("principal")
-	w.String(f.info.GetPrincipal())
-	w.Key("connected")
-	w.Bool(f.connected)
-	w.Key("checkpoint")
-	w.Bool(f.info.GetCheckpoint())
-	w.Key("failover_timeout")
-	w.Float(f.info.GetFailoverTimeout())
-	w.Key("registered_time")
-	w.Float(mesos.Timestamp(f.registered))
-	w.Key("reregistered_time")
-	w.Float(mesos.Timestamp(f.reregistered))
-	w.Key("unregistered_time")
-	w.Float(mesos.Timestamp(f.unregistered))
+	w.KeyString("user", f.info.GetUser())
+	w.KeyString("role", roleOf(f.info))
+	w.KeyString("principal", f.info.GetPrincipal())
+	w.KeyBool("connected", f.connected)
+	w.KeyBool("checkpoint", f.info.GetCheckpoint())
+	w.KeyFloat("failover_timeout", f.info.GetFailoverTimeout())
+	w.KeyFloat("registered_time", mesos.Timestamp(f.registered))
+	w.KeyFloat("reregistered_time", mesos.Timestamp(f.reregistered))
+	w.KeyFloat("unregistered_time", mesos.Timestamp(f.unregistered))
 	w.Key("resources")
 	used.Plus(offered).WriteJSONMap(w)
-	for _, list := range []struct {
-		key   string
-		tasks []taskView
-	}{{"tasks", f.tasks}, {"completed_tasks", f.completed}} {
-		w.Key(list.key)
-		w.OpenArray()
-		var scratch resources.Resources
-		for i := range list.tasks {
-			w.Elem()
-			list.tasks[i].write(w, &scratch)
-		}
-		w.CloseArray()
-	}
+	writeTasks(w, "tasks", f.tasks)
+	writeTasks(w, "completed_tasks", f.completed)
 	w.Key("offers")
 	w.OpenArray()
 	for _, o := range f.offers {
 		w.Elem()
 		w.Open()
-		w.Key("id")
-		w.String(o.id)
-		w.Key("framework_id")
-		w.String(f.id)
-		w.Key("slave_id")
-		w.String(o.slave)
+		w.KeyString("id", o.id)
+		w.KeyString("framework_id", f.id)
+		w.KeyString("slave_id", o.slave)
 		w.Key("resources")
 		o.res.WriteJSONMap(w)
 		w.Close()
@@ -531,18 +490,13 @@ func (f *frameworkView) write(w *jsonw.Writer) {
 	for _, e := range f.executors {
 		w.Elem()
 		w.Open()
-		w.Key("executor_id")
-		w.String(e.id)
-		w.Key("name")
-		w.String(e.info.GetName())
-		w.Key("source")
-		w.String(e.info.GetSource())
-		w.Key("slave_id")
-		w.String(e.slave)
+		w.KeyString("executor_id", e.id)
+		w.KeyString("name", e.info.GetName())
+		w.KeyString("source", e.info.GetSource())
+		w.KeyString("slave_id", e.slave)
 		w.Key("command")
 		w.Open()
-		w.Key("value")
-		w.String(e.info.GetCommand().GetValue())
+		w.KeyString("value", e.info.GetCommand().GetValue())
 		w.Close()
 		w.Key("resources")
 		resources.FromProto(e.info.GetResources()).WriteJSONMap(w)
@@ -561,18 +515,12 @@ func (f *frameworkView) write(w *jsonw.Writer) {
 func (v *taskView) write(w *jsonw.Writer, scratch *resources.Resources) {
 	t := v.t
 	w.Open()
-	w.Key("id")
-	w.String(t.GetTaskId().GetValue())
-	w.Key("name")
-	w.String(t.GetName())
-	w.Key("framework_id")
-	w.String(t.GetFrameworkId().GetValue())
-	w.Key("executor_id")
-	w.String(t.GetExecutorId().GetValue())
-	w.Key("slave_id")
-	w.String(t.GetSlaveId().GetValue())
-	w.Key("state")
-	w.String(v.state.String())
+	w.KeyString("id", t.GetTaskId().GetValue())
+	w.KeyString("name", t.GetName())
+	w.KeyString("framework_id", t.GetFrameworkId().GetValue())
+	w.KeyString("executor_id", t.GetExecutorId().GetValue())
+	w.KeyString("slave_id", t.GetSlaveId().GetValue())
+	w.KeyString("state", v.state.String())
 	w.Key("resources")
 	*scratch = resources.AddProto((*scratch)[:0], t.GetResources())
 	scratch.WriteJSONMap(w)
@@ -598,13 +546,10 @@ func (v *taskView) write(w *jsonw.Writer, scratch *resources.Resources) {
 
 func writeStatus(w *jsonw.Writer, s *mesos.TaskStatus) {
 	w.Open()
-	w.Key("state")
-	w.String(s.GetState().String())
-	w.Key("timestamp")
-	w.Float(s.GetTimestamp())
+	w.KeyString("state", s.GetState().String())
+	w.KeyFloat("timestamp", s.GetTimestamp())
 	if s.Healthy != nil {
-		w.Key("healthy")
-		w.Bool(s.GetHealthy())
+		w.KeyBool("healthy", s.GetHealthy())
 	}
 	if l := s.GetLabels(); l != nil {
 		w.Key("labels")
@@ -621,10 +566,8 @@ func writeLabels(w *jsonw.Writer, l *mesos.Labels) {
 	for _, kv := range l.GetLabels() {
 		w.Elem()
 		w.Open()
-		w.Key("key")
-		w.String(kv.GetKey())
-		w.Key("value")
-		w.String(kv.GetValue())
+		w.KeyString("key", kv.GetKey())
+		w.KeyString("value", kv.GetValue())
 		w.Close()
 	}
 	w.CloseArray()

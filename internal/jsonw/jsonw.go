@@ -51,6 +51,18 @@ func (w *Writer) comma() {
 	w.first = false
 }
 
+// KeyString writes the member k: s.
+func (w *Writer) KeyString(k, s string) { w.Key(k); w.String(s) }
+
+// KeyFloat writes the member k: f.
+func (w *Writer) KeyFloat(k string, f float64) { w.Key(k); w.Float(f) }
+
+// KeyInt writes the member k: i.
+func (w *Writer) KeyInt(k string, i int64) { w.Key(k); w.Int(i) }
+
+// KeyBool writes the member k: b.
+func (w *Writer) KeyBool(k string, b bool) { w.Key(k); w.Bool(b) }
+
 // String writes s as a JSON string.
 func (w *Writer) String(s string) { w.B = AppendString(w.B, s) }
 
