@@ -1,6 +1,7 @@
 package master
 
 import (
+	"cmp"
 	"maps"
 	"net/http"
 	"slices"
@@ -141,26 +142,33 @@ func sortTasksByStart(tasks []*mesos.Task, ascending bool) {
 	}
 }
 
-// orphanTasks are the tasks of orphans, by slave, framework and task id,
-// and the ids of their frameworks, sorted.
+// orphanTasks are the tasks that admitted slaves hold of frameworks not
+// registered (after a failover, until they re-register), by slave,
+// framework and task id, and the ids of those frameworks, sorted. The
+// books say which frameworks those are: no walk over the slaves when
+// there are none.
 func (m *master) orphanTasks() (tasks []*mesos.Task, frameworks []string) {
 	frameworks = []string{}
-	seen := map[string]bool{}
-	for _, sid := range sortedKeys(m.slaves) {
-		s := m.slaves[sid]
-		for _, fid := range sortedKeys(s.tasks) {
-			if m.frameworks[fid] != nil || len(s.tasks[fid]) == 0 {
-				continue
-			}
-			for _, tid := range sortedTaskIDs(s.tasks[fid]) {
-				tasks = append(tasks, s.tasks[fid][tid])
-			}
-			if !seen[fid] {
-				seen[fid] = true
-				frameworks = append(frameworks, fid)
+	for fid := range m.books.tasks {
+		if m.frameworks[fid] == nil {
+			frameworks = append(frameworks, fid)
+		}
+	}
+	if len(frameworks) == 0 {
+		return nil, frameworks
+	}
+	sort.Strings(frameworks)
+	for _, s := range m.slaves {
+		for _, fid := range frameworks {
+			for _, t := range s.tasks[fid] {
+				tasks = append(tasks, t)
 			}
 		}
 	}
-	sort.Strings(frameworks)
+	slices.SortFunc(tasks, func(a, b *mesos.Task) int {
+		return cmp.Or(cmp.Compare(a.GetSlaveId().GetValue(), b.GetSlaveId().GetValue()),
+			cmp.Compare(a.GetFrameworkId().GetValue(), b.GetFrameworkId().GetValue()),
+			cmp.Compare(a.GetTaskId().GetValue(), b.GetTaskId().GetValue()))
+	})
 	return tasks, frameworks
 }

@@ -36,6 +36,7 @@ type stateCopy struct {
 	slaves                []slaveView
 	frameworks, completed []frameworkView
 	orphans               []taskView  // tasks on slaves of frameworks not registered
+	unregistered          []string    // those frameworks' ids
 	tasks                 []taskView  // the frameworks' tasks, each framework's a part
 	offers                []offerView // the frameworks' offers, likewise
 	spare                 *spareViews
@@ -150,23 +151,11 @@ func (m *master) copyState() *stateCopy {
 			total: s.total, used: s.used, offered: s.offered, active: s.active,
 		})
 	}
-	// Orphan tasks (of frameworks not registered: after a failover, until
-	// they re-register) are rare: the books say whether there are any.
-	var orphaned []string
-	for fid := range m.books.tasks {
-		if m.frameworks[fid] == nil {
-			orphaned = append(orphaned, fid)
-		}
+	orphans, unregistered := m.orphanTasks()
+	for _, t := range orphans {
+		c.orphans = append(c.orphans, viewTask(t))
 	}
-	if len(orphaned) > 0 {
-		for _, s := range m.slaves {
-			for _, fid := range orphaned {
-				for _, t := range s.tasks[fid] {
-					c.orphans = append(c.orphans, viewTask(t))
-				}
-			}
-		}
-	}
+	c.unregistered = unregistered
 	for _, f := range m.frameworks {
 		c.frameworks = append(c.frameworks, c.viewFramework(f))
 	}
@@ -209,8 +198,8 @@ func (c *stateCopy) viewFramework(f *framework) frameworkView {
 	return v
 }
 
-// sort puts everything in the order the endpoints list it: by id, and
-// orphan tasks by slave, framework and task. Off the master's process.
+// sort puts everything in the order the endpoints list it, by id (orphan
+// tasks come sorted). Off the master's process.
 func (c *stateCopy) sort() {
 	slices.SortFunc(c.slaves, func(a, b slaveView) int { return cmp.Compare(a.id(), b.id()) })
 	slices.SortFunc(c.frameworks, func(a, b frameworkView) int { return cmp.Compare(a.id, b.id) })
@@ -224,21 +213,6 @@ func (c *stateCopy) sort() {
 			})
 		}
 	}
-	slices.SortFunc(c.orphans, func(a, b taskView) int {
-		return cmp.Or(cmp.Compare(a.t.GetSlaveId().GetValue(), b.t.GetSlaveId().GetValue()),
-			cmp.Compare(a.t.GetFrameworkId().GetValue(), b.t.GetFrameworkId().GetValue()),
-			cmp.Compare(a.t.GetTaskId().GetValue(), b.t.GetTaskId().GetValue()))
-	})
-}
-
-// unregistered are the ids of the frameworks of orphan tasks, sorted.
-func (c *stateCopy) unregistered() []string {
-	ids := []string{}
-	for _, t := range c.orphans {
-		ids = append(ids, t.t.GetFrameworkId().GetValue())
-	}
-	slices.Sort(ids)
-	return slices.Compact(ids)
 }
 
 // aside answers with what write renders of a fresh copy, sorted and
@@ -342,7 +316,7 @@ func (c *stateCopy) writeFrameworks(w *jsonw.Writer) {
 		w.CloseArray()
 	}
 	w.Key("unregistered_frameworks")
-	w.Strings(c.unregistered())
+	w.Strings(c.unregistered)
 }
 
 func (v *slaveView) id() string { return v.info.GetId().GetValue() }
