@@ -159,7 +159,7 @@ func (m *master) roleViews() []roleView {
 func (m *master) rolesJSON() jsonObj {
 	out := []jsonObj{}
 	for _, ri := range m.roleViews() {
-		out = append(out, jsonObj{"name": ri.name, "weight": ri.weight, "frameworks": nonNil(ri.frameworks), "resources": ri.used.ToJSONMap()})
+		out = append(out, jsonObj{"name": ri.name, "weight": ri.weight, "frameworks": nonNil(ri.frameworks), "resources": ri.used.JSONMap()})
 	}
 	return jsonObj{"roles": out}
 }

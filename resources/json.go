@@ -1,18 +1,27 @@
 package resources
 
 import (
+	"encoding/json"
 	"strconv"
 
 	"github.com/gomesos/gomesos/internal/jsonw"
 )
 
-// jsonMapNames are the scalars ToJSONMap always shows, 0 when absent,
+// jsonMapNames are the scalars JSONMap always shows, 0 when absent,
 // sorted as the names they are merged with.
 var jsonMapNames = [...]string{"cpus", "disk", "gpus", "mem"}
 
-// WriteJSONMap writes what ToJSONMap returns, as encoding/json would
-// encode it (names sorted), without building the map: /state writes
-// three of these for each of tens of thousands of slaves.
+// JSONMap is rs summarised as Mesos's /state does: an object from each
+// name to its value, scalars of a name added up, ranges and sets as text,
+// names sorted, and cpus, mem, disk and gpus always there (0 when absent).
+func (rs Resources) JSONMap() json.RawMessage {
+	var w jsonw.Writer
+	rs.WriteJSONMap(&w)
+	return w.B
+}
+
+// WriteJSONMap writes JSONMap to w without building it apart: /state
+// writes three for each of tens of thousands of slaves.
 func (rs Resources) WriteJSONMap(w *jsonw.Writer) {
 	w.Open()
 	fixed := jsonMapNames[:]
@@ -26,9 +35,9 @@ func (rs Resources) WriteJSONMap(w *jsonw.Writer) {
 		if len(fixed) > 0 && fixed[0] == name {
 			fixed = fixed[1:]
 		}
-		// As ToJSONMap: scalars of a name add up; a range or set stands
-		// for the name, the last one of it winning.
-		// (Added as floats, in order, as ToJSONMap adds them.)
+		// Scalars of a name add up (as floats, in order, as Mesos's
+		// doubles); a range or set stands for the name, the last one of
+		// it winning.
 		sum := 0.0
 		var text *Resource
 		for ; i < len(rs) && rs[i].Name == name; i++ {

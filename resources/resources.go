@@ -449,25 +449,6 @@ func formatRangeList(rs []Range) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// ToJSONMap summarises rs as Mesos's /state does: each scalar name to its
-// total, ranges and sets as text.
-func (rs Resources) ToJSONMap() map[string]any {
-	out := map[string]any{}
-	for _, name := range []string{"cpus", "mem", "disk", "gpus"} {
-		out[name] = 0.0
-	}
-	for _, r := range rs {
-		switch r.Kind {
-		case Scalar:
-			v, _ := out[r.Name].(float64)
-			out[r.Name] = v + r.Value()
-		default:
-			out[r.Name] = r.valueString()
-		}
-	}
-	return out
-}
-
 func mergeRanges(rs []Range) []Range {
 	if len(rs) == 0 {
 		return nil

@@ -53,7 +53,7 @@ func (s *slave) taskJSON(fid string, t *mesos.Task) jsonObj {
 	obj := jsonObj{
 		"id": t.GetTaskId().GetValue(), "name": t.GetName(), "state": t.GetState().String(),
 		"framework_id": fid, "executor_id": t.GetExecutorId().GetValue(), "slave_id": s.info.GetId().GetValue(),
-		"resources": resources.FromProto(t.GetResources()).ToJSONMap(), "statuses": statuses,
+		"resources": resources.FromProto(t.GetResources()).JSONMap(), "statuses": statuses,
 	}
 	taskExtrasJSON(t, obj)
 	return obj
@@ -66,14 +66,14 @@ func (s *slave) executorJSON(fid string, e *executor) jsonObj {
 	}
 	for _, t := range e.queued {
 		queued = append(queued, jsonObj{"id": t.GetTaskId().GetValue(), "name": t.GetName(),
-			"resources": resources.FromProto(t.GetResources()).ToJSONMap()})
+			"resources": resources.FromProto(t.GetResources()).JSONMap()})
 	}
 	for _, t := range e.completed {
 		completed = append(completed, s.taskJSON(fid, t))
 	}
 	return jsonObj{
 		"id": e.id, "name": e.info.GetName(), "source": e.info.GetSource(), "container": e.containerID,
-		"directory": e.dir, "resources": s.executorResources(e).ToJSONMap(),
+		"directory": e.dir, "resources": s.executorResources(e).JSONMap(),
 		"tasks": tasks, "queued_tasks": queued, "completed_tasks": completed,
 	}
 }
@@ -109,7 +109,7 @@ func (s *slave) stateJSON() jsonObj {
 		"id":                   s.info.GetId().GetValue(),
 		"pid":                  s.Self().String(),
 		"hostname":             s.info.GetHostname(),
-		"resources":            s.total().ToJSONMap(),
+		"resources":            s.total().JSONMap(),
 		"attributes":           attrs,
 		"master_hostname":      s.cfg.Master.Addr.Addr().String(),
 		"start_time":           mesos.Timestamp(s.start),

@@ -167,11 +167,11 @@ func (s *slave) addReservationsJSON(out jsonObj) {
 	total := s.totalResources()
 	reserved, full := jsonObj{}, jsonObj{}
 	for role, rs := range total.ByRole() {
-		reserved[role] = rs.ToJSONMap()
+		reserved[role] = rs.JSONMap()
 		full[role] = rs.ToJSONArray()
 	}
 	out["reserved_resources"] = reserved
 	out["reserved_resources_full"] = full
-	out["unreserved_resources"] = total.Unreserved().ToJSONMap()
+	out["unreserved_resources"] = total.Unreserved().JSONMap()
 	out["checkpointed_resources"] = s.checkpointed.ToJSONArray()
 }
