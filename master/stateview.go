@@ -229,11 +229,7 @@ func (m *master) aside(write func(c *stateCopy, w *jsonw.Writer)) future.Future[
 func (c *stateCopy) render(write func(c *stateCopy, w *jsonw.Writer)) []byte {
 	c.sort()
 	// About 900 bytes a slave and 500 a task: one allocation for most.
-	tasks := len(c.orphans)
-	for _, f := range c.frameworks {
-		tasks += len(f.tasks) + len(f.completed)
-	}
-	w := jsonw.Writer{B: make([]byte, 0, 4096+900*len(c.slaves)+500*tasks)}
+	w := jsonw.Writer{B: make([]byte, 0, 4096+900*len(c.slaves)+500*(len(c.tasks)+len(c.orphans)))}
 	write(c, &w)
 	return w.B
 }
